@@ -1,0 +1,101 @@
+package org.activemirroring.mirror;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts a mirror node on its own thread and keeps trying, with backoff, while the start fails
+ * (site database restarting, a peer's address not resolvable yet). The web application deploys
+ * without waiting; until the node runs, the filter answers 503 and the status page shows the last
+ * failure.
+ */
+final class NodeLauncher implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeLauncher.class);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    private final MirrorConfig config;
+    private final Function<MirrorConfig, MirrorNode> starter;
+    private final Thread thread;
+    private final CountDownLatch stop = new CountDownLatch(1);
+    private volatile MirrorNode node;
+    private volatile String lastFailure;
+
+    NodeLauncher(MirrorConfig config, Function<MirrorConfig, MirrorNode> starter) {
+        this.config = config;
+        this.starter = starter;
+        this.thread = new Thread(this::run, "am-launcher-" + config.nodeId());
+        this.thread.setDaemon(true);
+    }
+
+    void launch() {
+        thread.start();
+    }
+
+    private void run() {
+        Duration backoff = Duration.ofMillis(500);
+        while (stop.getCount() > 0) {
+            try {
+                MirrorNode started = starter.apply(config);
+                synchronized (this) {
+                    if (stop.getCount() == 0) {
+                        started.close();
+                        return;
+                    }
+                    node = started;
+                }
+                lastFailure = null;
+                return;
+            } catch (RuntimeException e) {
+                lastFailure = e.getMessage();
+                LOG.error("{} Trying again in {} ms.", e.getMessage(), backoff.toMillis(), e);
+            }
+            try {
+                if (stop.await(backoff.toMillis(), TimeUnit.MILLISECONDS)) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+        }
+    }
+
+    /** The running node, or null while it is starting. */
+    MirrorNode node() {
+        return node;
+    }
+
+    /** Why the last start attempt failed, or null. */
+    String lastFailure() {
+        return lastFailure;
+    }
+
+    MirrorConfig config() {
+        return config;
+    }
+
+    /** Stops retrying, waits for an attempt in progress, closes the node. */
+    @Override
+    public void close() {
+        stop.countDown();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(60));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        MirrorNode n;
+        synchronized (this) {
+            n = node;
+            node = null;
+        }
+        if (n != null) {
+            n.close();
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package org.activemirroring.mirror;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What {@code /_mirror/status} shows: who this mirror is, who it sees, and how far it has applied
+ * each other mirror's changes.
+ *
+ * @param nodeId     this mirror
+ * @param ready      whether the filter lets traffic through
+ * @param members    reachable mirrors, this one included, sorted
+ * @param origins    per other mirror: what arrived and what is applied
+ * @param originated ChangeSets this mirror captured and published since start
+ * @param journalHead highest sequence number of this mirror's own journal
+ * @param problem    why the node is not ready, or null
+ */
+public record NodeStatus(String nodeId, boolean ready, List<String> members, Map<String, OriginStatus> origins,
+                         long originated, long journalHead, String problem) {
+
+    /**
+     * @param received highest sequence number of that origin held in this mirror's journal
+     * @param applied  highest sequence number applied to this mirror's database
+     * @param lag      received but not yet applied ChangeSets
+     */
+    public record OriginStatus(long received, long applied, long lag) {
+    }
+}

@@ -1,0 +1,119 @@
+package org.activemirroring.mirror;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.activemirroring.config.ConfigException;
+import org.activemirroring.config.ConfigOption;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MirrorConfigTest {
+
+    private static Map<String, String> valid() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("mirror.node.id", "web-1");
+        m.put("mirror.data.dir", "/var/lib/activemirroring");
+        m.put("mirror.db.url", "jdbc:postgresql://127.0.0.1:5432/site");
+        m.put("mirror.db.user", "mirror");
+        m.put("mirror.peers", "10.0.0.2:7800,10.0.0.3:7800");
+        return m;
+    }
+
+    @Test
+    void validSettingsAreAccepted() {
+        MirrorConfig c = MirrorConfig.of(valid());
+        assertEquals("web-1", c.nodeId());
+        assertEquals(List.of("10.0.0.2:7800", "10.0.0.3:7800"), c.transport().peers());
+        assertEquals(7800, c.transport().bindPort());
+        assertEquals(Path.of("/var/lib/activemirroring"), c.dataDir());
+    }
+
+    @Test
+    void everyProblemIsReportedInOneErrorNamingKeyValueAndWhatToDo() {
+        Map<String, String> m = valid();
+        m.remove("mirror.db.url");
+        m.put("mirror.node.id", "Web 1");
+        m.put("mirror.bind.port", "seventy");
+        m.put("mirror.peers", "10.0.0.2");
+        m.put("mirror.journal.fsync", "yes");
+        m.put("mirror.nodeid", "typo");
+
+        ConfigException e = assertThrows(ConfigException.class, () -> MirrorConfig.of(m));
+
+        List<String> problems = e.problems();
+        assertEquals(6, problems.size(), () -> "problems: " + problems);
+        assertProblem(problems, "mirror.db.url", "Missing");
+        assertProblem(problems, "mirror.node.id", "'Web 1'");
+        assertProblem(problems, "mirror.bind.port", "'seventy'");
+        assertProblem(problems, "mirror.peers", "host:port");
+        assertProblem(problems, "mirror.journal.fsync", "true or false");
+        assertProblem(problems, "mirror.nodeid", "Unknown option");
+        for (String p : problems) {
+            assertTrue(e.getMessage().contains(p), "the message lists " + p);
+        }
+    }
+
+    @Test
+    void outOfRangeNumbersAreRefusedNotClamped() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> MirrorConfig.of(TestMirrors.with(valid(), "mirror.bind.port", "70000")));
+        assertProblem(e.problems(), "mirror.bind.port", "between 1 and 65535");
+    }
+
+    @Test
+    void aNonPostgresUrlIsRefusedWithWhatToDo() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> MirrorConfig.of(TestMirrors.with(valid(), "mirror.db.url", "jdbc:oracle:thin:@db:1521/x")));
+        assertProblem(e.problems(), "mirror.db.url", "jdbc:postgresql://");
+    }
+
+    @Test
+    void environmentOverridesTheFile(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("mirror.properties");
+        StringBuilder sb = new StringBuilder("# a mirror\n");
+        valid().forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        Files.writeString(file, sb.toString());
+
+        MirrorConfig c = MirrorConfig.load(file, Map.of("MIRROR_NODE_ID", "web-2", "MIRROR_BIND_PORT", "7900",
+                "UNRELATED", "x"));
+
+        assertEquals("web-2", c.nodeId());
+        assertEquals(7900, c.transport().bindPort());
+    }
+
+    @Test
+    void aMissingFileSaysWhereTheConfigIsLookedFor(@TempDir Path dir) {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> MirrorConfig.load(dir.resolve("nope.properties"), Map.of()));
+        assertTrue(e.getMessage().contains("nope.properties"), e.getMessage());
+        assertTrue(e.getMessage().contains("MIRROR_CONFIG"), e.getMessage());
+    }
+
+    @Test
+    void everyOptionIsDocumentedAndUnique() {
+        Set<String> keys = new HashSet<>();
+        for (ConfigOption<?> o : MirrorConfig.ALL_OPTIONS) {
+            assertTrue(keys.add(o.key()), "duplicate option " + o.key());
+            assertTrue(o.key().matches("mirror(\\.[a-z0-9-]+)+"), "key style: " + o.key());
+            assertFalse(o.doc().isBlank(), "doc of " + o.key());
+            assertTrue(o.doc().endsWith("."), "doc of " + o.key() + " is a sentence");
+        }
+    }
+
+    private static void assertProblem(List<String> problems, String key, String fragment) {
+        assertTrue(problems.stream().anyMatch(p -> p.contains("'" + key + "'") && p.contains(fragment)),
+                () -> "expected a problem about " + key + " mentioning " + fragment + " in " + problems);
+    }
+}

@@ -1,0 +1,181 @@
+package org.activemirroring.mirror;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import jakarta.servlet.FilterConfig;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.activemirroring.testsupport.Await;
+import org.activemirroring.testsupport.PgServer;
+import org.activemirroring.testsupport.PostgresServers;
+import org.apache.catalina.Context;
+import org.apache.catalina.startup.Tomcat;
+import org.apache.tomcat.util.descriptor.web.FilterDef;
+import org.apache.tomcat.util.descriptor.web.FilterMap;
+import org.junit.jupiter.api.Test;
+
+/** The filter in a real (embedded) Tomcat: health, status, the readiness gate, a clean undeploy. */
+class MirrorFilterIT {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @Test
+    void servesHealthAndStatusAndGatesTheSiteUntilReady() throws Exception {
+        try (PostgresServers pgs = PostgresServers.start("filter", 1)) {
+            PgServer pg = pgs.get(0);
+            SiteSchema.create(pg);
+            Path work = PostgresServers.workDir().resolve("filter-" + System.nanoTime());
+            Map<String, String> good = TestMirrors.configs("filter", List.of(pg)).get(0);
+            // A second mirror whose database is not there: it must stay not-ready and say why.
+            Map<String, String> broken = TestMirrors.with(TestMirrors.with(
+                    TestMirrors.configs("broken", List.of(pg)).get(0), "mirror.db.url",
+                    "jdbc:postgresql://127.0.0.1:" + TestMirrors.freeTransportPort() + "/none"),
+                    "mirror.filter.retry-after.seconds", "7");
+
+            Tomcat tomcat = new Tomcat();
+            tomcat.setBaseDir(work.resolve("tomcat").toString());
+            tomcat.setPort(0);
+            tomcat.getConnector();
+            addSite(tomcat, "/good", write(work.resolve("good.properties"), good));
+            addSite(tomcat, "/broken", write(work.resolve("broken.properties"), broken));
+            tomcat.start();
+            try {
+                String base = "http://127.0.0.1:" + tomcat.getConnector().getLocalPort();
+
+                Await.until(Duration.ofSeconds(60), () -> get(base + "/good/_mirror/health").statusCode() == 200,
+                        () -> "good mirror never became ready: " + body(base + "/good/_mirror/status"));
+                HttpResponse<String> page = get(base + "/good/page");
+                assertEquals(200, page.statusCode());
+                assertEquals("site page", page.body());
+
+                JsonNode status = new ObjectMapper().readTree(get(base + "/good/_mirror/status").body());
+                assertEquals("filter-1", status.get("nodeId").asText());
+                assertTrue(status.get("ready").asBoolean());
+                assertEquals("filter-1", status.get("members").get(0).asText());
+                assertTrue(status.has("origins"));
+
+                HttpResponse<String> gated = get(base + "/broken/page");
+                assertEquals(503, gated.statusCode());
+                assertEquals("7", gated.headers().firstValue("Retry-After").orElse(null));
+                assertEquals(503, get(base + "/broken/_mirror/health").statusCode());
+                Await.until(Duration.ofSeconds(30), () -> !new ObjectMapper()
+                                .readTree(body(base + "/broken/_mirror/status")).get("problem").asText().equals("starting"),
+                        () -> "the broken mirror's status never named its problem");
+                JsonNode brokenStatus = new ObjectMapper().readTree(body(base + "/broken/_mirror/status"));
+                assertEquals(false, brokenStatus.get("ready").asBoolean());
+                assertTrue(brokenStatus.get("problem").asText().contains("broken-1"), brokenStatus.toString());
+            } finally {
+                tomcat.stop();
+                tomcat.destroy();
+            }
+            Await.until(Duration.ofSeconds(30), () -> liveThreads("am-").isEmpty(),
+                    () -> "threads left after undeploy: " + liveThreads("am-"));
+        }
+    }
+
+    @Test
+    void unknownInitParamMakesInitFail() {
+        ServletException e = assertThrows(ServletException.class,
+                () -> new MirrorFilter().init(filterConfig(Map.of("confg-file", "/x"))));
+        assertTrue(e.getMessage().contains("confg-file"), e.getMessage());
+    }
+
+    @Test
+    void badConfigFileMakesInitFailWithEveryProblem(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path file = dir.resolve("mirror.properties");
+        Files.writeString(file, "mirror.node.id=Bad Id\nmirror.bind.port=0\n");
+        ServletException e = assertThrows(ServletException.class,
+                () -> new MirrorFilter().init(filterConfig(Map.of("config-file", file.toString()))));
+        for (String key : List.of("mirror.node.id", "mirror.bind.port", "mirror.data.dir", "mirror.db.url")) {
+            assertTrue(e.getMessage().contains(key), () -> "missing " + key + " in " + e.getMessage());
+        }
+    }
+
+    private static void addSite(Tomcat tomcat, String path, Path config) {
+        Context ctx = tomcat.addContext(path, null);
+        FilterDef def = new FilterDef();
+        def.setFilterName("mirror");
+        def.setFilterClass(MirrorFilter.class.getName());
+        def.addInitParameter(MirrorFilter.CONFIG_FILE_PARAM, config.toString());
+        ctx.addFilterDef(def);
+        FilterMap map = new FilterMap();
+        map.setFilterName("mirror");
+        map.addURLPattern("/*");
+        ctx.addFilterMap(map);
+        Tomcat.addServlet(ctx, "site", new HttpServlet() {
+            @Override
+            protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+                resp.getWriter().write("site page");
+            }
+        });
+        ctx.addServletMappingDecoded("/*", "site");
+    }
+
+    private static Path write(Path file, Map<String, String> settings) throws IOException {
+        Files.createDirectories(file.getParent());
+        StringBuilder sb = new StringBuilder();
+        settings.forEach((k, v) -> sb.append(k).append('=').append(v.replace("\\", "\\\\")).append('\n'));
+        Files.writeString(file, sb.toString());
+        return file;
+    }
+
+    private static HttpResponse<String> get(String url) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String body(String url) throws IOException, InterruptedException {
+        return get(url).body();
+    }
+
+    private static List<String> liveThreads(String prefix) {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                .filter(n -> n.startsWith(prefix)).toList();
+    }
+
+    private static FilterConfig filterConfig(Map<String, String> params) {
+        return new FilterConfig() {
+            @Override
+            public String getFilterName() {
+                return "mirror";
+            }
+
+            @Override
+            public ServletContext getServletContext() {
+                return null;
+            }
+
+            @Override
+            public String getInitParameter(String name) {
+                return params.get(name);
+            }
+
+            @Override
+            public Enumeration<String> getInitParameterNames() {
+                return Collections.enumeration(params.keySet());
+            }
+        };
+    }
+
+}
