@@ -1,11 +1,11 @@
 package org.activemirroring.mirror;
 
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.activemirroring.capture.ApplyException;
 import org.activemirroring.capture.ChangeSetApplier;
 import org.activemirroring.capture.DebeziumCapture;
 import org.activemirroring.capture.EchoPolicy;
@@ -50,7 +50,8 @@ public final class MirrorNode implements AutoCloseable {
         List<AutoCloseable> started = new ArrayList<>();
         String node = config.nodeId();
         try {
-            ChangeSetApplier applier = new ChangeSetApplier(config.capture(), new PostgresDialect());
+            PostgresDialect dialect = new PostgresDialect();
+            ChangeSetApplier applier = new ChangeSetApplier(config.capture(), dialect);
             started.add(applier);
             Map<String, Long> applied = applier.appliedVector();
 
@@ -59,7 +60,7 @@ public final class MirrorNode implements AutoCloseable {
             transport.start(applier, applied);
 
             DebeziumCapture capture = new DebeziumCapture(config.capture(), node, config.dataDir(), transport,
-                    EchoPolicy.postgres());
+                    EchoPolicy.forDialect(dialect));
             started.add(capture);
             capture.start();
 
@@ -100,7 +101,7 @@ public final class MirrorNode implements AutoCloseable {
         Map<String, Long> applied;
         try {
             applied = applier.appliedVector();
-        } catch (SQLException e) {
+        } catch (ApplyException e) {
             applied = Map.of();
             problem = "cannot read the applied vector from the site database: " + e.getMessage();
         }
@@ -132,7 +133,7 @@ public final class MirrorNode implements AutoCloseable {
     }
 
     /** The applied vector as stored in the site database. */
-    public Map<String, Long> appliedVector() throws SQLException {
+    public Map<String, Long> appliedVector() throws ApplyException {
         return applier.appliedVector();
     }
 
