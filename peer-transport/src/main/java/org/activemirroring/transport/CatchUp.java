@@ -45,6 +45,8 @@ final class CatchUp implements DeliveryPipeline.GapListener {
     private final ScheduledExecutorService exec;
     private final long intervalMs;
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    /** Per origin, the highest head any member reported in the previous periodic round. */
+    private Map<String, Long> previousHeads = Map.of(); // catch-up thread only
     private volatile boolean closed;
 
     CatchUp(String self, Peers peers, DeliveryPipeline pipeline, ScheduledExecutorService exec, long intervalMs) {
@@ -56,12 +58,13 @@ final class CatchUp implements DeliveryPipeline.GapListener {
     }
 
     void start() {
-        exec.scheduleWithFixedDelay(this::safeRound, 0, intervalMs, TimeUnit.MILLISECONDS);
+        submit(() -> safeRound(true));
+        exec.scheduleWithFixedDelay(() -> safeRound(false), intervalMs, intervalMs, TimeUnit.MILLISECONDS);
     }
 
     /** Membership changed: someone new may have what we miss. */
     void viewChanged() {
-        submit(this::safeRound);
+        submit(() -> safeRound(true));
     }
 
     void close() {
@@ -76,6 +79,9 @@ final class CatchUp implements DeliveryPipeline.GapListener {
         submit(() -> {
             try {
                 long cursor = fetchRange(seenFrom, origin, fromSeq, toSeq);
+                if (cursor > fromSeq) {
+                    LOG.info("Fetched missing {}#{}..{} from {}", origin, fromSeq, cursor - 1, seenFrom);
+                }
                 for (String other : peers.others()) {
                     if (cursor > toSeq || closed) {
                         break;
@@ -103,9 +109,9 @@ final class CatchUp implements DeliveryPipeline.GapListener {
         }
     }
 
-    private void safeRound() {
+    private void safeRound(boolean eager) {
         try {
-            round();
+            round(eager);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
@@ -114,10 +120,32 @@ final class CatchUp implements DeliveryPipeline.GapListener {
         }
     }
 
-    private void round() throws InterruptedException {
+    /**
+     * One catch-up round over all members.
+     *
+     * @param eager fetch up to the heads reported now (on start and view change: we know we were
+     *              away). A periodic round only fetches up to the heads reported in the previous
+     *              round: envelopes published since are most likely still on the wire to us, and
+     *              fetching them too would double the traffic under steady load.
+     */
+    private void round(boolean eager) throws InterruptedException {
         if (pipeline.backlog() > CHUNK) {
             return; // what we fetched last time is still being delivered; do not fetch it twice
         }
+        Map<String, Long> seenNow = new java.util.HashMap<>();
+        Map<String, Long> previous = previousHeads;
+        try {
+            fetchBehind(eager, previous, seenNow);
+        } finally {
+            previousHeads = seenNow;
+        }
+    }
+
+    private void fetchBehind(boolean eager, Map<String, Long> previous, Map<String, Long> seenNow)
+            throws InterruptedException {
+        // What this round already queued: the pipeline may not have processed it yet, and asking the
+        // next member for the same range would only produce duplicates.
+        Map<String, Long> queued = new java.util.HashMap<>();
         for (String node : peers.others()) {
             if (closed || Thread.currentThread().isInterrupted()) {
                 return;
@@ -131,12 +159,15 @@ final class CatchUp implements DeliveryPipeline.GapListener {
             }
             for (Map.Entry<String, Long> h : heads.entrySet()) {
                 String origin = h.getKey();
-                long have = pipeline.receivedPosition(origin);
-                if (origin.equals(self) || h.getValue() <= have || !inFlight.add(origin)) {
+                seenNow.merge(origin, h.getValue(), Math::max);
+                long target = eager ? h.getValue() : Math.min(h.getValue(), previous.getOrDefault(origin, 0L));
+                long have = Math.max(pipeline.receivedPosition(origin), queued.getOrDefault(origin, 0L));
+                if (origin.equals(self) || target <= have || !inFlight.add(origin)) {
                     continue;
                 }
                 try {
-                    long cursor = fetchRange(node, origin, have + 1, h.getValue());
+                    long cursor = fetchRange(node, origin, have + 1, target);
+                    queued.merge(origin, cursor - 1, Math::max);
                     if (cursor > have + 1) {
                         LOG.info("Caught up {}#{}..{} from {}", origin, have + 1, cursor - 1, node);
                     }
