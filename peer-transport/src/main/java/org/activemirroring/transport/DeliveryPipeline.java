@@ -8,6 +8,7 @@ import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -33,8 +34,14 @@ final class DeliveryPipeline {
 
     /** Early envelopes kept per origin; beyond this they are dropped and fetched again later. */
     static final int MAX_BUFFERED_PER_ORIGIN = 10_000;
-    /** Queued envelopes; when full the network's are dropped (catch-up refetches them). */
-    static final int QUEUE_CAPACITY = 100_000;
+    /** Early envelopes' payload bytes kept per origin, for the same reason. */
+    static final long MAX_BUFFERED_BYTES_PER_ORIGIN = 64L * 1024 * 1024;
+    /**
+     * Queued payload bytes, in KiB permits; when used up the network's envelopes are dropped
+     * (catch-up refetches them) and catch-up waits. Bytes, not a count: payloads range from a few
+     * bytes to many MiB, and a count alone could hold gigabytes.
+     */
+    static final int QUEUE_KIB = 64 * 1024;
     static final long MIN_BACKOFF_MS = 50;
     static final long MAX_BACKOFF_MS = 5_000;
 
@@ -43,13 +50,22 @@ final class DeliveryPipeline {
         void missing(String origin, long fromSeq, long toSeq, String seenFrom);
     }
 
-    private record Inbound(Envelope envelope, String from) {
+    private record Inbound(Envelope envelope, String from, int permits) {
+        Inbound(Envelope envelope, String from) {
+            this(envelope, from, permitsFor(envelope));
+        }
+    }
+
+    private static int permitsFor(Envelope e) {
+        // at least 1 so that empty payloads count too; at most all, so a huge one can still pass alone
+        return (int) Math.min(QUEUE_KIB, 1 + e.payload().length / 1024);
     }
 
     private static final class OriginState {
         long next;
         byte[] lastHash; // null when the previous envelope is unknown (e.g. after a snapshot join)
         final TreeMap<Long, Inbound> early = new TreeMap<>();
+        long earlyBytes;
     }
 
     private final String self;
@@ -58,7 +74,8 @@ final class DeliveryPipeline {
     private final Map<String, Long> applied;
     private final GapListener gaps;
     private final TransportCounters counters;
-    private final BlockingQueue<Inbound> queue = new LinkedBlockingQueue<>(QUEUE_CAPACITY);
+    private final BlockingQueue<Inbound> queue = new LinkedBlockingQueue<>();
+    private final Semaphore room = new Semaphore(QUEUE_KIB);
     private final Map<String, OriginState> states = new HashMap<>(); // delivery thread only
     private final Map<String, Long> delivered = new ConcurrentHashMap<>();
     private final Map<String, Long> received = new ConcurrentHashMap<>();
@@ -92,14 +109,19 @@ final class DeliveryPipeline {
 
     /** From a network thread: never blocks; drops (catch-up will refetch) if the queue is full. */
     void offer(Envelope e, String from) {
-        if (!queue.offer(new Inbound(e, from))) {
+        Inbound in = new Inbound(e, from);
+        if (!room.tryAcquire(in.permits())) {
             LOG.debug("Delivery queue full, dropped {} from {}; catch-up will fetch it again", e, from);
+            return;
         }
+        queue.add(in);
     }
 
     /** From the catch-up thread: waits for room, so catch-up cannot outrun delivery. */
     void put(Envelope e, String from) throws InterruptedException {
-        queue.put(new Inbound(e, from));
+        Inbound in = new Inbound(e, from);
+        room.acquire(in.permits());
+        queue.add(in);
     }
 
     /** Envelopes waiting for the delivery thread. */
@@ -143,6 +165,7 @@ final class DeliveryPipeline {
             replayLocalJournal();
             while (!closed) {
                 Inbound in = queue.take();
+                room.release(in.permits());
                 process(in);
             }
         } catch (InterruptedException e) {
@@ -215,11 +238,12 @@ final class DeliveryPipeline {
             return;
         }
         if (e.seq() > st.next) {
-            if (st.early.size() < MAX_BUFFERED_PER_ORIGIN || st.early.containsKey(e.seq())) {
-                if (st.early.putIfAbsent(e.seq(), in) != null) {
-                    counters.duplicatesDropped.incrementAndGet();
-                }
-            }
+            if (st.early.containsKey(e.seq())) {
+                counters.duplicatesDropped.incrementAndGet();
+            } else if (st.early.size() < MAX_BUFFERED_PER_ORIGIN && st.earlyBytes < MAX_BUFFERED_BYTES_PER_ORIGIN) {
+                st.early.put(e.seq(), in);
+                st.earlyBytes += e.payload().length;
+            } // else dropped: the gap fetch or a later round brings it again
             gaps.missing(e.origin(), st.next, e.seq() - 1, in.from());
             return;
         }
@@ -233,6 +257,7 @@ final class DeliveryPipeline {
                 break;
             }
             st.early.pollFirstEntry();
+            st.earlyBytes -= first.getValue().envelope().payload().length;
             if (first.getKey() < st.next) {
                 counters.duplicatesDropped.incrementAndGet();
             } else if (!accept(st, first.getValue())) {

@@ -64,11 +64,11 @@ public final class JGroupsPeerTransport implements PeerTransport {
     private volatile Predicate<Envelope> sendFilter; // test hook: false = journal but do not multicast
 
     private byte[] lastOwnHash; // guarded by publishLock
-    private DeliveryPipeline pipeline;
-    private CatchUp catchUp;
-    private ScheduledExecutorService scheduler;
-    private JChannel channel;
-    private MessageDispatcher dispatcher;
+    private volatile DeliveryPipeline pipeline;
+    private volatile CatchUp catchUp;
+    private volatile ScheduledExecutorService scheduler;
+    private volatile JChannel channel;
+    private volatile MessageDispatcher dispatcher;
 
     /**
      * Opens the journal in {@link TransportConfig#journalDir()}; does not touch the network yet.
@@ -83,6 +83,16 @@ public final class JGroupsPeerTransport implements PeerTransport {
         } catch (IOException e) {
             throw new TransportException("Cannot open the journal in " + config.journalDir() + ": " + e.getMessage()
                     + "; check that mirror.data.dir is a writable directory", false, e);
+        }
+        try {
+            // our chain continues from our newest journaled envelope (head is always an indexed seq)
+            long head = journal.head(self);
+            List<Envelope> last = head == 0 ? List.of() : journal.read(self, head, 1);
+            this.lastOwnHash = last.isEmpty() ? EnvelopeCodec.zeroHash() : EnvelopeCodec.hash(last.get(0));
+        } catch (IOException | RuntimeException e) {
+            journal.close();
+            throw new TransportException("Cannot read this mirror's own journal in " + config.journalDir() + ": "
+                    + e.getMessage(), false, e);
         }
     }
 
@@ -109,6 +119,16 @@ public final class JGroupsPeerTransport implements PeerTransport {
     @Override
     public void addMembershipListener(MembershipListener listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));
+        ScheduledExecutorService s = scheduler;
+        if (s != null && !closed && channel != null && channel.isConnected()) {
+            // added after start: tell it the current members too, on the same thread as later views
+            Set<String> now = members();
+            try {
+                s.execute(() -> listener.membersChanged(now));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closing
+            }
+        }
     }
 
     @Override
@@ -122,11 +142,6 @@ public final class JGroupsPeerTransport implements PeerTransport {
         }
         started = true;
         try {
-            synchronized (publishLock) {
-                long head = journal.head(self);
-                List<Envelope> last = head == 0 ? List.of() : journal.read(self, head, 1);
-                lastOwnHash = last.isEmpty() ? EnvelopeCodec.zeroHash() : EnvelopeCodec.hash(last.get(0));
-            }
             scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "am-transport-" + self + "-catchup");
                 t.setDaemon(true);
@@ -179,9 +194,10 @@ public final class JGroupsPeerTransport implements PeerTransport {
             lastOwnHash = EnvelopeCodec.hash(e);
             counters.originated.incrementAndGet();
             Predicate<Envelope> filter = sendFilter;
-            if (filter == null || filter.test(e)) {
+            MessageDispatcher d = dispatcher; // null while start() is still connecting: peers fetch it later
+            if (d != null && (filter == null || filter.test(e))) {
                 try {
-                    dispatcher.castMessage(null, new BytesMessage(null, WireFormat.envelopeMessage(e)),
+                    d.castMessage(null, new BytesMessage(null, WireFormat.envelopeMessage(e)),
                             RequestOptions.ASYNC());
                 } catch (Exception ex) {
                     // It is journaled: peers fetch it on their next catch-up round.

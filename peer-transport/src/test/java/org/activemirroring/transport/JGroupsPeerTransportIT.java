@@ -2,6 +2,7 @@ package org.activemirroring.transport;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -312,9 +313,29 @@ class JGroupsPeerTransportIT {
         PeerTransport a = started("a", new RecordingHandler("a"), Map.of());
         publish(a, 3); // alone: still journaled
         assertEquals(3, a.journalTail("a", 10).size());
+        // the documented port rule: TCP on P, FD_SOCK2 on P + 100
+        assertFalse(FreePortsProbe.isFree(ports.get("a")), "TCP port not bound");
+        assertFalse(FreePortsProbe.isFree(ports.get("a") + StackTemplate.FD_SOCK_OFFSET), "FD_SOCK2 port not bound");
         a.close();
         a.close();
         assertNoTransportThreads();
+        // JGroups names its threads after the cluster: none may outlive the channel
+        Await.until(WAIT, () -> Thread.getAllStackTraces().keySet().stream()
+                        .noneMatch(t -> t.isAlive() && t.getName().contains(cluster)),
+                () -> "JGroups threads left: " + Thread.getAllStackTraces().keySet().stream()
+                        .map(Thread::getName).filter(n -> n.contains(cluster)).collect(Collectors.toList()));
+        assertTrue(FreePortsProbe.isFree(ports.get("a")), "TCP port still bound after close");
+    }
+
+    /** Port probe for assertions. */
+    private static final class FreePortsProbe {
+        static boolean isFree(int port) {
+            try (java.net.ServerSocket s = new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+                return true;
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }
     }
 
     private static void assertNoTransportThreads() {
