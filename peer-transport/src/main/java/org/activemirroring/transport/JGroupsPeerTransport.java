@@ -376,7 +376,7 @@ public final class JGroupsPeerTransport implements PeerTransport {
         }
         members = Map.copyOf(ids);
         Set<String> snapshot = members();
-        LOG.info("Mirror {} sees members {} ({})", self, snapshot, view.getClass().getSimpleName());
+        LOG.info("Mirror {} sees members {} ({})", self, snapshot, view instanceof org.jgroups.MergeView ? "merged" : "view");
         ScheduledExecutorService s = scheduler;
         if (s == null || closed) {
             return;

@@ -235,6 +235,35 @@ class JGroupsPeerTransportIT {
     }
 
     @Test
+    void mirrorsThatStartedApartMergeAndExchangeWhatTheyPublishedAlone() throws Exception {
+        // b does not know a, a knows b: both start alone, then a's MERGE3 finds b and the views merge.
+        Map<String, String> fastMerge = Map.of("mirror.jgroups.merge.min_interval", "500ms",
+                "mirror.jgroups.merge.max_interval", "1s");
+        Map<String, String> aConf = new HashMap<>(fastMerge);
+        aConf.put("mirror.peers", "127.0.0.1:" + ports.get("a") + ",127.0.0.1:" + ports.get("b"));
+        Map<String, String> bConf = new HashMap<>(fastMerge);
+        bConf.put("mirror.peers", "127.0.0.1:" + ports.get("b"));
+        RecordingHandler hb = new RecordingHandler("b");
+        RecordingHandler ha = new RecordingHandler("a");
+        Set<String> viewKinds = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        JGroupsPeerTransport a = node("a", aConf);
+        a.addMembershipListener(m -> viewKinds.add(String.join(",", m)));
+        a.start(ha, Map.of()); // b is not up yet: a starts alone
+        publish(a, 4);
+        PeerTransport b = started("b", hb, bConf); // knows nobody: starts alone
+        publish(b, 7); // alone: journaled, fetched by peers later
+        assertEquals(Set.of("b"), b.members());
+        awaitMembers(Set.of("a", "b"), a, b);
+        assertTrue(viewKinds.contains("a") && viewKinds.contains("a,b"), viewKinds.toString());
+        awaitLast(ha, "b", 7);
+        awaitLast(hb, "a", 4);
+        assertEquals(range(1, 7), ha.seqs("b"));
+        assertEquals(range(1, 4), hb.seqs("a"));
+        assertEquals(List.of(), ha.errors());
+        assertEquals(List.of(), hb.errors());
+    }
+
+    @Test
     void aHoleIsFetchedFromTheSender() throws Exception {
         // No periodic rounds during the test: only the gap fetch can fill the hole.
         Map<String, String> noRounds = Map.of("mirror.transport.catchup.interval.ms", "600000");
