@@ -25,7 +25,6 @@ import org.jgroups.Receiver;
 import org.jgroups.View;
 import org.jgroups.blocks.MessageDispatcher;
 import org.jgroups.blocks.RequestOptions;
-import org.jgroups.util.NameCache;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +32,7 @@ import org.slf4j.LoggerFactory;
  * {@link PeerTransport} over a JGroups channel (by default the TCP stack {@code tcp-mirror.xml}).
  *
  * <p>Parts, each in its own class: {@link Journal} (durable history per origin),
+ * {@link InboundMessages} (what arrives from the network),
  * {@link DeliveryPipeline} (one delivery thread: dedupe, hash chain, order, retries),
  * {@link CatchUp} (one thread fetching what is missing from any peer), {@link WireFormat} (the
  * bytes between mirrors). This class wires them to the channel: a {@link MessageDispatcher} carries
@@ -46,10 +46,6 @@ import org.slf4j.LoggerFactory;
 public final class JGroupsPeerTransport implements PeerTransport {
 
     private static final Logger LOG = LoggerFactory.getLogger(JGroupsPeerTransport.class);
-
-    /** Largest fetch answer, in envelopes and in payload bytes, so one answer cannot swamp the requester. */
-    static final int MAX_FETCH_COUNT = 1000;
-    static final long MAX_FETCH_BYTES = 4L * 1024 * 1024;
 
     private final TransportConfig config;
     private final String self;
@@ -156,7 +152,8 @@ public final class JGroupsPeerTransport implements PeerTransport {
             channel = new JChannel(StackTemplate.render(config));
             channel.name(self);
             channel.setDiscardOwnMessages(true);
-            dispatcher = new MessageDispatcher(channel, this::handleMessage);
+            dispatcher = new MessageDispatcher(channel,
+                    new InboundMessages(self, journal, pipeline, handlers, counters));
             dispatcher.setReceiver(new Receiver() {
                 @Override
                 public void viewAccepted(View view) {
@@ -311,68 +308,10 @@ public final class JGroupsPeerTransport implements PeerTransport {
         pipeline.offer(e, fromNode);
     }
 
-    // ---- JGroups callbacks: decode, queue or answer, never block, never throw ----
-
-    private Object handleMessage(Message msg) {
-        String from = nodeId(msg.getSrc());
-        try {
-            byte[] buf = msg.getArray();
-            int off = msg.getOffset();
-            int len = msg.getLength();
-            if (buf == null || len < 1) {
-                throw new IllegalArgumentException("empty message");
-            }
-            switch (buf[off]) {
-                case WireFormat.ENVELOPE -> {
-                    pipeline.offer(EnvelopeCodec.decode(buf, off + 1, len - 1), from);
-                    return null;
-                }
-                case WireFormat.REQUEST -> {
-                    return serve(from, WireFormat.decodeRequest(buf, off, len));
-                }
-                default -> throw new IllegalArgumentException("unknown message kind " + buf[off]);
-            }
-        } catch (RuntimeException e) {
-            counters.invalidDropped.incrementAndGet();
-            LOG.warn("Dropped an invalid message from {}: {}", from, e.getMessage());
-            return WireFormat.error("invalid message: " + e.getMessage());
-        }
-    }
-
-    private byte[] serve(String from, WireFormat.Request r) {
-        try {
-            switch (r.kind()) {
-                case WireFormat.HEADS:
-                    return WireFormat.ok(WireFormat.heads(journal.heads()));
-                case WireFormat.FETCH: {
-                    WireFormat.Fetch f = WireFormat.decodeFetch(r.body());
-                    List<Envelope> list = journal.read(f.origin(), f.fromSeq(), Math.min(f.maxCount(), MAX_FETCH_COUNT),
-                            MAX_FETCH_BYTES);
-                    return WireFormat.ok(WireFormat.envelopes(list));
-                }
-                default: {
-                    RequestHandler h = handlers.get(r.kind());
-                    if (h == null) {
-                        return WireFormat.error("mirror " + self + " has no handler for request kind '" + r.kind() + "'");
-                    }
-                    byte[] out = h.handle(from, r.body());
-                    return WireFormat.ok(out == null ? new byte[0] : out);
-                }
-            }
-        } catch (IllegalArgumentException e) {
-            counters.invalidDropped.incrementAndGet();
-            LOG.warn("Refused a malformed '{}' request from {}: {}", r.kind(), from, e.getMessage());
-            return WireFormat.error("malformed request: " + e.getMessage());
-        } catch (Exception e) {
-            LOG.debug("Request '{}' from {} failed", r.kind(), from, e);
-            return WireFormat.error(e.toString());
-        }
-    }
-
     private void onView(View view) {
         Map<String, Address> ids = new LinkedHashMap<>();
         for (Address a : view.getMembers()) {
-            ids.put(nodeId(a), a);
+            ids.put(InboundMessages.nodeId(a), a);
         }
         members = Map.copyOf(ids);
         Set<String> snapshot = members();
@@ -396,14 +335,6 @@ public final class JGroupsPeerTransport implements PeerTransport {
             return; // closing
         }
         catchUp.viewChanged();
-    }
-
-    private static String nodeId(Address a) {
-        if (a == null) {
-            return "unknown";
-        }
-        String name = NameCache.get(a);
-        return name != null ? name : a.toString();
     }
 
     /** Catch-up's remote calls, over {@link #request} with the reserved kinds. */

@@ -203,11 +203,15 @@ public final class Journal implements AutoCloseable {
         }
 
         static OriginLog open(Path file, String origin) throws IOException {
+            boolean created = !Files.exists(file);
             FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
             OriginLog log = new OriginLog(file, origin, ch);
             try {
                 log.scan();
+                if (created) {
+                    syncDirectory(file.getParent());
+                }
             } catch (IOException | RuntimeException e) {
                 ch.close();
                 throw e;
@@ -352,6 +356,18 @@ public final class Journal implements AutoCloseable {
                 }
                 pos += n;
             }
+        }
+    }
+
+    /**
+     * A new file's directory entry must reach the disk too, or a crash can lose the whole file
+     * with its fsynced records. Best effort: not every platform can open a directory.
+     */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException e) {
+            LOG.debug("Cannot fsync directory {}: {}", dir, e.toString());
         }
     }
 
