@@ -162,7 +162,13 @@ final class DeliveryPipeline {
 
     private void run() {
         try {
-            replayLocalJournal();
+            try {
+                replayLocalJournal();
+            } catch (IOException e) {
+                // not fatal: what could not be read from disk is fetched from peers instead
+                LOG.warn("Replaying the local journal stopped early: {}; catch-up fetches the rest from peers",
+                        e.toString());
+            }
             while (!closed) {
                 Inbound in = queue.take();
                 room.release(in.permits());
@@ -172,7 +178,7 @@ final class DeliveryPipeline {
             if (!closed) {
                 LOG.warn("Delivery thread interrupted; delivery stops");
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             if (!closed) {
                 LOG.error("Delivery thread failed; no more envelopes are delivered until restart", e);
             }
@@ -210,7 +216,7 @@ final class DeliveryPipeline {
         }
     }
 
-    private OriginState state(String origin) throws IOException {
+    private OriginState state(String origin) {
         OriginState st = states.get(origin);
         if (st == null) {
             st = new OriginState();
@@ -219,15 +225,22 @@ final class DeliveryPipeline {
             if (last == 0) {
                 st.lastHash = EnvelopeCodec.zeroHash();
             } else {
-                var prev = journal.read(origin, last, 1);
-                st.lastHash = prev.isEmpty() ? null : EnvelopeCodec.hash(prev.get(0));
+                try {
+                    var prev = journal.read(origin, last, 1);
+                    st.lastHash = prev.isEmpty() ? null : EnvelopeCodec.hash(prev.get(0));
+                } catch (IOException e) {
+                    // unknown predecessor: the chain check starts with the next envelope instead
+                    LOG.warn("Cannot read {}#{} from the journal ({}); not checking the hash chain of {}#{}",
+                            origin, last, e.toString(), origin, last + 1);
+                    st.lastHash = null;
+                }
             }
             states.put(origin, st);
         }
         return st;
     }
 
-    private void process(Inbound in) throws IOException, InterruptedException {
+    private void process(Inbound in) throws InterruptedException {
         Envelope e = in.envelope();
         if (e.origin().equals(self)) {
             return; // our own history comes back through catch-up of other origins' peers: not for us

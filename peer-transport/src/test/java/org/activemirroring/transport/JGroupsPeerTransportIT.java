@@ -254,7 +254,8 @@ class JGroupsPeerTransportIT {
         publish(b, 7); // alone: journaled, fetched by peers later
         assertEquals(Set.of("b"), b.members());
         awaitMembers(Set.of("a", "b"), a, b);
-        assertTrue(viewKinds.contains("a") && viewKinds.contains("a,b"), viewKinds.toString());
+        // listeners run on the transport's own thread, a moment after members() changes
+        Await.until(WAIT, () -> viewKinds.contains("a") && viewKinds.contains("a,b"), viewKinds::toString);
         awaitLast(ha, "b", 7);
         awaitLast(hb, "a", 4);
         assertEquals(range(1, 7), ha.seqs("b"));
@@ -354,6 +355,19 @@ class JGroupsPeerTransportIT {
                 () -> "JGroups threads left: " + Thread.getAllStackTraces().keySet().stream()
                         .map(Thread::getName).filter(n -> n.contains(cluster)).collect(Collectors.toList()));
         assertTrue(FreePortsProbe.isFree(ports.get("a")), "TCP port still bound after close");
+    }
+
+    @Test
+    void portInUseFailsStartWithAClearMessageAndLeavesNothingRunning() throws Exception {
+        try (java.net.ServerSocket squatter = new java.net.ServerSocket(ports.get("a"), 1,
+                java.net.InetAddress.getLoopbackAddress())) {
+            JGroupsPeerTransport a = node("a", Map.of());
+            TransportException e = assertThrows(TransportException.class,
+                    () -> a.start(new RecordingHandler("a"), Map.of()));
+            assertTrue(e.getMessage().contains(String.valueOf(ports.get("a"))), e.getMessage());
+            assertTrue(e.isRetriable());
+            assertNoTransportThreads();
+        }
     }
 
     /** Port probe for assertions. */
