@@ -187,6 +187,9 @@ public final class JGroupsPeerTransport implements PeerTransport {
                 journal.append(e, config.journalFsync());
             } catch (IOException ex) {
                 throw new TransportException("Cannot write " + e + " to the journal: " + ex.getMessage(), true, ex);
+            } catch (IllegalArgumentException ex) {
+                // e.g. a payload beyond EnvelopeCodec.MAX_PAYLOAD: retrying the same payload cannot help
+                throw new TransportException("Cannot publish " + e + ": " + ex.getMessage(), false, ex);
             }
             lastOwnHash = EnvelopeCodec.hash(e);
             counters.originated.incrementAndGet();
