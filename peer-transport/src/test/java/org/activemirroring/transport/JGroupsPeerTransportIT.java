@@ -251,8 +251,7 @@ class JGroupsPeerTransportIT {
         a.start(ha, Map.of()); // b is not up yet: a starts alone
         publish(a, 4);
         PeerTransport b = started("b", hb, bConf); // knows nobody: starts alone
-        publish(b, 7); // alone: journaled, fetched by peers later
-        assertEquals(Set.of("b"), b.members());
+        publish(b, 7); // most likely still alone (a's MERGE3 may already have found it): fetched by a later
         awaitMembers(Set.of("a", "b"), a, b);
         // listeners run on the transport's own thread, a moment after members() changes
         Await.until(WAIT, () -> viewKinds.contains("a") && viewKinds.contains("a,b"), viewKinds::toString);
