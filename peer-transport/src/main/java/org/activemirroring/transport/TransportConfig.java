@@ -57,9 +57,14 @@ public final class TransportConfig {
             "mirror.transport.request.timeout.ms", 10_000, 100, 600_000, Importance.RARE,
             "How long a catch-up request waits for a peer's answer before trying another peer.");
 
+    public static final ConfigOption<Integer> CATCHUP_INTERVAL_MS = ConfigOption.integer(
+            "mirror.transport.catchup.interval.ms", 2_000, 100, 600_000, Importance.RARE,
+            "How often a mirror asks its peers for their journal heads and fetches what it misses "
+                    + "(it also does so on start, on every membership change and at once on a gap).");
+
     /** All transport options, in documentation order. */
     public static final List<ConfigOption<?>> OPTIONS = List.of(NODE_ID_OPTION, DATA_DIR, BIND_HOST, BIND_PORT, PEERS,
-            CLUSTER_NAME, JGROUPS_CONFIG, JOURNAL_FSYNC, REQUEST_TIMEOUT_MS);
+            CLUSTER_NAME, JGROUPS_CONFIG, JOURNAL_FSYNC, REQUEST_TIMEOUT_MS, CATCHUP_INTERVAL_MS);
 
     private final String nodeId;
     private final Path dataDir;
@@ -70,8 +75,11 @@ public final class TransportConfig {
     private final Path stackFile;
     private final boolean journalFsync;
     private final int requestTimeoutMs;
+    private final int catchUpIntervalMs;
+    private final Map<String, String> raw;
 
     private TransportConfig(Map<String, String> raw, List<String> problems) {
+        this.raw = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(raw));
         this.nodeId = NODE_ID_OPTION.read(raw, problems);
         String dir = DATA_DIR.read(raw, problems);
         this.dataDir = dir == null ? null : Path.of(dir);
@@ -83,6 +91,7 @@ public final class TransportConfig {
         this.stackFile = stack == null ? null : Path.of(stack);
         this.journalFsync = JOURNAL_FSYNC.read(raw, problems);
         this.requestTimeoutMs = REQUEST_TIMEOUT_MS.read(raw, problems);
+        this.catchUpIntervalMs = CATCHUP_INTERVAL_MS.read(raw, problems);
     }
 
     /**
@@ -147,5 +156,17 @@ public final class TransportConfig {
 
     public int requestTimeoutMs() {
         return requestTimeoutMs;
+    }
+
+    public int catchUpIntervalMs() {
+        return catchUpIntervalMs;
+    }
+
+    /**
+     * All settings as given (never null). The JGroups stack's {@code ${...}} placeholders are
+     * filled from these, so rarely needed stack tunables need no option of their own here.
+     */
+    public Map<String, String> rawSettings() {
+        return raw;
     }
 }

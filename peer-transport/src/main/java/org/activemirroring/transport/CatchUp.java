@@ -1,0 +1,215 @@
+package org.activemirroring.transport;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fetches envelopes this node missed (while it was away, or lost on the wire) from any peer whose
+ * journal has them: peers journal what they receive, so the origin need not be reachable.
+ *
+ * <p>Runs only on its own single scheduler thread, never on a JGroups thread: a round on start,
+ * on every view change and every interval asks each member for its journal heads and fetches, in
+ * chunks, whatever is beyond this node's received position. A hole noticed by the delivery
+ * pipeline is fetched at once, from the member that sent the later envelope first. Fetched
+ * envelopes go through the same pipeline as multicast ones (dedupe, hash chain, order). At most
+ * one fetch per origin is in flight.
+ */
+final class CatchUp implements DeliveryPipeline.GapListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CatchUp.class);
+
+    /** Envelopes asked for per fetch request; the responder also caps by bytes. */
+    static final int CHUNK = 1000;
+
+    /** The remote calls catch-up needs; implemented by the transport. */
+    interface Peers {
+        /** Other members' node ids. */
+        List<String> others();
+
+        Map<String, Long> heads(String node) throws TransportException;
+
+        List<Envelope> fetch(String node, String origin, long fromSeq, int maxCount) throws TransportException;
+    }
+
+    private final String self;
+    private final Peers peers;
+    private final DeliveryPipeline pipeline;
+    private final ScheduledExecutorService exec;
+    private final long intervalMs;
+    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    /** Per origin, the highest head any member reported in the previous periodic round. */
+    private Map<String, Long> previousHeads = Map.of(); // catch-up thread only
+    private volatile boolean closed;
+
+    CatchUp(String self, Peers peers, DeliveryPipeline pipeline, ScheduledExecutorService exec, long intervalMs) {
+        this.self = self;
+        this.peers = peers;
+        this.pipeline = pipeline;
+        this.exec = exec;
+        this.intervalMs = intervalMs;
+    }
+
+    void start() {
+        submit(() -> safeRound(true));
+        exec.scheduleWithFixedDelay(() -> safeRound(false), intervalMs, intervalMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** Membership changed: someone new may have what we miss. */
+    void viewChanged() {
+        submit(() -> safeRound(true));
+    }
+
+    void close() {
+        closed = true;
+    }
+
+    @Override
+    public void missing(String origin, long fromSeq, long toSeq, String seenFrom) {
+        if (!inFlight.add(origin)) {
+            return; // a fetch for this origin is queued or running; it will cover the hole or the next round will
+        }
+        submit(() -> {
+            try {
+                long cursor = fetchRange(seenFrom, origin, fromSeq, toSeq);
+                if (cursor > fromSeq) {
+                    LOG.info("Fetched missing {}#{}..{} from {}", origin, fromSeq, cursor - 1, seenFrom);
+                }
+                for (String other : peers.others()) {
+                    if (cursor > toSeq || closed) {
+                        break;
+                    }
+                    if (!other.equals(seenFrom)) {
+                        cursor = fetchRange(other, origin, cursor, toSeq);
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                inFlight.remove(origin);
+            }
+        });
+    }
+
+    private void submit(Runnable task) {
+        if (closed) {
+            return;
+        }
+        try {
+            exec.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing: nothing left to catch up for
+        }
+    }
+
+    private void safeRound(boolean eager) {
+        try {
+            round(eager);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            // never let one failure end the periodic schedule
+            LOG.warn("Catch-up round failed; retrying in {} ms", intervalMs, e);
+        }
+    }
+
+    /**
+     * One catch-up round over all members.
+     *
+     * @param eager fetch up to the heads reported now (on start and view change: we know we were
+     *              away). A periodic round only fetches up to the heads reported in the previous
+     *              round: envelopes published since are most likely still on the wire to us, and
+     *              fetching them too would double the traffic under steady load.
+     */
+    private void round(boolean eager) throws InterruptedException {
+        if (pipeline.backlog() > CHUNK) {
+            return; // what we fetched last time is still being delivered; do not fetch it twice
+        }
+        Map<String, Long> seenNow = new java.util.HashMap<>();
+        Map<String, Long> previous = previousHeads;
+        try {
+            fetchBehind(eager, previous, seenNow);
+        } finally {
+            previousHeads = seenNow;
+        }
+    }
+
+    private void fetchBehind(boolean eager, Map<String, Long> previous, Map<String, Long> seenNow)
+            throws InterruptedException {
+        // What this round already queued: the pipeline may not have processed it yet, and asking the
+        // next member for the same range would only produce duplicates.
+        Map<String, Long> queued = new java.util.HashMap<>();
+        for (String node : peers.others()) {
+            if (closed || Thread.currentThread().isInterrupted()) {
+                return;
+            }
+            Map<String, Long> heads;
+            try {
+                heads = peers.heads(node);
+            } catch (TransportException e) {
+                LOG.debug("Asking {} for its journal heads failed: {}", node, e.getMessage());
+                continue;
+            }
+            for (Map.Entry<String, Long> h : heads.entrySet()) {
+                String origin = h.getKey();
+                seenNow.merge(origin, h.getValue(), Math::max);
+                long target = eager ? h.getValue() : Math.min(h.getValue(), previous.getOrDefault(origin, 0L));
+                long have = Math.max(pipeline.receivedPosition(origin), queued.getOrDefault(origin, 0L));
+                if (origin.equals(self) || target <= have || !inFlight.add(origin)) {
+                    continue;
+                }
+                try {
+                    long cursor = fetchRange(node, origin, have + 1, target);
+                    queued.merge(origin, cursor - 1, Math::max);
+                    if (cursor > have + 1) {
+                        LOG.info("Caught up {}#{}..{} from {}", origin, have + 1, cursor - 1, node);
+                    }
+                } finally {
+                    inFlight.remove(origin);
+                }
+            }
+        }
+    }
+
+    /**
+     * Fetches {@code [from, to]} of {@code origin} from {@code node} in chunks into the pipeline.
+     *
+     * @return the first seq not obtained
+     */
+    private long fetchRange(String node, String origin, long from, long to) throws InterruptedException {
+        long cursor = from;
+        while (cursor <= to && !closed) {
+            List<Envelope> batch;
+            try {
+                batch = peers.fetch(node, origin, cursor, (int) Math.min(CHUNK, to - cursor + 1));
+            } catch (TransportException e) {
+                LOG.debug("Fetching {}#{}.. from {} failed: {}", origin, cursor, node, e.getMessage());
+                return cursor;
+            }
+            List<Envelope> good = new ArrayList<>();
+            for (Envelope e : batch) {
+                if (!e.origin().equals(origin) || e.seq() != cursor + good.size()) {
+                    LOG.warn("Peer {} answered a fetch of {}#{} with {}; ignoring the rest of its answer", node,
+                            origin, cursor, e);
+                    break;
+                }
+                good.add(e);
+            }
+            if (good.isEmpty()) {
+                return cursor;
+            }
+            for (Envelope e : good) {
+                pipeline.put(e, node);
+            }
+            cursor += good.size();
+        }
+        return cursor;
+    }
+}

@@ -1,0 +1,349 @@
+package org.activemirroring.transport;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns envelopes arriving in any order, possibly repeated, from the network, from catch-up and
+ * from the local journal into in-order, gapless, once-only calls of the {@link DeliveryHandler}.
+ *
+ * <p>Envelopes are queued by whoever received them and all the work happens on ONE delivery
+ * thread, so JGroups threads never wait for the application, and per-origin state needs no locks.
+ * Per remote origin it keeps {@code next} (the seq to deliver next), the hash of the last
+ * delivered envelope (to check the chain) and a bounded buffer of early envelopes.
+ *
+ * <p>An envelope is journaled before it is delivered: once the handler has seen it, this node can
+ * serve it to others. A handler failure is retried with backoff, never skipped.
+ */
+final class DeliveryPipeline {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeliveryPipeline.class);
+
+    /** Early envelopes kept per origin; beyond this they are dropped and fetched again later. */
+    static final int MAX_BUFFERED_PER_ORIGIN = 10_000;
+    /** Early envelopes' payload bytes kept per origin, for the same reason. */
+    static final long MAX_BUFFERED_BYTES_PER_ORIGIN = 64L * 1024 * 1024;
+    /**
+     * Queued payload bytes, in KiB permits; when used up the network's envelopes are dropped
+     * (catch-up refetches them) and catch-up waits. Bytes, not a count: payloads range from a few
+     * bytes to many MiB, and a count alone could hold gigabytes.
+     */
+    static final int QUEUE_KIB = 64 * 1024;
+    static final long MIN_BACKOFF_MS = 50;
+    static final long MAX_BACKOFF_MS = 5_000;
+
+    /** Told about a hole in an origin's sequence, so it can be fetched. */
+    interface GapListener {
+        void missing(String origin, long fromSeq, long toSeq, String seenFrom);
+    }
+
+    private record Inbound(Envelope envelope, String from, int permits) {
+        Inbound(Envelope envelope, String from) {
+            this(envelope, from, permitsFor(envelope));
+        }
+    }
+
+    private static int permitsFor(Envelope e) {
+        // at least 1 so that empty payloads count too; at most all, so a huge one can still pass alone
+        return (int) Math.min(QUEUE_KIB, 1 + e.payload().length / 1024);
+    }
+
+    private static final class OriginState {
+        long next;
+        byte[] lastHash; // null when the previous envelope is unknown (e.g. after a snapshot join)
+        final TreeMap<Long, Inbound> early = new TreeMap<>();
+        long earlyBytes;
+    }
+
+    private final String self;
+    private final Journal journal;
+    private final DeliveryHandler handler;
+    private final Map<String, Long> applied;
+    private final GapListener gaps;
+    private final TransportCounters counters;
+    private final BlockingQueue<Inbound> queue = new LinkedBlockingQueue<>();
+    private final Semaphore room = new Semaphore(QUEUE_KIB);
+    private final Map<String, OriginState> states = new HashMap<>(); // delivery thread only
+    private final Map<String, Long> delivered = new ConcurrentHashMap<>();
+    private final Map<String, Long> received = new ConcurrentHashMap<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition stopping = lock.newCondition();
+    private final Thread thread;
+    private volatile boolean closed;
+
+    DeliveryPipeline(String self, Journal journal, DeliveryHandler handler, Map<String, Long> appliedVector,
+                     GapListener gaps, TransportCounters counters) {
+        this.self = self;
+        this.journal = journal;
+        this.handler = handler;
+        this.applied = Map.copyOf(appliedVector);
+        this.gaps = gaps;
+        this.counters = counters;
+        this.thread = new Thread(this::run, "am-transport-" + self + "-delivery");
+        this.thread.setDaemon(true);
+        // The subscriber's applied vector is what it has: report it as received and delivered.
+        applied.forEach((o, s) -> {
+            if (s > 0) {
+                received.put(o, s);
+                delivered.put(o, s);
+            }
+        });
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** From a network thread: never blocks; drops (catch-up will refetch) if the queue is full. */
+    void offer(Envelope e, String from) {
+        Inbound in = new Inbound(e, from);
+        if (!room.tryAcquire(in.permits())) {
+            LOG.debug("Delivery queue full, dropped {} from {}; catch-up will fetch it again", e, from);
+            return;
+        }
+        queue.add(in);
+    }
+
+    /** From the catch-up thread: waits for room, so catch-up cannot outrun delivery. */
+    void put(Envelope e, String from) throws InterruptedException {
+        Inbound in = new Inbound(e, from);
+        room.acquire(in.permits());
+        queue.add(in);
+    }
+
+    /** Envelopes waiting for the delivery thread. */
+    int backlog() {
+        return queue.size();
+    }
+
+    /** Highest seq of {@code origin} held without gap (journaled or applied), 0 if none. */
+    long receivedPosition(String origin) {
+        return received.getOrDefault(origin, 0L);
+    }
+
+    /** Highest seq handed to the handler, per origin (applied vector included). */
+    Map<String, Long> delivered() {
+        return Map.copyOf(delivered);
+    }
+
+    /** Stops the delivery thread promptly (also out of a backoff wait or a slow handler) and joins it. */
+    void close() {
+        closed = true;
+        lock.lock();
+        try {
+            stopping.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        thread.interrupt();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            LOG.warn("Delivery thread {} did not stop within 10 s (the delivery handler ignores interrupts?)",
+                    thread.getName());
+        }
+    }
+
+    private void run() {
+        try {
+            try {
+                replayLocalJournal();
+            } catch (IOException e) {
+                // not fatal: what could not be read from disk is fetched from peers instead
+                LOG.warn("Replaying the local journal stopped early: {}; catch-up fetches the rest from peers",
+                        e.toString());
+            }
+            while (!closed) {
+                Inbound in = queue.take();
+                room.release(in.permits());
+                process(in);
+            }
+        } catch (InterruptedException e) {
+            if (!closed) {
+                LOG.warn("Delivery thread interrupted; delivery stops");
+            }
+        } catch (RuntimeException e) {
+            if (!closed) {
+                LOG.error("Delivery thread failed; no more envelopes are delivered until restart", e);
+            }
+        }
+    }
+
+    /**
+     * Envelopes that reached the journal but not the subscriber before a crash: delivered first,
+     * from disk, so they need not come over the network again.
+     */
+    private void replayLocalJournal() throws IOException, InterruptedException {
+        for (String origin : journal.heads().keySet()) {
+            if (origin.equals(self)) {
+                continue;
+            }
+            OriginState st = state(origin);
+            long head = journal.head(origin);
+            while (!closed && st.next <= head) {
+                var batch = journal.read(origin, st.next, 1000);
+                if (batch.isEmpty()) {
+                    break; // a hole in our journal: catch-up fetches the rest
+                }
+                long before = st.next;
+                for (Envelope e : batch) {
+                    process(new Inbound(e, "local journal"));
+                }
+                if (st.next == before) {
+                    break; // refused (broken chain): do not spin
+                }
+            }
+            if (st.next > 1 + applied.getOrDefault(origin, 0L)) {
+                LOG.info("Delivered {}#{}..{} from the local journal", origin,
+                        applied.getOrDefault(origin, 0L) + 1, st.next - 1);
+            }
+        }
+    }
+
+    private OriginState state(String origin) {
+        OriginState st = states.get(origin);
+        if (st == null) {
+            st = new OriginState();
+            long last = applied.getOrDefault(origin, 0L);
+            st.next = last + 1;
+            if (last == 0) {
+                st.lastHash = EnvelopeCodec.zeroHash();
+            } else {
+                try {
+                    var prev = journal.read(origin, last, 1);
+                    st.lastHash = prev.isEmpty() ? null : EnvelopeCodec.hash(prev.get(0));
+                } catch (IOException e) {
+                    // unknown predecessor: the chain check starts with the next envelope instead
+                    LOG.warn("Cannot read {}#{} from the journal ({}); not checking the hash chain of {}#{}",
+                            origin, last, e.toString(), origin, last + 1);
+                    st.lastHash = null;
+                }
+            }
+            states.put(origin, st);
+        }
+        return st;
+    }
+
+    private void process(Inbound in) throws InterruptedException {
+        Envelope e = in.envelope();
+        if (e.origin().equals(self)) {
+            return; // our own history comes back through catch-up of other origins' peers: not for us
+        }
+        OriginState st = state(e.origin());
+        if (e.seq() < st.next) {
+            counters.duplicatesDropped.incrementAndGet();
+            return;
+        }
+        if (e.seq() > st.next) {
+            if (st.early.containsKey(e.seq())) {
+                counters.duplicatesDropped.incrementAndGet();
+            } else if (st.early.size() < MAX_BUFFERED_PER_ORIGIN && st.earlyBytes < MAX_BUFFERED_BYTES_PER_ORIGIN) {
+                st.early.put(e.seq(), in);
+                st.earlyBytes += e.payload().length;
+            } // else dropped: the gap fetch or a later round brings it again
+            gaps.missing(e.origin(), st.next, e.seq() - 1, in.from());
+            return;
+        }
+        if (!accept(st, in)) {
+            return;
+        }
+        // Drain successors that arrived early; older entries below next are stale duplicates.
+        while (!closed) {
+            Map.Entry<Long, Inbound> first = st.early.firstEntry();
+            if (first == null || first.getKey() > st.next) {
+                break;
+            }
+            st.early.pollFirstEntry();
+            st.earlyBytes -= first.getValue().envelope().payload().length;
+            if (first.getKey() < st.next) {
+                counters.duplicatesDropped.incrementAndGet();
+            } else if (!accept(st, first.getValue())) {
+                break;
+            }
+        }
+    }
+
+    /** Checks, journals and delivers the envelope at {@code st.next}; false if refused or closing. */
+    private boolean accept(OriginState st, Inbound in) throws InterruptedException {
+        Envelope e = in.envelope();
+        if (st.lastHash != null && !Arrays.equals(st.lastHash, e.prevHash())) {
+            counters.invalidDropped.incrementAndGet();
+            LOG.warn("Dropped {} from {}: its prevHash does not match the hash of {}#{} (rewritten history or a "
+                    + "corrupt peer); it will be fetched again from another peer", e, in.from(), e.origin(), e.seq() - 1);
+            return false;
+        }
+        if (!journalAndDeliver(e)) {
+            return false;
+        }
+        st.next = e.seq() + 1;
+        st.lastHash = EnvelopeCodec.hash(e);
+        delivered.put(e.origin(), e.seq());
+        return true;
+    }
+
+    /**
+     * Journals (without fsync: a received envelope can be fetched again) and hands to the handler,
+     * retrying the same envelope with backoff until it succeeds or the transport closes.
+     */
+    private boolean journalAndDeliver(Envelope e) throws InterruptedException {
+        long backoff = MIN_BACKOFF_MS;
+        int failures = 0;
+        while (!closed) {
+            try {
+                journal.append(e, false); // false = already held (e.g. replay): fine
+                received.merge(e.origin(), e.seq(), Math::max);
+                handler.deliver(e);
+                if (failures > 0) {
+                    LOG.info("Delivered {} after {} failed attempts", e, failures);
+                }
+                return true;
+            } catch (InterruptedException ex) {
+                if (closed) {
+                    return false;
+                }
+                Thread.currentThread().interrupt();
+                throw ex;
+            } catch (Exception ex) {
+                if (failures++ == 0) {
+                    // once per streak: a database restart must not flood the log
+                    LOG.warn("Delivering {} failed; retrying with backoff until it succeeds: {}", e, ex.toString());
+                }
+                if (!awaitStop(backoff)) {
+                    return false;
+                }
+                backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+            }
+        }
+        return false;
+    }
+
+    /** Waits {@code ms} unless closing; false if closing. */
+    private boolean awaitStop(long ms) throws InterruptedException {
+        lock.lock();
+        try {
+            long nanos = TimeUnit.MILLISECONDS.toNanos(ms);
+            while (!closed && nanos > 0) {
+                nanos = stopping.awaitNanos(nanos);
+            }
+            return !closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

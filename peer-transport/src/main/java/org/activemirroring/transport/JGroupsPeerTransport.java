@@ -1,0 +1,376 @@
+package org.activemirroring.transport;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import org.jgroups.Address;
+import org.jgroups.BytesMessage;
+import org.jgroups.JChannel;
+import org.jgroups.Message;
+import org.jgroups.Receiver;
+import org.jgroups.View;
+import org.jgroups.blocks.MessageDispatcher;
+import org.jgroups.blocks.RequestOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link PeerTransport} over a JGroups channel (by default the TCP stack {@code tcp-mirror.xml}).
+ *
+ * <p>Parts, each in its own class: {@link Journal} (durable history per origin),
+ * {@link InboundMessages} (what arrives from the network),
+ * {@link DeliveryPipeline} (one delivery thread: dedupe, hash chain, order, retries),
+ * {@link CatchUp} (one thread fetching what is missing from any peer), {@link WireFormat} (the
+ * bytes between mirrors). This class wires them to the channel: a {@link MessageDispatcher} carries
+ * multicast envelopes and unicast request/response; JGroups threads only decode, queue, or answer
+ * from the journal, they never wait for the application.
+ *
+ * <p>The journal is opened by the constructor, so {@link #journalTail} works before {@link #start}.
+ * Node ids are the JGroups logical names ({@code channel.name(nodeId)}); they are mapped to
+ * addresses through the current view.
+ */
+public final class JGroupsPeerTransport implements PeerTransport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JGroupsPeerTransport.class);
+
+    private final TransportConfig config;
+    private final String self;
+    private final Journal journal;
+    private final TransportCounters counters = new TransportCounters();
+    private final Map<String, RequestHandler> handlers = new ConcurrentHashMap<>();
+    private final List<MembershipListener> listeners = new CopyOnWriteArrayList<>();
+    private final Object publishLock = new Object();
+    private volatile Map<String, Address> members = Map.of();
+    private volatile boolean started;
+    private volatile boolean closed;
+    private volatile Predicate<Envelope> sendFilter; // test hook: false = journal but do not multicast
+
+    private byte[] lastOwnHash; // guarded by publishLock
+    private volatile DeliveryPipeline pipeline;
+    private volatile CatchUp catchUp;
+    private volatile ScheduledExecutorService scheduler;
+    private volatile JChannel channel;
+    private volatile MessageDispatcher dispatcher;
+
+    /**
+     * Opens the journal in {@link TransportConfig#journalDir()}; does not touch the network yet.
+     *
+     * @throws TransportException (not retriable) if the journal cannot be opened
+     */
+    public JGroupsPeerTransport(TransportConfig config) throws TransportException {
+        this.config = Objects.requireNonNull(config, "config");
+        this.self = config.nodeId();
+        try {
+            this.journal = Journal.open(config.journalDir());
+        } catch (IOException e) {
+            throw new TransportException("Cannot open the journal in " + config.journalDir() + ": " + e.getMessage()
+                    + "; check that mirror.data.dir is a writable directory", false, e);
+        }
+        try {
+            // our chain continues from our newest journaled envelope (head is always an indexed seq)
+            long head = journal.head(self);
+            List<Envelope> last = head == 0 ? List.of() : journal.read(self, head, 1);
+            this.lastOwnHash = last.isEmpty() ? EnvelopeCodec.zeroHash() : EnvelopeCodec.hash(last.get(0));
+        } catch (IOException | RuntimeException e) {
+            journal.close();
+            throw new TransportException("Cannot read this mirror's own journal in " + config.journalDir() + ": "
+                    + e.getMessage(), false, e);
+        }
+    }
+
+    @Override
+    public String localNodeId() {
+        return self;
+    }
+
+    @Override
+    public void registerRequestHandler(String kind, RequestHandler handler) {
+        Objects.requireNonNull(handler, "handler");
+        if (kind.startsWith(WireFormat.RESERVED_PREFIX)) {
+            throw new IllegalArgumentException("Request kind '" + kind + "' is reserved: kinds starting with '"
+                    + WireFormat.RESERVED_PREFIX + "' belong to the transport");
+        }
+        if (started) {
+            throw new IllegalStateException("register request handlers before start()");
+        }
+        if (handlers.putIfAbsent(kind, handler) != null) {
+            throw new IllegalStateException("a handler for request kind '" + kind + "' is already registered");
+        }
+    }
+
+    @Override
+    public void addMembershipListener(MembershipListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+        ScheduledExecutorService s = scheduler;
+        if (s != null && !closed && channel != null && channel.isConnected()) {
+            // added after start: tell it the current members too, on the same thread as later views
+            Set<String> now = members();
+            try {
+                s.execute(() -> listener.membersChanged(now));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closing
+            }
+        }
+    }
+
+    @Override
+    public synchronized void start(DeliveryHandler handler, Map<String, Long> appliedVector) throws TransportException {
+        Objects.requireNonNull(handler, "handler");
+        if (closed) {
+            throw new TransportException("transport of " + self + " is closed; create a new one", false);
+        }
+        if (started) {
+            throw new IllegalStateException("start() was already called");
+        }
+        started = true;
+        try {
+            scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "am-transport-" + self + "-catchup");
+                t.setDaemon(true);
+                return t;
+            });
+            // catchUp is created after the pipeline that reports gaps to it; the lambda defers the lookup
+            pipeline = new DeliveryPipeline(self, journal, handler, appliedVector,
+                    (o, from, to, node) -> catchUp.missing(o, from, to, node), counters);
+            catchUp = new CatchUp(self, new RemotePeers(), pipeline, scheduler, config.catchUpIntervalMs());
+            pipeline.start();
+
+            channel = new JChannel(StackTemplate.render(config));
+            channel.name(self);
+            channel.setDiscardOwnMessages(true);
+            dispatcher = new MessageDispatcher(channel,
+                    new InboundMessages(self, journal, pipeline, handlers, counters));
+            dispatcher.setReceiver(new Receiver() {
+                @Override
+                public void viewAccepted(View view) {
+                    onView(view);
+                }
+            });
+            channel.connect(config.clusterName());
+            catchUp.start();
+            LOG.info("Mirror {} joined cluster '{}' on {}:{}; members {}", self, config.clusterName(),
+                    config.bindHost(), config.bindPort(), members());
+        } catch (TransportException e) {
+            close();
+            throw e;
+        } catch (Exception e) {
+            close();
+            throw new TransportException("Mirror " + self + " could not join the cluster on " + config.bindHost() + ":"
+                    + config.bindPort() + " (" + e + "); check that this port and port+" + StackTemplate.FD_SOCK_OFFSET
+                    + " are free and mirror.bind.host is an address of this machine", true, e);
+        }
+    }
+
+    @Override
+    public Envelope publish(String payloadType, byte[] payload) throws TransportException {
+        synchronized (publishLock) {
+            if (!started || closed) {
+                throw new TransportException("publish on " + self + " needs a started, open transport", false);
+            }
+            long seq = journal.head(self) + 1;
+            Envelope e = new Envelope(Envelope.FORMAT_VERSION, self, seq, lastOwnHash, payloadType, payload, new byte[0]);
+            try {
+                journal.append(e, config.journalFsync());
+            } catch (IOException ex) {
+                throw new TransportException("Cannot write " + e + " to the journal: " + ex.getMessage(), true, ex);
+            } catch (IllegalArgumentException ex) {
+                // e.g. a payload beyond EnvelopeCodec.MAX_PAYLOAD: retrying the same payload cannot help
+                throw new TransportException("Cannot publish " + e + ": " + ex.getMessage(), false, ex);
+            }
+            lastOwnHash = EnvelopeCodec.hash(e);
+            counters.originated.incrementAndGet();
+            Predicate<Envelope> filter = sendFilter;
+            MessageDispatcher d = dispatcher; // null while start() is still connecting: peers fetch it later
+            if (d != null && (filter == null || filter.test(e))) {
+                try {
+                    d.castMessage(null, new BytesMessage(null, WireFormat.envelopeMessage(e)),
+                            RequestOptions.ASYNC());
+                } catch (Exception ex) {
+                    // It is journaled: peers fetch it on their next catch-up round.
+                    LOG.warn("Multicast of {} failed ({}); peers will fetch it from the journal", e, ex.toString());
+                }
+            }
+            return e;
+        }
+    }
+
+    @Override
+    public List<Envelope> journalTail(String origin, int max) throws TransportException {
+        try {
+            return journal.tail(origin, max);
+        } catch (IOException e) {
+            throw new TransportException("Cannot read the journal of " + origin + ": " + e.getMessage(), false, e);
+        }
+    }
+
+    @Override
+    public byte[] request(String node, String kind, byte[] body, Duration timeout) throws TransportException {
+        MessageDispatcher d = dispatcher;
+        if (d == null || closed) {
+            throw new TransportException("request to " + node + " needs a started, open transport", false);
+        }
+        Address target = members.get(node);
+        if (target == null) {
+            throw new TransportException("Node '" + node + "' is not a member (members: " + members() + ")", true);
+        }
+        // OOB: a request must not queue behind a long run of multicast envelopes from the same sender.
+        Message msg = new BytesMessage(target, WireFormat.requestMessage(kind, body)).setFlag(Message.Flag.OOB);
+        byte[] rsp;
+        try {
+            rsp = d.sendMessage(msg, RequestOptions.SYNC().timeout(timeout.toMillis()));
+        } catch (Exception e) {
+            throw new TransportException("Request '" + kind + "' to " + node + " failed: " + e, true, e);
+        }
+        if (rsp == null || rsp.length == 0) {
+            throw new TransportException("Request '" + kind + "' to " + node + " got no answer", true);
+        }
+        byte[] out = java.util.Arrays.copyOfRange(rsp, 1, rsp.length);
+        if (rsp[0] != WireFormat.OK) {
+            throw new TransportException("Node " + node + " answered request '" + kind + "' with an error: "
+                    + new String(out, java.nio.charset.StandardCharsets.UTF_8), false);
+        }
+        return out;
+    }
+
+    @Override
+    public Set<String> members() {
+        return Collections.unmodifiableSet(new TreeSet<>(members.keySet()));
+    }
+
+    @Override
+    public TransportStats stats() {
+        DeliveryPipeline p = pipeline;
+        return new TransportStats(members(), journal.heads(), p == null ? Map.of() : p.delivered(),
+                counters.originated.get(), counters.duplicatesDropped.get(), counters.invalidDropped.get());
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        if (catchUp != null) {
+            catchUp.close();
+        }
+        if (scheduler != null) {
+            scheduler.shutdownNow(); // interrupts a fetch waiting for an answer or for queue room
+        }
+        if (pipeline != null) {
+            pipeline.close();
+        }
+        if (dispatcher != null) {
+            try {
+                dispatcher.close();
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("Closing the dispatcher of {} failed: {}", self, e.toString());
+            }
+        }
+        if (channel != null) {
+            channel.close();
+        }
+        if (scheduler != null) {
+            try {
+                if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
+                    LOG.warn("Catch-up thread of {} did not stop within 10 s", self);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (publishLock) {
+            journal.close();
+        }
+        members = Map.of();
+        LOG.info("Mirror {} left the cluster", self);
+    }
+
+    /** Test hook: envelopes for which {@code filter} is false are journaled but not multicast. */
+    void setSendFilter(Predicate<Envelope> filter) {
+        this.sendFilter = filter;
+    }
+
+    /** Test hook: hands {@code e} to the delivery pipeline as if it came from {@code fromNode}. */
+    void injectReceived(Envelope e, String fromNode) {
+        pipeline.offer(e, fromNode);
+    }
+
+    private void onView(View view) {
+        Map<String, Address> ids = new LinkedHashMap<>();
+        for (Address a : view.getMembers()) {
+            ids.put(InboundMessages.nodeId(a), a);
+        }
+        members = Map.copyOf(ids);
+        Set<String> snapshot = members();
+        LOG.info("Mirror {} sees members {} ({})", self, snapshot, view instanceof org.jgroups.MergeView ? "merged" : "view");
+        ScheduledExecutorService s = scheduler;
+        if (s == null || closed) {
+            return;
+        }
+        // Listeners are application code: call them off the JGroups thread, in view order.
+        try {
+            s.execute(() -> {
+                for (MembershipListener l : listeners) {
+                    try {
+                        l.membersChanged(snapshot);
+                    } catch (RuntimeException e) {
+                        LOG.warn("Membership listener {} failed", l, e);
+                    }
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return; // closing
+        }
+        catchUp.viewChanged();
+    }
+
+    /** Catch-up's remote calls, over {@link #request} with the reserved kinds. */
+    private final class RemotePeers implements CatchUp.Peers {
+        @Override
+        public List<String> others() {
+            List<String> out = new ArrayList<>(members.keySet());
+            out.remove(self);
+            return out;
+        }
+
+        @Override
+        public Map<String, Long> heads(String node) throws TransportException {
+            byte[] rsp = request(node, WireFormat.HEADS, new byte[0], Duration.ofMillis(config.requestTimeoutMs()));
+            try {
+                return WireFormat.decodeHeads(rsp);
+            } catch (IllegalArgumentException e) {
+                counters.invalidDropped.incrementAndGet();
+                throw new TransportException("invalid heads answer from " + node + ": " + e.getMessage(), false);
+            }
+        }
+
+        @Override
+        public List<Envelope> fetch(String node, String origin, long fromSeq, int maxCount) throws TransportException {
+            byte[] rsp = request(node, WireFormat.FETCH, WireFormat.fetch(origin, fromSeq, maxCount),
+                    Duration.ofMillis(config.requestTimeoutMs()));
+            try {
+                return WireFormat.decodeEnvelopes(rsp);
+            } catch (IllegalArgumentException e) {
+                counters.invalidDropped.incrementAndGet();
+                LOG.warn("Dropped an invalid fetch answer from {}: {}", node, e.getMessage());
+                throw new TransportException("invalid fetch answer from " + node + ": " + e.getMessage(), false);
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package org.activemirroring.transport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The delivery rules without a network: envelopes are fed as the network or catch-up would. */
+class DeliveryPipelineTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(5);
+
+    @TempDir
+    Path dir;
+
+    private final List<long[]> gaps = Collections.synchronizedList(new ArrayList<>());
+    private final TransportCounters counters = new TransportCounters();
+    private Journal journal;
+    private DeliveryPipeline pipeline;
+
+    private DeliveryPipeline pipeline(RecordingHandler h, Map<String, Long> applied) throws IOException {
+        journal = Journal.open(dir);
+        pipeline = new DeliveryPipeline("me", journal, h, applied,
+                (o, from, to, node) -> gaps.add(new long[] {from, to}), counters);
+        return pipeline;
+    }
+
+    @AfterEach
+    void close() {
+        if (pipeline != null) {
+            pipeline.close();
+        }
+        if (journal != null) {
+            journal.close();
+        }
+    }
+
+    @Test
+    void outOfOrderDuplicateAndOwnEnvelopesEndUpInOrderOnce() throws Exception {
+        RecordingHandler h = new RecordingHandler("me");
+        DeliveryPipeline p = pipeline(h, Map.of());
+        p.start();
+        List<Envelope> a = JournalTest.chain("a", 5);
+        p.offer(a.get(0), "x");
+        p.offer(a.get(2), "x"); // early: buffered, hole 2..2 reported
+        p.offer(a.get(0), "x"); // duplicate
+        p.offer(JournalTest.chain("me", 1).get(0), "x"); // our own: ignored
+        p.offer(a.get(1), "x");
+        p.offer(a.get(4), "x");
+        p.offer(a.get(3), "x");
+        Await.until(WAIT, () -> h.last("a") == 5, () -> "got " + h.seqs("a"));
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L), h.seqs("a"));
+        assertEquals(List.of(), h.seqs("me"));
+        assertEquals(List.of(), h.errors());
+        assertEquals(1, counters.duplicatesDropped.get());
+        assertTrue(gaps.stream().anyMatch(g -> g[0] == 2 && g[1] == 2));
+        assertEquals(5, journal.head("a"));
+        assertEquals(5, p.receivedPosition("a"));
+    }
+
+    @Test
+    void brokenChainIsRefusedAndTheRealOneStillDelivers() throws Exception {
+        RecordingHandler h = new RecordingHandler("me");
+        DeliveryPipeline p = pipeline(h, Map.of());
+        p.start();
+        List<Envelope> a = JournalTest.chain("a", 2);
+        Envelope forged = EnvelopeCodecTest.envelope("a", 2, EnvelopeCodec.zeroHash(), "forged");
+        p.offer(a.get(0), "x");
+        p.offer(forged, "mallory");
+        p.offer(a.get(1), "y");
+        Await.until(WAIT, () -> h.last("a") == 2, () -> "got " + h.seqs("a"));
+        assertEquals(1, counters.invalidDropped.get());
+        assertEquals(a.get(1), journal.read("a", 2, 1).get(0));
+    }
+
+    @Test
+    void journalEntriesPastTheAppliedVectorAreDeliveredFirst() throws Exception {
+        List<Envelope> a = JournalTest.chain("a", 6);
+        try (Journal j = Journal.open(dir)) {
+            for (Envelope e : a) {
+                j.append(e, false);
+            }
+        }
+        RecordingHandler h = new RecordingHandler("me", Map.of("a", 2L));
+        DeliveryPipeline p = pipeline(h, Map.of("a", 2L));
+        p.start();
+        Await.until(WAIT, () -> h.last("a") == 6, () -> "got " + h.seqs("a"));
+        assertEquals(List.of(3L, 4L, 5L, 6L), h.seqs("a"));
+        // the chain was checked against the journaled seq 2: a later forged seq 7 is refused
+        p.offer(EnvelopeCodecTest.envelope("a", 7, EnvelopeCodec.zeroHash(), "x"), "mallory");
+        Await.until(WAIT, () -> counters.invalidDropped.get() == 1, "forged envelope counted");
+    }
+
+    @Test
+    void failingHandlerGetsTheSameEnvelopeAgainUntilItSucceeds() throws Exception {
+        RecordingHandler h = new RecordingHandler("me");
+        h.failuresLeft.set(2);
+        DeliveryPipeline p = pipeline(h, Map.of());
+        p.start();
+        for (Envelope e : JournalTest.chain("a", 3)) {
+            p.offer(e, "x");
+        }
+        Await.until(WAIT, () -> h.last("a") == 3, () -> "got " + h.seqs("a"));
+        assertEquals(List.of(1L, 2L, 3L), h.seqs("a"));
+        assertEquals(5, h.attempts.get());
+    }
+
+    @Test
+    void closeStopsAHandlerThatKeepsFailing() throws Exception {
+        RecordingHandler h = new RecordingHandler("me");
+        h.failuresLeft.set(Integer.MAX_VALUE);
+        DeliveryPipeline p = pipeline(h, Map.of());
+        p.start();
+        p.offer(JournalTest.chain("a", 1).get(0), "x");
+        Await.until(WAIT, () -> h.attempts.get() >= 2, "retried");
+        long t0 = System.nanoTime();
+        p.close();
+        assertTrue(System.nanoTime() - t0 < 1_000_000_000L, "close waited for the backoff");
+        pipeline = null;
+    }
+}
