@@ -38,8 +38,6 @@ import org.slf4j.LoggerFactory;
 public final class DebeziumCapture implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DebeziumCapture.class);
 
-    /** Debezium's topic prefix; fixed because the topics never leave this process. */
-    static final String TOPIC_PREFIX = "activemirroring";
     /** How many of this node's newest journal entries are read at start to recognise replays. */
     static final int REPLAY_WINDOW = TransactionAssembler.REPLAY_MEMORY;
     private static final long START_TIMEOUT_SECONDS = 120;
@@ -48,6 +46,7 @@ public final class DebeziumCapture implements AutoCloseable {
     private final CaptureConfig config;
     private final String nodeId;
     private final Path offsetsFile;
+    private final String topicPrefix;
     private final PeerTransport transport;
     private final EchoPolicy echoPolicy;
     private final ChangeSetCodec codec = new ChangeSetCodec();
@@ -72,6 +71,10 @@ public final class DebeziumCapture implements AutoCloseable {
         this.config = config;
         this.nodeId = nodeId;
         this.offsetsFile = dataDir.resolve("capture").resolve("offsets.dat");
+        // Topics never leave this process, but Debezium names its JMX metrics after the prefix: a
+        // fixed prefix makes a second engine in the same JVM (two nodes in one test or one
+        // Tomcat) wait for the first one's MBeans and then fail. One prefix per node.
+        this.topicPrefix = "am-" + nodeId;
         this.transport = transport;
         this.echoPolicy = echoPolicy;
     }
@@ -88,7 +91,7 @@ public final class DebeziumCapture implements AutoCloseable {
             throw new IllegalStateException("capture already started");
         }
         List<Long> known = knownTxIds();
-        assembler = new TransactionAssembler(nodeId, TOPIC_PREFIX + ".transaction", echoPolicy,
+        assembler = new TransactionAssembler(nodeId, topicPrefix + ".transaction", echoPolicy,
                 new RowChangeConverter(new ValueEncoder()), this::publishWithRetry, known);
         try {
             Files.createDirectories(offsetsFile.getParent());
@@ -187,7 +190,7 @@ public final class DebeziumCapture implements AutoCloseable {
         p.setProperty("database.dbname", db.database());
         p.setProperty("database.user", config.dbUser());
         p.setProperty("database.password", config.dbPassword());
-        p.setProperty("topic.prefix", TOPIC_PREFIX);
+        p.setProperty("topic.prefix", topicPrefix);
         p.setProperty("plugin.name", "pgoutput");
         p.setProperty("slot.name", config.slotName(nodeId));
         p.setProperty("publication.name", config.publication());
