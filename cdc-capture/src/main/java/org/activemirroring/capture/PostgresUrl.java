@@ -19,7 +19,7 @@ public record PostgresUrl(String host, int port, String database) {
     public static final String PREFIX = "jdbc:postgresql://";
 
     private static final Pattern URL = Pattern.compile(
-            "jdbc:postgresql://(\\[[0-9A-Fa-f:.]+]|[^:/?\\[\\]]+)(?::(\\d{1,5}))?/([^?/]+)(\\?.*)?");
+            "jdbc:postgresql://(\\[[0-9A-Fa-f:.]+]|[^:/?,\\[\\]]+)(?::(\\d{1,5}))?/([^?/]+)(\\?.*)?");
 
     /**
      * Parses a URL.
