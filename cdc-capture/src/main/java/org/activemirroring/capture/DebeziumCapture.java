@@ -112,14 +112,16 @@ public final class DebeziumCapture implements AutoCloseable {
                     }
                 })
                 .using((success, message, error) -> {
+                    // Stopped first: start() closes on failure and must see the engine as stopped.
+                    stopped.complete(null);
                     if (!success) {
                         failure = error != null ? error : new IllegalStateException(message);
-                        if (!closing) {
-                            LOG.error("Capture on node {} stopped: {}", nodeId, message, error);
+                        // Before start() returned, start() throws it; afterwards nobody else reports it.
+                        if (started.isDone() && !closing) {
+                            LOG.error("Capture on node {} stopped: {}", nodeId, explain(message, error), error);
                         }
                     }
                     started.completeExceptionally(new CaptureException(explain(message, error), error));
-                    stopped.complete(null);
                 })
                 .notifying(assembler)
                 .build();
@@ -161,10 +163,13 @@ public final class DebeziumCapture implements AutoCloseable {
         if (engine == null) {
             return;
         }
-        try {
-            engine.close();
-        } catch (IOException e) {
-            LOG.warn("Stopping capture on node {} failed: {}", nodeId, e.toString());
+        // An engine that stopped on its own (start failure, error) refuses a second close.
+        if (!stopped.isDone()) {
+            try {
+                engine.close();
+            } catch (IOException | IllegalStateException e) {
+                LOG.warn("Stopping capture on node {} failed: {}", nodeId, e.toString());
+            }
         }
         try {
             thread.join(TimeUnit.SECONDS.toMillis(60));

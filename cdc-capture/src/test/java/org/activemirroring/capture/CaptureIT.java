@@ -103,6 +103,31 @@ class CaptureIT {
                 assertEquals(3, sets.stream().map(ChangeSet::sourceTxId).distinct().count());
                 assertEquals(3, capture.stats().published());
                 assertTrue(capture.stats().lastCommitTime() != null);
+
+                // The transport fails for a while: capture retries the same transaction, never skips it.
+                transport.failNextPublishes(3);
+                Fixtures.exec(c, "INSERT INTO tag VALUES (1, 'after failures')");
+                c.commit();
+                Await.until(Duration.ofSeconds(30), () -> transport.size() >= 4,
+                        () -> "published after transport failures, " + capture.stats());
+                assertEquals(Map.of("parent_id", "1", "tag", "after failures"),
+                        codec.decode(transport.published().get(3)).rows().get(0).key());
+                assertEquals(4, capture.stats().published());
+            }
+        }
+    }
+
+    @Test
+    void startFailsWithDebeziumsReasonWhenTheDatabaseRefuses() throws Exception {
+        try (PostgresServers pgs = PostgresServers.start("capture-bad", 1)) {
+            PgServer a = pgs.get(0);
+            Fixtures.createSchema(a);
+            Map<String, String> raw = new java.util.HashMap<>(Fixtures.raw(a));
+            raw.put("mirror.db.user", "no_such_user");
+            try (DebeziumCapture capture = new DebeziumCapture(Fixtures.config(raw), "node-bad",
+                    Fixtures.dataDir("bad"), new InMemoryTransport("node-bad"), new EchoPolicy(PostgresDialect.APPLY_ORIGIN))) {
+                CaptureException e = org.junit.jupiter.api.Assertions.assertThrows(CaptureException.class, capture::start);
+                assertTrue(e.getMessage().contains("no_such_user"), e.getMessage());
             }
         }
     }
