@@ -90,6 +90,7 @@ public final class DebeziumCapture implements AutoCloseable {
         if (engine != null) {
             throw new IllegalStateException("capture already started");
         }
+        CapturePreflight.check(config);
         List<Long> known = knownTxIds();
         assembler = new TransactionAssembler(nodeId, topicPrefix + ".transaction", echoPolicy,
                 new RowChangeConverter(new ValueEncoder()), this::publishWithRetry, known);
@@ -274,12 +275,22 @@ public final class DebeziumCapture implements AutoCloseable {
     }
 
     /** Debezium's reason, with what to do for the common set-up mistakes. */
-    static String explain(String message, Throwable error) {
-        StringBuilder all = new StringBuilder(String.valueOf(message));
-        for (Throwable t = error; t != null; t = t.getCause()) {
-            all.append(" / ").append(t.getMessage());
+    String explain(String message, Throwable error) {
+        // Debezium wraps the same message several times; keep each distinct one once.
+        java.util.LinkedHashSet<String> parts = new java.util.LinkedHashSet<>();
+        if (message != null) {
+            parts.add(message.strip());
         }
-        String text = all.toString();
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t.getMessage() != null) {
+                parts.add(t.getMessage().strip());
+            }
+        }
+        parts.removeIf(p -> parts.stream().anyMatch(o -> !o.equals(p) && o.contains(p)));
+        String text = String.join(" / ", parts);
+        while (text.endsWith(".")) {
+            text = text.substring(0, text.length() - 1);
+        }
         String hint = "";
         if (text.contains("wal_level")) {
             hint = " Set wal_level=logical in postgresql.conf (or ALTER SYSTEM SET wal_level = logical) and restart"
@@ -291,6 +302,6 @@ public final class DebeziumCapture implements AutoCloseable {
             hint = " Give mirror.db.user the REPLICATION attribute (ALTER ROLE ... REPLICATION) and ownership or"
                     + " CREATE on the publication's tables.";
         }
-        return "Capture could not start or stopped: " + text + "." + hint;
+        return "Capture of " + config.dbUrl() + " as user " + config.dbUser() + " failed: " + text + "." + hint;
     }
 }

@@ -122,12 +122,38 @@ class CaptureIT {
         try (PostgresServers pgs = PostgresServers.start("capture-bad", 1)) {
             PgServer a = pgs.get(0);
             Fixtures.createSchema(a);
+            // A user that may read the catalog (so the preflight passes) but not replicate: the
+            // engine itself fails, and start() reports Debezium's reason.
+            try (Connection c = a.connect()) {
+                Fixtures.exec(c, "CREATE ROLE plain_user LOGIN PASSWORD 'plain' NOREPLICATION");
+            }
             Map<String, String> raw = new java.util.HashMap<>(Fixtures.raw(a));
-            raw.put("mirror.db.user", "no_such_user");
+            raw.put("mirror.db.user", "plain_user");
+            raw.put("mirror.db.password", "plain");
             try (DebeziumCapture capture = new DebeziumCapture(Fixtures.config(raw), "node-bad",
                     Fixtures.dataDir("bad"), new InMemoryTransport("node-bad"), new EchoPolicy(PostgresDialect.APPLY_ORIGIN))) {
                 CaptureException e = org.junit.jupiter.api.Assertions.assertThrows(CaptureException.class, capture::start);
-                assertTrue(e.getMessage().contains("no_such_user"), e.getMessage());
+                assertTrue(e.getMessage().contains("plain_user"), e.getMessage());
+            }
+            // A table without a primary key in a publication would break the site's own updates:
+            // capture refuses before creating publication or slot, and says what to do.
+            try (Connection c = a.connect()) {
+                Fixtures.exec(c, "CREATE TABLE log_lines (line text)", "CREATE TABLE shop_cache (k text)");
+                Map<String, String> noKey = new java.util.HashMap<>(Fixtures.raw(a));
+                noKey.put("mirror.tables.exclude", "public.shop_cache");
+                try (DebeziumCapture capture = new DebeziumCapture(Fixtures.config(noKey), "node-nokey",
+                        Fixtures.dataDir("nokey"), new InMemoryTransport("node-nokey"), new EchoPolicy(PostgresDialect.APPLY_ORIGIN))) {
+                    CaptureException e = org.junit.jupiter.api.Assertions.assertThrows(CaptureException.class, capture::start);
+                    assertTrue(e.getMessage().contains("public.log_lines") && !e.getMessage().contains("shop_cache")
+                            && e.getMessage().contains("mirror.tables.exclude"), e.getMessage());
+                }
+                Fixtures.exec(c, "UPDATE log_lines SET line = 'still writable'");
+                try (java.sql.Statement st = c.createStatement();
+                     java.sql.ResultSet rs = st.executeQuery("SELECT (SELECT count(*) FROM pg_publication)"
+                             + " + (SELECT count(*) FROM pg_replication_slots)")) {
+                    rs.next();
+                    assertEquals(0, rs.getInt(1), "no publication or slot left behind");
+                }
             }
         }
     }
