@@ -239,7 +239,7 @@ public final class DebeziumCapture implements AutoCloseable {
         List<Long> ids = new ArrayList<>(tail.size());
         for (Envelope env : tail) {
             if (ChangeSet.PAYLOAD_TYPE.equals(env.payloadType())) {
-                ids.add(codec.decode(env).sourceTxId());
+                ids.add(codec.sourceTxId(env.payload()));
             }
         }
         return ids;

@@ -54,6 +54,13 @@ class ChangeSetCodecTest {
     }
 
     @Test
+    void readsTheTransactionIdAlone() {
+        assertEquals(123456789012L, codec.sourceTxId(codec.encode(sample("v"))));
+        assertThrows(ChangeSetFormatException.class, () -> codec.sourceTxId("{\"v\":1}".getBytes(StandardCharsets.UTF_8)));
+        assertThrows(ChangeSetFormatException.class, () -> codec.sourceTxId("[".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
     void largeValues() {
         char[] chars = new char[25_000_000];
         Arrays.fill(chars, 'x');
