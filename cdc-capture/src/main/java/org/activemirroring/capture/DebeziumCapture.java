@@ -3,6 +3,7 @@ package org.activemirroring.capture;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -93,7 +94,7 @@ public final class DebeziumCapture implements AutoCloseable {
         CapturePreflight.check(config);
         List<Long> known = knownTxIds();
         assembler = new TransactionAssembler(nodeId, topicPrefix + ".transaction", echoPolicy,
-                new RowChangeConverter(new ValueEncoder()), this::publishWithRetry, known);
+                new RowChangeConverter(new ValueEncoder()), this::publishWithRetry, known, Clock.systemUTC());
         try {
             Files.createDirectories(offsetsFile.getParent());
         } catch (IOException e) {
@@ -150,6 +151,11 @@ public final class DebeziumCapture implements AutoCloseable {
     public CaptureStats stats() {
         TransactionAssembler a = assembler;
         return a == null ? new CaptureStats(0, 0, 0, 0, null) : a.stats();
+    }
+
+    /** True from a successful {@link #start()} until the engine stops, by {@link #close()} or by an error. */
+    public boolean isRunning() {
+        return started.isDone() && !started.isCompletedExceptionally() && !stopped.isDone();
     }
 
     /** The error that stopped the engine after it started, or null while it runs or after a clean stop. */

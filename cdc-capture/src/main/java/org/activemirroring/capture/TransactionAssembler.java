@@ -1,5 +1,6 @@
 package org.activemirroring.capture;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -42,6 +43,7 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
     private final EchoPolicy echoPolicy;
     private final RowChangeConverter converter;
     private final Sink sink;
+    private final Clock clock;
     private final LinkedHashSet<Long> publishedTxIds = new LinkedHashSet<>();
 
     /** Records received and not yet marked processed, in arrival order. */
@@ -70,12 +72,13 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
      * @param knownTxIds       source txIds of this node's recent published transactions (from the journal)
      */
     TransactionAssembler(String nodeId, String transactionTopic, EchoPolicy echoPolicy, RowChangeConverter converter,
-                         Sink sink, Collection<Long> knownTxIds) {
+                         Sink sink, Collection<Long> knownTxIds, Clock clock) {
         this.nodeId = nodeId;
         this.transactionTopic = transactionTopic;
         this.echoPolicy = echoPolicy;
         this.converter = converter;
         this.sink = sink;
+        this.clock = clock;
         for (Long id : knownTxIds) {
             remember(id);
         }
@@ -143,7 +146,7 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
         } else if (tx.rows.isEmpty()) {
             empty++;
         } else {
-            ChangeSet cs = new ChangeSet(nodeId, 0, tx.txId, tx.commitTimeMs, System.currentTimeMillis(), tx.rows);
+            ChangeSet cs = new ChangeSet(nodeId, 0, tx.txId, tx.commitTimeMs, clock.millis(), tx.rows);
             sink.publish(cs);
             remember(tx.txId);
             published++;

@@ -32,6 +32,7 @@ class CaptureIT {
                     Fixtures.dataDir("capture"), transport, new EchoPolicy(PostgresDialect.APPLY_ORIGIN));
                  Connection c = a.connect()) {
                 capture.start();
+                assertTrue(capture.isRunning());
 
                 c.setAutoCommit(false);
                 try (PreparedStatement ps = c.prepareStatement("INSERT INTO parent VALUES (1, 'Zoë ☃ \"q\"', 12345.678,"

@@ -3,6 +3,9 @@ package org.activemirroring.capture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -63,7 +66,7 @@ class TransactionAssemblerTest {
                 new RowChangeConverter(new ValueEncoder()), cs -> {
                     markedAtPublish.add(marked.size());
                     sunk.add(cs);
-                }, known);
+                }, known, Clock.fixed(Instant.ofEpochMilli(1_800_000_000_000L), ZoneOffset.UTC));
     }
 
     private static RecordChangeEvent<SourceRecord> tx(String status, long txId) {
@@ -99,6 +102,7 @@ class TransactionAssemblerTest {
         ChangeSet cs = sunk.get(0);
         assertEquals(5, cs.sourceTxId());
         assertEquals(1_700_000_000_005L, cs.commitTimeMs());
+        assertEquals(1_800_000_000_000L, cs.captureTimeMs());
         assertEquals(List.of(Map.of("id", "1"), Map.of("id", "2")), cs.rows().stream().map(RowChange::key).toList());
         assertEquals(List.of(0), markedAtPublish, "marked only after publish returned");
         assertEquals(List.of(begin.record(), d1.record(), d2.record(), end.record()), marked);
