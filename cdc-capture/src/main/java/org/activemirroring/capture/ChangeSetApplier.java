@@ -180,7 +180,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
 
     /**
      * Sorts a failure: connection problems (SQLState class 08), server shutdown (57P), lock and
-     * serialization conflicts (40xxx, 55P03) and insufficient resources (53) can pass; bad data,
+     * serialization conflicts (40xxx, 55P03), an origin still in use (55006) and insufficient
+     * resources (53) can pass; bad data,
      * missing tables or keys cannot.
      */
     static boolean isRetriable(Exception e) {
@@ -193,7 +194,9 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 return true; // pgjdbc I/O problems often come without a state
             }
             return state.startsWith("08") || state.startsWith("57P") || state.startsWith("40")
-                    || state.startsWith("53") || state.equals("55P03");
+                    || state.startsWith("53") || state.equals("55P03")
+                    // 55006: the replication origin is still held by our previous, dying session.
+                    || state.equals("55006");
         }
         return false;
     }

@@ -20,7 +20,7 @@ import org.apache.kafka.connect.data.Schema;
  * {@code time.precision.mode=adaptive_time_microseconds}. Date/time values get a fixed number of
  * fraction digits per semantic type (3 for millis, 6 for micros, 9 for nanos), so that the same
  * value is the same text on every mirror. Anything without a faithful text form yet (arrays,
- * structs such as geometry, bit strings) is refused with {@link UnsupportedTypeException} rather
+ * structs such as geometry, bit strings, timetz) is refused with {@link UnsupportedTypeException} rather
  * than sent in a form a peer would misread.
  *
  * <p>Stateless and thread-safe.
@@ -37,6 +37,7 @@ public final class ValueEncoder {
     static final String MICRO_TIMESTAMP = "io.debezium.time.MicroTimestamp";
     static final String NANO_TIMESTAMP = "io.debezium.time.NanoTimestamp";
     static final String BITS = "io.debezium.data.Bits";
+    static final String ZONED_TIME = "io.debezium.time.ZonedTime";
     static final String CONNECT_DECIMAL = "org.apache.kafka.connect.data.Decimal";
 
     /**
@@ -76,6 +77,11 @@ public final class ValueEncoder {
                 case CONNECT_DECIMAL:
                     // Only with decimal.handling.mode=precise; kept correct in case someone sets it.
                     return ((BigDecimal) value).toPlainString();
+                case ZONED_TIME:
+                    // Debezium sends timetz converted to UTC: the peer would store the same instant
+                    // with offset +00, so the mirrors would differ. Refused rather than diverge.
+                    throw new UnsupportedTypeException(table, column,
+                            "time with time zone (Debezium sends it in UTC and the offset would be lost; use timestamptz or time)");
                 case BITS:
                     // BYTES underneath, but base64 would be cast wrongly into bit(n) on the peer.
                     throw new UnsupportedTypeException(table, column, name);

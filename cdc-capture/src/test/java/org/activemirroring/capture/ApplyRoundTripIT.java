@@ -99,6 +99,10 @@ class ApplyRoundTripIT {
                 "INSERT INTO child VALUES (10, 1, 'n', '2024-05-01 10:15:30.5', '2024-02-29', '12:00:00',"
                         + " true, 1e300, 2.5, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', -3)",
                 "INSERT INTO child (id, parent_id, f) VALUES (11, 2, 'Infinity')",
+                "INSERT INTO child (id, parent_id, feeling, dur, cash, code, addr, huge) VALUES (12, 2, 'happy',"
+                        + " '1 year 2 months 3 days 04:05:06.78', 12.34, 'ab', '10.0.0.1/8',"
+                        + " 'NaN'), (13, 2, 'sad', '-1 day -00:00:01', -0.5, 'xyz', '::1',"
+                        + " 123456789012345678901234567890.123456789)",
                 "INSERT INTO tag VALUES (1, 'x'), (1, 'y'), (2, 'x')");
         c.commit();
         Fixtures.exec(c, "UPDATE parent SET name = 'first, renamed' WHERE id = 1");

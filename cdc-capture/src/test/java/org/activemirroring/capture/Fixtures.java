@@ -24,6 +24,7 @@ final class Fixtures {
     static final List<String> TABLES = List.of("public.parent", "public.child", "public.tag");
 
     static final String SCHEMA_SQL = """
+            CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
             CREATE TABLE parent (
               id bigint PRIMARY KEY,
               name text NOT NULL,
@@ -44,7 +45,13 @@ final class Fixtures {
               f double precision,
               r real,
               u uuid,
-              small smallint
+              small smallint,
+              feeling mood,
+              dur interval,
+              cash money,
+              code char(3),
+              addr inet,
+              huge numeric
             );
             CREATE TABLE tag (
               parent_id bigint REFERENCES parent(id),

@@ -109,5 +109,8 @@ class ValueEncoderTest {
         assertTrue(ex.getMessage().contains("io.debezium.data.geometry.Geometry"), ex.getMessage());
         assertThrows(UnsupportedTypeException.class,
                 () -> encode(named(Schema.Type.BYTES, "io.debezium.data.Bits"), new byte[] {1}));
+        ex = assertThrows(UnsupportedTypeException.class,
+                () -> encode(named(Schema.Type.STRING, "io.debezium.time.ZonedTime"), "08:15:30.123456Z"));
+        assertTrue(ex.getMessage().contains("time with time zone"), ex.getMessage());
     }
 }
