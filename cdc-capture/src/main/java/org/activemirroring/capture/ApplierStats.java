@@ -1,0 +1,12 @@
+package org.activemirroring.capture;
+
+/**
+ * Counters of a {@link ChangeSetApplier} since it was constructed.
+ *
+ * @param applied    ChangeSets applied and committed
+ * @param duplicates ChangeSets skipped because their seq was already applied
+ * @param ignored    envelopes of other payload types, not for the applier
+ * @param failures   delivery attempts that failed and were left for the transport to retry
+ */
+public record ApplierStats(long applied, long duplicates, long ignored, long failures) {
+}

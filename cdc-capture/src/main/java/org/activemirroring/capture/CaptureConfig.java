@@ -1,0 +1,178 @@
+package org.activemirroring.capture;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.activemirroring.config.ConfigOption;
+import org.activemirroring.config.Importance;
+
+/**
+ * The settings of capture and applier, validated once. Build with {@link #from(Map, List)}; every
+ * problem goes into the list instead of failing on the first. The result is only meaningful when
+ * no problem was added.
+ */
+public final class CaptureConfig {
+
+    public static final ConfigOption<String> DB_URL = ConfigOption.string("mirror.db.url", null,
+                    Importance.ESSENTIAL,
+                    "JDBC URL of this mirror's own site database, jdbc:postgresql://host[:port]/database.")
+            .required()
+            .check(v -> v.startsWith(PostgresUrl.PREFIX),
+                    "it must start with " + PostgresUrl.PREFIX + " (e.g. jdbc:postgresql://localhost:5432/site)");
+
+    public static final ConfigOption<String> DB_USER = ConfigOption.string("mirror.db.user", null,
+                    Importance.ESSENTIAL,
+                    "Database user for capture and apply; needs the REPLICATION attribute and write access to the site tables.")
+            .required();
+
+    public static final ConfigOption<String> DB_PASSWORD = ConfigOption.string("mirror.db.password", "",
+            Importance.ESSENTIAL, "Password of mirror.db.user; empty for trust or peer authentication.");
+
+    public static final ConfigOption<String> DB_SCHEMAS = ConfigOption.string("mirror.db.schemas", "public",
+                    Importance.FREQUENT, "Comma-separated database schemas whose tables are mirrored.")
+            .check(v -> !splitList(v).isEmpty() && splitList(v).stream().noneMatch(s -> s.equalsIgnoreCase("mirror")),
+                    "list at least one schema, and not 'mirror', which holds the mirror's own bookkeeping");
+
+    public static final ConfigOption<String> TABLES_EXCLUDE = ConfigOption.string("mirror.tables.exclude", "",
+                    Importance.FREQUENT,
+                    "Comma-separated schema.table names that are not mirrored (sessions, caches, tables without a primary key).")
+            .check(v -> splitList(v).stream().allMatch(t -> t.indexOf('.') > 0 && t.indexOf('.') < t.length() - 1),
+                    "write each table as schema.table (e.g. public.sessions,public.cache)");
+
+    public static final ConfigOption<String> SLOT = ConfigOption.string("mirror.capture.slot", null,
+                    Importance.RARE,
+                    "Name of the PostgreSQL replication slot capture reads from; default am_ plus the node id.")
+            .check(v -> v.matches("[a-z0-9_]{1,63}"),
+                    "slot names are 1-63 characters of [a-z0-9_]");
+
+    public static final ConfigOption<String> PUBLICATION = ConfigOption.string("mirror.capture.publication",
+                    "activemirroring", Importance.RARE,
+                    "Name of the PostgreSQL publication capture creates for the mirrored tables.")
+            .check(v -> v.matches("[a-z0-9_]{1,63}"), "publication names are 1-63 characters of [a-z0-9_]");
+
+    public static final ConfigOption<Integer> POLL_INTERVAL_MS = ConfigOption.integer(
+            "mirror.capture.poll.interval.ms", 10, 1, 60_000, Importance.RARE,
+            "How long capture waits for new changes before polling again; 10 keeps capture latency near 10 ms.");
+
+    public static final ConfigOption<Integer> OFFSET_FLUSH_INTERVAL_MS = ConfigOption.integer(
+            "mirror.capture.offset.flush.interval.ms", 1000, 0, 600_000, Importance.RARE,
+            "How often capture saves its position; a crash re-reads at most this much, which the journal recognises.");
+
+    public static final ConfigOption<Boolean> SLOT_DROP_ON_STOP = ConfigOption.bool("mirror.capture.slot.drop-on-stop",
+            false, Importance.RARE,
+            "Drop the replication slot when capture stops; only for tests, since a mirror restarted without its slot misses changes.");
+
+    /** All capture options, in documentation order. */
+    public static final List<ConfigOption<?>> OPTIONS = List.of(DB_URL, DB_USER, DB_PASSWORD, DB_SCHEMAS,
+            TABLES_EXCLUDE, SLOT, PUBLICATION, POLL_INTERVAL_MS, OFFSET_FLUSH_INTERVAL_MS, SLOT_DROP_ON_STOP);
+
+    private final String dbUrl;
+    private final PostgresUrl address;
+    private final String dbUser;
+    private final String dbPassword;
+    private final List<String> schemas;
+    private final List<String> tablesExclude;
+    private final String slot;
+    private final String publication;
+    private final int pollIntervalMs;
+    private final int offsetFlushIntervalMs;
+    private final boolean slotDropOnStop;
+
+    private CaptureConfig(Map<String, String> raw, List<String> problems) {
+        this.dbUrl = DB_URL.read(raw, problems);
+        PostgresUrl parsed = null;
+        if (dbUrl != null && dbUrl.startsWith(PostgresUrl.PREFIX)) {
+            try {
+                parsed = PostgresUrl.parse(dbUrl);
+            } catch (IllegalArgumentException e) {
+                problems.add("Invalid value '" + dbUrl + "' for '" + DB_URL.key() + "': " + e.getMessage() + ".");
+            }
+        }
+        this.address = parsed;
+        this.dbUser = DB_USER.read(raw, problems);
+        this.dbPassword = DB_PASSWORD.read(raw, problems);
+        this.schemas = splitList(DB_SCHEMAS.read(raw, problems));
+        this.tablesExclude = splitList(TABLES_EXCLUDE.read(raw, problems));
+        this.slot = SLOT.read(raw, problems);
+        this.publication = PUBLICATION.read(raw, problems);
+        this.pollIntervalMs = POLL_INTERVAL_MS.read(raw, problems);
+        this.offsetFlushIntervalMs = OFFSET_FLUSH_INTERVAL_MS.read(raw, problems);
+        this.slotDropOnStop = SLOT_DROP_ON_STOP.read(raw, problems);
+    }
+
+    /**
+     * Reads the capture settings from raw key/values; adds every problem to {@code problems}.
+     */
+    public static CaptureConfig from(Map<String, String> raw, List<String> problems) {
+        return new CaptureConfig(raw, problems);
+    }
+
+    static List<String> splitList(String v) {
+        List<String> out = new ArrayList<>();
+        if (v == null) {
+            return out;
+        }
+        for (String p : v.split(",")) {
+            if (!p.isBlank()) {
+                out.add(p.trim());
+            }
+        }
+        return out;
+    }
+
+    /** The slot name for a node when none is configured: {@code am_} + node id, dashes as underscores. */
+    public static String defaultSlotName(String nodeId) {
+        return "am_" + nodeId.toLowerCase(Locale.ROOT).replace('-', '_');
+    }
+
+    public String dbUrl() {
+        return dbUrl;
+    }
+
+    /** Host, port and database parsed from {@link #dbUrl()}. */
+    public PostgresUrl address() {
+        return address;
+    }
+
+    public String dbUser() {
+        return dbUser;
+    }
+
+    /** Never null; empty when not set. */
+    public String dbPassword() {
+        return dbPassword;
+    }
+
+    /** Mirrored schemas, never empty. */
+    public List<String> schemas() {
+        return schemas;
+    }
+
+    /** Excluded tables as {@code schema.table}; possibly empty. */
+    public List<String> tablesExclude() {
+        return tablesExclude;
+    }
+
+    /** The configured slot, or the default derived from {@code nodeId}. */
+    public String slotName(String nodeId) {
+        return slot != null ? slot : defaultSlotName(nodeId);
+    }
+
+    public String publication() {
+        return publication;
+    }
+
+    public int pollIntervalMs() {
+        return pollIntervalMs;
+    }
+
+    public int offsetFlushIntervalMs() {
+        return offsetFlushIntervalMs;
+    }
+
+    public boolean slotDropOnStop() {
+        return slotDropOnStop;
+    }
+}

@@ -1,0 +1,63 @@
+package org.activemirroring.capture;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Checks the database before Debezium creates the publication.
+ *
+ * <p>Why before: once a table without a primary key (and default replica identity) is in a
+ * publication, PostgreSQL refuses every UPDATE and DELETE on it ("cannot update table because it
+ * does not have a replica identity and publishes updates"), so the site itself would break. The
+ * applier cannot find such rows on a peer either. Capture therefore refuses to start and names
+ * the tables.
+ */
+final class CapturePreflight {
+    private CapturePreflight() {
+    }
+
+    /** Mirrored tables (in {@code schemas}, not in {@code excluded}) without a primary key, as schema.table. */
+    static List<String> tablesWithoutPrimaryKey(Connection c, List<String> schemas, List<String> excluded)
+            throws SQLException {
+        List<String> out = new ArrayList<>();
+        Array schemaArray = c.createArrayOf("text", schemas.toArray());
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT n.nspname || '.' || cl.relname FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace "
+                        + "WHERE n.nspname = ANY (?) AND cl.relkind IN ('r', 'p') AND NOT cl.relispartition "
+                        + "AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = cl.oid AND i.indisprimary) "
+                        + "ORDER BY 1")) {
+            ps.setArray(1, schemaArray);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (!excluded.contains(rs.getString(1))) {
+                        out.add(rs.getString(1));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Runs every check; throws {@link CaptureException} listing what to change. */
+    static void check(CaptureConfig config) throws CaptureException {
+        List<String> noKey;
+        try (Connection c = DriverManager.getConnection(config.dbUrl(), config.dbUser(), config.dbPassword())) {
+            noKey = tablesWithoutPrimaryKey(c, config.schemas(), config.tablesExclude());
+        } catch (SQLException e) {
+            throw new CaptureException("Capture cannot check the database at " + config.dbUrl() + ": " + e.getMessage()
+                    + "; check mirror.db.url, mirror.db.user and mirror.db.password", e);
+        }
+        if (!noKey.isEmpty()) {
+            throw new CaptureException("Capture refuses to start: table(s) " + String.join(", ", noKey)
+                    + " have no primary key, so their rows cannot be mirrored, and publishing them would make"
+                    + " PostgreSQL refuse the site's updates and deletes on them. Add a primary key, or exclude them"
+                    + " with mirror.tables.exclude=" + String.join(",", noKey), null);
+        }
+    }
+}

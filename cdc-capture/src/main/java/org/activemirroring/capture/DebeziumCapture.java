@@ -1,0 +1,313 @@
+package org.activemirroring.capture;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+
+import io.debezium.embedded.Connect;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import io.debezium.engine.format.ChangeEventFormat;
+import org.activemirroring.transport.Envelope;
+import org.activemirroring.transport.PeerTransport;
+import org.activemirroring.transport.TransportException;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Captures this mirror's committed transactions from its PostgreSQL database with the Debezium
+ * embedded engine and publishes each as one {@link ChangeSet} through the {@link PeerTransport}.
+ *
+ * <p>Offsets (in {@code <dataDir>/capture/offsets.dat}) advance only after the transport has
+ * journaled a transaction, so a crash re-delivers, never loses; re-delivered transactions are
+ * recognised by their source txId among this node's recent journal entries and not published
+ * twice. Changes written by our own applier are dropped by the {@link EchoPolicy}.
+ *
+ * <p>Lifecycle: {@link #start()} once, then {@link #close()}. The engine runs on its own thread
+ * {@code am-capture-<node>}.
+ */
+public final class DebeziumCapture implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DebeziumCapture.class);
+
+    /** How many of this node's newest journal entries are read at start to recognise replays. */
+    static final int REPLAY_WINDOW = TransactionAssembler.REPLAY_MEMORY;
+    private static final long START_TIMEOUT_SECONDS = 120;
+    private static final long MAX_BACKOFF_MS = 5_000;
+
+    private final CaptureConfig config;
+    private final String nodeId;
+    private final Path offsetsFile;
+    private final String topicPrefix;
+    private final PeerTransport transport;
+    private final EchoPolicy echoPolicy;
+    private final ChangeSetCodec codec = new ChangeSetCodec();
+    private final CompletableFuture<Void> started = new CompletableFuture<>();
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+
+    private volatile boolean closing;
+    private volatile Throwable failure;
+    private TransactionAssembler assembler;
+    private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
+    private Thread thread;
+
+    /**
+     * @param config     database, slot and publication settings
+     * @param nodeId     this mirror's id; names the thread and, by default, the replication slot
+     * @param dataDir    this mirror's data directory; offsets go to {@code capture/offsets.dat} in it
+     * @param transport  where ChangeSets are published; also asked for this node's journal tail at start
+     * @param echoPolicy recognises the applier's writes
+     */
+    public DebeziumCapture(CaptureConfig config, String nodeId, Path dataDir, PeerTransport transport,
+                           EchoPolicy echoPolicy) {
+        this.config = config;
+        this.nodeId = nodeId;
+        this.offsetsFile = dataDir.resolve("capture").resolve("offsets.dat");
+        // Topics never leave this process, but Debezium names its JMX metrics after the prefix: a
+        // fixed prefix makes a second engine in the same JVM (two nodes in one test or one
+        // Tomcat) wait for the first one's MBeans and then fail. One prefix per node.
+        this.topicPrefix = "am-" + nodeId;
+        this.transport = transport;
+        this.echoPolicy = echoPolicy;
+    }
+
+    /**
+     * Starts the engine and returns once its connector task runs (slot and publication exist, so
+     * every transaction committed from now on will be captured).
+     *
+     * @throws CaptureException with Debezium's reason when the engine cannot start, or when the
+     *                          journal cannot be read
+     */
+    public synchronized void start() throws CaptureException, InterruptedException {
+        if (engine != null) {
+            throw new IllegalStateException("capture already started");
+        }
+        CapturePreflight.check(config);
+        List<Long> known = knownTxIds();
+        assembler = new TransactionAssembler(nodeId, topicPrefix + ".transaction", echoPolicy,
+                new RowChangeConverter(new ValueEncoder()), this::publishWithRetry, known, Clock.systemUTC());
+        try {
+            Files.createDirectories(offsetsFile.getParent());
+        } catch (IOException e) {
+            throw new CaptureException("Cannot create the capture directory " + offsetsFile.getParent() + ": " + e
+                    + "; check that mirror.data.dir is writable", e);
+        }
+        // Connect format, not Json: the consumer gets SourceRecord + Struct with their Connect
+        // schemas, so Debezium's semantic types (io.debezium.time.MicroTimestamp, ...) are known
+        // and values need no JSON round trip.
+        engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+                .using(properties())
+                .using(DebeziumCapture.class.getClassLoader())
+                .using(new DebeziumEngine.ConnectorCallback() {
+                    @Override
+                    public void taskStarted() {
+                        started.complete(null);
+                    }
+                })
+                .using((success, message, error) -> {
+                    // Stopped first: start() closes on failure and must see the engine as stopped.
+                    stopped.complete(null);
+                    if (!success) {
+                        failure = error != null ? error : new IllegalStateException(message);
+                        // Before start() returned, start() throws it; afterwards nobody else reports it.
+                        if (started.isDone() && !closing) {
+                            LOG.error("Capture on node {} stopped: {}", nodeId, explain(message, error), error);
+                        }
+                    }
+                    started.completeExceptionally(new CaptureException(explain(message, error), error));
+                })
+                .notifying(assembler)
+                .build();
+        thread = new Thread(engine, "am-capture-" + nodeId);
+        thread.setDaemon(true);
+        thread.start();
+        try {
+            started.get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            close();
+            if (e.getCause() instanceof CaptureException ce) {
+                throw ce;
+            }
+            throw new CaptureException("Capture could not start: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            close();
+            throw new CaptureException("Capture did not start within " + START_TIMEOUT_SECONDS
+                    + " s; check that the database at " + config.dbUrl() + " is reachable", e);
+        }
+        LOG.info("Capture started on node {}: slot {}, publication {}, {} recent own transactions known",
+                nodeId, config.slotName(nodeId), config.publication(), known.size());
+    }
+
+    /** Counters since start; zeros before. */
+    public CaptureStats stats() {
+        TransactionAssembler a = assembler;
+        return a == null ? new CaptureStats(0, 0, 0, 0, null) : a.stats();
+    }
+
+    /** True from a successful {@link #start()} until the engine stops, by {@link #close()} or by an error. */
+    public boolean isRunning() {
+        return started.isDone() && !started.isCompletedExceptionally() && !stopped.isDone();
+    }
+
+    /** The error that stopped the engine after it started, or null while it runs or after a clean stop. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /** Stops the engine (dropping the slot if so configured) and waits for its thread. Idempotent. */
+    @Override
+    public synchronized void close() {
+        closing = true;
+        if (engine == null) {
+            return;
+        }
+        // An engine that stopped on its own (start failure, error) refuses a second close.
+        if (!stopped.isDone()) {
+            try {
+                engine.close();
+            } catch (IOException | IllegalStateException e) {
+                LOG.warn("Stopping capture on node {} failed: {}", nodeId, e.toString());
+            }
+        }
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(60));
+            if (thread.isAlive()) {
+                LOG.warn("Capture thread {} did not stop within 60 s", thread.getName());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        engine = null;
+    }
+
+    Properties properties() {
+        PostgresUrl db = config.address();
+        Properties p = new Properties();
+        p.setProperty("name", "am-capture-" + nodeId);
+        p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+        p.setProperty("offset.storage", "org.apache.kafka.connect.storage.FileOffsetBackingStore");
+        p.setProperty("offset.storage.file.filename", offsetsFile.toString());
+        p.setProperty("offset.flush.interval.ms", Integer.toString(config.offsetFlushIntervalMs()));
+        p.setProperty("database.hostname", db.host());
+        p.setProperty("database.port", Integer.toString(db.port()));
+        p.setProperty("database.dbname", db.database());
+        p.setProperty("database.user", config.dbUser());
+        p.setProperty("database.password", config.dbPassword());
+        p.setProperty("topic.prefix", topicPrefix);
+        p.setProperty("plugin.name", "pgoutput");
+        p.setProperty("slot.name", config.slotName(nodeId));
+        p.setProperty("publication.name", config.publication());
+        p.setProperty("publication.autocreate.mode", "filtered");
+        p.setProperty("schema.include.list", config.schemas().stream().map(DebeziumCapture::regex)
+                .collect(Collectors.joining(",")));
+        if (!config.tablesExclude().isEmpty()) {
+            p.setProperty("table.exclude.list", config.tablesExclude().stream().map(DebeziumCapture::regex)
+                    .collect(Collectors.joining(",")));
+        }
+        // The mirror copies data itself when a node joins; capture starts at "now".
+        p.setProperty("snapshot.mode", "no_data");
+        p.setProperty("poll.interval.ms", Integer.toString(config.pollIntervalMs()));
+        p.setProperty("provide.transaction.metadata", "true");
+        p.setProperty("tombstones.on.delete", "false");
+        // The value forms ValueEncoder expects.
+        p.setProperty("decimal.handling.mode", "string");
+        p.setProperty("interval.handling.mode", "string");
+        p.setProperty("time.precision.mode", "adaptive_time_microseconds");
+        p.setProperty("binary.handling.mode", "bytes");
+        // Set explicitly because RowChangeConverter recognises unchanged TOASTed values by it.
+        p.setProperty("unavailable.value.placeholder", RowChangeConverter.UNAVAILABLE);
+        p.setProperty("slot.drop.on.stop", Boolean.toString(config.slotDropOnStop()));
+        return p;
+    }
+
+    /** Debezium's include/exclude lists are regular expressions; names are matched literally. */
+    private static String regex(String name) {
+        return name.replace(".", "\\.");
+    }
+
+    private List<Long> knownTxIds() throws CaptureException {
+        List<Envelope> tail;
+        try {
+            tail = transport.journalTail(nodeId, REPLAY_WINDOW);
+        } catch (TransportException e) {
+            throw new CaptureException("Cannot read this node's journal to recognise already published"
+                    + " transactions: " + e.getMessage(), e);
+        }
+        List<Long> ids = new ArrayList<>(tail.size());
+        for (Envelope env : tail) {
+            if (ChangeSet.PAYLOAD_TYPE.equals(env.payloadType())) {
+                ids.add(codec.sourceTxId(env.payload()));
+            }
+        }
+        return ids;
+    }
+
+    /**
+     * Publishes, retrying with backoff until it works: skipping would lose the transaction, and
+     * offsets stay where they are meanwhile. Logs once per streak of failures.
+     */
+    private void publishWithRetry(ChangeSet cs) throws InterruptedException {
+        byte[] payload = codec.encode(cs);
+        long backoff = 50;
+        int attempts = 0;
+        while (true) {
+            if (closing) {
+                throw new InterruptedException("capture is stopping; tx " + cs.sourceTxId() + " stays unpublished");
+            }
+            try {
+                transport.publish(ChangeSet.PAYLOAD_TYPE, payload);
+                if (attempts > 0) {
+                    LOG.info("Publishing tx {} worked after {} failed attempts", cs.sourceTxId(), attempts);
+                }
+                return;
+            } catch (TransportException e) {
+                if (attempts++ == 0) {
+                    LOG.warn("Cannot publish tx {} ({}); retrying with backoff until it works", cs.sourceTxId(),
+                            e.getMessage());
+                }
+            }
+            TimeUnit.MILLISECONDS.sleep(backoff);
+            backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        }
+    }
+
+    /** Debezium's reason, with what to do for the common set-up mistakes. */
+    String explain(String message, Throwable error) {
+        // Debezium wraps the same message several times; keep each distinct one once.
+        java.util.LinkedHashSet<String> parts = new java.util.LinkedHashSet<>();
+        if (message != null) {
+            parts.add(message.strip());
+        }
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t.getMessage() != null) {
+                parts.add(t.getMessage().strip());
+            }
+        }
+        parts.removeIf(p -> parts.stream().anyMatch(o -> !o.equals(p) && o.contains(p)));
+        String text = String.join(" / ", parts);
+        while (text.endsWith(".")) {
+            text = text.substring(0, text.length() - 1);
+        }
+        String hint = "";
+        if (text.contains("wal_level")) {
+            hint = " Set wal_level=logical in postgresql.conf (or ALTER SYSTEM SET wal_level = logical) and restart"
+                    + " PostgreSQL.";
+        } else if (text.contains("replication slots") || text.contains("max_replication_slots")) {
+            hint = " Raise max_replication_slots and max_wal_senders in postgresql.conf and restart PostgreSQL.";
+        } else if (text.contains("permission denied") || text.contains("must be superuser")
+                || text.contains("REPLICATION")) {
+            hint = " Give mirror.db.user the REPLICATION attribute (ALTER ROLE ... REPLICATION) and ownership or"
+                    + " CREATE on the publication's tables.";
+        }
+        return "Capture of " + config.dbUrl() + " as user " + config.dbUser() + " failed: " + text + "." + hint;
+    }
+}

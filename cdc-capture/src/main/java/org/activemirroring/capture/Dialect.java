@@ -1,0 +1,58 @@
+package org.activemirroring.capture;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Map;
+
+/**
+ * The SQL one kind of database needs for applying ChangeSets: one small implementation per
+ * database instead of {@code if (postgres)} chains in the applier.
+ *
+ * <p>Every method works on the connection it is given and never commits: transaction boundaries
+ * belong to the applier. Implementations are thread-safe (they may cache SQL text, never
+ * connection state).
+ */
+public interface Dialect {
+
+    /** Creates the mirror's bookkeeping schema and tables if absent (the applied vector). */
+    void createBookkeeping(Connection c) throws SQLException;
+
+    /**
+     * Prepares a fresh connection for applying: triggers off as in native replication, and the
+     * session tagged so that capture recognises the applier's writes ({@link EchoPolicy}).
+     */
+    void prepareApplySession(Connection c) throws SQLException;
+
+    /** The name under which this dialect tags the applier's writes in the database log. */
+    String applyOriginName();
+
+    /**
+     * Reads a local table's columns and primary key.
+     *
+     * @param qualifiedTable {@code schema.table}
+     * @throws SQLException also when the table does not exist or has no primary key, saying what to do
+     */
+    TableShape describe(Connection c, String qualifiedTable) throws SQLException;
+
+    /**
+     * Inserts the row, or updates the columns of {@code after} that are not key columns if a row
+     * with that key exists. Columns absent from {@code after} are never written.
+     */
+    void upsert(Connection c, TableShape table, Map<String, String> key, Map<String, String> after)
+            throws SQLException;
+
+    /** Deletes the row with that key, if present. */
+    void delete(Connection c, TableShape table, Map<String, String> key) throws SQLException;
+
+    /** The applied vector: per origin the highest applied seq. */
+    Map<String, Long> readAppliedVector(Connection c) throws SQLException;
+
+    /**
+     * Locks the origin's bookkeeping row until the transaction ends and returns its applied seq,
+     * 0 if the origin has none yet.
+     */
+    long lockAppliedSeq(Connection c, String origin) throws SQLException;
+
+    /** Sets the origin's applied seq, counts one more apply, stamps the time. */
+    void recordApplied(Connection c, String origin, long seq) throws SQLException;
+}

@@ -1,0 +1,277 @@
+package org.activemirroring.capture;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * {@link Dialect} for PostgreSQL.
+ *
+ * <p>Values arrive as the canonical text of {@link RowChange} and are bound as text with a
+ * {@code ?::<type>} cast, so PostgreSQL's own input functions parse them by the local column type
+ * (numeric, timestamptz, jsonb, uuid, enums, intervals alike). Only bytea is different: base64 is
+ * not bytea's text input, so those values are decoded and bound as bytes.
+ *
+ * <p>The apply session runs with {@code session_replication_role = replica}, as PostgreSQL's own
+ * logical replication does: the site's triggers already fired on the origin, and their effects
+ * arrive as rows of the same transaction. It also sets up the replication origin
+ * {@value #APPLY_ORIGIN}, which makes pgoutput tag the applier's transactions so that capture
+ * drops them ({@link EchoPolicy}). Both need a superuser, or on PostgreSQL 16 a user granted
+ * {@code pg_replication_origin_*} and the {@code session_replication_role} setting.
+ */
+public final class PostgresDialect implements Dialect {
+
+    /** The replication origin the applier's sessions use. One applier session per database at a time. */
+    public static final String APPLY_ORIGIN = "activemirroring_apply";
+
+    private enum Op { UPSERT, DELETE }
+
+    private record SqlKey(String table, Op op, List<String> columns) {
+    }
+
+    // SQL text per (table, op, column set): building it is cheap, but a busy applier would rebuild
+    // the same few statements for every row. pgjdbc caches the server-side prepared statement per
+    // connection by this text.
+    private final Map<SqlKey, String> sqlCache = new ConcurrentHashMap<>();
+
+    @Override
+    public String applyOriginName() {
+        return APPLY_ORIGIN;
+    }
+
+    @Override
+    public void createBookkeeping(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA IF NOT EXISTS mirror");
+            s.execute("CREATE TABLE IF NOT EXISTS mirror.applied ("
+                    + "origin text PRIMARY KEY, "
+                    + "applied_seq bigint NOT NULL, "
+                    + "apply_count bigint NOT NULL, "
+                    + "applied_at timestamptz NOT NULL)");
+        }
+    }
+
+    @Override
+    public void prepareApplySession(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("SET session_replication_role = replica");
+            // Creating and then setting up is not atomic; a concurrent creator makes the create
+            // fail with a unique violation, which a reconnect then gets past.
+            s.execute("SELECT pg_replication_origin_create('" + APPLY_ORIGIN + "') "
+                    + "WHERE NOT EXISTS (SELECT 1 FROM pg_replication_origin WHERE roname = '" + APPLY_ORIGIN + "')");
+            s.execute("SELECT pg_replication_origin_session_setup('" + APPLY_ORIGIN + "')");
+        }
+    }
+
+    @Override
+    public TableShape describe(Connection c, String qualifiedTable) throws SQLException {
+        int dot = qualifiedTable.indexOf('.');
+        if (dot <= 0 || dot == qualifiedTable.length() - 1) {
+            throw new SQLException("Table name '" + qualifiedTable + "' is not schema.table");
+        }
+        String schema = qualifiedTable.substring(0, dot);
+        String table = qualifiedTable.substring(dot + 1);
+        Map<String, String> columns = new LinkedHashMap<>();
+        Set<String> binary = new HashSet<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid = 'bytea'::regtype "
+                        + "FROM pg_attribute a JOIN pg_class cl ON cl.oid = a.attrelid "
+                        + "JOIN pg_namespace n ON n.oid = cl.relnamespace "
+                        + "WHERE n.nspname = ? AND cl.relname = ? AND a.attnum > 0 AND NOT a.attisdropped "
+                        + "AND a.attgenerated = '' ORDER BY a.attnum")) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    columns.put(rs.getString(1), rs.getString(2));
+                    if (rs.getBoolean(3)) {
+                        binary.add(rs.getString(1));
+                    }
+                }
+            }
+        }
+        if (columns.isEmpty()) {
+            throw new SQLException("Table " + qualifiedTable + " does not exist in this mirror's database (or has no"
+                    + " columns); every mirror needs the same schema: create it as on the origin", "42P01");
+        }
+        List<String> pk = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT a.attname FROM pg_index i "
+                        + "JOIN pg_class cl ON cl.oid = i.indrelid JOIN pg_namespace n ON n.oid = cl.relnamespace "
+                        + "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
+                        + "WHERE n.nspname = ? AND cl.relname = ? AND i.indisprimary "
+                        + "ORDER BY array_position(i.indkey::smallint[], a.attnum)")) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    pk.add(rs.getString(1));
+                }
+            }
+        }
+        if (pk.isEmpty()) {
+            // Not a retriable condition: the applier cannot find rows without a key.
+            throw new NoPrimaryKeyException(qualifiedTable);
+        }
+        return new TableShape(schema, table, columns, binary, pk);
+    }
+
+    @Override
+    public void upsert(Connection c, TableShape t, Map<String, String> key, Map<String, String> after)
+            throws SQLException {
+        // Key values come from the after-image where present; the key map fills any gap.
+        Map<String, String> values = new LinkedHashMap<>(after);
+        for (Map.Entry<String, String> k : key.entrySet()) {
+            values.putIfAbsent(k.getKey(), k.getValue());
+        }
+        List<String> cols = new ArrayList<>(values.keySet());
+        checkColumns(t, cols);
+        String sql = sqlCache.computeIfAbsent(new SqlKey(t.qualifiedName(), Op.UPSERT, cols),
+                k -> upsertSql(t, cols));
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            for (String col : cols) {
+                bind(ps, i++, t, col, values.get(col));
+            }
+            ps.executeUpdate();
+        }
+    }
+
+    @Override
+    public void delete(Connection c, TableShape t, Map<String, String> key) throws SQLException {
+        List<String> cols = new ArrayList<>(key.keySet());
+        checkColumns(t, cols);
+        if (!new HashSet<>(cols).equals(new HashSet<>(t.primaryKey()))) {
+            throw new SQLException("Delete on " + t.qualifiedName() + " identifies the row by " + cols
+                    + " but the local primary key is " + t.primaryKey() + "; every mirror needs the same schema");
+        }
+        String sql = sqlCache.computeIfAbsent(new SqlKey(t.qualifiedName(), Op.DELETE, cols), k -> deleteSql(t, cols));
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            for (String col : cols) {
+                bind(ps, i++, t, col, key.get(col));
+            }
+            ps.executeUpdate();
+        }
+    }
+
+    @Override
+    public Map<String, Long> readAppliedVector(Connection c) throws SQLException {
+        Map<String, Long> out = new HashMap<>();
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT origin, applied_seq FROM mirror.applied")) {
+            while (rs.next()) {
+                out.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public long lockAppliedSeq(Connection c, String origin) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT applied_seq FROM mirror.applied WHERE origin = ? FOR UPDATE")) {
+            ps.setString(1, origin);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0L;
+            }
+        }
+    }
+
+    @Override
+    public void recordApplied(Connection c, String origin, long seq) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO mirror.applied (origin, applied_seq, apply_count, applied_at) VALUES (?, ?, 1, now()) "
+                        + "ON CONFLICT (origin) DO UPDATE SET applied_seq = EXCLUDED.applied_seq, "
+                        + "apply_count = mirror.applied.apply_count + 1, applied_at = now()")) {
+            ps.setString(1, origin);
+            ps.setLong(2, seq);
+            ps.executeUpdate();
+        }
+    }
+
+    static String upsertSql(TableShape t, List<String> cols) {
+        StringBuilder sb = new StringBuilder("INSERT INTO ").append(table(t)).append(" (");
+        appendJoined(sb, cols, PostgresDialect::quote);
+        sb.append(") VALUES (");
+        appendJoined(sb, cols, col -> placeholder(t, col));
+        sb.append(") ON CONFLICT (");
+        appendJoined(sb, t.primaryKey(), PostgresDialect::quote);
+        sb.append(") ");
+        List<String> set = new ArrayList<>();
+        for (String col : cols) {
+            if (!t.primaryKey().contains(col)) {
+                set.add(col);
+            }
+        }
+        if (set.isEmpty()) {
+            sb.append("DO NOTHING");
+        } else {
+            sb.append("DO UPDATE SET ");
+            appendJoined(sb, set, col -> quote(col) + " = EXCLUDED." + quote(col));
+        }
+        return sb.toString();
+    }
+
+    static String deleteSql(TableShape t, List<String> cols) {
+        StringBuilder sb = new StringBuilder("DELETE FROM ").append(table(t)).append(" WHERE ");
+        appendJoined(sb, cols, col -> quote(col) + " = " + placeholder(t, col), " AND ");
+        return sb.toString();
+    }
+
+    /** Quotes an identifier, doubling embedded quotes, so any table or column name is safe. */
+    static String quote(String identifier) {
+        return "\"" + identifier.replace("\"", "\"\"") + "\"";
+    }
+
+    private static String table(TableShape t) {
+        return quote(t.schema()) + "." + quote(t.table());
+    }
+
+    private static String placeholder(TableShape t, String col) {
+        return t.binary().contains(col) ? "?" : "?::" + t.columns().get(col);
+    }
+
+    private static void checkColumns(TableShape t, List<String> cols) throws SQLException {
+        for (String col : cols) {
+            if (!t.columns().containsKey(col)) {
+                throw new SQLException("Column " + col + " of " + t.qualifiedName()
+                        + " in the ChangeSet does not exist (or is generated) in this mirror's table; every mirror"
+                        + " needs the same schema", "42703");
+            }
+        }
+    }
+
+    private static void bind(PreparedStatement ps, int i, TableShape t, String col, String value) throws SQLException {
+        if (t.binary().contains(col)) {
+            ps.setBytes(i, value == null ? null : Base64.getDecoder().decode(value));
+        } else {
+            ps.setString(i, value);
+        }
+    }
+
+    private static void appendJoined(StringBuilder sb, List<String> items, java.util.function.Function<String, String> f) {
+        appendJoined(sb, items, f, ", ");
+    }
+
+    private static void appendJoined(StringBuilder sb, List<String> items, java.util.function.Function<String, String> f,
+                                     String sep) {
+        for (int i = 0; i < items.size(); i++) {
+            if (i > 0) {
+                sb.append(sep);
+            }
+            sb.append(f.apply(items.get(i)));
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package org.activemirroring.capture;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+
+/**
+ * Turns one Debezium data change event (a {@link SourceRecord} with its Connect schemas) into a
+ * {@link RowChange}.
+ *
+ * <p>Columns whose after-value is Debezium's unavailable-value placeholder (unchanged TOASTed
+ * values PostgreSQL did not send) are left out of {@code after} and listed in {@code unchanged}:
+ * the placeholder must never be written into a peer. Stateless and thread-safe.
+ */
+final class RowChangeConverter {
+
+    /** What Debezium puts in place of an unchanged TOASTed value; set explicitly in the connector settings. */
+    static final String UNAVAILABLE = "__debezium_unavailable_value";
+    private static final byte[] UNAVAILABLE_BYTES = UNAVAILABLE.getBytes(StandardCharsets.UTF_8);
+
+    private final ValueEncoder encoder;
+
+    RowChangeConverter(ValueEncoder encoder) {
+        this.encoder = encoder;
+    }
+
+    /** Whether a record is a data change event (has an {@code op}), not transaction metadata or other. */
+    static boolean isDataEvent(SourceRecord r) {
+        return r.value() instanceof Struct v && v.schema().field("op") != null && v.schema().field("source") != null;
+    }
+
+    static Struct source(SourceRecord r) {
+        return ((Struct) r.value()).getStruct("source");
+    }
+
+    static String table(Struct source) {
+        return source.getString("schema") + "." + source.getString("table");
+    }
+
+    RowChange convert(SourceRecord record) {
+        Struct value = (Struct) record.value();
+        Struct source = value.getStruct("source");
+        String table = table(source);
+        RowChange.Op op = switch (value.getString("op")) {
+            case "c", "r" -> RowChange.Op.INSERT;
+            case "u" -> RowChange.Op.UPDATE;
+            case "d" -> RowChange.Op.DELETE;
+            default -> throw new IllegalStateException("Unexpected change event op '" + value.getString("op")
+                    + "' on " + table + "; ActiveMirroring handles inserts, updates and deletes");
+        };
+        if (!(record.key() instanceof Struct key)) {
+            throw new IllegalStateException("Table " + table + " has no primary key, so its rows cannot be mirrored;"
+                    + " add a primary key or exclude it with mirror.tables.exclude=" + table);
+        }
+        Map<String, String> keyValues = new LinkedHashMap<>();
+        for (Field f : key.schema().fields()) {
+            keyValues.put(f.name(), encoder.encode(table, f.name(), f.schema(), key.get(f)));
+        }
+        List<String> unchanged = new ArrayList<>();
+        Map<String, String> after = image(table, value.getStruct("after"), unchanged);
+        Map<String, String> before = image(table, value.getStruct("before"), new ArrayList<>());
+        return new RowChange(table, op, keyValues, op == RowChange.Op.DELETE ? null : after, before, unchanged);
+    }
+
+    private Map<String, String> image(String table, Struct row, List<String> unchanged) {
+        if (row == null) {
+            return null;
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Field f : row.schema().fields()) {
+            Object v = row.get(f);
+            if (isUnavailable(v, f.schema())) {
+                unchanged.add(f.name());
+            } else {
+                out.put(f.name(), encoder.encode(table, f.name(), f.schema(), v));
+            }
+        }
+        return out;
+    }
+
+    static boolean isUnavailable(Object v, Schema schema) {
+        if (v instanceof String s) {
+            return s.equals(UNAVAILABLE);
+        }
+        if (v instanceof byte[] || v instanceof java.nio.ByteBuffer) {
+            return schema.type() == Schema.Type.BYTES && Arrays.equals(ValueEncoder.bytes(v), UNAVAILABLE_BYTES);
+        }
+        return false;
+    }
+}

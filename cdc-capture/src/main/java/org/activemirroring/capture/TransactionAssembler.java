@@ -1,0 +1,184 @@
+package org.activemirroring.capture;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+
+/**
+ * Groups Debezium's change events into one ChangeSet per source transaction and hands each to a
+ * {@link Sink}; marks records processed (so offsets advance) only after the sink returned.
+ *
+ * <p>Grouping is by {@code source.txId} (on PostgreSQL {@code transaction.id} is
+ * {@code "<txId>:<lsn>"} and differs per event). A transaction closes at its transaction-metadata
+ * END record, and defensively when a BEGIN or a data event of another txId arrives first. Records
+ * of a transaction still open at the end of a batch stay unmarked, so that a restart re-reads the
+ * whole transaction, never half of it.
+ *
+ * <p>Not published, but counted: echoes of our own applier ({@link EchoPolicy}), transactions
+ * without rows, and replays of transactions the journal already holds (Debezium delivers at least
+ * once). Called by the engine from one thread at a time; stats may be read from any thread.
+ */
+final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
+
+    /** Receives each complete transaction; returns only once the ChangeSet is durably published. */
+    @FunctionalInterface
+    interface Sink {
+        void publish(ChangeSet cs) throws InterruptedException;
+    }
+
+    /** How many recent own transaction ids are remembered to recognise replays. */
+    static final int REPLAY_MEMORY = 100_000;
+
+    private final String nodeId;
+    private final String transactionTopic;
+    private final EchoPolicy echoPolicy;
+    private final RowChangeConverter converter;
+    private final Sink sink;
+    private final Clock clock;
+    private final LinkedHashSet<Long> publishedTxIds = new LinkedHashSet<>();
+
+    /** Records received and not yet marked processed, in arrival order. */
+    private final List<RecordChangeEvent<SourceRecord>> pending = new ArrayList<>();
+    private OpenTx open;
+
+    private volatile long published;
+    private volatile long echoes;
+    private volatile long replays;
+    private volatile long empty;
+    private volatile Instant lastCommit;
+
+    private static final class OpenTx {
+        final long txId;
+        final List<RowChange> rows = new ArrayList<>();
+        boolean echo;
+        long commitTimeMs;
+
+        OpenTx(long txId) {
+            this.txId = txId;
+        }
+    }
+
+    /**
+     * @param transactionTopic the topic of transaction-metadata records ({@code <topic.prefix>.transaction})
+     * @param knownTxIds       source txIds of this node's recent published transactions (from the journal)
+     */
+    TransactionAssembler(String nodeId, String transactionTopic, EchoPolicy echoPolicy, RowChangeConverter converter,
+                         Sink sink, Collection<Long> knownTxIds, Clock clock) {
+        this.nodeId = nodeId;
+        this.transactionTopic = transactionTopic;
+        this.echoPolicy = echoPolicy;
+        this.converter = converter;
+        this.sink = sink;
+        this.clock = clock;
+        for (Long id : knownTxIds) {
+            remember(id);
+        }
+    }
+
+    @Override
+    public void handleBatch(List<RecordChangeEvent<SourceRecord>> records,
+                            DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+            throws InterruptedException {
+        for (RecordChangeEvent<SourceRecord> event : records) {
+            SourceRecord r = event.record();
+            if (transactionTopic.equals(r.topic()) && r.value() instanceof Struct v) {
+                String status = v.getString("status");
+                if ("BEGIN".equals(status)) {
+                    if (open != null) {
+                        complete(committer); // END missing: close what we have
+                    }
+                    open = new OpenTx(txIdOf(v.getString("id")));
+                    pending.add(event);
+                } else {
+                    pending.add(event);
+                    if (open != null) {
+                        complete(committer);
+                    } else {
+                        markPending(committer);
+                    }
+                }
+            } else if (RowChangeConverter.isDataEvent(r)) {
+                Struct source = RowChangeConverter.source(r);
+                long txId = source.getInt64("txId");
+                if (open != null && open.txId != txId) {
+                    complete(committer);
+                }
+                if (open == null) {
+                    open = new OpenTx(txId);
+                }
+                if (open.rows.isEmpty()) {
+                    open.commitTimeMs = source.getInt64("ts_ms");
+                }
+                if (echoPolicy.isEcho(source)) {
+                    open.echo = true; // not converted: it is dropped anyway
+                } else if (!open.echo) {
+                    open.rows.add(converter.convert(r));
+                }
+                pending.add(event);
+            } else {
+                // Heartbeats and the like: they belong to no transaction, keep them in order.
+                pending.add(event);
+                if (open == null) {
+                    markPending(committer);
+                }
+            }
+        }
+        committer.markBatchFinished();
+    }
+
+    private void complete(DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+            throws InterruptedException {
+        OpenTx tx = open;
+        open = null;
+        if (publishedTxIds.contains(tx.txId)) {
+            replays++;
+        } else if (tx.echo) {
+            echoes++;
+        } else if (tx.rows.isEmpty()) {
+            empty++;
+        } else {
+            ChangeSet cs = new ChangeSet(nodeId, 0, tx.txId, tx.commitTimeMs, clock.millis(), tx.rows);
+            sink.publish(cs);
+            remember(tx.txId);
+            published++;
+            lastCommit = Instant.ofEpochMilli(tx.commitTimeMs);
+        }
+        markPending(committer);
+    }
+
+    private void markPending(DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+            throws InterruptedException {
+        for (RecordChangeEvent<SourceRecord> e : pending) {
+            committer.markProcessed(e);
+        }
+        pending.clear();
+    }
+
+    private void remember(long txId) {
+        publishedTxIds.add(txId);
+        if (publishedTxIds.size() > REPLAY_MEMORY) {
+            Iterator<Long> it = publishedTxIds.iterator();
+            it.next();
+            it.remove();
+        }
+    }
+
+    /** The txId part of a PostgreSQL transaction id {@code "<txId>:<lsn>"}. */
+    static long txIdOf(String transactionId) {
+        int colon = transactionId.indexOf(':');
+        return Long.parseLong(colon < 0 ? transactionId : transactionId.substring(0, colon));
+    }
+
+    CaptureStats stats() {
+        return new CaptureStats(published, echoes, replays, empty, lastCommit);
+    }
+}

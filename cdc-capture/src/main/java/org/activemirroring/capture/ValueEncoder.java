@@ -1,0 +1,158 @@
+package org.activemirroring.capture;
+
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.ZoneOffset;
+import java.util.Base64;
+import java.util.Locale;
+
+import org.apache.kafka.connect.data.Schema;
+
+/**
+ * Turns one Kafka Connect column value, as Debezium's PostgreSQL connector produces it, into the
+ * canonical text of {@link RowChange}.
+ *
+ * <p>Which form a value takes depends on the connector settings {@link DebeziumCapture} uses:
+ * {@code decimal.handling.mode=string}, {@code interval.handling.mode=string} and
+ * {@code time.precision.mode=adaptive_time_microseconds}. Date/time values get a fixed number of
+ * fraction digits per semantic type (3 for millis, 6 for micros, 9 for nanos), so that the same
+ * value is the same text on every mirror. Anything without a faithful text form yet (arrays,
+ * structs such as geometry, bit strings, timetz) is refused with {@link UnsupportedTypeException} rather
+ * than sent in a form a peer would misread.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class ValueEncoder {
+
+    // Debezium semantic type names (io.debezium.time.*, io.debezium.data.*): compared as strings
+    // so this class needs only the Kafka Connect data API.
+    static final String DATE = "io.debezium.time.Date";
+    static final String TIME = "io.debezium.time.Time";
+    static final String MICRO_TIME = "io.debezium.time.MicroTime";
+    static final String NANO_TIME = "io.debezium.time.NanoTime";
+    static final String TIMESTAMP = "io.debezium.time.Timestamp";
+    static final String MICRO_TIMESTAMP = "io.debezium.time.MicroTimestamp";
+    static final String NANO_TIMESTAMP = "io.debezium.time.NanoTimestamp";
+    static final String BITS = "io.debezium.data.Bits";
+    static final String ZONED_TIME = "io.debezium.time.ZonedTime";
+    static final String CONNECT_DECIMAL = "org.apache.kafka.connect.data.Decimal";
+
+    /**
+     * Encodes a value.
+     *
+     * @param table  {@code schema.table}, for the error message
+     * @param column column name, for the error message
+     * @param schema the field's Connect schema
+     * @param value  the Connect value; null is SQL NULL
+     * @return the canonical text, or null for SQL NULL
+     * @throws UnsupportedTypeException for types without a canonical text form yet
+     */
+    public String encode(String table, String column, Schema schema, Object value) {
+        if (value == null) {
+            return null;
+        }
+        String name = schema.name();
+        if (name != null) {
+            switch (name) {
+                case DATE:
+                    return LocalDate.ofEpochDay(((Number) value).longValue()).toString();
+                case TIME:
+                    return time(((Number) value).longValue() * 1_000_000L, 3);
+                case MICRO_TIME:
+                    return time(((Number) value).longValue() * 1_000L, 6);
+                case NANO_TIME:
+                    return time(((Number) value).longValue(), 9);
+                case TIMESTAMP:
+                    return timestamp(Math.floorDiv(((Number) value).longValue(), 1_000L),
+                            Math.floorMod(((Number) value).longValue(), 1_000L) * 1_000_000L, 3);
+                case MICRO_TIMESTAMP:
+                    return timestamp(Math.floorDiv(((Number) value).longValue(), 1_000_000L),
+                            Math.floorMod(((Number) value).longValue(), 1_000_000L) * 1_000L, 6);
+                case NANO_TIMESTAMP:
+                    return timestamp(Math.floorDiv(((Number) value).longValue(), 1_000_000_000L),
+                            Math.floorMod(((Number) value).longValue(), 1_000_000_000L), 9);
+                case CONNECT_DECIMAL:
+                    // Only with decimal.handling.mode=precise; kept correct in case someone sets it.
+                    return ((BigDecimal) value).toPlainString();
+                case ZONED_TIME:
+                    // Debezium sends timetz converted to UTC: the peer would store the same instant
+                    // with offset +00, so the mirrors would differ. Refused rather than diverge.
+                    throw new UnsupportedTypeException(table, column,
+                            "time with time zone (Debezium sends it in UTC and the offset would be lost; use timestamptz or time)");
+                case BITS:
+                    // BYTES underneath, but base64 would be cast wrongly into bit(n) on the peer.
+                    throw new UnsupportedTypeException(table, column, name);
+                default:
+                    break; // other semantic types (Json, Uuid, ZonedTimestamp, Enum...) use the plain type below
+            }
+        }
+        switch (schema.type()) {
+            case INT8:
+            case INT16:
+            case INT32:
+            case INT64:
+            case BOOLEAN:
+                return value.toString();
+            case FLOAT32:
+                return floating(((Number) value).doubleValue(), value.toString());
+            case FLOAT64:
+                return floating(((Number) value).doubleValue(), value.toString());
+            case STRING:
+                return (String) value;
+            case BYTES:
+                return Base64.getEncoder().encodeToString(bytes(value));
+            default:
+                throw new UnsupportedTypeException(table, column,
+                        schema.type() + (name == null ? "" : " (" + name + ")"));
+        }
+    }
+
+    /** The bytes of a BYTES value, which Connect gives as byte[] or ByteBuffer. */
+    static byte[] bytes(Object value) {
+        if (value instanceof byte[] b) {
+            return b;
+        }
+        ByteBuffer buf = ((ByteBuffer) value).duplicate();
+        byte[] b = new byte[buf.remaining()];
+        buf.get(b);
+        return b;
+    }
+
+    private static String floating(double d, String literal) {
+        // PostgreSQL reads these spellings, Java's "Infinity" without sign included.
+        if (Double.isNaN(d)) {
+            return "NaN";
+        }
+        if (d == Double.POSITIVE_INFINITY) {
+            return "Infinity";
+        }
+        if (d == Double.NEGATIVE_INFINITY) {
+            return "-Infinity";
+        }
+        return literal;
+    }
+
+    private static String time(long nanoOfDay, int digits) {
+        // PostgreSQL time allows 24:00:00, which LocalTime cannot hold.
+        if (nanoOfDay == 86_400_000_000_000L) {
+            return "24:00:00." + "0".repeat(digits);
+        }
+        LocalTime t = LocalTime.ofNanoOfDay(nanoOfDay);
+        return String.format(Locale.ROOT, "%02d:%02d:%02d.%s", t.getHour(), t.getMinute(), t.getSecond(),
+                fraction(t.getNano(), digits));
+    }
+
+    private static String timestamp(long epochSecond, long nanos, int digits) {
+        LocalDateTime dt = LocalDateTime.ofEpochSecond(epochSecond, (int) nanos, ZoneOffset.UTC);
+        return dt.toLocalDate() + "T" + String.format(Locale.ROOT, "%02d:%02d:%02d.%s", dt.getHour(), dt.getMinute(),
+                dt.getSecond(), fraction(dt.getNano(), digits));
+    }
+
+    private static String fraction(int nanos, int digits) {
+        String nine = String.format(Locale.ROOT, "%09d", nanos);
+        return nine.substring(0, digits);
+    }
+}

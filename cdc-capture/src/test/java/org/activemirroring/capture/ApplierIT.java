@@ -1,0 +1,78 @@
+package org.activemirroring.capture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.activemirroring.transport.Envelope;
+import org.activemirroring.testsupport.PgServer;
+import org.activemirroring.testsupport.PostgresServers;
+import org.junit.jupiter.api.Test;
+
+/** The applier's failure handling on a real PostgreSQL: broken connections, tables without key, other payloads. */
+class ApplierIT {
+
+    private final ChangeSetCodec codec = new ChangeSetCodec();
+    private long seq;
+
+    private Envelope envelope(RowChange... rows) {
+        seq++;
+        ChangeSet cs = new ChangeSet("node-x", 0, 100 + seq, 1, 2, List.of(rows));
+        return new Envelope(Envelope.FORMAT_VERSION, "node-x", seq, new byte[Envelope.HASH_LENGTH],
+                ChangeSet.PAYLOAD_TYPE, codec.encode(cs), new byte[0]);
+    }
+
+    private static RowChange insert(String table, String id, String name) {
+        Map<String, String> after = new LinkedHashMap<>();
+        after.put("id", id);
+        after.put("name", name);
+        return new RowChange(table, RowChange.Op.INSERT, Map.of("id", id), after, null, List.of());
+    }
+
+    @Test
+    void reconnectsAfterABrokenConnectionAndRefusesTablesWithoutKey() throws Exception {
+        try (PostgresServers pgs = PostgresServers.start("applier", 1)) {
+            PgServer s = pgs.get(0);
+            Fixtures.createSchema(s);
+            try (Connection c = s.connect();
+                 ChangeSetApplier applier = new ChangeSetApplier(Fixtures.config(s), new PostgresDialect())) {
+                Fixtures.exec(c, "CREATE TABLE nokey (id bigint, name text)");
+
+                applier.deliver(envelope(insert("public.parent", "1", "one")));
+                assertEquals(1, applier.stats().applied());
+
+                // Another payload type is not for the applier.
+                applier.deliver(new Envelope(Envelope.FORMAT_VERSION, "node-x", 99, new byte[Envelope.HASH_LENGTH],
+                        "filechange/1", new byte[] {1}, new byte[0]));
+                assertEquals(1, applier.stats().ignored());
+
+                // The database drops the applier's session (restart, failover): the attempt fails
+                // as retriable, and the same envelope succeeds on the transport's retry.
+                Fixtures.exec(c, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        + " WHERE pid <> pg_backend_pid() AND datname = current_database() AND backend_type = 'client backend'");
+                Envelope second = envelope(insert("public.parent", "2", "two"));
+                ApplyException broken = assertThrows(ApplyException.class, () -> applier.deliver(second));
+                assertTrue(broken.isRetriable(), broken.getMessage());
+                applier.deliver(second);
+                assertEquals(2, applier.stats().applied());
+                assertEquals(Map.of("node-x", 2L), applier.appliedVector());
+                assertEquals(List.of("(1,one,,,,,)", "(2,two,,,,,)"), Fixtures.dump(c, "public.parent"));
+
+                // A table without a primary key: permanent, says what to do, nothing half-applied.
+                Envelope noKey = envelope(insert("public.parent", "3", "three"), insert("public.nokey", "1", "x"));
+                ApplyException refused = assertThrows(ApplyException.class, () -> applier.deliver(noKey));
+                assertFalse(refused.isRetriable());
+                assertTrue(refused.getMessage().contains("public.nokey") && refused.getMessage().contains("mirror.tables.exclude"),
+                        refused.getMessage());
+                assertEquals(2, Fixtures.dump(c, "public.parent").size(), "the whole ChangeSet was rolled back");
+                assertEquals(Map.of("node-x", 2L), applier.appliedVector());
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package org.activemirroring.capture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.activemirroring.config.ConfigOption;
+import org.junit.jupiter.api.Test;
+
+class CaptureConfigTest {
+
+    @Test
+    void everyOptionIsDocumentedAndListedOnce() {
+        assertEquals(CaptureConfig.OPTIONS.size(), CaptureConfig.OPTIONS.stream().map(ConfigOption::key).distinct().count());
+        for (ConfigOption<?> o : CaptureConfig.OPTIONS) {
+            assertFalse(o.doc().isBlank(), o.key());
+            assertTrue(o.doc().endsWith("."), o.key() + " doc is one sentence");
+            assertTrue(o.key().startsWith("mirror."), o.key());
+        }
+    }
+
+    @Test
+    void defaults() {
+        List<String> problems = new ArrayList<>();
+        CaptureConfig c = CaptureConfig.from(Map.of("mirror.db.url", "jdbc:postgresql://db.example:6543/site?ssl=true",
+                "mirror.db.user", "mirror"), problems);
+        assertEquals(List.of(), problems);
+        assertEquals(new PostgresUrl("db.example", 6543, "site"), c.address());
+        assertEquals("", c.dbPassword());
+        assertEquals(List.of("public"), c.schemas());
+        assertEquals(List.of(), c.tablesExclude());
+        assertEquals("am_web_1", c.slotName("web-1"));
+        assertEquals("activemirroring", c.publication());
+        assertEquals(10, c.pollIntervalMs());
+        assertEquals(1000, c.offsetFlushIntervalMs());
+        assertFalse(c.slotDropOnStop());
+    }
+
+    @Test
+    void explicitValues() {
+        Map<String, String> raw = new HashMap<>();
+        raw.put("mirror.db.url", "jdbc:postgresql://localhost/site");
+        raw.put("mirror.db.user", "u");
+        raw.put("mirror.db.password", "secret");
+        raw.put("mirror.db.schemas", "public, shop");
+        raw.put("mirror.tables.exclude", "public.sessions,shop.cache");
+        raw.put("mirror.capture.slot", "my_slot");
+        raw.put("mirror.capture.slot.drop-on-stop", "true");
+        List<String> problems = new ArrayList<>();
+        CaptureConfig c = CaptureConfig.from(raw, problems);
+        assertEquals(List.of(), problems);
+        assertEquals(5432, c.address().port());
+        assertEquals(List.of("public", "shop"), c.schemas());
+        assertEquals(List.of("public.sessions", "shop.cache"), c.tablesExclude());
+        assertEquals("my_slot", c.slotName("web-1"));
+        assertTrue(c.slotDropOnStop());
+    }
+
+    @Test
+    void reportsEveryProblemAtOnce() {
+        Map<String, String> raw = new HashMap<>();
+        raw.put("mirror.db.url", "jdbc:mysql://localhost/site");
+        raw.put("mirror.tables.exclude", "sessions");
+        raw.put("mirror.capture.poll.interval.ms", "fast");
+        raw.put("mirror.capture.slot.drop-on-stop", "yes");
+        List<String> problems = new ArrayList<>();
+        CaptureConfig.from(raw, problems);
+        assertEquals(5, problems.size(), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.contains("'mirror.db.url'") && p.contains("jdbc:postgresql://")));
+        assertTrue(problems.stream().anyMatch(p -> p.contains("Missing 'mirror.db.user'")));
+        assertTrue(problems.stream().anyMatch(p -> p.contains("'sessions'") && p.contains("schema.table")));
+    }
+
+    @Test
+    void malformedPostgresUrlSaysWhatAValidOneLooksLike() {
+        List<String> problems = new ArrayList<>();
+        CaptureConfig.from(Map.of("mirror.db.url", "jdbc:postgresql://host:99999/db", "mirror.db.user", "u"), problems);
+        assertEquals(1, problems.size());
+        assertTrue(problems.get(0).contains("99999"), problems.get(0));
+        problems.clear();
+        CaptureConfig.from(Map.of("mirror.db.url", "jdbc:postgresql://h1,h2/db", "mirror.db.user", "u"), problems);
+        assertTrue(problems.get(0).contains("host[:port]/database"), problems.get(0));
+    }
+
+    @Test
+    void mirrorSchemaCannotBeMirrored() {
+        List<String> problems = new ArrayList<>();
+        CaptureConfig.from(Map.of("mirror.db.url", "jdbc:postgresql://h/db", "mirror.db.user", "u",
+                "mirror.db.schemas", "public,mirror"), problems);
+        assertEquals(1, problems.size(), problems.toString());
+    }
+
+    @Test
+    void postgresUrlParsesIpv6AndDefaults() {
+        assertEquals(new PostgresUrl("::1", 5433, "db"), PostgresUrl.parse("jdbc:postgresql://[::1]:5433/db"));
+        assertEquals(new PostgresUrl("h", 5432, "db"), PostgresUrl.parse("jdbc:postgresql://h/db"));
+        assertThrows(IllegalArgumentException.class, () -> PostgresUrl.parse("jdbc:postgresql://h/"));
+        assertThrows(IllegalArgumentException.class, () -> PostgresUrl.parse("postgres://h/db"));
+    }
+}

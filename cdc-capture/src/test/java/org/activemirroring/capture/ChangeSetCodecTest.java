@@ -1,0 +1,102 @@
+package org.activemirroring.capture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.activemirroring.transport.Envelope;
+import org.junit.jupiter.api.Test;
+
+class ChangeSetCodecTest {
+
+    private final ChangeSetCodec codec = new ChangeSetCodec();
+
+    private static Envelope envelope(byte[] payload) {
+        return new Envelope(Envelope.FORMAT_VERSION, "node-a", 42, new byte[Envelope.HASH_LENGTH],
+                ChangeSet.PAYLOAD_TYPE, payload, new byte[0]);
+    }
+
+    private static ChangeSet sample(String bigValue) {
+        Map<String, String> after = new LinkedHashMap<>();
+        after.put("id", "7");
+        after.put("name", "Zoë ☃ 😀 \"quoted\" \\ \n tab\t");
+        after.put("nothing", null);
+        after.put("big", bigValue);
+        Map<String, String> before = new HashMap<>();
+        before.put("id", "7");
+        before.put("name", null);
+        RowChange insert = new RowChange("public.item", RowChange.Op.INSERT, Map.of("id", "7"), after, null, List.of());
+        RowChange update = new RowChange("public.item", RowChange.Op.UPDATE, Map.of("id", "7"),
+                Map.of("id", "7", "name", "x"), before, List.of("big", "doc"));
+        RowChange delete = new RowChange("shop.tag", RowChange.Op.DELETE, new LinkedHashMap<>(Map.of("a", "1", "b", "x")),
+                null, null, null);
+        return new ChangeSet("ignored", 0, 123456789012L, 1714558530123L, 1714558530130L, List.of(insert, update, delete));
+    }
+
+    @Test
+    void roundTripTakesOriginAndSeqFromTheEnvelope() {
+        ChangeSet cs = sample("v");
+        ChangeSet back = codec.decode(envelope(codec.encode(cs)));
+        assertEquals(cs.withEnvelope("node-a", 42), back);
+        assertNull(back.rows().get(0).after().get("nothing"));
+        assertTrue(back.rows().get(0).after().containsKey("nothing"), "a null value is kept, not dropped");
+        assertEquals(List.of("big", "doc"), back.rows().get(1).unchanged());
+        assertEquals(List.of("id", "name", "nothing", "big"), List.copyOf(back.rows().get(0).after().keySet()),
+                "column order is kept");
+    }
+
+    @Test
+    void readsTheTransactionIdAlone() {
+        assertEquals(123456789012L, codec.sourceTxId(codec.encode(sample("v"))));
+        assertThrows(ChangeSetFormatException.class, () -> codec.sourceTxId("{\"v\":1}".getBytes(StandardCharsets.UTF_8)));
+        assertThrows(ChangeSetFormatException.class, () -> codec.sourceTxId("[".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void largeValues() {
+        char[] chars = new char[25_000_000];
+        Arrays.fill(chars, 'x');
+        String big = new String(chars);
+        ChangeSet back = codec.decode(envelope(codec.encode(sample(big))));
+        assertEquals(big, back.rows().get(0).after().get("big"));
+    }
+
+    @Test
+    void payloadIsCompactJsonWithAVersion() {
+        String json = new String(codec.encode(sample("v")), StandardCharsets.UTF_8);
+        assertTrue(json.startsWith("{\"v\":1,\"tx\":123456789012,"), json);
+        assertTrue(!json.contains("ignored"), "origin is not in the payload");
+    }
+
+    @Test
+    void corruptInputIsRefusedWithTheReason() {
+        assertMessage("not valid JSON", "{\"v\":1,");
+        assertMessage("not a JSON object", "[1,2]");
+        assertMessage("version 9", "{\"v\":9,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[]}");
+        assertMessage("'tx'", "{\"v\":1,\"ct\":1,\"at\":1,\"r\":[]}");
+        assertMessage("non-empty array", "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[]}");
+        assertMessage("unknown row operation 'x'", "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[{\"t\":\"s.t\",\"o\":\"x\",\"k\":{\"id\":\"1\"}}]}");
+        assertMessage("has no key", "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[{\"t\":\"s.t\",\"o\":\"d\",\"k\":{}}]}");
+        assertMessage("no after-image", "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[{\"t\":\"s.t\",\"o\":\"c\",\"k\":{\"id\":\"1\"}}]}");
+        assertMessage("column 'id'", "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[{\"t\":\"s.t\",\"o\":\"d\",\"k\":{\"id\":1}}]}");
+        assertMessage("payload type", null);
+    }
+
+    private void assertMessage(String expected, String json) {
+        Envelope e = json == null
+                ? new Envelope(Envelope.FORMAT_VERSION, "node-a", 42, new byte[Envelope.HASH_LENGTH], "other/1",
+                        new byte[0], new byte[0])
+                : envelope(json.getBytes(StandardCharsets.UTF_8));
+        ChangeSetFormatException ex = assertThrows(ChangeSetFormatException.class, () -> codec.decode(e));
+        assertTrue(ex.getMessage().contains(expected), "'" + ex.getMessage() + "' should mention " + expected);
+        assertTrue(ex.getMessage().contains("node-a#42"), ex.getMessage());
+    }
+}

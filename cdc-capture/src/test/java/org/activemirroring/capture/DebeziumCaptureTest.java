@@ -1,0 +1,65 @@
+package org.activemirroring.capture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+
+import org.junit.jupiter.api.Test;
+
+/** The connector settings capture relies on, and its start-failure explanations; no engine runs. */
+class DebeziumCaptureTest {
+
+    private static DebeziumCapture capture(Map<String, String> extra) {
+        Map<String, String> raw = new java.util.HashMap<>(Map.of("mirror.db.url", "jdbc:postgresql://db:6000/site",
+                "mirror.db.user", "mirror", "mirror.db.password", "pw"));
+        raw.putAll(extra);
+        return new DebeziumCapture(Fixtures.config(raw), "web-1", Path.of("/data/am"), new InMemoryTransport("web-1"),
+                new EchoPolicy(PostgresDialect.APPLY_ORIGIN));
+    }
+
+    @Test
+    void connectorSettings() {
+        Properties p = capture(Map.of("mirror.db.schemas", "public,shop",
+                "mirror.tables.exclude", "public.sessions,shop.cache")).properties();
+        assertEquals("io.debezium.connector.postgresql.PostgresConnector", p.getProperty("connector.class"));
+        assertEquals("db", p.getProperty("database.hostname"));
+        assertEquals("6000", p.getProperty("database.port"));
+        assertEquals("site", p.getProperty("database.dbname"));
+        assertEquals("pgoutput", p.getProperty("plugin.name"));
+        assertEquals("am_web_1", p.getProperty("slot.name"));
+        assertEquals("activemirroring", p.getProperty("publication.name"));
+        assertEquals("filtered", p.getProperty("publication.autocreate.mode"));
+        assertEquals("public,shop", p.getProperty("schema.include.list"));
+        assertEquals("public\\.sessions,shop\\.cache", p.getProperty("table.exclude.list"));
+        assertEquals("no_data", p.getProperty("snapshot.mode"));
+        assertEquals("10", p.getProperty("poll.interval.ms"));
+        assertEquals("true", p.getProperty("provide.transaction.metadata"));
+        assertEquals("false", p.getProperty("tombstones.on.delete"));
+        assertEquals("string", p.getProperty("decimal.handling.mode"));
+        assertEquals("string", p.getProperty("interval.handling.mode"));
+        assertEquals("adaptive_time_microseconds", p.getProperty("time.precision.mode"));
+        assertEquals("false", p.getProperty("slot.drop.on.stop"));
+        assertEquals("1000", p.getProperty("offset.flush.interval.ms"));
+        assertEquals(RowChangeConverter.UNAVAILABLE, p.getProperty("unavailable.value.placeholder"));
+        assertEquals(Path.of("/data/am/capture/offsets.dat").toString(), p.getProperty("offset.storage.file.filename"));
+        assertEquals("am-web-1", p.getProperty("topic.prefix"));
+        assertNull(capture(Map.of()).properties().getProperty("table.exclude.list"));
+    }
+
+    @Test
+    void startFailuresSayWhatToDo() {
+        DebeziumCapture c = capture(Map.of());
+        String walLevel = c.explain("Connector configuration is not valid.", new IllegalStateException(
+                "Postgres server wal_level property must be 'logical' but is: 'replica'"));
+        assertTrue(walLevel.contains("jdbc:postgresql://db:6000/site") && walLevel.contains("user mirror"), walLevel);
+        assertTrue(walLevel.contains("wal_level=logical") && walLevel.contains("restart"), walLevel);
+        String wrapped = c.explain("x failed", new RuntimeException("x failed", new RuntimeException("x failed")));
+        assertEquals(1, wrapped.split("x failed", -1).length - 1, "each message once: " + wrapped);
+        assertFalse(c.isRunning());
+    }
+}

@@ -1,0 +1,157 @@
+package org.activemirroring.capture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.junit.jupiter.api.Test;
+
+/** Grouping, marking and dropping, with hand-made records shaped like Debezium's PostgreSQL events. */
+class TransactionAssemblerTest {
+
+    private static final String TX_TOPIC = "am-n.transaction";
+    private static final Schema SOURCE = SchemaBuilder.struct()
+            .field("schema", Schema.STRING_SCHEMA).field("table", Schema.STRING_SCHEMA)
+            .field("txId", Schema.OPTIONAL_INT64_SCHEMA).field("ts_ms", Schema.INT64_SCHEMA)
+            .field("origin", Schema.OPTIONAL_STRING_SCHEMA).build();
+    private static final Schema ROW = SchemaBuilder.struct().optional()
+            .field("id", Schema.INT64_SCHEMA).field("name", Schema.OPTIONAL_STRING_SCHEMA).build();
+    private static final Schema KEY = SchemaBuilder.struct().field("id", Schema.INT64_SCHEMA).build();
+    private static final Schema VALUE = SchemaBuilder.struct()
+            .field("before", ROW).field("after", ROW).field("source", SOURCE).field("op", Schema.STRING_SCHEMA).build();
+    private static final Schema TX = SchemaBuilder.struct()
+            .field("status", Schema.STRING_SCHEMA).field("id", Schema.STRING_SCHEMA).build();
+
+    private final List<ChangeSet> sunk = new ArrayList<>();
+    private final List<SourceRecord> marked = new ArrayList<>();
+    private final List<Integer> markedAtPublish = new ArrayList<>();
+    private int batchesFinished;
+
+    private final DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer = new DebeziumEngine.RecordCommitter<>() {
+        @Override
+        public void markProcessed(RecordChangeEvent<SourceRecord> record) {
+            marked.add(record.record());
+        }
+
+        @Override
+        public void markBatchFinished() {
+            batchesFinished++;
+        }
+
+        @Override
+        public void markProcessed(RecordChangeEvent<SourceRecord> record, DebeziumEngine.Offsets offsets) {
+            marked.add(record.record());
+        }
+
+        @Override
+        public DebeziumEngine.Offsets buildOffsets() {
+            throw new UnsupportedOperationException();
+        }
+    };
+
+    private TransactionAssembler assembler(List<Long> known) {
+        return new TransactionAssembler("node-n", TX_TOPIC, new EchoPolicy("activemirroring_apply"),
+                new RowChangeConverter(new ValueEncoder()), cs -> {
+                    markedAtPublish.add(marked.size());
+                    sunk.add(cs);
+                }, known, Clock.fixed(Instant.ofEpochMilli(1_800_000_000_000L), ZoneOffset.UTC));
+    }
+
+    private static RecordChangeEvent<SourceRecord> tx(String status, long txId) {
+        Struct v = new Struct(TX).put("status", status).put("id", txId + ":" + (1000 + txId));
+        SourceRecord r = new SourceRecord(Map.of(), Map.of(), TX_TOPIC, TX, v);
+        return () -> r;
+    }
+
+    private static RecordChangeEvent<SourceRecord> data(long txId, long id, String origin) {
+        Struct source = new Struct(SOURCE).put("schema", "public").put("table", "item").put("txId", txId)
+                .put("ts_ms", 1_700_000_000_000L + txId).put("origin", origin);
+        Struct value = new Struct(VALUE).put("after", new Struct(ROW).put("id", id).put("name", "n" + id))
+                .put("source", source).put("op", "c");
+        SourceRecord r = new SourceRecord(Map.of(), Map.of(), "am-n.public.item", KEY, new Struct(KEY).put("id", id),
+                VALUE, value);
+        return () -> r;
+    }
+
+    @Test
+    void aTransactionSpanningBatchesIsPublishedOnceCompleteAndOnlyThenMarked() throws Exception {
+        TransactionAssembler a = assembler(List.of());
+        var begin = tx("BEGIN", 5);
+        var d1 = data(5, 1, null);
+        var d2 = data(5, 2, null);
+        var end = tx("END", 5);
+        a.handleBatch(List.of(begin, d1), committer);
+        assertEquals(List.of(), sunk);
+        assertEquals(List.of(), marked, "nothing of an open transaction is marked");
+        assertEquals(1, batchesFinished);
+
+        a.handleBatch(List.of(d2, end), committer);
+        assertEquals(1, sunk.size());
+        ChangeSet cs = sunk.get(0);
+        assertEquals(5, cs.sourceTxId());
+        assertEquals(1_700_000_000_005L, cs.commitTimeMs());
+        assertEquals(1_800_000_000_000L, cs.captureTimeMs());
+        assertEquals(List.of(Map.of("id", "1"), Map.of("id", "2")), cs.rows().stream().map(RowChange::key).toList());
+        assertEquals(List.of(0), markedAtPublish, "marked only after publish returned");
+        assertEquals(List.of(begin.record(), d1.record(), d2.record(), end.record()), marked);
+        assertEquals(1, a.stats().published());
+    }
+
+    @Test
+    void echoesReplaysAndEmptyTransactionsAreDroppedButMarked() throws Exception {
+        TransactionAssembler a = assembler(List.of(7L));
+        a.handleBatch(List.of(tx("BEGIN", 6), data(6, 1, "activemirroring_apply"), tx("END", 6),
+                tx("BEGIN", 7), data(7, 2, null), tx("END", 7),
+                tx("BEGIN", 8), tx("END", 8),
+                tx("BEGIN", 9), data(9, 3, "pg_16400"), tx("END", 9)), committer);
+        assertEquals(1, sunk.size(), "only tx 9 (another origin is not our applier)");
+        assertEquals(9, sunk.get(0).sourceTxId());
+        assertEquals(11, marked.size());
+        CaptureStats s = a.stats();
+        assertEquals(1, s.echoesDropped());
+        assertEquals(1, s.replaysSkipped());
+        assertEquals(1, s.emptyDropped());
+        assertEquals(1, s.published());
+    }
+
+    @Test
+    void aChangedTxIdClosesTheOpenTransactionWhenEndIsMissing() throws Exception {
+        TransactionAssembler a = assembler(List.of());
+        a.handleBatch(List.of(data(10, 1, null), data(10, 2, null), data(11, 3, null)), committer);
+        assertEquals(1, sunk.size());
+        assertEquals(2, sunk.get(0).rows().size());
+        assertEquals(2, marked.size(), "tx 11 is still open");
+        a.handleBatch(List.of(tx("BEGIN", 12)), committer);
+        assertEquals(2, sunk.size());
+        assertEquals(11, sunk.get(1).sourceTxId());
+        assertEquals(3, marked.size(), "the BEGIN of tx 12 waits for its transaction");
+    }
+
+    @Test
+    void aPublishedTransactionSeenAgainIsAReplay() throws Exception {
+        TransactionAssembler a = assembler(List.of());
+        a.handleBatch(List.of(tx("BEGIN", 20), data(20, 1, null), tx("END", 20)), committer);
+        a.handleBatch(List.of(tx("BEGIN", 20), data(20, 1, null), tx("END", 20)), committer);
+        assertEquals(1, sunk.size());
+        assertEquals(1, a.stats().replaysSkipped());
+        assertTrue(marked.size() == 6);
+    }
+
+    @Test
+    void transactionIdParsing() {
+        assertEquals(745L, TransactionAssembler.txIdOf("745:37415144"));
+        assertEquals(745L, TransactionAssembler.txIdOf("745"));
+    }
+}
