@@ -51,8 +51,13 @@ final class NodeLauncher implements AutoCloseable {
                 lastFailure = null;
                 return;
             } catch (RuntimeException e) {
+                // The first failure with its stack trace; repeats of the same failure in one line.
+                if (!e.getMessage().equals(lastFailure)) {
+                    LOG.error("{} Trying again in {} ms.", e.getMessage(), backoff.toMillis(), e);
+                } else {
+                    LOG.warn("{} Trying again in {} ms.", e.getMessage(), backoff.toMillis());
+                }
                 lastFailure = e.getMessage();
-                LOG.error("{} Trying again in {} ms.", e.getMessage(), backoff.toMillis(), e);
             }
             try {
                 if (stop.await(backoff.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -145,8 +145,16 @@ class MirrorFilterIT {
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    private static String body(String url) throws IOException, InterruptedException {
-        return get(url).body();
+    /** The body, or what went wrong fetching it (for failure messages, which cannot throw). */
+    private static String body(String url) {
+        try {
+            return get(url).body();
+        } catch (IOException e) {
+            return e.toString();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return e.toString();
+        }
     }
 
     private static List<String> liveThreads(String prefix) {
