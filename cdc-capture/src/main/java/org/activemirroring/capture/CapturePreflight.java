@@ -7,7 +7,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Checks the database before Debezium creates the publication.
@@ -44,11 +46,37 @@ final class CapturePreflight {
         return out;
     }
 
-    /** Runs every check; throws {@link CaptureException} listing what to change. */
-    static void check(CaptureConfig config) throws CaptureException {
+    /**
+     * Mirrored tables with {@code REPLICA IDENTITY FULL}, as schema.table: only their change
+     * events carry a real before-image. With the default identity Debezium fills the columns it did
+     * not get with null, which must not pass for the old values.
+     */
+    static Set<String> tablesWithFullIdentity(Connection c, List<String> schemas) throws SQLException {
+        Set<String> out = new HashSet<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT n.nspname || '.' || cl.relname FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace "
+                        + "WHERE n.nspname = ANY (?) AND cl.relkind IN ('r', 'p') AND cl.relreplident = 'f'")) {
+            ps.setArray(1, c.createArrayOf("text", schemas.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Runs every check; throws {@link CaptureException} listing what to change. Returns the
+     * tables with a full before-image ({@link #tablesWithFullIdentity}); a table whose replica
+     * identity changes later is seen at the next start.
+     */
+    static Set<String> check(CaptureConfig config) throws CaptureException {
         List<String> noKey;
+        Set<String> fullIdentity;
         try (Connection c = DriverManager.getConnection(config.dbUrl(), config.dbUser(), config.dbPassword())) {
             noKey = tablesWithoutPrimaryKey(c, config.schemas(), config.tablesExclude());
+            fullIdentity = tablesWithFullIdentity(c, config.schemas());
         } catch (SQLException e) {
             throw new CaptureException("Capture cannot check the database at " + config.dbUrl() + ": " + e.getMessage()
                     + "; check mirror.db.url, mirror.db.user and mirror.db.password", e);
@@ -59,5 +87,6 @@ final class CapturePreflight {
                     + " PostgreSQL refuse the site's updates and deletes on them. Add a primary key, or exclude them"
                     + " with mirror.tables.exclude=" + String.join(",", noKey), null);
         }
+        return fullIdentity;
     }
 }

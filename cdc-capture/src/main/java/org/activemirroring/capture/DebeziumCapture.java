@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -91,10 +92,10 @@ public final class DebeziumCapture implements AutoCloseable {
         if (engine != null) {
             throw new IllegalStateException("capture already started");
         }
-        CapturePreflight.check(config);
+        Set<String> fullIdentity = CapturePreflight.check(config);
         List<Long> known = knownTxIds();
         assembler = new TransactionAssembler(nodeId, topicPrefix + ".transaction", echoPolicy,
-                new RowChangeConverter(new ValueEncoder()), this::publishWithRetry, known, Clock.systemUTC());
+                new RowChangeConverter(new ValueEncoder(), fullIdentity), this::publishWithRetry, known, Clock.systemUTC());
         try {
             Files.createDirectories(offsetsFile.getParent());
         } catch (IOException e) {

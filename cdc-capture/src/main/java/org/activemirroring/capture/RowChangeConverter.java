@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
@@ -27,9 +28,15 @@ final class RowChangeConverter {
     private static final byte[] UNAVAILABLE_BYTES = UNAVAILABLE.getBytes(StandardCharsets.UTF_8);
 
     private final ValueEncoder encoder;
+    private final Set<String> fullBeforeImage;
 
-    RowChangeConverter(ValueEncoder encoder) {
+    /**
+     * @param fullBeforeImage tables (schema.table) whose events carry a complete before-image
+     *                        (REPLICA IDENTITY FULL); for the others {@code before} is left null
+     */
+    RowChangeConverter(ValueEncoder encoder, Set<String> fullBeforeImage) {
         this.encoder = encoder;
+        this.fullBeforeImage = Set.copyOf(fullBeforeImage);
     }
 
     /** Whether a record is a data change event (has an {@code op}), not transaction metadata or other. */
@@ -66,7 +73,10 @@ final class RowChangeConverter {
         }
         List<String> unchanged = new ArrayList<>();
         Map<String, String> after = image(table, value.getStruct("after"), unchanged);
-        Map<String, String> before = image(table, value.getStruct("before"), new ArrayList<>());
+        // With the default replica identity a delete's before-image holds only the key and
+        // Debezium sets every other column to null: not the old values, so not sent as such.
+        Map<String, String> before = fullBeforeImage.contains(table)
+                ? image(table, value.getStruct("before"), new ArrayList<>()) : null;
         return new RowChange(table, op, keyValues, op == RowChange.Op.DELETE ? null : after, before, unchanged);
     }
 

@@ -26,6 +26,9 @@ class CaptureIT {
         try (PostgresServers pgs = PostgresServers.start("capture", 1)) {
             PgServer a = pgs.get(0);
             Fixtures.createSchema(a);
+            try (Connection c = a.connect()) {
+                Fixtures.exec(c, "ALTER TABLE tag REPLICA IDENTITY FULL");
+            }
             InMemoryTransport transport = new InMemoryTransport("node-a");
             String big = Fixtures.incompressible(100_000, 1);
             try (DebeziumCapture capture = new DebeziumCapture(Fixtures.config(a), "node-a",
@@ -98,6 +101,9 @@ class CaptureIT {
                 assertTrue(cs3.rows().get(0).after().containsKey("note"));
                 assertNull(cs3.rows().get(0).after().get("note"));
                 assertNull(cs3.rows().get(1).after());
+                assertEquals(Map.of("parent_id", "1", "tag", "x"), cs3.rows().get(1).before(),
+                        "REPLICA IDENTITY FULL: a real before-image");
+                assertNull(cs3.rows().get(2).before(), "default identity: no before-image, not one full of nulls");
                 assertEquals("NaN", cs3.rows().get(2).after().get("f"));
                 assertEquals("-Infinity", cs3.rows().get(2).after().get("r"));
 
