@@ -89,15 +89,19 @@ public final class MirrorNode implements AutoCloseable {
         return config;
     }
 
-    /** True while the node replicates; false once closed. */
+    /** True while the node replicates: not closed and capture running. */
     public boolean isReady() {
-        return !closed;
+        return !closed && capture.isRunning();
     }
 
     /** A consistent-enough snapshot for the status page (each part read once). */
     public NodeStatus status() {
         TransportStats t = transport.stats();
         String problem = closed ? "stopped" : null;
+        if (problem == null && !capture.isRunning()) {
+            Throwable failure = capture.failure();
+            problem = "capture stopped: " + (failure == null ? "unknown reason" : failure.getMessage());
+        }
         Map<String, Long> applied;
         try {
             applied = applier.appliedVector();
@@ -119,7 +123,7 @@ public final class MirrorNode implements AutoCloseable {
         List<String> members = new ArrayList<>(t.members());
         members.sort(null);
         return new NodeStatus(nodeId(), isReady() && problem == null, members, origins, t.originated(),
-                t.journalHeads().getOrDefault(nodeId(), 0L), problem);
+                t.journalHeads().getOrDefault(nodeId(), 0L), capture.stats(), applier.stats(), problem);
     }
 
     /** The transport, for tests and the status page. */

@@ -3,6 +3,9 @@ package org.activemirroring.mirror;
 import java.util.List;
 import java.util.Map;
 
+import org.activemirroring.capture.ApplierStats;
+import org.activemirroring.capture.CaptureStats;
+
 /**
  * What {@code /_mirror/status} shows: who this mirror is, who it sees, and how far it has applied
  * each other mirror's changes.
@@ -13,10 +16,12 @@ import java.util.Map;
  * @param origins    per other mirror: what arrived and what is applied
  * @param originated ChangeSets this mirror captured and published since start
  * @param journalHead highest sequence number of this mirror's own journal
+ * @param capture    capture counters: published, echoes dropped, replays skipped
+ * @param apply      applier counters: applied, duplicates, failed attempts
  * @param problem    why the node is not ready, or null
  */
 public record NodeStatus(String nodeId, boolean ready, List<String> members, Map<String, OriginStatus> origins,
-                         long originated, long journalHead, String problem) {
+                         long originated, long journalHead, CaptureStats capture, ApplierStats apply, String problem) {
 
     /**
      * @param received highest sequence number of that origin held in this mirror's journal

@@ -74,6 +74,8 @@ class MirrorFilterIT {
                 assertTrue(status.get("ready").asBoolean());
                 assertEquals("filter-1", status.get("members").get(0).asText());
                 assertTrue(status.has("origins"));
+                assertTrue(status.get("capture").has("published"), status.toString());
+                assertTrue(status.get("apply").has("applied"), status.toString());
 
                 HttpResponse<String> gated = get(base + "/broken/page");
                 assertEquals(503, gated.statusCode());
