@@ -1,6 +1,5 @@
 package org.activemirroring.capture;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,13 +31,13 @@ public final class CaptureConfig {
 
     public static final ConfigOption<String> DB_SCHEMAS = ConfigOption.string("mirror.db.schemas", "public",
                     Importance.FREQUENT, "Comma-separated database schemas whose tables are mirrored.")
-            .check(v -> !splitList(v).isEmpty() && splitList(v).stream().noneMatch(s -> s.equalsIgnoreCase("mirror")),
+            .check(v -> !ConfigOption.splitCommaList(v).isEmpty() && ConfigOption.splitCommaList(v).stream().noneMatch(s -> s.equalsIgnoreCase("mirror")),
                     "list at least one schema, and not 'mirror', which holds the mirror's own bookkeeping");
 
     public static final ConfigOption<String> TABLES_EXCLUDE = ConfigOption.string("mirror.tables.exclude", "",
                     Importance.FREQUENT,
                     "Comma-separated schema.table names that are not mirrored (sessions, caches, tables without a primary key).")
-            .check(v -> splitList(v).stream().allMatch(t -> t.indexOf('.') > 0 && t.indexOf('.') < t.length() - 1),
+            .check(v -> ConfigOption.splitCommaList(v).stream().allMatch(t -> t.indexOf('.') > 0 && t.indexOf('.') < t.length() - 1),
                     "write each table as schema.table (e.g. public.sessions,public.cache)");
 
     public static final ConfigOption<String> SLOT = ConfigOption.string("mirror.capture.slot", null,
@@ -93,8 +92,8 @@ public final class CaptureConfig {
         this.address = parsed;
         this.dbUser = DB_USER.read(raw, problems);
         this.dbPassword = DB_PASSWORD.read(raw, problems);
-        this.schemas = splitList(DB_SCHEMAS.read(raw, problems));
-        this.tablesExclude = splitList(TABLES_EXCLUDE.read(raw, problems));
+        this.schemas = ConfigOption.splitCommaList(DB_SCHEMAS.read(raw, problems));
+        this.tablesExclude = ConfigOption.splitCommaList(TABLES_EXCLUDE.read(raw, problems));
         this.slot = SLOT.read(raw, problems);
         this.publication = PUBLICATION.read(raw, problems);
         this.pollIntervalMs = POLL_INTERVAL_MS.read(raw, problems);
@@ -107,19 +106,6 @@ public final class CaptureConfig {
      */
     public static CaptureConfig from(Map<String, String> raw, List<String> problems) {
         return new CaptureConfig(raw, problems);
-    }
-
-    static List<String> splitList(String v) {
-        List<String> out = new ArrayList<>();
-        if (v == null) {
-            return out;
-        }
-        for (String p : v.split(",")) {
-            if (!p.isBlank()) {
-                out.add(p.trim());
-            }
-        }
-        return out;
     }
 
     /** The slot name for a node when none is configured: {@code am_} + node id, dashes as underscores. */

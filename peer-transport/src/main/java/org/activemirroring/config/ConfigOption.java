@@ -1,5 +1,6 @@
 package org.activemirroring.config;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -154,6 +155,19 @@ public final class ConfigOption<T> {
             return defaultValue;
         }
         return parsed;
+    }
+
+    /** Splits a comma-separated option value into its trimmed, non-blank parts; null gives an empty list. */
+    public static List<String> splitCommaList(String value) {
+        List<String> out = new ArrayList<>();
+        if (value != null) {
+            for (String part : value.split(",")) {
+                if (!part.isBlank()) {
+                    out.add(part.trim());
+                }
+            }
+        }
+        return out;
     }
 
     private String invalid(String value, String why) {

@@ -1,7 +1,6 @@
 package org.activemirroring.transport;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -38,7 +37,7 @@ public final class TransportConfig {
     public static final ConfigOption<String> PEERS = ConfigOption.string("mirror.peers", "",
                     Importance.ESSENTIAL,
                     "Comma-separated host:port of the other mirrors (may include this one); empty for a single mirror.")
-            .check(v -> v.isBlank() || splitPeers(v).stream().allMatch(p -> HOST_PORT.matcher(p).matches()),
+            .check(v -> v.isBlank() || ConfigOption.splitCommaList(v).stream().allMatch(p -> HOST_PORT.matcher(p).matches()),
                     "write peers as host:port,host:port (e.g. 10.0.0.2:7800,10.0.0.3:7800)");
 
     public static final ConfigOption<String> CLUSTER_NAME = ConfigOption.string("mirror.cluster.name",
@@ -85,7 +84,7 @@ public final class TransportConfig {
         this.dataDir = dir == null ? null : Path.of(dir);
         this.bindHost = BIND_HOST.read(raw, problems);
         this.bindPort = BIND_PORT.read(raw, problems);
-        this.peers = splitPeers(PEERS.read(raw, problems));
+        this.peers = ConfigOption.splitCommaList(PEERS.read(raw, problems));
         this.clusterName = CLUSTER_NAME.read(raw, problems);
         String stack = JGROUPS_CONFIG.read(raw, problems);
         this.stackFile = stack == null ? null : Path.of(stack);
@@ -100,19 +99,6 @@ public final class TransportConfig {
      */
     public static TransportConfig from(Map<String, String> raw, List<String> problems) {
         return new TransportConfig(raw, problems);
-    }
-
-    static List<String> splitPeers(String v) {
-        List<String> out = new ArrayList<>();
-        if (v == null) {
-            return out;
-        }
-        for (String p : v.split(",")) {
-            if (!p.isBlank()) {
-                out.add(p.trim());
-            }
-        }
-        return out;
     }
 
     public String nodeId() {
