@@ -7,10 +7,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Pattern;
 
+import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 import org.junit.jupiter.api.Test;
@@ -21,7 +24,16 @@ import org.junit.jupiter.api.Test;
  * no mirror sent back what it applied.
  */
 class ThreeMirrorReplicationIT {
+    /** Threads of the JDK or the test itself that may outlive the nodes. */
+    private static final Pattern NOT_OURS = Pattern.compile("process reaper|Attach Listener|Common-Cleaner|"
+            + "ForkJoinPool.*|surefire.*|PostgreSQL-JDBC-Cleaner");
     private static final Duration CONVERGE = Duration.ofSeconds(90);
+
+    static List<String> threadsStartedSince(Set<Thread> before) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && !before.contains(t) && !NOT_OURS.matcher(t.getName()).matches())
+                .map(Thread::getName).sorted().toList();
+    }
 
     @Test
     void concurrentWritersOnThreeMirrorsConvergeExactlyOnceWithoutEcho() throws Exception {
@@ -30,6 +42,7 @@ class ThreeMirrorReplicationIT {
             for (PgServer s : servers) {
                 SiteSchema.create(s);
             }
+            Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
             List<MirrorNode> nodes = TestMirrors.startAll(TestMirrors.configs("three", servers));
             ExecutorService pool = Executors.newFixedThreadPool(3);
             try {
@@ -70,6 +83,9 @@ class ThreeMirrorReplicationIT {
                 pool.shutdownNow();
                 TestMirrors.closeAll(nodes);
             }
+            // A clean stop leaves no thread of the nodes behind (transport, capture engine, applier).
+            Await.until(Duration.ofSeconds(30), () -> threadsStartedSince(before).isEmpty(),
+                    () -> "threads left after all mirrors stopped: " + threadsStartedSince(before));
         }
     }
 }
