@@ -94,8 +94,13 @@ public final class BenchMain {
                 say("  native " + nat.stats().summary() + " missing=" + nat.missing());
 
                 say("ActiveMirroring, " + mirrors + " mirrors: " + seconds + " s at " + rate + " commits/s ...");
+                StageBreakdown stages = new StageBreakdown(nodes.get(0).nodeId(), nodes.get(1).nodeId());
+                nodes.get(0).observe(stages.atOrigin(), null);
+                nodes.get(1).observe(stages.atReceiver(), stages.applied());
                 LagProbe.Result ours = LagProbe.run(all.get(0), all.get(1), rate, seconds, 2_000_000_000L);
                 say("  ours   " + ours.stats().summary() + " missing=" + ours.missing());
+                List<String> breakdown = stages.report(ours);
+                breakdown.forEach(BenchMain::say);
 
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("kind", "lag");
@@ -104,6 +109,7 @@ public final class BenchMain {
                 r.put("rate", rate);
                 r.put("ours", stats(ours));
                 r.put("native", stats(nat));
+                r.put("ours_stage_breakdown", breakdown);
                 double ratio50 = ours.stats().percentileMs(50) / nat.stats().percentileMs(50);
                 double ratio99 = ours.stats().percentileMs(99) / nat.stats().percentileMs(99);
                 r.put("RESULT", String.format(Locale.ROOT,
@@ -222,6 +228,9 @@ public final class BenchMain {
         try {
             for (Map<String, String> settings : MirrorSettings.forServers("bench", servers)) {
                 settings.put("mirror.capture.slot.drop-on-stop", "true");
+                // Experiments: -Dmirror.some.option=value (through BENCH_JAVA_OPTS) overrides a mirror option.
+                System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("mirror."))
+                        .forEach(k -> settings.put(k, System.getProperty(k)));
                 nodes.add(MirrorNode.start(MirrorConfig.of(settings)));
             }
             Await.until(Duration.ofSeconds(30), () -> nodes.stream().allMatch(n -> n.status().members().size() == servers.size()),

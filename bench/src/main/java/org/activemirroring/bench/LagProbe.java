@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 import org.activemirroring.testsupport.PgServer;
+import org.activemirroring.transport.EpochMicros;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
@@ -58,7 +59,7 @@ final class LagProbe {
                 ps.setString(2, "row " + i);
                 ps.setTimestamp(3, Timestamp.from(Instant.now()));
                 ps.executeUpdate();
-                committedAt[i] = System.nanoTime();
+                committedAt[i] = EpochMicros.now();
             }
         }
         done.await(Math.max(10, seconds), TimeUnit.SECONDS);
@@ -68,10 +69,10 @@ final class LagProbe {
         int n = 0;
         for (int i = 0; i < total; i++) {
             if (seenAt[i] != 0) {
-                lat[n++] = Math.max(0, seenAt[i] - committedAt[i]);
+                lat[n++] = Math.max(0, seenAt[i] - committedAt[i]) * 1_000L;
             }
         }
-        return new Result(new LatencyStats(Arrays.copyOf(lat, n)), total - n);
+        return new Result(new LatencyStats(Arrays.copyOf(lat, n)), total - n, firstId, seenAt);
     }
 
     private static void listen(PgServer target, long firstId, int total, long[] seenAt, AtomicInteger seen,
@@ -82,7 +83,7 @@ final class LagProbe {
             PGConnection pg = c.unwrap(PGConnection.class);
             while (!Thread.currentThread().isInterrupted() && seen.get() < total) {
                 PGNotification[] batch = pg.getNotifications(200);
-                long now = System.nanoTime();
+                long now = EpochMicros.now();
                 if (batch == null) {
                     continue;
                 }
@@ -104,8 +105,15 @@ final class LagProbe {
         }
     }
 
-    /** Latencies of the rows seen, and how many were not seen within the grace period. */
-    record Result(LatencyStats stats, int missing) {
+    /**
+     * Latencies of the rows seen, how many were not seen within the grace period, and when each row
+     * (id = firstId + index) became visible, in epoch microseconds (0 = never).
+     */
+    record Result(LatencyStats stats, int missing, long firstId, long[] seenAtMicros) {
+        long seenAt(long id) {
+            long i = id - firstId;
+            return i >= 0 && i < seenAtMicros.length ? seenAtMicros[(int) i] : 0;
+        }
     }
 
 }

@@ -11,11 +11,11 @@ import java.util.Objects;
  * @param seq          the origin's envelope sequence number (0 before it is published)
  * @param sourceTxId   the source database's transaction id (PostgreSQL xid), used to recognise a
  *                     transaction that capture sees again after a restart
- * @param commitTimeMs source commit time, epoch milliseconds
- * @param captureTimeMs when capture finished assembling it, epoch milliseconds
+ * @param commitTimeMicros source commit time, epoch microseconds
+ * @param captureTimeMicros when capture finished assembling it, epoch microseconds
  * @param rows         the row changes in source order; never empty
  */
-public record ChangeSet(String origin, long seq, long sourceTxId, long commitTimeMs, long captureTimeMs,
+public record ChangeSet(String origin, long seq, long sourceTxId, long commitTimeMicros, long captureTimeMicros,
                         List<RowChange> rows) {
 
     /** Envelope payload type of an encoded ChangeSet. */
@@ -31,6 +31,6 @@ public record ChangeSet(String origin, long seq, long sourceTxId, long commitTim
 
     /** The same ChangeSet with the origin and sequence number of the envelope that carried it. */
     public ChangeSet withEnvelope(String envelopeOrigin, long envelopeSeq) {
-        return new ChangeSet(envelopeOrigin, envelopeSeq, sourceTxId, commitTimeMs, captureTimeMs, rows);
+        return new ChangeSet(envelopeOrigin, envelopeSeq, sourceTxId, commitTimeMicros, captureTimeMicros, rows);
     }
 }

@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.activemirroring.transport.DeliveryHandler;
 import org.activemirroring.transport.Envelope;
+import org.activemirroring.transport.EpochMicros;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +25,7 @@ import org.slf4j.LoggerFactory;
  * are synchronized anyway so that {@link #appliedVector()} can be called from another.
  */
 public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
+    private volatile ApplyObserver observer = ApplyObserver.NONE;
     private static final Logger LOG = LoggerFactory.getLogger(ChangeSetApplier.class);
 
     private final CaptureConfig config;
@@ -112,6 +114,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             dialect.recordApplied(c, cs.origin(), cs.seq());
             c.commit();
             applied++;
+            observer.applied(cs, EpochMicros.now());
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(c);
             // The table may have changed under us (DDL); read shapes again on the next attempt.
@@ -119,6 +122,11 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             throw failure("Cannot apply " + envelope + " (tx " + cs.sourceTxId() + ", " + cs.rows().size()
                     + " rows)", e);
         }
+    }
+
+    /** Replaces the observer of applied ChangeSets (null: none). */
+    public void observe(ApplyObserver o) {
+        observer = o == null ? ApplyObserver.NONE : o;
     }
 
     /** Counters since construction. */

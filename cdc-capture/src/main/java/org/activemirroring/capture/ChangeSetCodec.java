@@ -26,10 +26,11 @@ import org.activemirroring.transport.Envelope;
  * <p>JSON with one-letter field names: a row change is sent to every mirror, so names are kept
  * short; JSON rather than a binary format because it saves little (STACK.md: ~13%) and stays
  * readable in journals. Origin and seq are not in the payload: the envelope carries them and
- * {@link #decode(Envelope)} takes them from there, so the two can never disagree.
+ * {@link #decode(Envelope)} takes them from there, so the two can never disagree. {@code ct} (source
+ * commit) and {@code at} (capture) are epoch microseconds.
  *
  * <pre>
- * {"v":1,"tx":745,"ct":1714558530123,"at":1714558530130,
+ * {"v":1,"tx":745,"ct":1714558530123456,"at":1714558530130789,
  *  "r":[{"t":"public.item","o":"u","k":{"id":"7"},"a":{"id":"7","name":null},"b":null,"u":["body"]}]}
  * </pre>
  *
@@ -57,8 +58,8 @@ public final class ChangeSetCodec {
         ObjectNode root = f.objectNode();
         root.put("v", FORMAT_VERSION);
         root.put("tx", cs.sourceTxId());
-        root.put("ct", cs.commitTimeMs());
-        root.put("at", cs.captureTimeMs());
+        root.put("ct", cs.commitTimeMicros());
+        root.put("at", cs.captureTimeMicros());
         ArrayNode rows = root.putArray("r");
         for (RowChange rc : cs.rows()) {
             ObjectNode r = rows.addObject();

@@ -2,6 +2,7 @@ package org.activemirroring.capture;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
@@ -10,6 +11,8 @@ import java.util.List;
 
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
+
+import org.activemirroring.transport.EpochMicros;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
 
@@ -60,7 +63,7 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
         final long txId;
         final List<RowChange> rows = new ArrayList<>();
         boolean echo;
-        long commitTimeMs;
+        long commitTimeMicros;
 
         OpenTx(long txId) {
             this.txId = txId;
@@ -116,7 +119,7 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
                     open = new OpenTx(txId);
                 }
                 if (open.rows.isEmpty()) {
-                    open.commitTimeMs = source.getInt64("ts_ms");
+                    open.commitTimeMicros = commitMicros(source);
                 }
                 if (echoPolicy.isEcho(source)) {
                     open.echo = true; // not converted: it is dropped anyway
@@ -135,6 +138,16 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
         committer.markBatchFinished();
     }
 
+    /** The source commit time in microseconds where the connector reports it, else from milliseconds. */
+    static long commitMicros(Struct source) {
+        for (String field : new String[] {"ts_us", "ts_usec"}) {
+            if (source.schema().field(field) != null && source.get(field) != null) {
+                return source.getInt64(field);
+            }
+        }
+        return source.getInt64("ts_ms") * 1_000L;
+    }
+
     private void complete(DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
             throws InterruptedException {
         OpenTx tx = open;
@@ -146,11 +159,11 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
         } else if (tx.rows.isEmpty()) {
             empty++;
         } else {
-            ChangeSet cs = new ChangeSet(nodeId, 0, tx.txId, tx.commitTimeMs, clock.millis(), tx.rows);
+            ChangeSet cs = new ChangeSet(nodeId, 0, tx.txId, tx.commitTimeMicros, EpochMicros.now(clock), tx.rows);
             sink.publish(cs);
             remember(tx.txId);
             published++;
-            lastCommit = Instant.ofEpochMilli(tx.commitTimeMs);
+            lastCommit = Instant.EPOCH.plus(tx.commitTimeMicros, ChronoUnit.MICROS);
         }
         markPending(committer);
     }

@@ -13,6 +13,7 @@ import org.activemirroring.transport.MembershipListener;
 import org.activemirroring.transport.PeerTransport;
 import org.activemirroring.transport.RequestHandler;
 import org.activemirroring.transport.TransportException;
+import org.activemirroring.transport.TransportObserver;
 import org.activemirroring.transport.TransportStats;
 
 /**
@@ -79,6 +80,11 @@ final class InMemoryTransport implements PeerTransport {
     @Override
     public byte[] request(String node, String kind, byte[] body, Duration timeout) throws TransportException {
         throw new TransportException("no peers in the in-memory transport", false);
+    }
+
+    @Override
+    public void observe(TransportObserver observer) {
+        // Capture tests look at the published list directly; stage timings are not needed here.
     }
 
     @Override

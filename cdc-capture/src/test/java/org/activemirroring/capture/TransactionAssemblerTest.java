@@ -101,8 +101,8 @@ class TransactionAssemblerTest {
         assertEquals(1, sunk.size());
         ChangeSet cs = sunk.get(0);
         assertEquals(5, cs.sourceTxId());
-        assertEquals(1_700_000_000_005L, cs.commitTimeMs());
-        assertEquals(1_800_000_000_000L, cs.captureTimeMs());
+        assertEquals(1_700_000_000_005L, cs.commitTimeMicros());
+        assertEquals(1_800_000_000_000L, cs.captureTimeMicros());
         assertEquals(List.of(Map.of("id", "1"), Map.of("id", "2")), cs.rows().stream().map(RowChange::key).toList());
         assertEquals(List.of(0), markedAtPublish, "marked only after publish returned");
         assertEquals(List.of(begin.record(), d1.record(), d2.record(), end.record()), marked);

@@ -6,11 +6,13 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import org.activemirroring.capture.ApplyException;
+import org.activemirroring.capture.ApplyObserver;
 import org.activemirroring.capture.ChangeSetApplier;
 import org.activemirroring.capture.DebeziumCapture;
 import org.activemirroring.capture.EchoPolicy;
 import org.activemirroring.capture.PostgresDialect;
 import org.activemirroring.transport.JGroupsPeerTransport;
+import org.activemirroring.transport.TransportObserver;
 import org.activemirroring.transport.TransportStats;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -126,9 +128,13 @@ public final class MirrorNode implements AutoCloseable {
                 t.journalHeads().getOrDefault(nodeId(), 0L), capture.stats(), applier.stats(), problem);
     }
 
-    /** The transport, for tests and the status page. */
-    JGroupsPeerTransport transport() {
-        return transport;
+    /**
+     * Watches ChangeSets pass through this node's stages (journaled, sent, received, applied), for
+     * benchmarks and metrics. Either argument may be null to stop watching that side.
+     */
+    public void observe(TransportObserver transportObserver, ApplyObserver applyObserver) {
+        transport.observe(transportObserver);
+        applier.observe(applyObserver);
     }
 
     /** Highest sequence number of this node's own journal: how many ChangeSets it ever originated. */

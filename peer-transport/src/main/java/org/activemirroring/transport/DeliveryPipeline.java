@@ -107,8 +107,15 @@ final class DeliveryPipeline {
         thread.start();
     }
 
+    private volatile TransportObserver observer = TransportObserver.NONE;
+
+    void observe(TransportObserver o) {
+        observer = o;
+    }
+
     /** From a network thread: never blocks; drops (catch-up will refetch) if the queue is full. */
     void offer(Envelope e, String from) {
+        observer.received(e, EpochMicros.now());
         Inbound in = new Inbound(e, from);
         if (!room.tryAcquire(in.permits())) {
             LOG.debug("Delivery queue full, dropped {} from {}; catch-up will fetch it again", e, from);

@@ -61,6 +61,7 @@ public final class JGroupsPeerTransport implements PeerTransport {
 
     private byte[] lastOwnHash; // guarded by publishLock
     private volatile DeliveryPipeline pipeline;
+    private volatile TransportObserver observer = TransportObserver.NONE;
     private volatile CatchUp catchUp;
     private volatile ScheduledExecutorService scheduler;
     private volatile JChannel channel;
@@ -147,6 +148,7 @@ public final class JGroupsPeerTransport implements PeerTransport {
             pipeline = new DeliveryPipeline(self, journal, handler, appliedVector,
                     (o, from, to, node) -> catchUp.missing(o, from, to, node), counters);
             catchUp = new CatchUp(self, new RemotePeers(), pipeline, scheduler, config.catchUpIntervalMs());
+            pipeline.observe(observer);
             pipeline.start();
 
             channel = new JChannel(StackTemplate.render(config));
@@ -191,6 +193,8 @@ public final class JGroupsPeerTransport implements PeerTransport {
                 // e.g. a payload beyond EnvelopeCodec.MAX_PAYLOAD: retrying the same payload cannot help
                 throw new TransportException("Cannot publish " + e + ": " + ex.getMessage(), false, ex);
             }
+            TransportObserver obs = observer;
+            obs.journaled(e, EpochMicros.now());
             lastOwnHash = EnvelopeCodec.hash(e);
             counters.originated.incrementAndGet();
             Predicate<Envelope> filter = sendFilter;
@@ -199,12 +203,22 @@ public final class JGroupsPeerTransport implements PeerTransport {
                 try {
                     d.castMessage(null, new BytesMessage(null, WireFormat.envelopeMessage(e)),
                             RequestOptions.ASYNC());
+                    obs.sent(e, EpochMicros.now());
                 } catch (Exception ex) {
                     // It is journaled: peers fetch it on their next catch-up round.
                     LOG.warn("Multicast of {} failed ({}); peers will fetch it from the journal", e, ex.toString());
                 }
             }
             return e;
+        }
+    }
+
+    @Override
+    public void observe(TransportObserver o) {
+        observer = o == null ? TransportObserver.NONE : o;
+        DeliveryPipeline p = pipeline;
+        if (p != null) {
+            p.observe(observer);
         }
     }
 

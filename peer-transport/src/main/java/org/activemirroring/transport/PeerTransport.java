@@ -56,6 +56,9 @@ public interface PeerTransport extends AutoCloseable {
     /** Sends a request to one mirror and waits for its answer. */
     byte[] request(String node, String kind, byte[] body, Duration timeout) throws TransportException;
 
+    /** Replaces the observer of envelope stages (null: none). Safe to call at any time. */
+    void observe(TransportObserver observer);
+
     /** Reachable mirrors, this node included. */
     Set<String> members();
 
