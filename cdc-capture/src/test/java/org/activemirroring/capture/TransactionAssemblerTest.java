@@ -86,6 +86,16 @@ class TransactionAssemblerTest {
     }
 
     @Test
+    void commitTimeTakesTheMicrosecondFieldWhenTheConnectorSendsIt() {
+        Schema withMicros = SchemaBuilder.struct().field("ts_ms", Schema.INT64_SCHEMA)
+                .field("ts_us", Schema.OPTIONAL_INT64_SCHEMA).build();
+        assertEquals(1_700_000_000_005_123L, TransactionAssembler.commitMicros(
+                new Struct(withMicros).put("ts_ms", 1_700_000_000_005L).put("ts_us", 1_700_000_000_005_123L)));
+        assertEquals(1_700_000_000_005_000L, TransactionAssembler.commitMicros(
+                new Struct(withMicros).put("ts_ms", 1_700_000_000_005L)));
+    }
+
+    @Test
     void aTransactionSpanningBatchesIsPublishedOnceCompleteAndOnlyThenMarked() throws Exception {
         TransactionAssembler a = assembler(List.of());
         var begin = tx("BEGIN", 5);
@@ -101,8 +111,9 @@ class TransactionAssemblerTest {
         assertEquals(1, sunk.size());
         ChangeSet cs = sunk.get(0);
         assertEquals(5, cs.sourceTxId());
-        assertEquals(1_700_000_000_005L, cs.commitTimeMicros());
-        assertEquals(1_800_000_000_000L, cs.captureTimeMicros());
+        // The test source has only ts_ms: commit time in microseconds is derived from it.
+        assertEquals(1_700_000_000_005_000L, cs.commitTimeMicros());
+        assertEquals(1_800_000_000_000_000L, cs.captureTimeMicros());
         assertEquals(List.of(Map.of("id", "1"), Map.of("id", "2")), cs.rows().stream().map(RowChange::key).toList());
         assertEquals(List.of(0), markedAtPublish, "marked only after publish returned");
         assertEquals(List.of(begin.record(), d1.record(), d2.record(), end.record()), marked);
