@@ -59,13 +59,18 @@ public final class CaptureConfig {
             "mirror.capture.offset.flush.interval.ms", 1000, 0, 600_000, Importance.RARE,
             "How often capture saves its position; a crash re-reads at most this much, which the journal recognises.");
 
+    public static final ConfigOption<Boolean> ORIGIN_FILTER = ConfigOption.bool("mirror.capture.origin-filter", true,
+            Importance.RARE, "On PostgreSQL 16 and later, have the server leave out every change written under a"
+                    + " replication origin (the applier's) before decoding, so applied changes cost capture nothing;"
+                    + " turn off if this database also receives PostgreSQL logical replication that must be mirrored.");
+
     public static final ConfigOption<Boolean> SLOT_DROP_ON_STOP = ConfigOption.bool("mirror.capture.slot.drop-on-stop",
             false, Importance.RARE,
             "Drop the replication slot when capture stops; only for tests, since a mirror restarted without its slot misses changes.");
 
     /** All capture options, in documentation order. */
     public static final List<ConfigOption<?>> OPTIONS = List.of(DB_URL, DB_USER, DB_PASSWORD, DB_SCHEMAS,
-            TABLES_EXCLUDE, SLOT, PUBLICATION, POLL_INTERVAL_MS, OFFSET_FLUSH_INTERVAL_MS, SLOT_DROP_ON_STOP);
+            TABLES_EXCLUDE, SLOT, PUBLICATION, POLL_INTERVAL_MS, OFFSET_FLUSH_INTERVAL_MS, ORIGIN_FILTER, SLOT_DROP_ON_STOP);
 
     private final String dbUrl;
     private final PostgresUrl address;
@@ -77,6 +82,7 @@ public final class CaptureConfig {
     private final String publication;
     private final int pollIntervalMs;
     private final int offsetFlushIntervalMs;
+    private final boolean originFilter;
     private final boolean slotDropOnStop;
 
     private CaptureConfig(Map<String, String> raw, List<String> problems) {
@@ -98,6 +104,7 @@ public final class CaptureConfig {
         this.publication = PUBLICATION.read(raw, problems);
         this.pollIntervalMs = POLL_INTERVAL_MS.read(raw, problems);
         this.offsetFlushIntervalMs = OFFSET_FLUSH_INTERVAL_MS.read(raw, problems);
+        this.originFilter = ORIGIN_FILTER.read(raw, problems);
         this.slotDropOnStop = SLOT_DROP_ON_STOP.read(raw, problems);
     }
 
@@ -156,6 +163,11 @@ public final class CaptureConfig {
 
     public int offsetFlushIntervalMs() {
         return offsetFlushIntervalMs;
+    }
+
+    /** Whether to ask PostgreSQL 16+ to drop changes with a replication origin before decoding. */
+    public boolean originFilter() {
+        return originFilter;
     }
 
     public boolean slotDropOnStop() {

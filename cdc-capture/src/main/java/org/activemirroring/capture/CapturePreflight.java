@@ -68,15 +68,20 @@ final class CapturePreflight {
 
     /**
      * Runs every check; throws {@link CaptureException} listing what to change. Returns the
-     * tables with a full before-image ({@link #tablesWithFullIdentity}); a table whose replica
-     * identity changes later is seen at the next start.
+     * tables with a full before-image ({@link #tablesWithFullIdentity}; a table whose replica
+     * identity changes later is seen at the next start) and the server version.
      */
-    static Set<String> check(CaptureConfig config) throws CaptureException {
+    static Result check(CaptureConfig config) throws CaptureException {
         List<String> noKey;
         Set<String> fullIdentity;
+        int serverVersion;
         try (Connection c = DriverManager.getConnection(config.dbUrl(), config.dbUser(), config.dbPassword())) {
             noKey = tablesWithoutPrimaryKey(c, config.schemas(), config.tablesExclude());
             fullIdentity = tablesWithFullIdentity(c, config.schemas());
+            try (var st = c.createStatement(); var rs = st.executeQuery("SHOW server_version_num")) {
+                rs.next();
+                serverVersion = rs.getInt(1);
+            }
         } catch (SQLException e) {
             throw new CaptureException("Capture cannot check the database at " + config.dbUrl() + ": " + e.getMessage()
                     + "; check mirror.db.url, mirror.db.user and mirror.db.password", e);
@@ -87,6 +92,19 @@ final class CapturePreflight {
                     + " PostgreSQL refuse the site's updates and deletes on them. Add a primary key, or exclude them"
                     + " with mirror.tables.exclude=" + String.join(",", noKey), null);
         }
-        return fullIdentity;
+        return new Result(fullIdentity, serverVersion);
+    }
+
+    /**
+     * What capture needs to know about the database before it starts.
+     *
+     * @param fullIdentity  tables with a full before-image
+     * @param serverVersion {@code server_version_num}, e.g. 160015
+     */
+    record Result(Set<String> fullIdentity, int serverVersion) {
+        /** pgoutput understands {@code origin=none} from PostgreSQL 16 on. */
+        boolean serverCanFilterOrigins() {
+            return serverVersion >= 160_000;
+        }
     }
 }

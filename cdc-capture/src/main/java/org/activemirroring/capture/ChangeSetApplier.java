@@ -2,8 +2,10 @@ package org.activemirroring.capture;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,6 +27,9 @@ import org.slf4j.LoggerFactory;
  * are synchronized anyway so that {@link #appliedVector()} can be called from another.
  */
 public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
+    /** Rows per JDBC batch: large enough to amortise round trips, small enough to bound driver memory. */
+    private static final int MAX_BATCH = 1000;
+
     private volatile ApplyObserver observer = ApplyObserver.NONE;
     private static final Logger LOG = LoggerFactory.getLogger(ChangeSetApplier.class);
 
@@ -103,14 +108,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 duplicates++;
                 return;
             }
-            for (RowChange row : cs.rows()) {
-                TableShape shape = shape(c, row.table());
-                if (row.op() == RowChange.Op.DELETE) {
-                    dialect.delete(c, shape, row.key());
-                } else {
-                    dialect.upsert(c, shape, row.key(), row.after());
-                }
-            }
+            applyRows(c, cs.rows());
             dialect.recordApplied(c, cs.origin(), cs.seq());
             c.commit();
             applied++;
@@ -121,6 +119,41 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             shapes.clear();
             throw failure("Cannot apply " + envelope + " (tx " + cs.sourceTxId() + ", " + cs.rows().size()
                     + " rows)", e);
+        }
+    }
+
+    /**
+     * Executes the rows in order; consecutive rows with the same statement (same table, operation
+     * and columns: the common case of a bulk insert or update) go to the database as one JDBC
+     * batch, which saves a network round trip per row.
+     */
+    private void applyRows(Connection c, List<RowChange> rows) throws SQLException {
+        PreparedStatement batch = null;
+        String batchSql = null;
+        int batched = 0;
+        try {
+            for (RowChange row : rows) {
+                RowStatement st = dialect.rowStatement(shape(c, row.table()), row);
+                if (!st.sql().equals(batchSql) || batched >= MAX_BATCH) {
+                    if (batch != null) {
+                        batch.executeBatch();
+                        batch.close();
+                    }
+                    batch = c.prepareStatement(st.sql());
+                    batchSql = st.sql();
+                    batched = 0;
+                }
+                st.bind(batch);
+                batch.addBatch();
+                batched++;
+            }
+            if (batch != null) {
+                batch.executeBatch();
+            }
+        } finally {
+            if (batch != null) {
+                batch.close();
+            }
         }
     }
 

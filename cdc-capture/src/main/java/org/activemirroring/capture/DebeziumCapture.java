@@ -38,6 +38,9 @@ import org.slf4j.LoggerFactory;
  * {@code am-capture-<node>}.
  */
 public final class DebeziumCapture implements AutoCloseable {
+    /** Set at start: whether the server drops changes with a replication origin (see properties()). */
+    private boolean filterOriginsOnServer;
+
     private static final Logger LOG = LoggerFactory.getLogger(DebeziumCapture.class);
 
     /** How many of this node's newest journal entries are read at start to recognise replays. */
@@ -92,7 +95,9 @@ public final class DebeziumCapture implements AutoCloseable {
         if (engine != null) {
             throw new IllegalStateException("capture already started");
         }
-        Set<String> fullIdentity = CapturePreflight.check(config);
+        CapturePreflight.Result preflight = CapturePreflight.check(config);
+        Set<String> fullIdentity = preflight.fullIdentity();
+        filterOriginsOnServer = config.originFilter() && preflight.serverCanFilterOrigins();
         List<Long> known = knownTxIds();
         assembler = new TransactionAssembler(nodeId, topicPrefix + ".transaction", echoPolicy,
                 new RowChangeConverter(new ValueEncoder(), fullIdentity), this::publishWithRetry, known, Clock.systemUTC());
@@ -227,6 +232,12 @@ public final class DebeziumCapture implements AutoCloseable {
         // Set explicitly because RowChangeConverter recognises unchanged TOASTed values by it.
         p.setProperty("unavailable.value.placeholder", RowChangeConverter.UNAVAILABLE);
         p.setProperty("slot.drop.on.stop", Boolean.toString(config.slotDropOnStop()));
+        if (filterOriginsOnServer) {
+            // pgoutput (PostgreSQL 16+) then leaves out the applier's transactions before decoding: a
+            // receiving mirror no longer decodes every applied row only to drop it. EchoPolicy stays
+            // the rule for servers and settings without the filter.
+            p.setProperty("slot.stream.params", "origin=none");
+        }
         return p;
     }
 

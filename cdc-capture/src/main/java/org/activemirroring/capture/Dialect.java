@@ -35,14 +35,14 @@ public interface Dialect {
     TableShape describe(Connection c, String qualifiedTable) throws SQLException;
 
     /**
-     * Inserts the row, or updates the columns of {@code after} that are not key columns if a row
-     * with that key exists. Columns absent from {@code after} are never written.
+     * Renders a row change as one statement: an insert that updates the non-key columns of
+     * {@code after} when a row with that key exists (columns absent from {@code after} are never
+     * written), or a delete by key. The applier executes consecutive statements with the same SQL
+     * as one batch, in order.
+     *
+     * @throws SQLException when the change does not fit the local table (unknown column, other key)
      */
-    void upsert(Connection c, TableShape table, Map<String, String> key, Map<String, String> after)
-            throws SQLException;
-
-    /** Deletes the row with that key, if present. */
-    void delete(Connection c, TableShape table, Map<String, String> key) throws SQLException;
+    RowStatement rowStatement(TableShape table, RowChange row) throws SQLException;
 
     /** The applied vector: per origin the highest applied seq. */
     Map<String, Long> readAppliedVector(Connection c) throws SQLException;

@@ -128,42 +128,39 @@ public final class PostgresDialect implements Dialect {
     }
 
     @Override
-    public void upsert(Connection c, TableShape t, Map<String, String> key, Map<String, String> after)
-            throws SQLException {
+    public RowStatement rowStatement(TableShape t, RowChange row) throws SQLException {
+        if (row.op() == RowChange.Op.DELETE) {
+            List<String> cols = new ArrayList<>(row.key().keySet());
+            checkColumns(t, cols);
+            if (!new HashSet<>(cols).equals(new HashSet<>(t.primaryKey()))) {
+                throw new SQLException("Delete on " + t.qualifiedName() + " identifies the row by " + cols
+                        + " but the local primary key is " + t.primaryKey() + "; every mirror needs the same schema");
+            }
+            String sql = sqlCache.computeIfAbsent(new SqlKey(t.qualifiedName(), Op.DELETE, cols),
+                    k -> deleteSql(t, cols));
+            return statement(sql, t, cols, row.key());
+        }
         // Key values come from the after-image where present; the key map fills any gap.
-        Map<String, String> values = new LinkedHashMap<>(after);
-        for (Map.Entry<String, String> k : key.entrySet()) {
+        Map<String, String> values = new LinkedHashMap<>(row.after());
+        for (Map.Entry<String, String> k : row.key().entrySet()) {
             values.putIfAbsent(k.getKey(), k.getValue());
         }
         List<String> cols = new ArrayList<>(values.keySet());
         checkColumns(t, cols);
-        String sql = sqlCache.computeIfAbsent(new SqlKey(t.qualifiedName(), Op.UPSERT, cols),
-                k -> upsertSql(t, cols));
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            int i = 1;
-            for (String col : cols) {
-                bind(ps, i++, t, col, values.get(col));
-            }
-            ps.executeUpdate();
-        }
+        String sql = sqlCache.computeIfAbsent(new SqlKey(t.qualifiedName(), Op.UPSERT, cols), k -> upsertSql(t, cols));
+        return statement(sql, t, cols, values);
     }
 
-    @Override
-    public void delete(Connection c, TableShape t, Map<String, String> key) throws SQLException {
-        List<String> cols = new ArrayList<>(key.keySet());
-        checkColumns(t, cols);
-        if (!new HashSet<>(cols).equals(new HashSet<>(t.primaryKey()))) {
-            throw new SQLException("Delete on " + t.qualifiedName() + " identifies the row by " + cols
-                    + " but the local primary key is " + t.primaryKey() + "; every mirror needs the same schema");
+    private static RowStatement statement(String sql, TableShape t, List<String> cols, Map<String, String> values) {
+        Object[] params = new Object[cols.size()];
+        boolean[] binary = new boolean[cols.size()];
+        for (int i = 0; i < cols.size(); i++) {
+            String col = cols.get(i);
+            String value = values.get(col);
+            binary[i] = t.binary().contains(col);
+            params[i] = binary[i] && value != null ? Base64.getDecoder().decode(value) : value;
         }
-        String sql = sqlCache.computeIfAbsent(new SqlKey(t.qualifiedName(), Op.DELETE, cols), k -> deleteSql(t, cols));
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            int i = 1;
-            for (String col : cols) {
-                bind(ps, i++, t, col, key.get(col));
-            }
-            ps.executeUpdate();
-        }
+        return new RowStatement(sql, params, binary);
     }
 
     @Override
@@ -250,14 +247,6 @@ public final class PostgresDialect implements Dialect {
                         + " in the ChangeSet does not exist (or is generated) in this mirror's table; every mirror"
                         + " needs the same schema", "42703");
             }
-        }
-    }
-
-    private static void bind(PreparedStatement ps, int i, TableShape t, String col, String value) throws SQLException {
-        if (t.binary().contains(col)) {
-            ps.setBytes(i, value == null ? null : Base64.getDecoder().decode(value));
-        } else {
-            ps.setString(i, value);
         }
     }
 

@@ -1,0 +1,24 @@
+package org.activemirroring.capture;
+
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+
+/**
+ * One row change rendered by a {@link Dialect}: SQL text and its parameters, each either a
+ * {@code String} (bound as text, the SQL casts it) or a {@code byte[]} (bound as binary), null
+ * for SQL NULL. Consecutive statements with the same SQL are executed as one JDBC batch.
+ *
+ * @param binary which parameters are bound as bytes
+ */
+public record RowStatement(String sql, Object[] params, boolean[] binary) {
+
+    void bind(PreparedStatement ps) throws SQLException {
+        for (int i = 0; i < params.length; i++) {
+            if (binary[i]) {
+                ps.setBytes(i + 1, (byte[]) params[i]);
+            } else {
+                ps.setString(i + 1, (String) params[i]);
+            }
+        }
+    }
+}
