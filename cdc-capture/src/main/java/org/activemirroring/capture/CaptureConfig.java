@@ -52,8 +52,9 @@ public final class CaptureConfig {
             .check(v -> v.matches("[a-z0-9_]{1,63}"), "publication names are 1-63 characters of [a-z0-9_]");
 
     public static final ConfigOption<Integer> POLL_INTERVAL_MS = ConfigOption.integer(
-            "mirror.capture.poll.interval.ms", 10, 1, 60_000, Importance.RARE,
-            "How long capture waits for new changes before polling again; 10 keeps capture latency near 10 ms.");
+            "mirror.capture.poll.interval.ms", 2, 1, 60_000, Importance.RARE,
+            "How long capture waits for new changes before polling again; it bounds capture latency (bench/run lag:"
+                    + " 2 gives ~2.6 ms p50 from commit to captured, 10 gives ~9 ms) at the cost of idle wake-ups.");
 
     public static final ConfigOption<Integer> OFFSET_FLUSH_INTERVAL_MS = ConfigOption.integer(
             "mirror.capture.offset.flush.interval.ms", 1000, 0, 600_000, Importance.RARE,

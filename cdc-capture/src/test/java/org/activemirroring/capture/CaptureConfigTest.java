@@ -37,7 +37,7 @@ class CaptureConfigTest {
         assertEquals(List.of(), c.tablesExclude());
         assertEquals("am_web_1", c.slotName("web-1"));
         assertEquals("activemirroring", c.publication());
-        assertEquals(10, c.pollIntervalMs());
+        assertEquals(2, c.pollIntervalMs());
         assertEquals(1000, c.offsetFlushIntervalMs());
         assertFalse(c.slotDropOnStop());
     }

@@ -37,7 +37,7 @@ class DebeziumCaptureTest {
         assertEquals("public,shop", p.getProperty("schema.include.list"));
         assertEquals("public\\.sessions,shop\\.cache", p.getProperty("table.exclude.list"));
         assertEquals("no_data", p.getProperty("snapshot.mode"));
-        assertEquals("10", p.getProperty("poll.interval.ms"));
+        assertEquals("2", p.getProperty("poll.interval.ms"));
         assertEquals("true", p.getProperty("provide.transaction.metadata"));
         assertEquals("false", p.getProperty("tombstones.on.delete"));
         assertEquals("string", p.getProperty("decimal.handling.mode"));
