@@ -1,9 +1,6 @@
 package org.activemirroring.bench;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -17,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -28,6 +26,9 @@ import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.MirrorSettings;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
+import org.activemirroring.transport.Envelope;
+import org.activemirroring.transport.EpochMicros;
+import org.activemirroring.transport.TransportObserver;
 
 /**
  * Entry point of {@code bench/run}: {@code lag|throughput [--seconds N] [--rate R] [--mirrors M]
@@ -160,29 +161,40 @@ public final class BenchMain {
             }
             List<MirrorNode> nodes = startMirrors(all.subList(0, mirrors));
             long heapPeak;
-            try {
-                resetHeapPeak();
+            try (HeapWatch heap = new HeapWatch()) {
+                AtomicLong lastJournaled = new AtomicLong();
+                AtomicLong lastApplied = new AtomicLong();
+                nodes.get(0).observe(new TransportObserver() {
+                    @Override
+                    public void journaled(Envelope e, long micros) {
+                        lastJournaled.set(micros);
+                    }
+                }, null);
+                nodes.get(1).observe(null, (cs, micros) -> lastApplied.set(micros));
                 for (int txSize : new int[] {rows, 100}) {
                     String mode = txSize == rows ? "one_tx" : "tx_100";
                     long from = base;
                     base += rows;
                     List<PgServer> targets = all.subList(1, mirrors);
+                    long start = EpochMicros.now();
                     rates.put("ours_" + mode, timeRows("ours, " + mode, all.get(0), from, rows, txSize,
                             () -> targets.stream().mapToLong(t -> countRange(t, from, rows)).min().orElse(0)));
+                    say(String.format(Locale.ROOT, "    last ChangeSet journaled at +%.2f s, applied on %s at +%.2f s",
+                            (lastJournaled.get() - start) / 1e6, nodes.get(1).nodeId(), (lastApplied.get() - start) / 1e6));
                 }
-                heapPeak = heapPeakBytes();
+                heapPeak = heap.peakLiveMb();
             } finally {
                 closeAll(nodes);
                 NativeReplication.disconnect(sub);
             }
             r.put("rows_per_second", rates);
-            r.put("heap_peak_mb_all_mirrors_in_one_jvm", heapPeak / (1024 * 1024));
+            r.put("heap_peak_live_mb_all_mirrors_in_one_jvm", heapPeak);
             double ours = rates.get("ours_tx_100");
             double nat = rates.get("native_tx_100");
             double cap = rates.get("capture_tx_100");
             r.put("RESULT", String.format(Locale.ROOT,
                     "RESULT throughput ours_rows_s=%.0f native_rows_s=%.0f capture_rows_s=%.0f ratio_capture=%.2f heap_peak_mb=%d",
-                    ours, nat, cap, ours / cap, heapPeak / (1024 * 1024)));
+                    ours, nat, cap, ours / cap, heapPeak));
             return r;
         }
     }
@@ -255,25 +267,6 @@ public final class BenchMain {
         m.put("p99_ms", r.stats().percentileMs(99));
         m.put("max_ms", r.stats().maxMs());
         return m;
-    }
-
-    private static void resetHeapPeak() {
-        System.gc();
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == MemoryType.HEAP) {
-                pool.resetPeakUsage();
-            }
-        }
-    }
-
-    private static long heapPeakBytes() {
-        long sum = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == MemoryType.HEAP) {
-                sum += pool.getPeakUsage().getUsed();
-            }
-        }
-        return sum;
     }
 
     private static void writeResults(Path dir, String kind, Map<String, Object> result) throws IOException {
