@@ -1,22 +1,19 @@
 package org.activemirroring.capture;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.activemirroring.transport.Envelope;
 
@@ -52,33 +49,58 @@ public final class ChangeSetCodec {
         this.mapper = new ObjectMapper(factory);
     }
 
-    /** Encodes a ChangeSet; its origin and seq are not written. */
+    /**
+     * Encodes a ChangeSet; its origin and seq are not written. Streams straight into bytes (no
+     * JSON tree): capture encodes every row of every transaction, so this is on the hot path.
+     */
     public byte[] encode(ChangeSet cs) {
-        JsonNodeFactory f = JsonNodeFactory.instance;
-        ObjectNode root = f.objectNode();
-        root.put("v", FORMAT_VERSION);
-        root.put("tx", cs.sourceTxId());
-        root.put("ct", cs.commitTimeMicros());
-        root.put("at", cs.captureTimeMicros());
-        ArrayNode rows = root.putArray("r");
-        for (RowChange rc : cs.rows()) {
-            ObjectNode r = rows.addObject();
-            r.put("t", rc.table());
-            r.put("o", rc.op().code());
-            r.set("k", values(f, rc.key()));
-            r.set("a", rc.after() == null ? f.nullNode() : values(f, rc.after()));
-            r.set("b", rc.before() == null ? f.nullNode() : values(f, rc.before()));
-            if (!rc.unchanged().isEmpty()) {
-                ArrayNode u = r.putArray("u");
-                rc.unchanged().forEach(u::add);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256 + cs.rows().size() * 128);
+        try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            g.writeNumberField("v", FORMAT_VERSION);
+            g.writeNumberField("tx", cs.sourceTxId());
+            g.writeNumberField("ct", cs.commitTimeMicros());
+            g.writeNumberField("at", cs.captureTimeMicros());
+            g.writeArrayFieldStart("r");
+            for (RowChange rc : cs.rows()) {
+                g.writeStartObject();
+                g.writeStringField("t", rc.table());
+                g.writeStringField("o", rc.op().code());
+                writeValues(g, "k", rc.key());
+                writeValues(g, "a", rc.after());
+                writeValues(g, "b", rc.before());
+                if (!rc.unchanged().isEmpty()) {
+                    g.writeArrayFieldStart("u");
+                    for (String col : rc.unchanged()) {
+                        g.writeString(col);
+                    }
+                    g.writeEndArray();
+                }
+                g.writeEndObject();
             }
-        }
-        try {
-            return mapper.writeValueAsBytes(root);
+            g.writeEndArray();
+            g.writeEndObject();
         } catch (IOException e) {
-            // Writing a tree of strings to a byte array does not do I/O; this is a bug.
+            // Writing strings into a byte array does no I/O; this is a bug.
             throw new IllegalStateException("cannot encode ChangeSet of tx " + cs.sourceTxId(), e);
         }
+        return out.toByteArray();
+    }
+
+    private static void writeValues(JsonGenerator g, String field, Map<String, String> values) throws IOException {
+        if (values == null) {
+            g.writeNullField(field);
+            return;
+        }
+        g.writeObjectFieldStart(field);
+        for (Map.Entry<String, String> v : values.entrySet()) {
+            if (v.getValue() == null) {
+                g.writeNullField(v.getKey());
+            } else {
+                g.writeStringField(v.getKey(), v.getValue());
+            }
+        }
+        g.writeEndObject();
     }
 
     /**
@@ -105,39 +127,170 @@ public final class ChangeSetCodec {
      * @throws ChangeSetFormatException naming what is wrong
      */
     public ChangeSet decode(byte[] payload, String origin, long seq) {
-        JsonNode root;
-        try {
-            root = mapper.readTree(payload);
+        // Streams from the bytes (no JSON tree): a ChangeSet can hold hundreds of thousands of rows,
+        // and a tree of them costs several times the memory of the rows themselves.
+        try (JsonParser p = mapper.getFactory().createParser(payload)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new ChangeSetFormatException("payload is not a JSON object");
+            }
+            Long version = null;
+            Long tx = null;
+            Long ct = null;
+            Long at = null;
+            List<RowChange> rows = null;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                p.nextToken();
+                switch (name) {
+                    case "v" -> version = wholeNumber(p, "v", "ChangeSet");
+                    case "tx" -> tx = wholeNumber(p, "tx", "ChangeSet");
+                    case "ct" -> ct = wholeNumber(p, "ct", "ChangeSet");
+                    case "at" -> at = wholeNumber(p, "at", "ChangeSet");
+                    case "r" -> {
+                        checkVersion(version);
+                        rows = rows(p);
+                    }
+                    default -> p.skipChildren(); // fields of a newer minor revision
+                }
+            }
+            checkVersion(version);
+            require(tx, "tx", "ChangeSet");
+            require(ct, "ct", "ChangeSet");
+            require(at, "at", "ChangeSet");
+            if (rows == null || rows.isEmpty()) {
+                throw new ChangeSetFormatException("field 'r' (rows) must be a non-empty array");
+            }
+            try {
+                return new ChangeSet(origin, seq, tx, ct, at, rows);
+            } catch (IllegalArgumentException | NullPointerException e) {
+                throw new ChangeSetFormatException(e.getMessage(), e);
+            }
         } catch (JsonProcessingException e) {
             throw new ChangeSetFormatException("payload is not valid JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new ChangeSetFormatException("payload cannot be read: " + e.getMessage(), e);
         }
-        if (root == null || !root.isObject()) {
-            throw new ChangeSetFormatException("payload is not a JSON object");
+    }
+
+    private static void checkVersion(Long version) {
+        if (version == null) {
+            throw new ChangeSetFormatException("ChangeSet: field 'v' must be a whole number, was missing");
         }
-        int version = requireLong(root, "v", "ChangeSet").intValue();
         if (version != FORMAT_VERSION) {
             throw new ChangeSetFormatException("ChangeSet format version " + version + " is not supported (this build reads "
                     + FORMAT_VERSION + "); upgrade this mirror");
         }
-        long tx = requireLong(root, "tx", "ChangeSet");
-        long ct = requireLong(root, "ct", "ChangeSet");
-        long at = requireLong(root, "at", "ChangeSet");
-        JsonNode rowsNode = root.get("r");
-        if (rowsNode == null || !rowsNode.isArray() || rowsNode.isEmpty()) {
+    }
+
+    private static List<RowChange> rows(JsonParser p) throws IOException {
+        if (p.currentToken() != JsonToken.START_ARRAY) {
             throw new ChangeSetFormatException("field 'r' (rows) must be a non-empty array");
         }
-        List<RowChange> rows = new ArrayList<>(rowsNode.size());
-        int i = 0;
-        for (JsonNode r : rowsNode) {
-            rows.add(row(r, i++));
+        List<RowChange> rows = new ArrayList<>();
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+            rows.add(row(p, rows.size()));
+        }
+        return rows;
+    }
+
+    private static RowChange row(JsonParser p, int index) throws IOException {
+        String where = "row " + index;
+        if (p.currentToken() != JsonToken.START_OBJECT) {
+            throw new ChangeSetFormatException(where + " is not a JSON object");
+        }
+        String table = null;
+        String opCode = null;
+        Map<String, String> key = null;
+        Map<String, String> after = null;
+        Map<String, String> before = null;
+        List<String> unchanged = new ArrayList<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken value = p.nextToken();
+            String at = table == null ? where : where + " (" + table + ")";
+            switch (name) {
+                case "t" -> table = text(p, "t", where);
+                case "o" -> opCode = text(p, "o", at);
+                case "k" -> key = valueMap(p, at, "k");
+                case "a" -> after = valueMap(p, at, "a");
+                case "b" -> before = valueMap(p, at, "b");
+                case "u" -> {
+                    if (value == JsonToken.VALUE_NULL) {
+                        break;
+                    }
+                    if (value != JsonToken.START_ARRAY) {
+                        throw new ChangeSetFormatException(at + ": field 'u' (unchanged columns) must be an array");
+                    }
+                    while (p.nextToken() != JsonToken.END_ARRAY) {
+                        if (p.currentToken() != JsonToken.VALUE_STRING) {
+                            throw new ChangeSetFormatException(at + ": field 'u' must hold column names");
+                        }
+                        unchanged.add(p.getText());
+                    }
+                }
+                default -> p.skipChildren();
+            }
+        }
+        if (table == null) {
+            throw new ChangeSetFormatException(where + ": field 't' must be a string, was missing");
+        }
+        where = where + " (" + table + ")";
+        if (opCode == null) {
+            throw new ChangeSetFormatException(where + ": field 'o' must be a string, was missing");
+        }
+        if (key == null) {
+            throw new ChangeSetFormatException(where + ": field 'k' is missing");
         }
         try {
-            return new ChangeSet(origin, seq, tx, ct, at, rows);
+            return new RowChange(table, RowChange.Op.ofCode(opCode), key, after, before, unchanged);
         } catch (IllegalArgumentException | NullPointerException e) {
-            throw new ChangeSetFormatException(e.getMessage(), e);
+            throw new ChangeSetFormatException(where + ": " + e.getMessage(), e);
         }
+    }
+
+    /** A map of column values; null for a JSON null (absent images). */
+    private static Map<String, String> valueMap(JsonParser p, String where, String field) throws IOException {
+        if (p.currentToken() == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        if (p.currentToken() != JsonToken.START_OBJECT) {
+            throw new ChangeSetFormatException(where + ": field '" + field + "' must be an object of column values");
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String column = p.currentName();
+            JsonToken v = p.nextToken();
+            if (v == JsonToken.VALUE_NULL) {
+                out.put(column, null);
+            } else if (v == JsonToken.VALUE_STRING) {
+                out.put(column, p.getText());
+            } else {
+                throw new ChangeSetFormatException(where + ": value of column '" + column + "' in '" + field
+                        + "' must be a string or null, was " + v);
+            }
+        }
+        return out;
+    }
+
+    private static long wholeNumber(JsonParser p, String field, String where) throws IOException {
+        if (p.currentToken() != JsonToken.VALUE_NUMBER_INT) {
+            throw new ChangeSetFormatException(where + ": field '" + field + "' must be a whole number, was "
+                    + p.getText());
+        }
+        return p.getLongValue();
+    }
+
+    private static void require(Long value, String field, String where) {
+        if (value == null) {
+            throw new ChangeSetFormatException(where + ": field '" + field + "' must be a whole number, was missing");
+        }
+    }
+
+    private static String text(JsonParser p, String field, String where) throws IOException {
+        if (p.currentToken() != JsonToken.VALUE_STRING) {
+            throw new ChangeSetFormatException(where + ": field '" + field + "' must be a string, was " + p.getText());
+        }
+        return p.getText();
     }
 
     /**
@@ -167,97 +320,5 @@ public final class ChangeSetCodec {
         } catch (IOException e) {
             throw new ChangeSetFormatException("payload is not valid JSON: " + e.getMessage(), e);
         }
-    }
-
-    private static RowChange row(JsonNode r, int index) {
-        String where = "row " + index;
-        if (!r.isObject()) {
-            throw new ChangeSetFormatException(where + " is not a JSON object");
-        }
-        String table = requireText(r, "t", where);
-        where = where + " (" + table + ")";
-        RowChange.Op op;
-        try {
-            op = RowChange.Op.ofCode(requireText(r, "o", where));
-        } catch (IllegalArgumentException e) {
-            throw new ChangeSetFormatException(where + ": " + e.getMessage(), e);
-        }
-        Map<String, String> key = valueMap(r.get("k"), where, "k", false);
-        Map<String, String> after = valueMap(r.get("a"), where, "a", true);
-        Map<String, String> before = valueMap(r.get("b"), where, "b", true);
-        List<String> unchanged = new ArrayList<>();
-        JsonNode u = r.get("u");
-        if (u != null && !u.isNull()) {
-            if (!u.isArray()) {
-                throw new ChangeSetFormatException(where + ": field 'u' (unchanged columns) must be an array");
-            }
-            for (JsonNode n : u) {
-                if (!n.isTextual()) {
-                    throw new ChangeSetFormatException(where + ": field 'u' must hold column names");
-                }
-                unchanged.add(n.asText());
-            }
-        }
-        try {
-            return new RowChange(table, op, key, after, before, unchanged);
-        } catch (IllegalArgumentException | NullPointerException e) {
-            throw new ChangeSetFormatException(where + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static ObjectNode values(JsonNodeFactory f, Map<String, String> values) {
-        ObjectNode o = f.objectNode();
-        values.forEach((k, v) -> {
-            if (v == null) {
-                o.putNull(k);
-            } else {
-                o.put(k, v);
-            }
-        });
-        return o;
-    }
-
-    private static Map<String, String> valueMap(JsonNode n, String where, String field, boolean nullable) {
-        if (n == null || n.isNull()) {
-            if (nullable) {
-                return null;
-            }
-            throw new ChangeSetFormatException(where + ": field '" + field + "' is missing");
-        }
-        if (!n.isObject()) {
-            throw new ChangeSetFormatException(where + ": field '" + field + "' must be an object of column values");
-        }
-        Map<String, String> out = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            JsonNode v = e.getValue();
-            if (v.isNull()) {
-                out.put(e.getKey(), null);
-            } else if (v.isTextual()) {
-                out.put(e.getKey(), v.textValue());
-            } else {
-                throw new ChangeSetFormatException(where + ": value of column '" + e.getKey() + "' in '" + field
-                        + "' must be a string or null, was " + v.getNodeType());
-            }
-        }
-        return out;
-    }
-
-    private static Long requireLong(JsonNode n, String field, String where) {
-        JsonNode v = n.get(field);
-        if (v == null || !v.canConvertToLong() || !v.isIntegralNumber()) {
-            throw new ChangeSetFormatException(where + ": field '" + field + "' must be a whole number, was "
-                    + (v == null ? "missing" : v.toString()));
-        }
-        return v.longValue();
-    }
-
-    private static String requireText(JsonNode n, String field, String where) {
-        JsonNode v = n.get(field);
-        if (v == null || !v.isTextual()) {
-            throw new ChangeSetFormatException(where + ": field '" + field + "' must be a string, was "
-                    + (v == null ? "missing" : v.toString()));
-        }
-        return v.textValue();
     }
 }
