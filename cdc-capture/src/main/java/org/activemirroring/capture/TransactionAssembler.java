@@ -49,8 +49,8 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
     private final Clock clock;
     private final LinkedHashSet<Long> publishedTxIds = new LinkedHashSet<>();
 
-    /** Records received and not yet marked processed, in arrival order. */
-    private final List<RecordChangeEvent<SourceRecord>> pending = new ArrayList<>();
+    /** The newest record received and not yet marked processed, or null. */
+    private RecordChangeEvent<SourceRecord> pending;
     private OpenTx open;
 
     private volatile long published;
@@ -100,9 +100,9 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
                         complete(committer); // END missing: close what we have
                     }
                     open = new OpenTx(txIdOf(v.getString("id")));
-                    pending.add(event);
+                    pending = event;
                 } else {
-                    pending.add(event);
+                    pending = event;
                     if (open != null) {
                         complete(committer);
                     } else {
@@ -126,10 +126,10 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
                 } else if (!open.echo) {
                     open.rows.add(converter.convert(r));
                 }
-                pending.add(event);
+                pending = event;
             } else {
                 // Heartbeats and the like: they belong to no transaction, keep them in order.
-                pending.add(event);
+                pending = event;
                 if (open == null) {
                     markPending(committer);
                 }
@@ -170,10 +170,13 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
 
     private void markPending(DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
             throws InterruptedException {
-        for (RecordChangeEvent<SourceRecord> e : pending) {
-            committer.markProcessed(e);
+        // Offsets are cumulative: marking the newest settled record moves the position past all
+        // before it, so the records themselves need not be kept (a 200k-row transaction would
+        // otherwise hold 200k SourceRecords until its END).
+        if (pending != null) {
+            committer.markProcessed(pending);
+            pending = null;
         }
-        pending.clear();
     }
 
     private void remember(long txId) {
