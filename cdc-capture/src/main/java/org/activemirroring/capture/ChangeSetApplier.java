@@ -5,8 +5,10 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -130,22 +132,25 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     private void applyRows(Connection c, List<RowChange> rows) throws SQLException {
         PreparedStatement batch = null;
         String batchSql = null;
-        int batched = 0;
+        // Keys in the current batch: the driver sends a batch of upserts as one multi-row INSERT,
+        // and PostgreSQL refuses ON CONFLICT DO UPDATE touching the same row twice in one
+        // statement; a repeated key (insert, then update in one transaction) starts a new batch.
+        Set<Map<String, String>> batchKeys = new HashSet<>();
         try {
             for (RowChange row : rows) {
                 RowStatement st = dialect.rowStatement(shape(c, row.table()), row);
-                if (!st.sql().equals(batchSql) || batched >= MAX_BATCH) {
+                if (!st.sql().equals(batchSql) || batchKeys.size() >= MAX_BATCH || batchKeys.contains(row.key())) {
                     if (batch != null) {
                         batch.executeBatch();
                         batch.close();
                     }
                     batch = c.prepareStatement(st.sql());
                     batchSql = st.sql();
-                    batched = 0;
+                    batchKeys.clear();
                 }
                 st.bind(batch);
                 batch.addBatch();
-                batched++;
+                batchKeys.add(row.key());
             }
             if (batch != null) {
                 batch.executeBatch();
@@ -190,7 +195,13 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         if (connection != null) {
             return connection;
         }
-        Connection c = DriverManager.getConnection(config.dbUrl(), config.dbUser(), config.dbPassword());
+        Properties props = new Properties();
+        props.setProperty("user", config.dbUser());
+        props.setProperty("password", config.dbPassword());
+        // A batch of same-shape upserts goes to the server as multi-row INSERTs: one statement per
+        // up to 128 rows for the server to parse and run instead of one per row.
+        props.setProperty("reWriteBatchedInserts", "true");
+        Connection c = DriverManager.getConnection(config.dbUrl(), props);
         try {
             // Bookkeeping and session setup run in autocommit: they must persist even if the first
             // ChangeSet is rolled back.

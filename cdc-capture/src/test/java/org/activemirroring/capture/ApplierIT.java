@@ -75,4 +75,20 @@ class ApplierIT {
             }
         }
     }
+
+    @Test
+    void aRowChangedTwiceInOneTransactionIsAppliedInOrder() throws Exception {
+        try (PostgresServers pgs = PostgresServers.start("applier-twice", 1)) {
+            PgServer s = pgs.get(0);
+            Fixtures.createSchema(s);
+            try (Connection c = s.connect();
+                 ChangeSetApplier applier = new ChangeSetApplier(Fixtures.config(s), new PostgresDialect())) {
+                // Same statement shape three times, twice for key 1: batched upserts must not put
+                // both changes of row 1 into one multi-row INSERT ... ON CONFLICT.
+                applier.deliver(envelope(insert("public.parent", "1", "first"), insert("public.parent", "2", "two"),
+                        insert("public.parent", "1", "second"), insert("public.parent", "3", "three")));
+                assertEquals(List.of("(1,second,,,,,)", "(2,two,,,,,)", "(3,three,,,,,)"), Fixtures.dump(c, "public.parent"));
+            }
+        }
+    }
 }
