@@ -14,7 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -26,9 +26,6 @@ import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.MirrorSettings;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
-import org.activemirroring.transport.Envelope;
-import org.activemirroring.transport.EpochMicros;
-import org.activemirroring.transport.TransportObserver;
 
 /**
  * Entry point of {@code bench/run}: {@code lag|throughput [--seconds N] [--rate R] [--mirrors M]
@@ -52,7 +49,8 @@ public final class BenchMain {
         Map<String, Object> result = switch (kind) {
             case "lag" -> lag(mirrors, Integer.parseInt(opts.getOrDefault("seconds", "30")),
                     Integer.parseInt(opts.getOrDefault("rate", "200")));
-            case "throughput" -> throughput(mirrors, Integer.parseInt(opts.getOrDefault("rows", "200000")));
+            case "throughput" -> throughput(mirrors, Integer.parseInt(opts.getOrDefault("rows", "200000")),
+                    opts.getOrDefault("node-heap", "512m"));
             default -> throw new IllegalArgumentException("Unknown benchmark '" + kind + "': use lag or throughput");
         };
         writeResults(Path.of(opts.getOrDefault("results", "bench/results")), kind, result);
@@ -63,7 +61,8 @@ public final class BenchMain {
     private static Map<String, String> parse(String[] args) {
         Map<String, String> m = new LinkedHashMap<>();
         if (args.length == 0) {
-            throw new IllegalArgumentException("usage: bench/run lag|throughput [--seconds N] [--rate R] [--mirrors M] [--rows N]");
+            throw new IllegalArgumentException(
+                    "usage: bench/run lag|throughput [--seconds N] [--rate R] [--mirrors M] [--rows N] [--node-heap 512m]");
         }
         m.put("kind", args[0]);
         for (int i = 1; i < args.length; i++) {
@@ -125,7 +124,7 @@ public final class BenchMain {
         }
     }
 
-    private static Map<String, Object> throughput(int mirrors, int rows) throws Exception {
+    private static Map<String, Object> throughput(int mirrors, int rows, String nodeHeap) throws Exception {
         try (PostgresServers pgs = PostgresServers.start("bench", mirrors + 3)) {
             List<PgServer> all = pgs.servers();
             for (PgServer s : all) {
@@ -159,36 +158,38 @@ public final class BenchMain {
                 rates.put("native_" + mode, timeRows("native, " + mode, pub, from, rows, txSize,
                         () -> countRange(sub, from, rows)));
             }
-            List<MirrorNode> nodes = startMirrors(all.subList(0, mirrors));
-            long heapPeak;
-            try (HeapWatch heap = new HeapWatch()) {
-                AtomicLong lastJournaled = new AtomicLong();
-                AtomicLong lastApplied = new AtomicLong();
-                nodes.get(0).observe(new TransportObserver() {
-                    @Override
-                    public void journaled(Envelope e, long micros) {
-                        lastJournaled.set(micros);
-                    }
-                }, null);
-                nodes.get(1).observe(null, (cs, micros) -> lastApplied.set(micros));
+            // Each mirror in its own JVM with its own heap limit, so its heap is measured alone.
+            List<MirrorProcess> procs = new ArrayList<>();
+            long heapPeak = 0;
+            try {
+                Path work = PostgresServers.workDir().resolve("bench-procs-" + System.nanoTime());
+                for (Map<String, String> settings : mirrorSettings(all.subList(0, mirrors))) {
+                    procs.add(MirrorProcess.start(settings, work.resolve(settings.get("mirror.node.id")), nodeHeap));
+                }
+                awaitWarmUp(all.subList(0, mirrors));
                 for (int txSize : new int[] {rows, 100}) {
                     String mode = txSize == rows ? "one_tx" : "tx_100";
                     long from = base;
                     base += rows;
                     List<PgServer> targets = all.subList(1, mirrors);
-                    long start = EpochMicros.now();
-                    rates.put("ours_" + mode, timeRows("ours, " + mode, all.get(0), from, rows, txSize,
-                            () -> targets.stream().mapToLong(t -> countRange(t, from, rows)).min().orElse(0)));
-                    say(String.format(Locale.ROOT, "    last ChangeSet journaled at +%.2f s, applied on %s at +%.2f s",
-                            (lastJournaled.get() - start) / 1e6, nodes.get(1).nodeId(), (lastApplied.get() - start) / 1e6));
+                    rates.put("ours_" + mode, timeRows("ours, " + mode, all.get(0), from, rows, txSize, () -> {
+                        procs.forEach(MirrorProcess::checkAlive);
+                        return targets.stream().mapToLong(t -> countRange(t, from, rows)).min().orElse(0);
+                    }));
                 }
-                heapPeak = heap.peakLiveMb();
+                for (MirrorProcess p : procs) {
+                    heapPeak = Math.max(heapPeak, p.peakLiveHeapMb());
+                    say("  " + p.nodeId() + " peak live heap " + p.peakLiveHeapMb() + " MiB (-Xmx" + nodeHeap + ")");
+                }
             } finally {
-                closeAll(nodes);
+                for (MirrorProcess p : procs) {
+                    p.close();
+                }
                 NativeReplication.disconnect(sub);
             }
             r.put("rows_per_second", rates);
-            r.put("heap_peak_live_mb_all_mirrors_in_one_jvm", heapPeak);
+            r.put("node_heap_limit", nodeHeap);
+            r.put("node_heap_peak_live_mb", heapPeak);
             double ours = rates.get("ours_tx_100");
             double nat = rates.get("native_tx_100");
             double cap = rates.get("capture_tx_100");
@@ -213,8 +214,15 @@ public final class BenchMain {
                 ps.executeUpdate();
             }
         }
-        Await.until(Duration.ofMinutes(10), () -> visible.getAsLong() >= rows,
-                () -> label + ": only " + visible.getAsLong() + " of " + rows + " rows arrived");
+        // Not Await.until: a failure in `visible` (a mirror process died) must end the run at once.
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        long seen;
+        while ((seen = visible.getAsLong()) < rows) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(label + ": only " + seen + " of " + rows + " rows arrived in 10 minutes");
+            }
+            LockSupport.parkNanos(20_000_000L);
+        }
         double seconds = (System.nanoTime() - start) / 1e9;
         double rate = rows / seconds;
         say(String.format(Locale.ROOT, "  %-22s %,d rows in %.2f s = %,.0f rows/s", label, rows, seconds, rate));
@@ -235,14 +243,37 @@ public final class BenchMain {
         }
     }
 
+    /** Settings for mirrors on these servers; -Dmirror.x=y (BENCH_JAVA_OPTS) overrides an option. */
+    private static List<Map<String, String>> mirrorSettings(List<PgServer> servers) {
+        List<Map<String, String>> all = MirrorSettings.forServers("bench", servers);
+        for (Map<String, String> settings : all) {
+            settings.put("mirror.capture.slot.drop-on-stop", "true");
+            System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("mirror."))
+                    .forEach(k -> settings.put(k, System.getProperty(k)));
+        }
+        return all;
+    }
+
+    /** One row written on the first mirror and seen on all others: the mirrors found each other. */
+    private static void awaitWarmUp(List<PgServer> servers) throws SQLException {
+        try (Connection c = servers.get(0).connect(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO bench_lag (id, payload, written) VALUES (-1, 'warm-up', now())")) {
+            ps.executeUpdate();
+        }
+        Await.until(Duration.ofSeconds(60), () -> {
+            for (PgServer s : servers) {
+                if (BenchSchema.count(s, "bench_lag") == 0) {
+                    return false;
+                }
+            }
+            return true;
+        }, () -> "the warm-up row did not reach every mirror");
+    }
+
     private static List<MirrorNode> startMirrors(List<PgServer> servers) {
         List<MirrorNode> nodes = new ArrayList<>();
         try {
-            for (Map<String, String> settings : MirrorSettings.forServers("bench", servers)) {
-                settings.put("mirror.capture.slot.drop-on-stop", "true");
-                // Experiments: -Dmirror.some.option=value (through BENCH_JAVA_OPTS) overrides a mirror option.
-                System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("mirror."))
-                        .forEach(k -> settings.put(k, System.getProperty(k)));
+            for (Map<String, String> settings : mirrorSettings(servers)) {
                 nodes.add(MirrorNode.start(MirrorConfig.of(settings)));
             }
             Await.until(Duration.ofSeconds(30), () -> nodes.stream().allMatch(n -> n.status().members().size() == servers.size()),

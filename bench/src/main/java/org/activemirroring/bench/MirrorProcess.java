@@ -1,0 +1,121 @@
+package org.activemirroring.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One mirror in a JVM of its own ({@code MirrorMain}), so that its heap is measured on its own: the
+ * JVM writes a GC log, and the largest heap left after a collection is the live set it needed.
+ */
+final class MirrorProcess implements AutoCloseable {
+    private static final Pattern AFTER_GC = Pattern.compile("(\\d+)M->(\\d+)M\\((\\d+)M\\)");
+
+    private final String nodeId;
+    private final Process process;
+    private final Path gcLog;
+
+    private MirrorProcess(String nodeId, Process process, Path gcLog) {
+        this.nodeId = nodeId;
+        this.process = process;
+        this.gcLog = gcLog;
+    }
+
+    /** Starts the node and waits for its READY line. */
+    static MirrorProcess start(Map<String, String> settings, Path dir, String maxHeap) throws Exception {
+        Files.createDirectories(dir);
+        Path props = dir.resolve("mirror.properties");
+        StringBuilder sb = new StringBuilder();
+        settings.forEach((k, v) -> sb.append(k).append('=').append(v.replace("\\", "\\\\")).append('\n'));
+        Files.writeString(props, sb.toString());
+        Path gcLog = dir.resolve("gc.log");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + maxHeap, "-XX:+ExitOnOutOfMemoryError", "-Xlog:gc:file=" + gcLog, "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-cp", System.getProperty("java.class.path"), "org.activemirroring.mirror.MirrorMain", props.toString()));
+        Process p = new ProcessBuilder(cmd).redirectError(dir.resolve("stderr.log").toFile()).start();
+        String nodeId = settings.get("mirror.node.id");
+        MirrorProcess mp = new MirrorProcess(nodeId, p, gcLog);
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        CompletableFuture<String> ready = CompletableFuture.supplyAsync(() -> {
+            try {
+                String line;
+                while ((line = out.readLine()) != null) {
+                    if (line.startsWith("READY ")) {
+                        return line;
+                    }
+                }
+                return null;
+            } catch (IOException e) {
+                return null;
+            }
+        });
+        try {
+            if (ready.get(120, TimeUnit.SECONDS) == null) {
+                throw new IllegalStateException("mirror process " + nodeId + " exited with " + p.waitFor()
+                        + " before it was ready; see " + dir.resolve("stderr.log"));
+            }
+        } catch (TimeoutException e) {
+            mp.close();
+            throw new IllegalStateException("mirror process " + nodeId + " not ready within 120 s; see "
+                    + dir.resolve("stderr.log"), e);
+        }
+        return mp;
+    }
+
+    String nodeId() {
+        return nodeId;
+    }
+
+    /** Fails with the reason when the process has exited (e.g. out of memory), so a run stops at once. */
+    void checkAlive() {
+        if (!process.isAlive()) {
+            throw new IllegalStateException("mirror process " + nodeId + " exited with " + process.exitValue()
+                    + "; see " + gcLog.resolveSibling("stderr.log"));
+        }
+    }
+
+    /** The largest heap in use right after a garbage collection so far, in MiB (0 before any GC). */
+    long peakLiveHeapMb() throws IOException {
+        long peak = 0;
+        if (!Files.exists(gcLog)) {
+            return 0;
+        }
+        for (String line : Files.readAllLines(gcLog)) {
+            Matcher m = AFTER_GC.matcher(line);
+            if (m.find()) {
+                peak = Math.max(peak, Long.parseLong(m.group(2)));
+            }
+        }
+        return peak;
+    }
+
+    /** Asks the node to stop (STOP on stdin), waits, and kills it if it does not. */
+    @Override
+    public void close() throws Exception {
+        if (process.isAlive()) {
+            try (OutputStream in = process.getOutputStream()) {
+                in.write("STOP\n".getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                // Already gone.
+            }
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroy();
+                if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor();
+                }
+            }
+        }
+    }
+}
