@@ -91,9 +91,9 @@ public final class MirrorNode implements AutoCloseable {
         return config;
     }
 
-    /** True while the node replicates: not closed and capture running. */
+    /** True while the node replicates: not closed, capture running, remote changes being delivered. */
     public boolean isReady() {
-        return !closed && capture.isRunning();
+        return !closed && capture.isRunning() && transport.isDelivering();
     }
 
     /** A consistent-enough snapshot for the status page (each part read once). */
@@ -103,6 +103,9 @@ public final class MirrorNode implements AutoCloseable {
         if (problem == null && !capture.isRunning()) {
             Throwable failure = capture.failure();
             problem = "capture stopped: " + (failure == null ? "unknown reason" : failure.getMessage());
+        }
+        if (problem == null && !transport.isDelivering()) {
+            problem = "delivery of other mirrors' changes stopped; the log says why; restart this mirror";
         }
         Map<String, Long> applied;
         try {

@@ -107,6 +107,11 @@ final class DeliveryPipeline {
         thread.start();
     }
 
+    /** False once the delivery thread has ended (closed, or stopped by an unexpected error). */
+    boolean isAlive() {
+        return thread.isAlive();
+    }
+
     private volatile TransportObserver observer = TransportObserver.NONE;
 
     void observe(TransportObserver o) {

@@ -260,6 +260,15 @@ public final class JGroupsPeerTransport implements PeerTransport {
         return out;
     }
 
+    /**
+     * Whether envelopes still reach the delivery handler: started, not closed, and the delivery
+     * thread running (it ends only on close or on an unexpected error, which it logs).
+     */
+    public boolean isDelivering() {
+        DeliveryPipeline p = pipeline;
+        return started && !closed && p != null && p.isAlive();
+    }
+
     @Override
     public Set<String> members() {
         return Collections.unmodifiableSet(new TreeSet<>(members.keySet()));

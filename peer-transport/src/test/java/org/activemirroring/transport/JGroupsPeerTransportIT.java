@@ -345,8 +345,10 @@ class JGroupsPeerTransportIT {
         // the documented port rule: TCP on P, FD_SOCK2 on P + 100
         assertFalse(FreePortsProbe.isFree(ports.get("a")), "TCP port not bound");
         assertFalse(FreePortsProbe.isFree(ports.get("a") + StackTemplate.FD_SOCK_OFFSET), "FD_SOCK2 port not bound");
+        assertTrue(((JGroupsPeerTransport) a).isDelivering(), "a started transport delivers");
         a.close();
         a.close();
+        assertFalse(((JGroupsPeerTransport) a).isDelivering(), "a closed transport does not");
         assertNoTransportThreads();
         // JGroups names its threads after the cluster: none may outlive the channel
         Await.until(WAIT, () -> Thread.getAllStackTraces().keySet().stream()
