@@ -75,11 +75,8 @@ public final class BenchMain {
     }
 
     private static Map<String, Object> lag(int mirrors, int seconds, int rate) throws Exception {
-        try (PostgresServers pgs = PostgresServers.start("bench", mirrors + 2)) {
+        try (PostgresServers pgs = startServers(mirrors + 2)) {
             List<PgServer> all = pgs.servers();
-            for (PgServer s : all) {
-                BenchSchema.create(s);
-            }
             PgServer pub = all.get(mirrors);
             PgServer sub = all.get(mirrors + 1);
             NativeReplication.connect(pub, sub, "bench_lag", "bench_rows");
@@ -125,11 +122,8 @@ public final class BenchMain {
     }
 
     private static Map<String, Object> throughput(int mirrors, int rows, String nodeHeap) throws Exception {
-        try (PostgresServers pgs = PostgresServers.start("bench", mirrors + 3)) {
+        try (PostgresServers pgs = startServers(mirrors + 3)) {
             List<PgServer> all = pgs.servers();
-            for (PgServer s : all) {
-                BenchSchema.create(s);
-            }
             PgServer pub = all.get(mirrors);
             PgServer sub = all.get(mirrors + 1);
             PgServer raw = all.get(mirrors + 2);
@@ -143,7 +137,7 @@ public final class BenchMain {
             try (RawCapture capture = new RawCapture(raw, "bench_rows")) {
                 capture.start();
                 for (int txSize : new int[] {rows, 100}) {
-                    String mode = txSize == rows ? "one_tx" : "tx_100";
+                    String mode = mode(txSize, rows);
                     long from = base;
                     base += rows;
                     long captured = capture.rowEvents();
@@ -152,7 +146,7 @@ public final class BenchMain {
                 }
             }
             for (int txSize : new int[] {rows, 100}) {
-                String mode = txSize == rows ? "one_tx" : "tx_100";
+                String mode = mode(txSize, rows);
                 long from = base;
                 base += rows;
                 rates.put("native_" + mode, timeRows("native, " + mode, pub, from, rows, txSize,
@@ -168,7 +162,7 @@ public final class BenchMain {
                 }
                 awaitWarmUp(all.subList(0, mirrors));
                 for (int txSize : new int[] {rows, 100}) {
-                    String mode = txSize == rows ? "one_tx" : "tx_100";
+                    String mode = mode(txSize, rows);
                     long from = base;
                     base += rows;
                     List<PgServer> targets = all.subList(1, mirrors);
@@ -198,6 +192,24 @@ public final class BenchMain {
                     ours, nat, cap, ours / cap, heapPeak));
             return r;
         }
+    }
+
+    /** Servers with the benchmark tables: mirrors first, then the references. */
+    private static PostgresServers startServers(int count) throws SQLException {
+        PostgresServers pgs = PostgresServers.start("bench", count);
+        try {
+            for (PgServer s : pgs.servers()) {
+                BenchSchema.create(s);
+            }
+        } catch (SQLException | RuntimeException e) {
+            pgs.close();
+            throw e;
+        }
+        return pgs;
+    }
+
+    private static String mode(int txSize, int rows) {
+        return txSize == rows ? "one_tx" : "tx_100";
     }
 
     /** Inserts rows in transactions of {@code txSize} and returns rows/s until {@code visible} reaches them. */

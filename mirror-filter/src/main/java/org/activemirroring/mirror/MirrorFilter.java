@@ -5,8 +5,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -125,18 +123,8 @@ public final class MirrorFilter implements Filter {
     }
 
     private void status(HttpServletResponse response, MirrorNode node) throws IOException {
-        Object body;
-        if (node == null) {
-            Map<String, Object> starting = new LinkedHashMap<>();
-            starting.put("nodeId", launcher.config().nodeId());
-            starting.put("ready", false);
-            starting.put("members", List.of());
-            starting.put("origins", Map.of());
-            starting.put("problem", launcher.lastFailure() == null ? "starting" : launcher.lastFailure());
-            body = starting;
-        } else {
-            body = node.status();
-        }
+        NodeStatus body = node != null ? node.status() : NodeStatus.starting(launcher.config().nodeId(),
+                launcher.lastFailure() == null ? "starting" : launcher.lastFailure());
         write(response, HttpServletResponse.SC_OK, "application/json", JSON.writeValueAsString(body));
     }
 

@@ -87,10 +87,6 @@ public final class MirrorNode implements AutoCloseable {
         return config.nodeId();
     }
 
-    public MirrorConfig config() {
-        return config;
-    }
-
     /** True while the node replicates: not closed, capture running, remote changes being delivered. */
     public boolean isReady() {
         return !closed && capture.isRunning() && transport.isDelivering();

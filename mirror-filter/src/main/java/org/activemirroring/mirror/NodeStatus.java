@@ -23,6 +23,11 @@ import org.activemirroring.capture.CaptureStats;
 public record NodeStatus(String nodeId, boolean ready, List<String> members, Map<String, OriginStatus> origins,
                          long originated, long journalHead, CaptureStats capture, ApplierStats apply, String problem) {
 
+    /** The status of a mirror whose node is not running yet; {@code problem} says why. */
+    static NodeStatus starting(String nodeId, String problem) {
+        return new NodeStatus(nodeId, false, List.of(), Map.of(), 0, 0, null, null, problem);
+    }
+
     /**
      * @param received highest sequence number of that origin held in this mirror's journal
      * @param applied  highest sequence number applied to this mirror's database

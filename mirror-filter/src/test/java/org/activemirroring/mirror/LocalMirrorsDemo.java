@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
+import org.activemirroring.testsupport.MirrorSettings;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 
@@ -33,7 +34,7 @@ public final class LocalMirrorsDemo {
                             + " written timestamptz NOT NULL DEFAULT now())");
                 }
             }
-            List<MirrorNode> nodes = TestMirrors.startAll(TestMirrors.configs("demo", servers));
+            List<MirrorNode> nodes = TestMirrors.startAll(MirrorSettings.forServers("demo", servers));
             try {
                 ReplicationChecks.awaitMembers(nodes, 3, Duration.ofSeconds(30));
                 say("Mirrors " + nodes.get(0).status().members() + " are up. Writing one message a second for "

@@ -28,6 +28,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 import org.activemirroring.testsupport.Await;
+import org.activemirroring.testsupport.MirrorSettings;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 import org.apache.catalina.Context;
@@ -46,11 +47,11 @@ class MirrorFilterIT {
             PgServer pg = pgs.get(0);
             SiteSchema.create(pg);
             Path work = PostgresServers.workDir().resolve("filter-" + System.nanoTime());
-            Map<String, String> good = TestMirrors.configs("filter", List.of(pg)).get(0);
+            Map<String, String> good = MirrorSettings.forServers("filter", List.of(pg)).get(0);
             // A second mirror whose database is not there: it must stay not-ready and say why.
             Map<String, String> broken = TestMirrors.with(TestMirrors.with(
-                    TestMirrors.configs("broken", List.of(pg)).get(0), "mirror.db.url",
-                    "jdbc:postgresql://127.0.0.1:" + TestMirrors.freeTransportPort() + "/none"),
+                    MirrorSettings.forServers("broken", List.of(pg)).get(0), "mirror.db.url",
+                    "jdbc:postgresql://127.0.0.1:" + MirrorSettings.freeTransportPort() + "/none"),
                     "mirror.filter.retry-after.seconds", "7");
 
             Tomcat tomcat = new Tomcat();

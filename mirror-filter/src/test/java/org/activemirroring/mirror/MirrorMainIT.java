@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.activemirroring.testsupport.MirrorSettings;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 import org.junit.jupiter.api.Test;
@@ -32,7 +33,7 @@ class MirrorMainIT {
         try (PostgresServers pgs = PostgresServers.start("main", 1)) {
             PgServer pg = pgs.get(0);
             SiteSchema.create(pg);
-            Map<String, String> settings = TestMirrors.configs("main", List.of(pg)).get(0);
+            Map<String, String> settings = MirrorSettings.forServers("main", List.of(pg)).get(0);
             Path props = dir.resolve("mirror.properties");
             StringBuilder sb = new StringBuilder();
             settings.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));

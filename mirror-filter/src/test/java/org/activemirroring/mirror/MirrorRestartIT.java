@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import org.activemirroring.testsupport.MirrorSettings;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ class MirrorRestartIT {
             for (PgServer s : servers) {
                 SiteSchema.create(s);
             }
-            List<Map<String, String>> configs = TestMirrors.configs("restart", servers);
+            List<Map<String, String>> configs = MirrorSettings.forServers("restart", servers);
             List<MirrorNode> nodes = new ArrayList<>(TestMirrors.startAll(configs));
             try {
                 ReplicationChecks.awaitMembers(nodes, 3, Duration.ofSeconds(30));

@@ -5,20 +5,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.activemirroring.testsupport.MirrorSettings;
-import org.activemirroring.testsupport.PgServer;
 
-/** Small static helpers to configure mirrors over test PostgreSQL servers on 127.0.0.1. */
+/** Small static helpers to start and stop mirrors in tests (settings come from MirrorSettings). */
 final class TestMirrors {
     private TestMirrors() {
-    }
-
-    static int freeTransportPort() {
-        return MirrorSettings.freeTransportPort();
-    }
-
-    static List<Map<String, String>> configs(String prefix, List<PgServer> servers) {
-        return MirrorSettings.forServers(prefix, servers);
     }
 
     /** Starts one node per config, in order. On failure, closes the ones already started. */

@@ -14,6 +14,7 @@ import java.util.concurrent.Future;
 import java.util.regex.Pattern;
 
 import org.activemirroring.testsupport.Await;
+import org.activemirroring.testsupport.MirrorSettings;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 import org.junit.jupiter.api.Test;
@@ -43,7 +44,7 @@ class ThreeMirrorReplicationIT {
                 SiteSchema.create(s);
             }
             Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
-            List<MirrorNode> nodes = TestMirrors.startAll(TestMirrors.configs("three", servers));
+            List<MirrorNode> nodes = TestMirrors.startAll(MirrorSettings.forServers("three", servers));
             ExecutorService pool = Executors.newFixedThreadPool(3);
             try {
                 ReplicationChecks.awaitMembers(nodes, 3, Duration.ofSeconds(30));
