@@ -45,6 +45,14 @@ final class CatchUp implements DeliveryPipeline.GapListener {
     private final ScheduledExecutorService exec;
     private final long intervalMs;
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    /**
+     * Holes reported while a fetch for the same origin was running: that fetch may end below them
+     * (it asked for what a peer had before the hole appeared), so they are fetched when it ends.
+     */
+    private final Map<String, Hole> deferred = new ConcurrentHashMap<>();
+
+    private record Hole(long toSeq, String seenFrom) {
+    }
     /** Per origin, the highest head any member reported in the previous periodic round. */
     private Map<String, Long> previousHeads = Map.of(); // catch-up thread only
     private volatile boolean closed;
@@ -74,7 +82,11 @@ final class CatchUp implements DeliveryPipeline.GapListener {
     @Override
     public void missing(String origin, long fromSeq, long toSeq, String seenFrom) {
         if (!inFlight.add(origin)) {
-            return; // a fetch for this origin is queued or running; it will cover the hole or the next round will
+            deferred.merge(origin, new Hole(toSeq, seenFrom), (a, b) -> a.toSeq() >= b.toSeq() ? a : b);
+            if (inFlight.add(origin)) {
+                release(origin); // the running fetch ended in between: handle the deferred hole now
+            }
+            return;
         }
         submit(() -> {
             try {
@@ -93,9 +105,21 @@ final class CatchUp implements DeliveryPipeline.GapListener {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
-                inFlight.remove(origin);
+                release(origin);
             }
         });
+    }
+
+    /** Ends a fetch for {@code origin}; a hole reported meanwhile that is still open is fetched now. */
+    private void release(String origin) {
+        inFlight.remove(origin);
+        Hole hole = deferred.remove(origin);
+        if (hole != null && !closed) {
+            long from = pipeline.receivedPosition(origin) + 1;
+            if (from <= hole.toSeq()) {
+                missing(origin, from, hole.toSeq(), hole.seenFrom());
+            }
+        }
     }
 
     private void submit(Runnable task) {
@@ -172,7 +196,7 @@ final class CatchUp implements DeliveryPipeline.GapListener {
                         LOG.info("Caught up {}#{}..{} from {}", origin, have + 1, cursor - 1, node);
                     }
                 } finally {
-                    inFlight.remove(origin);
+                    release(origin);
                 }
             }
         }

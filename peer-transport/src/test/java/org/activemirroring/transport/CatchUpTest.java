@@ -1,0 +1,83 @@
+package org.activemirroring.transport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Catch-up's bookkeeping without a network: peers are a small in-memory stand-in. */
+class CatchUpTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aHoleReportedWhileAFetchRunsIsFetchedWhenThatFetchEnds() throws Exception {
+        List<Envelope> a = JournalTest.chain("a", 3);
+        CountDownLatch firstFetchStarted = new CountDownLatch(1);
+        CountDownLatch releaseFirstFetch = new CountDownLatch(1);
+        CatchUp.Peers peers = new CatchUp.Peers() {
+            private boolean first = true;
+
+            @Override
+            public List<String> others() {
+                return List.of("p");
+            }
+
+            @Override
+            public Map<String, Long> heads(String node) {
+                return Map.of("a", 3L);
+            }
+
+            @Override
+            public synchronized List<Envelope> fetch(String node, String origin, long fromSeq, int maxCount)
+                    throws TransportException {
+                if (first) {
+                    // The first fetch stands for one that began before seq 3 existed on the peer.
+                    first = false;
+                    firstFetchStarted.countDown();
+                    try {
+                        releaseFirstFetch.await(5, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return List.of(a.get(0));
+                }
+                int from = (int) fromSeq - 1;
+                return a.subList(from, Math.min(a.size(), from + maxCount));
+            }
+        };
+        RecordingHandler h = new RecordingHandler("me");
+        ScheduledExecutorService exec = Executors.newScheduledThreadPool(2);
+        try (Journal journal = Journal.open(dir)) {
+            CatchUp[] holder = new CatchUp[1];
+            DeliveryPipeline pipeline = new DeliveryPipeline("me", journal, h, Map.of(),
+                    (o, from, to, node) -> holder[0].missing(o, from, to, node), new TransportCounters());
+            holder[0] = new CatchUp("me", peers, pipeline, exec, 600_000);
+            pipeline.start();
+            try {
+                holder[0].missing("a", 1, 1, "p");
+                firstFetchStarted.await(5, TimeUnit.SECONDS);
+                // While that fetch runs, seq 3 arrives from the network: hole 2..2 is reported.
+                pipeline.offer(a.get(2), "p");
+                releaseFirstFetch.countDown();
+                Await.until(Duration.ofSeconds(5), () -> h.last("a") == 3, () -> "got " + h.seqs("a"));
+                assertEquals(List.of(1L, 2L, 3L), h.seqs("a"));
+            } finally {
+                holder[0].close();
+                pipeline.close();
+            }
+        } finally {
+            exec.shutdownNow();
+        }
+    }
+}
