@@ -66,7 +66,12 @@ final class DeliveryPipeline {
         byte[] lastHash; // null when the previous envelope is unknown (e.g. after a snapshot join)
         final TreeMap<Long, Inbound> early = new TreeMap<>();
         long earlyBytes;
+        /** The envelope at {@code next}, journaled, that the handler said it cannot take yet; or null. */
+        Inbound parked;
     }
+
+    /** How often parked envelopes are offered again when nothing else is delivered meanwhile. */
+    static final long PARKED_RETRY_MS = 200;
 
     private final String self;
     private final Journal journal;
@@ -182,9 +187,14 @@ final class DeliveryPipeline {
                         e.toString());
             }
             while (!closed) {
-                Inbound in = queue.take();
-                room.release(in.permits());
-                process(in);
+                Inbound in = parkedCount > 0 ? queue.poll(PARKED_RETRY_MS, TimeUnit.MILLISECONDS) : queue.take();
+                if (in != null) {
+                    room.release(in.permits());
+                    process(in);
+                }
+                if (parkedCount > 0) {
+                    retryParked();
+                }
             }
         } catch (InterruptedException e) {
             if (!closed) {
@@ -228,6 +238,33 @@ final class DeliveryPipeline {
         }
     }
 
+    /** Origins whose next envelope waits for others (delivery thread only). */
+    private int parkedCount;
+
+    /**
+     * Offers parked envelopes again, repeating while any of them goes through: one delivered
+     * envelope can be exactly what another origin's parked one waited for.
+     */
+    private void retryParked() throws InterruptedException {
+        boolean progress = true;
+        while (progress && parkedCount > 0 && !closed) {
+            progress = false;
+            for (Map.Entry<String, OriginState> entry : states.entrySet()) {
+                OriginState st = entry.getValue();
+                Inbound in = st.parked;
+                if (in == null) {
+                    continue;
+                }
+                st.parked = null;
+                parkedCount--;
+                if (accept(st, in)) {
+                    progress = true;
+                    drainEarly(st);
+                }
+            }
+        }
+    }
+
     private OriginState state(String origin) {
         OriginState st = states.get(origin);
         if (st == null) {
@@ -262,6 +299,10 @@ final class DeliveryPipeline {
             counters.duplicatesDropped.incrementAndGet();
             return;
         }
+        if (e.seq() == st.next && st.parked != null) {
+            counters.duplicatesDropped.incrementAndGet(); // the parked copy is retried
+            return;
+        }
         if (e.seq() > st.next) {
             if (st.early.containsKey(e.seq())) {
                 counters.duplicatesDropped.incrementAndGet();
@@ -272,11 +313,14 @@ final class DeliveryPipeline {
             gaps.missing(e.origin(), st.next, e.seq() - 1, in.from());
             return;
         }
-        if (!accept(st, in)) {
-            return;
+        if (accept(st, in)) {
+            drainEarly(st);
         }
-        // Drain successors that arrived early; older entries below next are stale duplicates.
-        while (!closed) {
+    }
+
+    /** Delivers successors that arrived early; older entries below next are stale duplicates. */
+    private void drainEarly(OriginState st) throws InterruptedException {
+        while (!closed && st.parked == null) {
             Map.Entry<Long, Inbound> first = st.early.firstEntry();
             if (first == null || first.getKey() > st.next) {
                 break;
@@ -300,7 +344,13 @@ final class DeliveryPipeline {
                     + "corrupt peer); it will be fetched again from another peer", e, in.from(), e.origin(), e.seq() - 1);
             return false;
         }
-        if (!journalAndDeliver(e)) {
+        Boolean done = journalAndDeliver(e);
+        if (done == null) {
+            st.parked = in;
+            parkedCount++;
+            return false;
+        }
+        if (!done) {
             return false;
         }
         st.next = e.seq() + 1;
@@ -312,8 +362,10 @@ final class DeliveryPipeline {
     /**
      * Journals (without fsync: a received envelope can be fetched again) and hands to the handler,
      * retrying the same envelope with backoff until it succeeds or the transport closes.
+     *
+     * @return true when delivered, false when closing, null when the handler cannot take it yet
      */
-    private boolean journalAndDeliver(Envelope e) throws InterruptedException {
+    private Boolean journalAndDeliver(Envelope e) throws InterruptedException {
         long backoff = MIN_BACKOFF_MS;
         int failures = 0;
         while (!closed) {
@@ -325,6 +377,9 @@ final class DeliveryPipeline {
                     LOG.info("Delivered {} after {} failed attempts", e, failures);
                 }
                 return true;
+            } catch (NotYetDeliverableException ex) {
+                LOG.debug("{} waits: {}", e, ex.getMessage());
+                return null;
             } catch (InterruptedException ex) {
                 if (closed) {
                     return false;

@@ -128,4 +128,32 @@ class DeliveryPipelineTest {
         assertTrue(System.nanoTime() - t0 < 1_000_000_000L, "close waited for the backoff");
         pipeline = null;
     }
+
+    @Test
+    void anEnvelopeThatWaitsForAnotherOriginIsParkedWhileThatOriginDelivers() throws Exception {
+        // b#1 depends on a#2; a#1..2 arrive only after b#1 and b#2: b must wait, a must not.
+        List<String> order = Collections.synchronizedList(new ArrayList<>());
+        int[] parkedTimes = {0};
+        DeliveryHandler h = e -> {
+            if (e.origin().equals("b") && e.seq() == 1 && !order.contains("a#2")) {
+                parkedTimes[0]++;
+                throw new NotYetDeliverableException("needs a#2");
+            }
+            order.add(e.origin() + "#" + e.seq());
+        };
+        journal = Journal.open(dir);
+        pipeline = new DeliveryPipeline("me", journal, h, Map.of(), (o, from, to, node) -> { }, counters);
+        pipeline.start();
+        List<Envelope> a = JournalTest.chain("a", 2);
+        List<Envelope> b = JournalTest.chain("b", 2);
+        pipeline.offer(b.get(0), "x");
+        pipeline.offer(b.get(1), "x");
+        pipeline.offer(b.get(0), "x"); // a copy of the parked one: dropped, the parked one is retried
+        Await.until(WAIT, () -> parkedTimes[0] >= 2, () -> "b#1 offered again while waiting");
+        assertEquals(List.of(), order);
+        pipeline.offer(a.get(0), "x");
+        pipeline.offer(a.get(1), "x");
+        Await.until(WAIT, () -> order.size() == 4, () -> "got " + order);
+        assertEquals(List.of("a#1", "a#2", "b#1", "b#2"), order);
+    }
 }
