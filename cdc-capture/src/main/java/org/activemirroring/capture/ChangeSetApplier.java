@@ -4,8 +4,13 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -15,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.activemirroring.transport.DeliveryHandler;
 import org.activemirroring.transport.Envelope;
 import org.activemirroring.transport.EpochMicros;
+import org.activemirroring.transport.NotYetDeliverableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +28,14 @@ import org.slf4j.LoggerFactory;
  * Applies other mirrors' ChangeSets to this mirror's database, each as one local transaction that
  * also advances the applied vector ({@code mirror.applied}), so a change takes effect at most once
  * even when the transport delivers it again.
+ *
+ * <p>Conflict rule: each row change takes effect only if the ChangeSet's version (clock, origin)
+ * is newer than the row's stored version; an older one goes to the conflict log instead, as does
+ * a current row that a newer change replaces without having seen it (a concurrent write). Two
+ * different rows claiming the same value of another unique key: the one with the smaller
+ * identity is kept on every mirror, the other goes to the conflict log. A ChangeSet waits
+ * ({@link NotYetDeliverableException}) until this mirror has applied what its origin had applied
+ * when it was captured (its dependencies).
  *
  * <p>Uses one JDBC connection, opened on first use and again after it broke. A failure rolls back
  * and is thrown as {@link ApplyException}, which makes the transport offer the same envelope
@@ -37,6 +51,14 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
 
     private final CaptureConfig config;
     private final Dialect dialect;
+    private final PostgresVersionStore versions;
+    private final String nodeId;
+    private final HybridClock clock;
+    /** Per origin the highest applied seq, as committed; loaded with the first connection. */
+    private final Map<String, Long> appliedNow = new ConcurrentHashMap<>();
+    /** Per origin the applied vector it reported with its newest ChangeSet (its dependencies). */
+    private final Map<String, Map<String, Long>> reportedVectors = new ConcurrentHashMap<>();
+    private final Map<String, List<String>> uniqueColumns = new HashMap<>();
     private final ChangeSetCodec codec = new ChangeSetCodec();
     private final Map<String, TableShape> shapes = new HashMap<>();
     private final Set<String> loggedIgnoredTypes = ConcurrentHashMap.newKeySet();
@@ -47,6 +69,9 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     private long duplicates;
     private long ignored;
     private long failures;
+    private long conflicts;
+    private long waits;
+    private boolean vectorLoaded;
 
     /**
      * Creates an applier; it connects on first use.
@@ -55,8 +80,30 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      * @param dialect the SQL of that database
      */
     public ChangeSetApplier(CaptureConfig config, Dialect dialect) {
+        this(config, dialect, "", new HybridClock(Clock.systemUTC()));
+    }
+
+    /**
+     * @param nodeId this mirror's id (its own entries in a ChangeSet's dependencies are always met)
+     * @param clock  this mirror's clock; it witnesses every applied ChangeSet's clock, so this
+     *               mirror's later writes are newer than what it has applied
+     */
+    public ChangeSetApplier(CaptureConfig config, Dialect dialect, String nodeId, HybridClock clock) {
         this.config = config;
         this.dialect = dialect;
+        this.versions = dialect.versions();
+        this.nodeId = nodeId;
+        this.clock = clock;
+    }
+
+    /** Per origin, the applied vector that origin reported with its newest ChangeSet applied here. */
+    public Map<String, Map<String, Long>> reportedVectors() {
+        return Map.copyOf(reportedVectors);
+    }
+
+    /** The applied vector as committed, from memory (no database round trip); empty before the first connection. */
+    public Map<String, Long> appliedNow() {
+        return Map.copyOf(appliedNow);
     }
 
     /**
@@ -80,7 +127,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     }
 
     @Override
-    public synchronized void deliver(Envelope envelope) throws ApplyException {
+    public synchronized void deliver(Envelope envelope) throws ApplyException, NotYetDeliverableException {
         if (!ChangeSet.PAYLOAD_TYPE.equals(envelope.payloadType())) {
             ignored++;
             if (loggedIgnoredTypes.add(envelope.payloadType())) {
@@ -103,6 +150,12 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         } catch (SQLException e) {
             throw failure("Cannot connect to apply " + envelope, e);
         }
+        String missing = unmetDependency(cs);
+        if (missing != null) {
+            waits++;
+            throw new NotYetDeliverableException(envelope + " waits for " + missing);
+        }
+        List<Conflict> lost = new ArrayList<>();
         try {
             long appliedSeq = dialect.lockAppliedSeq(c, cs.origin());
             if (appliedSeq >= cs.seq()) {
@@ -110,18 +163,245 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 duplicates++;
                 return;
             }
-            applyRows(c, cs.rows());
+            versions.lock(c);
+            clock.witness(cs.clock());
+            List<RowChange> rows = cs.rows();
+            for (int from = 0; from < rows.size(); from += MAX_BATCH) {
+                applyChunk(c, cs, rows.subList(from, Math.min(rows.size(), from + MAX_BATCH)), lost);
+            }
+            versions.log(c, lost);
             dialect.recordApplied(c, cs.origin(), cs.seq());
             c.commit();
             applied++;
+            conflicts += lost.size();
+            appliedNow.put(cs.origin(), cs.seq());
+            reportedVectors.put(cs.origin(), cs.deps());
+            if (!lost.isEmpty()) {
+                LOG.info("{}: {} write(s) lost under the conflict rule and went to mirror.conflict", envelope,
+                        lost.size());
+            }
             observer.applied(cs, EpochMicros.now());
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(c);
             // The table may have changed under us (DDL); read shapes again on the next attempt.
             shapes.clear();
+            uniqueColumns.clear();
             throw failure("Cannot apply " + envelope + " (tx " + cs.sourceTxId() + ", " + cs.rows().size()
                     + " rows)", e);
         }
+    }
+
+    /** The first dependency of {@code cs} this mirror has not applied yet, or null if all are met. */
+    private String unmetDependency(ChangeSet cs) {
+        for (Map.Entry<String, Long> d : cs.deps().entrySet()) {
+            if (d.getKey().equals(nodeId) || d.getKey().equals(cs.origin())) {
+                continue; // our own writes are here already; the origin's own order is the transport's
+            }
+            long have = appliedNow.getOrDefault(d.getKey(), 0L);
+            if (have < d.getValue()) {
+                return d.getKey() + "#" + d.getValue() + " (applied here: " + have + ")";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Decides, applies and versions up to {@link #MAX_BATCH} rows of a ChangeSet: one read of the
+     * stored versions per table, one batch per run of same-shape statements, one version write
+     * per table.
+     */
+    private void applyChunk(Connection c, ChangeSet cs, List<RowChange> rows, List<Conflict> lost)
+            throws SQLException {
+        RowVersion incoming = cs.version();
+        String[] keyTexts = new String[rows.size()];
+        Map<String, List<String>> keysByTable = new LinkedHashMap<>();
+        for (int i = 0; i < rows.size(); i++) {
+            keyTexts[i] = PostgresVersionStore.keyText(rows.get(i).key());
+            keysByTable.computeIfAbsent(rows.get(i).table(), t -> new ArrayList<>()).add(keyTexts[i]);
+        }
+        Map<String, Map<String, StoredVersion>> stored = new HashMap<>();
+        for (Map.Entry<String, List<String>> e : keysByTable.entrySet()) {
+            stored.put(e.getKey(), versions.read(c, e.getKey(), e.getValue()));
+        }
+        Instant now = Instant.now();
+        Map<String, Boolean> decided = new HashMap<>(); // table + key -> won, for keys repeated in the chunk
+        List<RowChange> winners = new ArrayList<>();
+        List<String> winnerKeys = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i++) {
+            RowChange row = rows.get(i);
+            String id = row.table() + '\0' + keyTexts[i];
+            Boolean won = decided.get(id);
+            if (won == null) {
+                StoredVersion sv = stored.get(row.table()).get(keyTexts[i]);
+                RowVersion current = sv == null ? RowVersion.NONE : sv.version();
+                if (current.equals(incoming)) {
+                    won = true; // an earlier chunk of this same ChangeSet wrote it
+                } else if (incoming.isNewerThan(current)) {
+                    won = true;
+                    boolean succession = row.prev() != null && row.prev().equals(current);
+                    boolean bothDeletes = sv != null && sv.deleted() && row.op() == RowChange.Op.DELETE;
+                    if (sv != null && !succession && !bothDeletes) {
+                        // A concurrent write is replaced: keep what it wrote.
+                        PostgresVersionStore.CurrentRow was = versions.currentRow(c, shape(c, row.table()), row.key());
+                        lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), current,
+                                sv.deleted() ? "d" : "u", was == null ? null : was.json(), incoming,
+                                PostgresVersionStore.imageJson(row.after()), 0));
+                    }
+                } else {
+                    won = false;
+                }
+                decided.put(id, won);
+            }
+            if (won) {
+                winners.add(row);
+                winnerKeys.add(keyTexts[i]);
+            } else {
+                StoredVersion sv = stored.get(row.table()).get(keyTexts[i]);
+                PostgresVersionStore.CurrentRow kept = versions.currentRow(c, shape(c, row.table()), row.key());
+                lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), incoming,
+                        row.op().code(), PostgresVersionStore.imageJson(row.after()),
+                        sv == null ? RowVersion.NONE : sv.version(), kept == null ? null : kept.json(), cs.seq()));
+            }
+        }
+        boolean[] appliedRows = applyRows(c, cs, winners, lost);
+        Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
+        for (int i = 0; i < winners.size(); i++) {
+            if (appliedRows[i]) {
+                RowChange row = winners.get(i);
+                writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(winnerKeys.get(i),
+                        new PostgresVersionStore.Write(winnerKeys.get(i), incoming, row.op() == RowChange.Op.DELETE,
+                                row.prev(), 0, cs.seq()));
+            }
+        }
+        for (Map.Entry<String, Map<String, PostgresVersionStore.Write>> e : writes.entrySet()) {
+            versions.write(c, e.getKey(), e.getValue().values());
+        }
+    }
+
+    /**
+     * Executes the rows in order, in batches inside a savepoint. When a batch breaks another
+     * unique key, it is rolled back and its rows are run one at a time so that the colliding ones
+     * can be resolved ({@link #resolveUnique}).
+     *
+     * @return per row, whether it took effect (false: it lost a unique-key conflict)
+     */
+    private boolean[] applyRows(Connection c, ChangeSet cs, List<RowChange> rows, List<Conflict> lost)
+            throws SQLException {
+        boolean[] done = new boolean[rows.size()];
+        if (rows.isEmpty()) {
+            return done;
+        }
+        Savepoint sp = c.setSavepoint();
+        try {
+            executeBatched(c, rows);
+            c.releaseSavepoint(sp);
+            java.util.Arrays.fill(done, true);
+            return done;
+        } catch (SQLException e) {
+            if (!isUniqueViolation(e)) {
+                throw e;
+            }
+            c.rollback(sp);
+        }
+        for (int i = 0; i < rows.size(); i++) {
+            done[i] = applyOne(c, cs, rows.get(i), lost);
+        }
+        return done;
+    }
+
+    private boolean applyOne(Connection c, ChangeSet cs, RowChange row, List<Conflict> lost) throws SQLException {
+        // Each attempt may clear one colliding row; a row can collide on several unique keys.
+        for (int attempt = 0; attempt < 8; attempt++) {
+            Savepoint sp = c.setSavepoint();
+            try {
+                RowStatement st = dialect.rowStatement(shape(c, row.table()), row);
+                try (PreparedStatement ps = c.prepareStatement(st.sql())) {
+                    st.bind(ps);
+                    ps.executeUpdate();
+                }
+                c.releaseSavepoint(sp);
+                return true;
+            } catch (SQLException e) {
+                if (!isUniqueViolation(e)) {
+                    throw e;
+                }
+                c.rollback(sp);
+                if (!resolveUnique(c, cs, row, e, lost)) {
+                    return false;
+                }
+            }
+        }
+        throw new SQLException("Row " + row.key() + " of " + row.table() + " still collides on unique keys after"
+                + " clearing 8 rows; giving up on this ChangeSet", "23505");
+    }
+
+    /**
+     * Two different rows claim the same unique value: the one whose identity sorts first is kept,
+     * on every mirror alike, whichever arrived first. The other goes to the conflict log.
+     *
+     * @return true if the existing row was removed and the incoming one should be tried again
+     */
+    private boolean resolveUnique(Connection c, ChangeSet cs, RowChange row, SQLException e, List<Conflict> lost)
+            throws SQLException {
+        TableShape t = shape(c, row.table());
+        String constraint = PostgresVersionStore.constraintOf(e);
+        List<String> cols = constraint == null ? List.of() : uniqueColumns(c, t, constraint);
+        Map<String, String> probe = new LinkedHashMap<>();
+        for (String col : cols) {
+            if (row.after() == null || !row.after().containsKey(col)) {
+                throw e; // the change does not carry the colliding value: nothing to decide on
+            }
+            probe.put(col, row.after().get(col));
+        }
+        if (probe.isEmpty()) {
+            throw e;
+        }
+        PostgresVersionStore.FoundRow existing = versions.findRow(c, t, probe);
+        if (existing == null) {
+            return true; // gone meanwhile: try again
+        }
+        String incomingKey = PostgresVersionStore.keyText(row.key());
+        String existingKey = PostgresVersionStore.keyText(existing.identity());
+        if (incomingKey.equals(existingKey)) {
+            throw e;
+        }
+        RowVersion existingVersion = versions.read(c, row.table(), List.of(existingKey)).getOrDefault(existingKey,
+                new StoredVersion(RowVersion.NONE, false, null, 0, 0, 0)).version();
+        Instant now = Instant.now();
+        String incomingJson = PostgresVersionStore.imageJson(row.after());
+        if (incomingKey.compareTo(existingKey) < 0) {
+            lost.add(new Conflict(0, now, Conflict.Kind.UNIQUE, row.table(), existing.identity(), existingVersion, "c",
+                    existing.json(), cs.version(), incomingJson, 0));
+            RowChange delete = new RowChange(row.table(), RowChange.Op.DELETE, existing.identity(), null, null, null);
+            RowStatement st = dialect.rowStatement(t, delete);
+            try (PreparedStatement ps = c.prepareStatement(st.sql())) {
+                st.bind(ps);
+                ps.executeUpdate();
+            }
+            return true;
+        }
+        lost.add(new Conflict(0, now, Conflict.Kind.UNIQUE, row.table(), row.key(), cs.version(), row.op().code(),
+                incomingJson, existingVersion, existing.json(), cs.seq()));
+        return false;
+    }
+
+    private List<String> uniqueColumns(Connection c, TableShape t, String constraint) throws SQLException {
+        String k = t.qualifiedName() + '\0' + constraint;
+        List<String> cols = uniqueColumns.get(k);
+        if (cols == null) {
+            cols = versions.indexColumns(c, t, constraint);
+            uniqueColumns.put(k, cols);
+        }
+        return cols;
+    }
+
+    static boolean isUniqueViolation(SQLException e) {
+        for (SQLException s = e; s != null; s = s.getNextException()) {
+            if ("23505".equals(s.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -129,7 +409,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      * and columns: the common case of a bulk insert or update) go to the database as one JDBC
      * batch, which saves a network round trip per row.
      */
-    private void applyRows(Connection c, List<RowChange> rows) throws SQLException {
+    private void executeBatched(Connection c, List<RowChange> rows) throws SQLException {
         PreparedStatement batch = null;
         String batchSql = null;
         // Keys in the current batch: the driver sends a batch of upserts as one multi-row INSERT,
@@ -169,7 +449,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
 
     /** Counters since construction. */
     public synchronized ApplierStats stats() {
-        return new ApplierStats(applied, duplicates, ignored, failures);
+        return new ApplierStats(applied, duplicates, ignored, failures, conflicts, waits);
     }
 
     /** Closes the connection; later calls fail. Idempotent. */
@@ -208,6 +488,10 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             c.setAutoCommit(true);
             dialect.createBookkeeping(c);
             dialect.prepareApplySession(c);
+            if (!vectorLoaded) {
+                appliedNow.putAll(dialect.readAppliedVector(c));
+                vectorLoaded = true;
+            }
             c.setAutoCommit(false);
         } catch (SQLException e) {
             try {

@@ -26,9 +26,14 @@ import org.activemirroring.transport.Envelope;
  * {@link #decode(Envelope)} takes them from there, so the two can never disagree. {@code ct} (source
  * commit) and {@code at} (capture) are epoch microseconds.
  *
+ * {@code h} is the transaction's hybrid-clock timestamp, {@code d} its dependencies (the origin's
+ * applied vector), a row's {@code p} the version it replaced on the origin as [clock, origin]
+ * (absent when unknown).
+ *
  * <pre>
- * {"v":1,"tx":745,"ct":1714558530123456,"at":1714558530130789,
- *  "r":[{"t":"public.item","o":"u","k":{"id":"7"},"a":{"id":"7","name":null},"b":null,"u":["body"]}]}
+ * {"v":1,"tx":745,"ct":1714558530123456,"at":1714558530130789,"h":112358132134,"d":{"web-2":17},
+ *  "r":[{"t":"public.item","o":"u","k":{"id":"7"},"a":{"id":"7","name":null},"b":null,"u":["body"],
+ *        "p":[112358132100,"web-2"]}]}
  * </pre>
  *
  * Thread-safe.
@@ -61,6 +66,12 @@ public final class ChangeSetCodec {
             g.writeNumberField("tx", cs.sourceTxId());
             g.writeNumberField("ct", cs.commitTimeMicros());
             g.writeNumberField("at", cs.captureTimeMicros());
+            g.writeNumberField("h", cs.clock());
+            g.writeObjectFieldStart("d");
+            for (Map.Entry<String, Long> d : cs.deps().entrySet()) {
+                g.writeNumberField(d.getKey(), d.getValue());
+            }
+            g.writeEndObject();
             g.writeArrayFieldStart("r");
             for (RowChange rc : cs.rows()) {
                 g.writeStartObject();
@@ -74,6 +85,12 @@ public final class ChangeSetCodec {
                     for (String col : rc.unchanged()) {
                         g.writeString(col);
                     }
+                    g.writeEndArray();
+                }
+                if (rc.prev() != null) {
+                    g.writeArrayFieldStart("p");
+                    g.writeNumber(rc.prev().clock());
+                    g.writeString(rc.prev().origin());
                     g.writeEndArray();
                 }
                 g.writeEndObject();
@@ -137,6 +154,8 @@ public final class ChangeSetCodec {
             Long tx = null;
             Long ct = null;
             Long at = null;
+            Long clock = null;
+            Map<String, Long> deps = Map.of();
             List<RowChange> rows = null;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
@@ -146,6 +165,8 @@ public final class ChangeSetCodec {
                     case "tx" -> tx = wholeNumber(p, "tx", "ChangeSet");
                     case "ct" -> ct = wholeNumber(p, "ct", "ChangeSet");
                     case "at" -> at = wholeNumber(p, "at", "ChangeSet");
+                    case "h" -> clock = wholeNumber(p, "h", "ChangeSet");
+                    case "d" -> deps = deps(p);
                     case "r" -> {
                         checkVersion(version);
                         rows = rows(p);
@@ -157,11 +178,12 @@ public final class ChangeSetCodec {
             require(tx, "tx", "ChangeSet");
             require(ct, "ct", "ChangeSet");
             require(at, "at", "ChangeSet");
+            require(clock, "h", "ChangeSet");
             if (rows == null || rows.isEmpty()) {
                 throw new ChangeSetFormatException("field 'r' (rows) must be a non-empty array");
             }
             try {
-                return new ChangeSet(origin, seq, tx, ct, at, rows);
+                return new ChangeSet(origin, seq, tx, ct, at, clock, deps, rows);
             } catch (IllegalArgumentException | NullPointerException e) {
                 throw new ChangeSetFormatException(e.getMessage(), e);
             }
@@ -180,6 +202,19 @@ public final class ChangeSetCodec {
             throw new ChangeSetFormatException("ChangeSet format version " + version + " is not supported (this build reads "
                     + FORMAT_VERSION + "); upgrade this mirror");
         }
+    }
+
+    private static Map<String, Long> deps(JsonParser p) throws IOException {
+        if (p.currentToken() != JsonToken.START_OBJECT) {
+            throw new ChangeSetFormatException("ChangeSet: field 'd' (dependencies) must be an object of origin: seq");
+        }
+        Map<String, Long> out = new LinkedHashMap<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String origin = p.currentName();
+            p.nextToken();
+            out.put(origin, wholeNumber(p, origin, "ChangeSet dependencies"));
+        }
+        return out;
     }
 
     private static List<RowChange> rows(JsonParser p) throws IOException {
@@ -204,6 +239,7 @@ public final class ChangeSetCodec {
         Map<String, String> after = null;
         Map<String, String> before = null;
         List<String> unchanged = new ArrayList<>();
+        RowVersion prev = null;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             JsonToken value = p.nextToken();
@@ -228,6 +264,7 @@ public final class ChangeSetCodec {
                         unchanged.add(p.getText());
                     }
                 }
+                case "p" -> prev = version(p, at);
                 default -> p.skipChildren();
             }
         }
@@ -242,10 +279,29 @@ public final class ChangeSetCodec {
             throw new ChangeSetFormatException(where + ": field 'k' is missing");
         }
         try {
-            return new RowChange(table, RowChange.Op.ofCode(opCode), key, after, before, unchanged);
+            return new RowChange(table, RowChange.Op.ofCode(opCode), key, after, before, unchanged, prev);
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new ChangeSetFormatException(where + ": " + e.getMessage(), e);
         }
+    }
+
+    private static RowVersion version(JsonParser p, String where) throws IOException {
+        if (p.currentToken() == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        String problem = where + ": field 'p' (previous version) must be [clock, origin]";
+        if (p.currentToken() != JsonToken.START_ARRAY || p.nextToken() != JsonToken.VALUE_NUMBER_INT) {
+            throw new ChangeSetFormatException(problem);
+        }
+        long clock = p.getLongValue();
+        if (p.nextToken() != JsonToken.VALUE_STRING) {
+            throw new ChangeSetFormatException(problem);
+        }
+        String origin = p.getText();
+        if (p.nextToken() != JsonToken.END_ARRAY) {
+            throw new ChangeSetFormatException(problem);
+        }
+        return new RowVersion(clock, origin);
     }
 
     /** A map of column values; null for a JSON null (absent images). */

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -54,6 +55,7 @@ public final class DebeziumCapture implements AutoCloseable {
     private final String topicPrefix;
     private final PeerTransport transport;
     private final EchoPolicy echoPolicy;
+    private final CaptureVersioner versioner;
     private final ChangeSetCodec codec = new ChangeSetCodec();
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -73,6 +75,17 @@ public final class DebeziumCapture implements AutoCloseable {
      */
     public DebeziumCapture(CaptureConfig config, String nodeId, Path dataDir, PeerTransport transport,
                            EchoPolicy echoPolicy) {
+        this(config, nodeId, dataDir, transport, echoPolicy, new CaptureVersioner(config, new PostgresDialect(), nodeId,
+                new HybridClock(Clock.systemUTC()), Map::of));
+    }
+
+    /**
+     * @param versioner stamps each transaction with its clock, dependencies and row versions
+     *                  before it is published; closed with this capture
+     */
+    public DebeziumCapture(CaptureConfig config, String nodeId, Path dataDir, PeerTransport transport,
+                           EchoPolicy echoPolicy, CaptureVersioner versioner) {
+        this.versioner = versioner;
         this.config = config;
         this.nodeId = nodeId;
         this.offsetsFile = dataDir.resolve("capture").resolve("offsets.dat");
@@ -193,6 +206,7 @@ public final class DebeziumCapture implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         engine = null;
+        versioner.close();
     }
 
     Properties properties() {
@@ -267,24 +281,31 @@ public final class DebeziumCapture implements AutoCloseable {
      * Publishes, retrying with backoff until it works: skipping would lose the transaction, and
      * offsets stay where they are meanwhile. Logs once per streak of failures.
      */
-    private void publishWithRetry(ChangeSet cs) throws InterruptedException {
-        byte[] payload = codec.encode(cs);
+    private void publishWithRetry(ChangeSet captured, long[] rowLsns) throws InterruptedException {
+        ChangeSet cs = null;
+        byte[] payload = null;
         long backoff = 50;
         int attempts = 0;
         while (true) {
             if (closing) {
-                throw new InterruptedException("capture is stopping; tx " + cs.sourceTxId() + " stays unpublished");
+                throw new InterruptedException("capture is stopping; tx " + captured.sourceTxId()
+                        + " stays unpublished");
             }
             try {
-                transport.publish(ChangeSet.PAYLOAD_TYPE, payload);
-                if (attempts > 0) {
-                    LOG.info("Publishing tx {} worked after {} failed attempts", cs.sourceTxId(), attempts);
+                if (cs == null) {
+                    cs = versioner.stamp(captured, rowLsns);
+                    payload = codec.encode(cs);
                 }
+                Envelope sent = transport.publish(ChangeSet.PAYLOAD_TYPE, payload);
+                if (attempts > 0) {
+                    LOG.info("Publishing tx {} worked after {} failed attempts", captured.sourceTxId(), attempts);
+                }
+                versioner.published(cs, sent.seq());
                 return;
-            } catch (TransportException e) {
+            } catch (TransportException | java.sql.SQLException e) {
                 if (attempts++ == 0) {
-                    LOG.warn("Cannot publish tx {} ({}); retrying with backoff until it works", cs.sourceTxId(),
-                            e.getMessage());
+                    LOG.warn("Cannot {} tx {} ({}); retrying with backoff until it works",
+                            cs == null ? "version" : "publish", captured.sourceTxId(), e.getMessage());
                 }
             }
             TimeUnit.MILLISECONDS.sleep(backoff);

@@ -23,6 +23,15 @@ public interface Dialect {
      */
     void prepareApplySession(Connection c) throws SQLException;
 
+    /**
+     * Prepares a connection for capture's repairs (see {@link PostgresVersionStore}): like an
+     * apply session, under a name of its own, since one name serves one session at a time.
+     */
+    void prepareRepairSession(Connection c) throws SQLException;
+
+    /** The row-version store and conflict log of this database. */
+    PostgresVersionStore versions();
+
     /** The name under which this dialect tags the applier's writes in the database log. */
     String applyOriginName();
 

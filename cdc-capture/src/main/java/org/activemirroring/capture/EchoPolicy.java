@@ -48,7 +48,8 @@ public final class EchoPolicy {
      * @param sourceOrigin the replication origin of the change; null when the writer had none
      */
     public boolean isEcho(String sourceOrigin) {
-        return applyOrigin.equals(sourceOrigin);
+        // The applier's origin, and the names derived from it for capture's repairs.
+        return sourceOrigin != null && (applyOrigin.equals(sourceOrigin) || sourceOrigin.startsWith(applyOrigin + "_"));
     }
 
     /**

@@ -34,6 +34,18 @@ public final class PostgresDialect implements Dialect {
 
     /** The replication origin the applier's sessions use. One applier session per database at a time. */
     public static final String APPLY_ORIGIN = "activemirroring_apply";
+    /**
+     * The replication origin of capture's repair session, which restores a local write that an
+     * applied change overwrote before capture saw it. Its writes are echoes too ({@link EchoPolicy}).
+     */
+    public static final String REPAIR_ORIGIN = APPLY_ORIGIN + "_repair";
+
+    private final PostgresVersionStore versions = new PostgresVersionStore();
+
+    @Override
+    public PostgresVersionStore versions() {
+        return versions;
+    }
 
     private enum Op { UPSERT, DELETE }
 
@@ -60,17 +72,27 @@ public final class PostgresDialect implements Dialect {
                     + "apply_count bigint NOT NULL, "
                     + "applied_at timestamptz NOT NULL)");
         }
+        versions.createTables(c);
     }
 
     @Override
     public void prepareApplySession(Connection c) throws SQLException {
+        prepareSession(c, APPLY_ORIGIN);
+    }
+
+    @Override
+    public void prepareRepairSession(Connection c) throws SQLException {
+        prepareSession(c, REPAIR_ORIGIN);
+    }
+
+    private static void prepareSession(Connection c, String origin) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("SET session_replication_role = replica");
             // Creating and then setting up is not atomic; a concurrent creator makes the create
             // fail with a unique violation, which a reconnect then gets past.
-            s.execute("SELECT pg_replication_origin_create('" + APPLY_ORIGIN + "') "
-                    + "WHERE NOT EXISTS (SELECT 1 FROM pg_replication_origin WHERE roname = '" + APPLY_ORIGIN + "')");
-            s.execute("SELECT pg_replication_origin_session_setup('" + APPLY_ORIGIN + "')");
+            s.execute("SELECT pg_replication_origin_create('" + origin + "') "
+                    + "WHERE NOT EXISTS (SELECT 1 FROM pg_replication_origin WHERE roname = '" + origin + "')");
+            s.execute("SELECT pg_replication_origin_session_setup('" + origin + "')");
         }
     }
 
@@ -236,7 +258,16 @@ public final class PostgresDialect implements Dialect {
         return quote(t.schema()) + "." + quote(t.table());
     }
 
-    private static String placeholder(TableShape t, String col) {
+    /** Binds one canonical value the way {@link #placeholder} expects it. */
+    static void bindValue(PreparedStatement ps, int index, TableShape t, String col, String value) throws SQLException {
+        if (t.binary().contains(col)) {
+            ps.setBytes(index, value == null ? null : Base64.getDecoder().decode(value));
+        } else {
+            ps.setString(index, value);
+        }
+    }
+
+    static String placeholder(TableShape t, String col) {
         return t.binary().contains(col) ? "?" : "?::" + t.columns().get(col);
     }
 

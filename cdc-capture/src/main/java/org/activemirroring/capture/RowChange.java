@@ -22,9 +22,13 @@ import java.util.Objects;
  * @param before    row image before the change where the source has one, else null
  * @param unchanged columns left out of {@code after} because their value did not change and the
  *                  database did not send it; never written on the peer
+ * @param prev      the version the row had on the origin when this change replaced it
+ *                  ({@link RowVersion#NONE} if it had none), or null if unknown (the write raced
+ *                  with an applied change). A receiver whose row still has this version sees a
+ *                  plain succession; any other version there was a concurrent write
  */
 public record RowChange(String table, Op op, Map<String, String> key, Map<String, String> after,
-                        Map<String, String> before, List<String> unchanged) {
+                        Map<String, String> before, List<String> unchanged, RowVersion prev) {
 
     /** The kind of row change. The single letters are the wire form. */
     public enum Op {
@@ -61,5 +65,16 @@ public record RowChange(String table, Op op, Map<String, String> key, Map<String
             throw new IllegalArgumentException(op + " on " + table + " has no after-image");
         }
         unchanged = unchanged == null ? List.of() : List.copyOf(unchanged);
+    }
+
+    /** A row change whose previous version is unknown. */
+    public RowChange(String table, Op op, Map<String, String> key, Map<String, String> after,
+                     Map<String, String> before, List<String> unchanged) {
+        this(table, op, key, after, before, unchanged, null);
+    }
+
+    /** The same change with the previous version the origin saw. */
+    public RowChange withPrev(RowVersion version) {
+        return new RowChange(table, op, key, after, before, unchanged, version);
     }
 }

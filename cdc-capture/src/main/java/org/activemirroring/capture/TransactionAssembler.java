@@ -35,7 +35,8 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
     /** Receives each complete transaction; returns only once the ChangeSet is durably published. */
     @FunctionalInterface
     interface Sink {
-        void publish(ChangeSet cs) throws InterruptedException;
+        /** @param rowLsns per row of {@code cs}, the log position of its change */
+        void publish(ChangeSet cs, long[] rowLsns) throws InterruptedException;
     }
 
     /** How many recent own transaction ids are remembered to recognise replays. */
@@ -62,6 +63,7 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
     private static final class OpenTx {
         final long txId;
         final List<RowChange> rows = new ArrayList<>();
+        long[] lsns = new long[16];
         boolean echo;
         long commitTimeMicros;
 
@@ -124,6 +126,11 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
                 if (echoPolicy.isEcho(source)) {
                     open.echo = true; // not converted: it is dropped anyway
                 } else if (!open.echo) {
+                    if (open.rows.size() == open.lsns.length) {
+                        open.lsns = java.util.Arrays.copyOf(open.lsns, open.lsns.length * 2);
+                    }
+                    Long lsn = source.schema().field("lsn") != null ? source.getInt64("lsn") : null;
+                    open.lsns[open.rows.size()] = lsn == null ? 0 : lsn;
                     open.rows.add(converter.convert(r));
                 }
                 pending = event;
@@ -160,7 +167,7 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
             empty++;
         } else {
             ChangeSet cs = new ChangeSet(nodeId, 0, tx.txId, tx.commitTimeMicros, EpochMicros.now(clock), tx.rows);
-            sink.publish(cs);
+            sink.publish(cs, tx.lsns);
             remember(tx.txId);
             published++;
             lastCommit = Instant.EPOCH.plus(tx.commitTimeMicros, ChronoUnit.MICROS);

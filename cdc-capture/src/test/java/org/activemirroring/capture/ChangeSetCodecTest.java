@@ -35,10 +35,11 @@ class ChangeSetCodecTest {
         before.put("name", null);
         RowChange insert = new RowChange("public.item", RowChange.Op.INSERT, Map.of("id", "7"), after, null, List.of());
         RowChange update = new RowChange("public.item", RowChange.Op.UPDATE, Map.of("id", "7"),
-                Map.of("id", "7", "name", "x"), before, List.of("big", "doc"));
+                Map.of("id", "7", "name", "x"), before, List.of("big", "doc"), new RowVersion(99L << 16, "node-b"));
         RowChange delete = new RowChange("shop.tag", RowChange.Op.DELETE, new LinkedHashMap<>(Map.of("a", "1", "b", "x")),
-                null, null, null);
-        return new ChangeSet("ignored", 0, 123456789012L, 1714558530123L, 1714558530130L, List.of(insert, update, delete));
+                null, null, null, RowVersion.NONE);
+        return new ChangeSet("ignored", 0, 123456789012L, 1714558530123L, 1714558530130L, 777L << 16,
+                Map.of("node-b", 12L, "node-c", 3L), List.of(insert, update, delete));
     }
 
     @Test
@@ -49,6 +50,11 @@ class ChangeSetCodecTest {
         assertNull(back.rows().get(0).after().get("nothing"));
         assertTrue(back.rows().get(0).after().containsKey("nothing"), "a null value is kept, not dropped");
         assertEquals(List.of("big", "doc"), back.rows().get(1).unchanged());
+        assertNull(back.rows().get(0).prev(), "unknown previous version stays unknown");
+        assertEquals(new RowVersion(99L << 16, "node-b"), back.rows().get(1).prev());
+        assertEquals(RowVersion.NONE, back.rows().get(2).prev());
+        assertEquals(Map.of("node-b", 12L, "node-c", 3L), back.deps());
+        assertEquals(new RowVersion(777L << 16, "node-a"), back.version());
         assertEquals(List.of("id", "name", "nothing", "big"), List.copyOf(back.rows().get(0).after().keySet()),
                 "column order is kept");
     }
@@ -82,7 +88,9 @@ class ChangeSetCodecTest {
         assertMessage("not a JSON object", "[1,2]");
         assertMessage("version 9", "{\"v\":9,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[]}");
         assertMessage("'tx'", "{\"v\":1,\"ct\":1,\"at\":1,\"r\":[]}");
-        assertMessage("non-empty array", "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[]}");
+        assertMessage("non-empty array", "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"h\":1,\"r\":[]}");
+        assertMessage("'h'", "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[{\"t\":\"s.t\",\"o\":\"d\",\"k\":{\"id\":\"1\"}}]}");
+        assertMessage("previous version", "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"h\":1,\"r\":[{\"t\":\"s.t\",\"o\":\"d\",\"k\":{\"id\":\"1\"},\"p\":[\"x\"]}]}");
         assertMessage("unknown row operation 'x'", "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[{\"t\":\"s.t\",\"o\":\"x\",\"k\":{\"id\":\"1\"}}]}");
         assertMessage("has no key", "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[{\"t\":\"s.t\",\"o\":\"d\",\"k\":{}}]}");
         assertMessage("no after-image", "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[{\"t\":\"s.t\",\"o\":\"c\",\"k\":{\"id\":\"1\"}}]}");

@@ -22,6 +22,8 @@ class EchoPolicyTest {
     @Test
     void onlyTheAppliersOriginIsAnEcho() {
         assertTrue(policy.isEcho("activemirroring_apply"));
+        assertTrue(policy.isEcho("activemirroring_apply_repair"), "capture's repairs are echoes too");
+        assertFalse(policy.isEcho("activemirroring_applyx"));
         assertFalse(policy.isEcho((String) null), "a local write has no origin");
         assertFalse(policy.isEcho("pg_16384"), "native logical replication into this database is not ours");
         assertFalse(policy.isEcho("ACTIVEMIRRORING_APPLY"));

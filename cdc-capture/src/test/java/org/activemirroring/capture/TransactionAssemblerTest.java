@@ -63,7 +63,7 @@ class TransactionAssemblerTest {
 
     private TransactionAssembler assembler(List<Long> known) {
         return new TransactionAssembler("node-n", TX_TOPIC, new EchoPolicy("activemirroring_apply"),
-                new RowChangeConverter(new ValueEncoder(), java.util.Set.of()), cs -> {
+                new RowChangeConverter(new ValueEncoder(), java.util.Set.of()), (cs, lsns) -> {
                     markedAtPublish.add(marked.size());
                     sunk.add(cs);
                 }, known, Clock.fixed(Instant.ofEpochMilli(1_800_000_000_000L), ZoneOffset.UTC));

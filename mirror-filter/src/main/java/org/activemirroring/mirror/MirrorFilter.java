@@ -4,10 +4,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
@@ -20,6 +26,10 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
+import org.activemirroring.capture.Conflict;
+import org.activemirroring.capture.ConflictLogReader;
+import org.activemirroring.capture.HybridClock;
+import org.activemirroring.capture.RowVersion;
 import org.activemirroring.config.ConfigException;
 
 /**
@@ -39,6 +49,7 @@ public final class MirrorFilter implements Filter {
     public static final String CONFIG_FILE_PARAM = "config-file";
     static final String HEALTH_PATH = "/_mirror/health";
     static final String STATUS_PATH = "/_mirror/status";
+    static final String CONFLICTS_PATH = "/_mirror/conflicts";
 
     private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS).enable(SerializationFeature.INDENT_OUTPUT);
@@ -100,6 +111,8 @@ public final class MirrorFilter implements Filter {
             health(response, ready);
         } else if (STATUS_PATH.equals(path)) {
             status(response, node);
+        } else if (CONFLICTS_PATH.equals(path)) {
+            conflicts(request, response, node);
         } else if (!ready) {
             unavailable(response);
         } else {
@@ -126,6 +139,75 @@ public final class MirrorFilter implements Filter {
         NodeStatus body = node != null ? node.status() : NodeStatus.starting(launcher.config().nodeId(),
                 launcher.lastFailure() == null ? "starting" : launcher.lastFailure());
         write(response, HttpServletResponse.SC_OK, "application/json", JSON.writeValueAsString(body));
+    }
+
+    /**
+     * The conflict log as JSON, newest first: {@code ?limit=} (1..1000, default 100) and
+     * {@code ?before=<id>} to page back.
+     */
+    private void conflicts(HttpServletRequest request, HttpServletResponse response, MirrorNode node)
+            throws IOException {
+        if (node == null) {
+            unavailable(response);
+            return;
+        }
+        int limit;
+        long before;
+        try {
+            limit = parameter(request, "limit", 100);
+            before = parameter(request, "before", 0);
+            if (limit < 1 || limit > ConflictLogReader.MAX_LIMIT || before < 0) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            write(response, HttpServletResponse.SC_BAD_REQUEST, "text/plain", "Use ?limit=1.."
+                    + ConflictLogReader.MAX_LIMIT + " and ?before=<conflict id> (whole numbers), e.g. "
+                    + CONFLICTS_PATH + "?limit=50\n");
+            return;
+        }
+        List<Conflict> list;
+        try {
+            list = node.conflicts(limit, before);
+        } catch (SQLException e) {
+            write(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "text/plain",
+                    "Cannot read the conflict log from the site database: " + e.getMessage() + "\n");
+            return;
+        }
+        ObjectNode body = JSON.createObjectNode();
+        body.put("nodeId", node.nodeId());
+        ArrayNode items = body.putArray("conflicts");
+        for (Conflict k : list) {
+            ObjectNode item = items.addObject();
+            item.put("id", k.id());
+            item.put("detectedAt", k.detectedAt().toString());
+            item.put("kind", k.kind().name().toLowerCase(java.util.Locale.ROOT));
+            item.put("table", k.table());
+            item.set("key", JSON.valueToTree(k.key()));
+            ObjectNode loser = item.putObject("loser");
+            version(loser, k.loser());
+            loser.put("op", k.loserOp());
+            loser.put("seq", k.loserSeq());
+            loser.set("row", rawJson(k.loserRow()));
+            ObjectNode winner = item.putObject("winner");
+            version(winner, k.winner());
+            winner.set("row", rawJson(k.winnerRow()));
+        }
+        write(response, HttpServletResponse.SC_OK, "application/json", JSON.writeValueAsString(body));
+    }
+
+    private static void version(ObjectNode target, RowVersion v) {
+        target.put("origin", v.origin());
+        target.put("clock", v.clock());
+        target.put("time", HybridClock.toInstant(v.clock()).toString());
+    }
+
+    private static JsonNode rawJson(String json) throws IOException {
+        return json == null ? NullNode.getInstance() : JSON.readTree(json);
+    }
+
+    private static int parameter(HttpServletRequest request, String name, int dflt) {
+        String v = request.getParameter(name);
+        return v == null || v.isBlank() ? dflt : Integer.parseInt(v.trim());
     }
 
     private static void write(HttpServletResponse response, int code, String type, String body) throws IOException {

@@ -1,5 +1,7 @@
 package org.activemirroring.mirror;
 
+import java.sql.SQLException;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -7,7 +9,11 @@ import java.util.TreeMap;
 
 import org.activemirroring.capture.ApplyException;
 import org.activemirroring.capture.ApplyObserver;
+import org.activemirroring.capture.CaptureVersioner;
 import org.activemirroring.capture.ChangeSetApplier;
+import org.activemirroring.capture.Conflict;
+import org.activemirroring.capture.ConflictLogReader;
+import org.activemirroring.capture.HybridClock;
 import org.activemirroring.capture.DebeziumCapture;
 import org.activemirroring.capture.EchoPolicy;
 import org.activemirroring.capture.PostgresDialect;
@@ -33,14 +39,18 @@ public final class MirrorNode implements AutoCloseable {
     private final ChangeSetApplier applier;
     private final JGroupsPeerTransport transport;
     private final DebeziumCapture capture;
+    private final CaptureVersioner versioner;
+    private final ConflictLogReader conflicts;
     private volatile boolean closed;
 
     private MirrorNode(MirrorConfig config, ChangeSetApplier applier, JGroupsPeerTransport transport,
-                       DebeziumCapture capture) {
+                       DebeziumCapture capture, CaptureVersioner versioner, ConflictLogReader conflicts) {
         this.config = config;
         this.applier = applier;
         this.transport = transport;
         this.capture = capture;
+        this.versioner = versioner;
+        this.conflicts = conflicts;
     }
 
     /**
@@ -53,7 +63,10 @@ public final class MirrorNode implements AutoCloseable {
         String node = config.nodeId();
         try {
             PostgresDialect dialect = new PostgresDialect();
-            ChangeSetApplier applier = new ChangeSetApplier(config.capture(), dialect);
+            // One clock per node, shared by applier (witnesses peers' clocks) and capture (stamps
+            // local writes), so a local write is newer than every change applied before it.
+            HybridClock clock = new HybridClock(Clock.systemUTC());
+            ChangeSetApplier applier = new ChangeSetApplier(config.capture(), dialect, node, clock);
             started.add(applier);
             Map<String, Long> applied = applier.appliedVector();
 
@@ -61,13 +74,16 @@ public final class MirrorNode implements AutoCloseable {
             started.add(transport);
             transport.start(applier, applied);
 
+            CaptureVersioner versioner = new CaptureVersioner(config.capture(), dialect, node, clock,
+                    applier::appliedNow);
             DebeziumCapture capture = new DebeziumCapture(config.capture(), node, config.dataDir(), transport,
-                    EchoPolicy.forDialect(dialect));
+                    EchoPolicy.forDialect(dialect), versioner);
             started.add(capture);
             capture.start();
 
             LOG.info("Mirror '{}' is replicating; members {}", node, transport.members());
-            return new MirrorNode(config, applier, transport, capture);
+            return new MirrorNode(config, applier, transport, capture, versioner,
+                    new ConflictLogReader(config.capture(), dialect));
         } catch (Exception e) {
             for (int i = started.size() - 1; i >= 0; i--) {
                 try {
@@ -123,8 +139,20 @@ public final class MirrorNode implements AutoCloseable {
         }
         List<String> members = new ArrayList<>(t.members());
         members.sort(null);
+        long conflictCount = -1;
+        try {
+            conflictCount = conflicts.count();
+        } catch (SQLException e) {
+            LOG.debug("Cannot count the conflict log: {}", e.toString());
+        }
         return new NodeStatus(nodeId(), isReady() && problem == null, members, origins, t.originated(),
-                t.journalHeads().getOrDefault(nodeId(), 0L), capture.stats(), applier.stats(), problem);
+                t.journalHeads().getOrDefault(nodeId(), 0L), capture.stats(), applier.stats(),
+                new NodeStatus.ConflictStatus(conflictCount, applier.stats().conflicts(), versioner.repairs()), problem);
+    }
+
+    /** This mirror's conflict log, newest first (see {@link ConflictLogReader#recent}). */
+    public List<Conflict> conflicts(int limit, long beforeId) throws SQLException {
+        return conflicts.recent(limit, beforeId);
     }
 
     /**

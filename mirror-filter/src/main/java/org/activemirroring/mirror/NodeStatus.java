@@ -18,14 +18,25 @@ import org.activemirroring.capture.CaptureStats;
  * @param journalHead highest sequence number of this mirror's own journal
  * @param capture    capture counters: published, echoes dropped, replays skipped
  * @param apply      applier counters: applied, duplicates, failed attempts
+ * @param conflicts  the conflict log: writes that lost under the conflict rule
  * @param problem    why the node is not ready, or null
  */
 public record NodeStatus(String nodeId, boolean ready, List<String> members, Map<String, OriginStatus> origins,
-                         long originated, long journalHead, CaptureStats capture, ApplierStats apply, String problem) {
+                         long originated, long journalHead, CaptureStats capture, ApplierStats apply,
+                         ConflictStatus conflicts, String problem) {
 
     /** The status of a mirror whose node is not running yet; {@code problem} says why. */
     static NodeStatus starting(String nodeId, String problem) {
-        return new NodeStatus(nodeId, false, List.of(), Map.of(), 0, 0, null, null, problem);
+        return new NodeStatus(nodeId, false, List.of(), Map.of(), 0, 0, null, null, null, problem);
+    }
+
+    /**
+     * @param logged      entries in this mirror's conflict log ({@code /_mirror/conflicts}); -1 if
+     *                    the database could not be asked
+     * @param sinceStart  writes the applier sent to the log since this node started
+     * @param raceRepairs local writes restored after an applied change crossed them before capture
+     */
+    public record ConflictStatus(long logged, long sinceStart, long raceRepairs) {
     }
 
     /**

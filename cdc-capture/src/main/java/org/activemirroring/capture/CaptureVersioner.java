@@ -1,0 +1,253 @@
+package org.activemirroring.capture;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Gives each captured local transaction its version before it is published: a fresh
+ * {@link HybridClock} timestamp, the applied vector it depends on, and per row the version it
+ * replaced. Stores the new versions in {@code mirror.row_version}.
+ *
+ * <p>It also repairs the log-capture race. A local write W commits; before capture sees it, the
+ * applier applies a peer's change R to the same row (the stored version did not know W yet).
+ * Capture then finds a stored version written by the applier AFTER W in the log. W's timestamp,
+ * taken now, is newer than R's (the clock has witnessed R), so W wins on every mirror: here the
+ * row is set back to W's image (if nothing else wrote it since R), and R goes to the conflict log.
+ *
+ * <p>Used by the capture thread only. One database connection, set up as a repair session (its
+ * writes are not captured again).
+ */
+public final class CaptureVersioner implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CaptureVersioner.class);
+    private static final int CHUNK = 1000;
+
+    private final CaptureConfig config;
+    private final Dialect dialect;
+    private final PostgresVersionStore versions;
+    private final String nodeId;
+    private final HybridClock clock;
+    private final Supplier<Map<String, Long>> appliedVector;
+    private final Map<String, TableShape> shapes = new HashMap<>();
+    private Connection connection;
+    private volatile long repairs;
+
+    /**
+     * @param appliedVector this mirror's applied vector as committed (per other origin the highest
+     *                      seq); a local write made now can only have seen what it contains
+     */
+    public CaptureVersioner(CaptureConfig config, Dialect dialect, String nodeId, HybridClock clock,
+                            Supplier<Map<String, Long>> appliedVector) {
+        this.config = config;
+        this.dialect = dialect;
+        this.versions = dialect.versions();
+        this.nodeId = nodeId;
+        this.clock = clock;
+        this.appliedVector = appliedVector;
+    }
+
+    /** Writes restored after losing a log-capture race, since start. */
+    public long repairs() {
+        return repairs;
+    }
+
+    /**
+     * Stamps a local ChangeSet and stores its row versions, in one database transaction.
+     *
+     * @param rowLsns per row of {@code cs}, the log position of that row's change
+     * @return the ChangeSet to publish
+     * @throws SQLException on database trouble; nothing is stored then, call again
+     */
+    public ChangeSet stamp(ChangeSet cs, long[] rowLsns) throws SQLException {
+        Connection c = connection();
+        try {
+            ChangeSet out = stamp(c, cs, rowLsns);
+            c.commit();
+            return out;
+        } catch (SQLException | RuntimeException e) {
+            try {
+                c.rollback();
+            } catch (SQLException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            shapes.clear();
+            closeConnection();
+            throw e;
+        }
+    }
+
+    private record Race(RowChange row, StoredVersion stored) {
+    }
+
+    private ChangeSet stamp(Connection c, ChangeSet cs, long[] rowLsns) throws SQLException {
+        versions.lock(c);
+        long now = clock.tick();
+        RowVersion mine = new RowVersion(now, nodeId);
+        Map<String, Long> deps = new HashMap<>(appliedVector.get());
+        deps.remove(nodeId);
+        List<RowChange> rows = cs.rows();
+        List<RowChange> out = new ArrayList<>(rows.size());
+        Map<String, RowVersion> prevs = new HashMap<>(); // table + key -> version before this transaction
+        Map<String, Race> races = new LinkedHashMap<>();
+        for (int from = 0; from < rows.size(); from += CHUNK) {
+            List<RowChange> chunk = rows.subList(from, Math.min(rows.size(), from + CHUNK));
+            String[] keys = new String[chunk.size()];
+            Map<String, List<String>> byTable = new LinkedHashMap<>();
+            for (int i = 0; i < chunk.size(); i++) {
+                keys[i] = PostgresVersionStore.keyText(chunk.get(i).key());
+                byTable.computeIfAbsent(chunk.get(i).table(), t -> new ArrayList<>()).add(keys[i]);
+            }
+            Map<String, Map<String, StoredVersion>> stored = new HashMap<>();
+            for (Map.Entry<String, List<String>> e : byTable.entrySet()) {
+                stored.put(e.getKey(), versions.read(c, e.getKey(), e.getValue()));
+            }
+            Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
+            for (int i = 0; i < chunk.size(); i++) {
+                RowChange row = chunk.get(i);
+                String id = row.table() + '\0' + keys[i];
+                RowVersion prev;
+                if (prevs.containsKey(id)) {
+                    prev = prevs.get(id);
+                    if (races.containsKey(id)) {
+                        races.put(id, new Race(row, races.get(id).stored())); // repair to the newest image
+                    }
+                } else {
+                    StoredVersion sv = stored.get(row.table()).get(keys[i]);
+                    if (sv == null) {
+                        prev = RowVersion.NONE;
+                    } else if (sv.version().origin().equals(nodeId)) {
+                        // Our own version; if it is this very transaction's (stored, then a crash
+                        // before publishing), what it replaced is kept with it.
+                        prev = sv.sourceTx() == cs.sourceTxId() ? sv.prev() : sv.version();
+                    } else if (sv.writerLsn() > rowLsns[from + i]) {
+                        prev = null; // the applier wrote after this change: the writer did not see it
+                        races.put(id, new Race(row, sv));
+                    } else {
+                        prev = sv.version();
+                    }
+                    prevs.put(id, prev);
+                }
+                out.add(row.withPrev(prev));
+                writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(keys[i],
+                        new PostgresVersionStore.Write(keys[i], mine, row.op() == RowChange.Op.DELETE, prev,
+                                cs.sourceTxId(), 0));
+            }
+            for (Map.Entry<String, Map<String, PostgresVersionStore.Write>> e : writes.entrySet()) {
+                versions.write(c, e.getKey(), e.getValue().values());
+            }
+        }
+        if (!races.isEmpty()) {
+            repair(c, cs, mine, races.values());
+        }
+        return cs.stamped(now, deps, out);
+    }
+
+    private void repair(Connection c, ChangeSet cs, RowVersion mine, Iterable<Race> races) throws SQLException {
+        List<Conflict> lost = new ArrayList<>();
+        Instant now = Instant.now();
+        for (Race race : races) {
+            RowChange row = race.row();
+            TableShape t = shape(c, row.table());
+            PostgresVersionStore.CurrentRow current = versions.currentRow(c, t, row.key());
+            boolean untouchedSince = current == null ? race.stored().deleted()
+                    : current.xmin() == race.stored().writerXid();
+            if (!untouchedSince) {
+                // A later local write replaced the applied change already; capture sends it next.
+                continue;
+            }
+            lost.add(new Conflict(0, now, Conflict.Kind.RACE, row.table(), row.key(), race.stored().version(),
+                    race.stored().deleted() ? "d" : "u", current == null ? null : current.json(), mine,
+                    PostgresVersionStore.imageJson(row.after()), 0));
+            RowStatement st = dialect.rowStatement(t, row);
+            try (PreparedStatement ps = c.prepareStatement(st.sql())) {
+                st.bind(ps);
+                ps.executeUpdate();
+            }
+            repairs++;
+        }
+        versions.log(c, lost);
+        if (!lost.isEmpty()) {
+            LOG.info("Local tx {} crossed {} applied change(s) before capture saw it; the local write is newer and"
+                    + " was restored, the applied ones are in mirror.conflict", cs.sourceTxId(), lost.size());
+        }
+    }
+
+    /** After publishing: this transaction's tombstones get their seq, so they can be purged once all have it. */
+    public void published(ChangeSet stamped, long seq) {
+        if (stamped.rows().stream().noneMatch(r -> r.op() == RowChange.Op.DELETE)) {
+            return;
+        }
+        try {
+            Connection c = connection();
+            versions.setOwnTombstoneSeq(c, nodeId, stamped.sourceTxId(), seq);
+            c.commit();
+        } catch (SQLException e) {
+            // Harmless: such tombstones are only kept longer.
+            LOG.debug("Could not record the seq of tx {}'s tombstones: {}", stamped.sourceTxId(), e.toString());
+            closeConnection();
+        }
+    }
+
+    private TableShape shape(Connection c, String table) throws SQLException {
+        TableShape s = shapes.get(table);
+        if (s == null) {
+            s = dialect.describe(c, table);
+            shapes.put(table, s);
+        }
+        return s;
+    }
+
+    private Connection connection() throws SQLException {
+        if (connection != null) {
+            return connection;
+        }
+        Properties props = new Properties();
+        props.setProperty("user", config.dbUser());
+        props.setProperty("password", config.dbPassword());
+        Connection c = DriverManager.getConnection(config.dbUrl(), props);
+        try {
+            c.setAutoCommit(true);
+            dialect.createBookkeeping(c);
+            dialect.prepareRepairSession(c);
+            c.setAutoCommit(false);
+        } catch (SQLException e) {
+            try {
+                c.close();
+            } catch (SQLException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        connection = c;
+        return c;
+    }
+
+    private void closeConnection() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                LOG.debug("Closing the capture versioner's connection failed: {}", e.toString());
+            }
+            connection = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        closeConnection();
+    }
+}

@@ -1,0 +1,349 @@
+package org.activemirroring.capture;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * The row-version store and the conflict log on PostgreSQL, both in the {@code mirror} schema.
+ *
+ * <p>{@code mirror.row_version} holds, per mirrored row that a mirrored write has touched, the
+ * version of its last winning write (deletes stay as tombstones). The applier writes it in the
+ * same transaction as the rows it applies; capture writes it for this mirror's own writes. Both
+ * take {@link #lock} first, so neither decides on a version the other is about to replace.
+ *
+ * <p>{@code mirror.conflict} keeps every write that lost, with both row images. Stateless; every
+ * method works on the given connection and never commits.
+ */
+public final class PostgresVersionStore {
+
+    /** Advisory lock key serialising the writers of {@code mirror.row_version} ("amvr"). */
+    static final long LOCK_KEY = 0x616d7672L;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The 32-bit id of the current transaction, comparable with a row's {@code xmin}. */
+    static final String CURRENT_XID = "(pg_current_xact_id()::text::bigint % 4294967296)";
+    /** The current WAL insert position as a number, comparable with Debezium's {@code source.lsn}. */
+    static final String CURRENT_LSN = "(pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint";
+
+    /** One version to store. */
+    public record Write(String keyText, RowVersion version, boolean deleted, RowVersion prev, long sourceTx,
+                        long originSeq) {
+    }
+
+    /** A row as the database holds it now: JSON image and the transaction that last wrote it. */
+    public record CurrentRow(String json, long xmin) {
+    }
+
+    void createTables(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA IF NOT EXISTS mirror");
+            s.execute("CREATE TABLE IF NOT EXISTS mirror.row_version ("
+                    + "tbl text NOT NULL, pk text NOT NULL, "
+                    + "clock bigint NOT NULL, origin text NOT NULL, deleted boolean NOT NULL, "
+                    + "prev_clock bigint, prev_origin text, "
+                    + "source_tx bigint NOT NULL DEFAULT 0, origin_seq bigint NOT NULL DEFAULT 0, "
+                    + "writer_xid bigint NOT NULL, writer_lsn bigint NOT NULL, "
+                    + "PRIMARY KEY (tbl, pk))");
+            s.execute("CREATE TABLE IF NOT EXISTS mirror.conflict ("
+                    + "id bigserial PRIMARY KEY, detected_at timestamptz NOT NULL, kind text NOT NULL, "
+                    + "tbl text NOT NULL, row_key jsonb NOT NULL, "
+                    + "loser_clock bigint NOT NULL, loser_origin text NOT NULL, loser_op text NOT NULL, "
+                    + "loser_row jsonb, loser_seq bigint NOT NULL, "
+                    + "winner_clock bigint NOT NULL, winner_origin text NOT NULL, winner_row jsonb)");
+        }
+    }
+
+    /** Serialises version writers until the transaction ends. */
+    void lock(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+            ps.setLong(1, LOCK_KEY);
+            ps.executeQuery().close();
+        }
+    }
+
+    /** The canonical text of a row identity: a JSON array of its values in key order. */
+    public static String keyText(Map<String, String> key) {
+        try {
+            return JSON.writeValueAsString(new ArrayList<>(key.values()));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot render key " + key, e);
+        }
+    }
+
+    /** Stored versions of the given rows of one table; rows without a version are absent. */
+    Map<String, StoredVersion> read(Connection c, String table, Collection<String> keyTexts) throws SQLException {
+        Map<String, StoredVersion> out = new HashMap<>();
+        if (keyTexts.isEmpty()) {
+            return out;
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT pk, clock, origin, deleted, prev_clock, prev_origin, source_tx, writer_xid, writer_lsn "
+                        + "FROM mirror.row_version WHERE tbl = ? AND pk = ANY (?)")) {
+            ps.setString(1, table);
+            Array keys = c.createArrayOf("text", keyTexts.toArray());
+            ps.setArray(2, keys);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long prevClock = rs.getLong(5);
+                    RowVersion prev = rs.wasNull() ? null : new RowVersion(prevClock, rs.getString(6));
+                    out.put(rs.getString(1), new StoredVersion(new RowVersion(rs.getLong(2), rs.getString(3)),
+                            rs.getBoolean(4), prev, rs.getLong(7), rs.getLong(8), rs.getLong(9)));
+                }
+            }
+            keys.free();
+        }
+        return out;
+    }
+
+    /** Stores versions of rows of one table (one key at most once), stamped with this transaction. */
+    void write(Connection c, String table, Collection<Write> writes) throws SQLException {
+        if (writes.isEmpty()) {
+            return;
+        }
+        int n = writes.size();
+        String[] pk = new String[n];
+        Long[] clock = new Long[n];
+        String[] origin = new String[n];
+        Boolean[] deleted = new Boolean[n];
+        Long[] prevClock = new Long[n];
+        String[] prevOrigin = new String[n];
+        Long[] sourceTx = new Long[n];
+        Long[] originSeq = new Long[n];
+        int i = 0;
+        for (Write w : writes) {
+            pk[i] = w.keyText();
+            clock[i] = w.version().clock();
+            origin[i] = w.version().origin();
+            deleted[i] = w.deleted();
+            prevClock[i] = w.prev() == null ? null : w.prev().clock();
+            prevOrigin[i] = w.prev() == null ? null : w.prev().origin();
+            sourceTx[i] = w.sourceTx();
+            originSeq[i] = w.originSeq();
+            i++;
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO mirror.row_version (tbl, pk, clock, origin, deleted, prev_clock, prev_origin, source_tx,"
+                        + " origin_seq, writer_xid, writer_lsn) "
+                        + "SELECT ?, u.pk, u.clock, u.origin, u.deleted, u.prev_clock, u.prev_origin, u.source_tx,"
+                        + " u.origin_seq, " + CURRENT_XID + ", " + CURRENT_LSN + " "
+                        + "FROM unnest(?::text[], ?::bigint[], ?::text[], ?::boolean[], ?::bigint[], ?::text[],"
+                        + " ?::bigint[], ?::bigint[]) AS u(pk, clock, origin, deleted, prev_clock, prev_origin,"
+                        + " source_tx, origin_seq) "
+                        + "ON CONFLICT (tbl, pk) DO UPDATE SET clock = EXCLUDED.clock, origin = EXCLUDED.origin,"
+                        + " deleted = EXCLUDED.deleted, prev_clock = EXCLUDED.prev_clock,"
+                        + " prev_origin = EXCLUDED.prev_origin, source_tx = EXCLUDED.source_tx,"
+                        + " origin_seq = EXCLUDED.origin_seq, writer_xid = EXCLUDED.writer_xid,"
+                        + " writer_lsn = EXCLUDED.writer_lsn")) {
+            ps.setString(1, table);
+            ps.setArray(2, c.createArrayOf("text", pk));
+            ps.setArray(3, c.createArrayOf("int8", clock));
+            ps.setArray(4, c.createArrayOf("text", origin));
+            ps.setArray(5, c.createArrayOf("bool", deleted));
+            ps.setArray(6, c.createArrayOf("int8", prevClock));
+            ps.setArray(7, c.createArrayOf("text", prevOrigin));
+            ps.setArray(8, c.createArrayOf("int8", sourceTx));
+            ps.setArray(9, c.createArrayOf("int8", originSeq));
+            ps.executeUpdate();
+        }
+    }
+
+    /** Records the envelope seq of this mirror's own tombstones, once publishing gave them one. */
+    void setOwnTombstoneSeq(Connection c, String self, long sourceTx, long seq) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE mirror.row_version SET origin_seq = ? "
+                + "WHERE origin = ? AND source_tx = ? AND deleted AND origin_seq = 0")) {
+            ps.setLong(1, seq);
+            ps.setString(2, self);
+            ps.setLong(3, sourceTx);
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Removes tombstones every mirror has applied: those of {@code origin} up to {@code seq}.
+     *
+     * @return how many were removed
+     */
+    int purgeTombstones(Connection c, String origin, long seq) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM mirror.row_version "
+                + "WHERE deleted AND origin = ? AND origin_seq > 0 AND origin_seq <= ?")) {
+            ps.setString(1, origin);
+            ps.setLong(2, seq);
+            return ps.executeUpdate();
+        }
+    }
+
+    /** The row as stored now, or null if there is none. */
+    CurrentRow currentRow(Connection c, TableShape t, Map<String, String> key) throws SQLException {
+        List<String> cols = new ArrayList<>(key.keySet());
+        StringBuilder sql = new StringBuilder("SELECT row_to_json(t)::text, t.xmin::text::bigint FROM ")
+                .append(PostgresDialect.quote(t.schema())).append('.').append(PostgresDialect.quote(t.table()))
+                .append(" t WHERE ");
+        for (int i = 0; i < cols.size(); i++) {
+            sql.append(i > 0 ? " AND " : "").append("t.").append(PostgresDialect.quote(cols.get(i))).append(" = ")
+                    .append(PostgresDialect.placeholder(t, cols.get(i)));
+        }
+        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < cols.size(); i++) {
+                PostgresDialect.bindValue(ps, i + 1, t, cols.get(i), key.get(cols.get(i)));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new CurrentRow(rs.getString(1), rs.getLong(2)) : null;
+            }
+        }
+    }
+
+    /** A row found by the value of a unique key: its JSON image and its identity (column to text). */
+    public record FoundRow(String json, Map<String, String> identity) {
+    }
+
+    /** The row whose columns have the given values (a unique key), or null. */
+    FoundRow findRow(Connection c, TableShape t, Map<String, String> where) throws SQLException {
+        List<String> cols = new ArrayList<>(where.keySet());
+        StringBuilder sql = new StringBuilder("SELECT row_to_json(t)::text");
+        for (String id : t.primaryKey()) {
+            sql.append(", t.").append(PostgresDialect.quote(id)).append("::text");
+        }
+        sql.append(" FROM ").append(PostgresDialect.quote(t.schema())).append('.')
+                .append(PostgresDialect.quote(t.table())).append(" t WHERE ");
+        for (int i = 0; i < cols.size(); i++) {
+            sql.append(i > 0 ? " AND " : "").append("t.").append(PostgresDialect.quote(cols.get(i))).append(" = ")
+                    .append(PostgresDialect.placeholder(t, cols.get(i)));
+        }
+        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < cols.size(); i++) {
+                PostgresDialect.bindValue(ps, i + 1, t, cols.get(i), where.get(cols.get(i)));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                Map<String, String> identity = new LinkedHashMap<>();
+                for (int i = 0; i < t.primaryKey().size(); i++) {
+                    identity.put(t.primaryKey().get(i), rs.getString(2 + i));
+                }
+                return new FoundRow(rs.getString(1), identity);
+            }
+        }
+    }
+
+    /** The columns of a unique index or constraint of the table, in index order. */
+    List<String> indexColumns(Connection c, TableShape t, String indexName) throws SQLException {
+        List<String> cols = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT a.attname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
+                        + "JOIN pg_namespace n ON n.oid = ic.relnamespace "
+                        + "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
+                        + "WHERE n.nspname = ? AND ic.relname = ? "
+                        + "ORDER BY array_position(i.indkey::smallint[], a.attnum)")) {
+            ps.setString(1, t.schema());
+            ps.setString(2, indexName);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    cols.add(rs.getString(1));
+                }
+            }
+        }
+        return cols;
+    }
+
+    /** The constraint (unique index) a PostgreSQL error names, or null. */
+    static String constraintOf(SQLException e) {
+        for (Throwable t = e; t != null; t = t instanceof SQLException s && s.getNextException() != null
+                ? s.getNextException() : t.getCause()) {
+            if (t instanceof org.postgresql.util.PSQLException p && p.getServerErrorMessage() != null
+                    && p.getServerErrorMessage().getConstraint() != null) {
+                return p.getServerErrorMessage().getConstraint();
+            }
+        }
+        return null;
+    }
+
+    /** A row image of a ChangeSet as a JSON object, for the conflict log. */
+    static String imageJson(Map<String, String> image) {
+        if (image == null) {
+            return null;
+        }
+        try {
+            return JSON.writeValueAsString(image);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot render a row image", e);
+        }
+    }
+
+    void log(Connection c, List<Conflict> conflicts) throws SQLException {
+        if (conflicts.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.conflict (detected_at, kind, tbl, row_key,"
+                + " loser_clock, loser_origin, loser_op, loser_row, loser_seq, winner_clock, winner_origin, winner_row)"
+                + " VALUES (?, ?, ?, ?::jsonb, ?, ?, ?, ?::jsonb, ?, ?, ?, ?::jsonb)")) {
+            for (Conflict k : conflicts) {
+                ps.setTimestamp(1, Timestamp.from(k.detectedAt()));
+                ps.setString(2, k.kind().name().toLowerCase(java.util.Locale.ROOT));
+                ps.setString(3, k.table());
+                ps.setString(4, imageJson(k.key()));
+                ps.setLong(5, k.loser().clock());
+                ps.setString(6, k.loser().origin());
+                ps.setString(7, k.loserOp());
+                ps.setString(8, k.loserRow());
+                ps.setLong(9, k.loserSeq());
+                ps.setLong(10, k.winner().clock());
+                ps.setString(11, k.winner().origin());
+                ps.setString(12, k.winnerRow());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    /** The newest conflicts, newest first, at most {@code limit}; after {@code beforeId} if it is above 0. */
+    public List<Conflict> recent(Connection c, int limit, long beforeId) throws SQLException {
+        List<Conflict> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT id, detected_at, kind, tbl, row_key::text, loser_clock,"
+                + " loser_origin, loser_op, loser_row::text, loser_seq, winner_clock, winner_origin, winner_row::text"
+                + " FROM mirror.conflict WHERE (? <= 0 OR id < ?) ORDER BY id DESC LIMIT ?")) {
+            ps.setLong(1, beforeId);
+            ps.setLong(2, beforeId);
+            ps.setInt(3, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Map<String, String> key;
+                    try {
+                        key = JSON.readValue(rs.getString(5), new TypeReference<LinkedHashMap<String, String>>() { });
+                    } catch (JsonProcessingException e) {
+                        key = Map.of("?", rs.getString(5));
+                    }
+                    out.add(new Conflict(rs.getLong(1), rs.getTimestamp(2).toInstant(),
+                            Conflict.Kind.valueOf(rs.getString(3).toUpperCase(java.util.Locale.ROOT)), rs.getString(4),
+                            key, new RowVersion(rs.getLong(6), rs.getString(7)), rs.getString(8), rs.getString(9),
+                            new RowVersion(rs.getLong(11), rs.getString(12)), rs.getString(13), rs.getLong(10)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** How many conflicts this mirror's log holds. */
+    public long count(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM mirror.conflict")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}
