@@ -43,6 +43,8 @@ public final class ValueEncoder {
     static final String BITS = "io.debezium.data.Bits";
     static final String ZONED_TIME = "io.debezium.time.ZonedTime";
     static final String CONNECT_DECIMAL = "org.apache.kafka.connect.data.Decimal";
+    /** Schema parameter with the column's database type, set for the types listed in {@code datatype.propagate.source.type}. */
+    static final String SOURCE_TYPE = "__debezium.source.column.type";
 
     /**
      * Encodes a value.
@@ -105,11 +107,11 @@ public final class ValueEncoder {
             case FLOAT64:
                 return floating(((Number) value).doubleValue(), value.toString());
             case STRING:
-                return (String) value;
+                return isNumeric(schema) ? numericText((String) value) : (String) value;
             case BYTES:
                 return Base64.getEncoder().encodeToString(bytes(value));
             case ARRAY:
-                return arrayLiteral(table, column, schema.valueSchema(), (List<?>) value);
+                return arrayLiteral(table, column, schema, (List<?>) value);
             default:
                 throw new UnsupportedTypeException(table, column,
                         schema.type() + (name == null ? "" : " (" + name + ")"));
@@ -122,7 +124,9 @@ public final class ValueEncoder {
      * word NULL and the empty string stay data), SQL NULL as unquoted {@code NULL}. Quoting every
      * element is valid for any element type and gives one spelling per value.
      */
-    String arrayLiteral(String table, String column, Schema elementSchema, List<?> elements) {
+    String arrayLiteral(String table, String column, Schema arraySchema, List<?> elements) {
+        // numeric[] is refused by CapturePreflight: Debezium turns one holding NaN or Infinity into NULL.
+        Schema elementSchema = arraySchema.valueSchema();
         if (elementSchema.type() == Schema.Type.ARRAY) {
             throw new UnsupportedTypeException(table, column, "multi-dimensional array");
         }
@@ -151,6 +155,29 @@ public final class ValueEncoder {
             sb.append('"');
         }
         return sb.append('}').toString();
+    }
+
+    private static String sourceType(Schema schema) {
+        return schema.parameters() == null ? null : schema.parameters().get(SOURCE_TYPE);
+    }
+
+    private static boolean isNumeric(Schema schema) {
+        return "numeric".equalsIgnoreCase(sourceType(schema));
+    }
+
+    /**
+     * With decimal.handling.mode=string Debezium spells numeric's special values by its enum
+     * names (NAN, POSITIVE_INFINITY, NEGATIVE_INFINITY); PostgreSQL reads NaN, Infinity, -Infinity.
+     * Only applied to numeric columns, which capture marks with their source type: in a text
+     * column "POSITIVE_INFINITY" is just text.
+     */
+    static String numericText(String value) {
+        return switch (value) {
+            case "NAN" -> "NaN";
+            case "POSITIVE_INFINITY" -> "Infinity";
+            case "NEGATIVE_INFINITY" -> "-Infinity";
+            default -> value;
+        };
     }
 
     /** The bytes of a BYTES value, which Connect gives as byte[] or ByteBuffer. */

@@ -141,4 +141,15 @@ class ValueEncoderTest {
         assertEquals("{\"\\\\x00ff10\",\"\\\\x\"}", encode(arrayOf(Schema.OPTIONAL_BYTES_SCHEMA),
                 List.of(new byte[] {0, -1, 16}, new byte[0])), "bytea elements in hex, the only bytea text input");
     }
+
+    @Test
+    void numericSpecialValuesInPostgresSpellingOnlyForNumericColumns() {
+        Schema numeric = SchemaBuilder.string().optional().parameter(ValueEncoder.SOURCE_TYPE, "NUMERIC").build();
+        assertEquals("-Infinity", encode(numeric, "NEGATIVE_INFINITY"));
+        assertEquals("Infinity", encode(numeric, "POSITIVE_INFINITY"));
+        assertEquals("NaN", encode(numeric, "NAN"));
+        assertEquals("-12.50", encode(numeric, "-12.50"));
+        assertEquals("POSITIVE_INFINITY", encode(Schema.OPTIONAL_STRING_SCHEMA, "POSITIVE_INFINITY"), "text stays text");
+        assertEquals("{\"NAN\"}", encode(arrayOf(Schema.OPTIONAL_STRING_SCHEMA), List.of("NAN")), "text[] stays text");
+    }
 }
