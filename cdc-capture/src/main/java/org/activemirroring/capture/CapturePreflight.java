@@ -1,49 +1,152 @@
 package org.activemirroring.capture;
 
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
- * Checks the database before Debezium creates the publication.
+ * Checks the database before Debezium creates the publication, and prepares what capture needs.
  *
- * <p>Why before: once a table without a primary key (and default replica identity) is in a
- * publication, PostgreSQL refuses every UPDATE and DELETE on it ("cannot update table because it
- * does not have a replica identity and publishes updates"), so the site itself would break. The
- * applier cannot find such rows on a peer either. Capture therefore refuses to start and names
- * the tables.
+ * <p>Why before: once a table without a replica identity is in a publication, PostgreSQL refuses
+ * every UPDATE and DELETE on it ("cannot update table because it does not have a replica identity
+ * and publishes updates"), so the site itself would break. The applier cannot find such rows on a
+ * peer either. Columns whose values capture cannot carry exactly would otherwise stop capture
+ * only at the first row that has one. Capture therefore refuses to start, naming every offending
+ * table and column in one message, before it changes anything.
+ *
+ * <p>A table without a primary key but with a unique index over NOT NULL columns (many join
+ * tables) is identified by that index ({@link PostgresDialect#identity}): the preflight makes it
+ * the table's {@code REPLICA IDENTITY USING INDEX}, so that deletes and updates carry those
+ * columns, and capture tells Debezium to key the table's events by them.
  */
 final class CapturePreflight {
+    private static final Logger LOG = LoggerFactory.getLogger(CapturePreflight.class);
+
+    /**
+     * Base types (pg_catalog) whose values arrive from Debezium, with the connector settings of
+     * {@link DebeziumCapture}, in a form {@link ValueEncoder} turns into text the peer's input
+     * function reads back as the same value. Enums and ranges are text too and allowed as well.
+     */
+    static final Set<String> SCALAR_TYPES = Set.of("int2", "int4", "int8", "oid", "numeric", "float4", "float8",
+            "money", "bool", "text", "varchar", "bpchar", "name", "bytea", "date", "time", "timestamp", "timestamptz",
+            "interval", "uuid", "json", "jsonb", "xml", "inet", "cidr", "macaddr", "macaddr8");
+
+    /**
+     * Element types of one-dimensional arrays that round-trip through the array literal. Not
+     * numeric: Debezium turns a numeric[] that holds NaN or Infinity into NULL, silently.
+     */
+    static final Set<String> ARRAY_ELEMENT_TYPES = Set.of("int2", "int4", "int8", "float4", "float8",
+            "bool", "text", "varchar", "bpchar", "uuid", "date", "timestamp", "timestamptz", "inet", "cidr");
+
+    /** Why some types are refused, where there is more to say than "not supported yet". */
+    private static final Map<String, String> REASONS = Map.of(
+            "numeric", "Debezium turns a numeric[] holding NaN or Infinity into NULL; keep the numbers in a child"
+                    + " table or a text[]",
+            "timetz", "Debezium sends it converted to UTC, so the offset would be lost; use timestamptz or time",
+            "bit", "bit strings are not carried exactly yet",
+            "varbit", "bit strings are not carried exactly yet");
+
     private CapturePreflight() {
     }
 
-    /** Mirrored tables (in {@code schemas}, not in {@code excluded}) without a primary key, as schema.table. */
-    static List<String> tablesWithoutPrimaryKey(Connection c, List<String> schemas, List<String> excluded)
-            throws SQLException {
-        List<String> out = new ArrayList<>();
-        Array schemaArray = c.createArrayOf("text", schemas.toArray());
+    /** A mirrored table as the catalog has it; {@code replicaIdentity} is {@code pg_class.relreplident}. */
+    record Table(String schema, String name, char replicaIdentity) {
+        String qualified() {
+            return schema + "." + name;
+        }
+    }
+
+    /** Mirrored tables: ordinary and partitioned tables (not partitions) in {@code schemas}, not in {@code excluded}. */
+    static List<Table> mirroredTables(Connection c, List<String> schemas, List<String> excluded) throws SQLException {
+        List<Table> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT n.nspname || '.' || cl.relname FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace "
+                "SELECT n.nspname, cl.relname, cl.relreplident FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace "
                         + "WHERE n.nspname = ANY (?) AND cl.relkind IN ('r', 'p') AND NOT cl.relispartition "
-                        + "AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = cl.oid AND i.indisprimary) "
-                        + "ORDER BY 1")) {
-            ps.setArray(1, schemaArray);
+                        + "ORDER BY 1, 2")) {
+            ps.setArray(1, c.createArrayOf("text", schemas.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    if (!excluded.contains(rs.getString(1))) {
-                        out.add(rs.getString(1));
+                    Table t = new Table(rs.getString(1), rs.getString(2), rs.getString(3).charAt(0));
+                    if (!excluded.contains(t.qualified())) {
+                        out.add(t);
                     }
                 }
             }
         }
         return out;
+    }
+
+    /**
+     * Columns of mirrored tables whose type capture cannot carry exactly, each as
+     * {@code "schema.table.column has type T (why)"}. Domains count as their base type, arrays by
+     * their element type.
+     */
+    static List<String> unsupportedColumns(Connection c, List<String> schemas, List<String> excluded)
+            throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT n.nspname || '.' || cl.relname, a.attname, format_type(a.atttypid, a.atttypmod),"
+                        + " t.typcategory = 'A' AND t.typelem <> 0, e.typtype, e.typname,"
+                        + " e.typnamespace = 'pg_catalog'::regnamespace "
+                        + "FROM pg_attribute a JOIN pg_class cl ON cl.oid = a.attrelid "
+                        + "JOIN pg_namespace n ON n.oid = cl.relnamespace JOIN pg_type t ON t.oid = a.atttypid "
+                        + "JOIN pg_type e0 ON e0.oid = CASE WHEN t.typcategory = 'A' AND t.typelem <> 0 THEN t.typelem ELSE t.oid END "
+                        + "JOIN pg_type e ON e.oid = CASE WHEN e0.typtype = 'd' THEN e0.typbasetype ELSE e0.oid END "
+                        + "WHERE n.nspname = ANY (?) AND cl.relkind IN ('r', 'p') AND NOT cl.relispartition "
+                        + "AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' "
+                        + "ORDER BY 1, a.attnum")) {
+            ps.setArray(1, c.createArrayOf("text", schemas.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (excluded.contains(rs.getString(1))) {
+                        continue;
+                    }
+                    boolean array = rs.getBoolean(4);
+                    char kind = rs.getString(5).charAt(0);
+                    String name = rs.getString(6);
+                    boolean catalog = rs.getBoolean(7);
+                    if (!supported(array, kind, name, catalog)) {
+                        out.add(rs.getString(1) + "." + rs.getString(2) + " has type " + rs.getString(3) + " ("
+                                + REASONS.getOrDefault(name, "not carried exactly yet") + ")");
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Whether capture carries a column of this type exactly.
+     *
+     * @param array   whether the column is an array of the type
+     * @param kind    {@code pg_type.typtype} of the (element, base) type: b base, e enum, r range, ...
+     * @param name    its {@code typname}
+     * @param catalog whether it is a built-in (pg_catalog) type
+     */
+    static boolean supported(boolean array, char kind, String name, boolean catalog) {
+        if (kind == 'e') {
+            return true; // enum labels are text, in arrays too
+        }
+        if (array) {
+            return kind == 'b' && catalog && ARRAY_ELEMENT_TYPES.contains(name);
+        }
+        if (kind == 'r') {
+            return true; // ranges arrive in their text form
+        }
+        return kind == 'b' && (catalog ? SCALAR_TYPES.contains(name) : name.equals("citext"));
     }
 
     /**
@@ -67,41 +170,117 @@ final class CapturePreflight {
     }
 
     /**
-     * Runs every check; throws {@link CaptureException} listing what to change. Returns the
-     * tables with a full before-image ({@link #tablesWithFullIdentity}; a table whose replica
-     * identity changes later is seen at the next start) and the server version.
+     * Runs every check; throws {@link CaptureException} listing every table and column to change,
+     * before changing anything. Then makes each table identified by a unique index use it as
+     * replica identity (logged once, when changed). Returns what capture needs: tables with a full
+     * before-image ({@link #tablesWithFullIdentity}; a table whose replica identity changes later
+     * is seen at the next start), the key columns of index-identified tables and the server version.
      */
     static Result check(CaptureConfig config) throws CaptureException {
-        List<String> noKey;
-        Set<String> fullIdentity;
-        int serverVersion;
         try (Connection c = DriverManager.getConnection(config.dbUrl(), config.dbUser(), config.dbPassword())) {
-            noKey = tablesWithoutPrimaryKey(c, config.schemas(), config.tablesExclude());
-            fullIdentity = tablesWithFullIdentity(c, config.schemas());
+            List<String> noKey = new ArrayList<>();
+            Map<Table, PostgresDialect.Identity> byIndex = new LinkedHashMap<>();
+            for (Table t : mirroredTables(c, config.schemas(), config.tablesExclude())) {
+                PostgresDialect.Identity id = PostgresDialect.identity(c, t.schema(), t.name());
+                if (id == null) {
+                    noKey.add(t.qualified());
+                } else if (!id.primary()) {
+                    byIndex.put(t, id);
+                }
+            }
+            List<String> badColumns = unsupportedColumns(c, config.schemas(), config.tablesExclude());
+            if (!noKey.isEmpty() || !badColumns.isEmpty()) {
+                throw new CaptureException(refusal(noKey, badColumns), null);
+            }
+            Map<String, List<String>> keyColumns = new LinkedHashMap<>();
+            for (Map.Entry<Table, PostgresDialect.Identity> e : byIndex.entrySet()) {
+                useIndexAsReplicaIdentity(c, e.getKey(), e.getValue());
+                keyColumns.put(e.getKey().qualified(), e.getValue().columns());
+            }
+            Set<String> fullIdentity = tablesWithFullIdentity(c, config.schemas());
+            int serverVersion;
             try (var st = c.createStatement(); var rs = st.executeQuery("SHOW server_version_num")) {
                 rs.next();
                 serverVersion = rs.getInt(1);
             }
+            return new Result(fullIdentity, keyColumns, serverVersion);
         } catch (SQLException e) {
             throw new CaptureException("Capture cannot check the database at " + config.dbUrl() + ": " + e.getMessage()
                     + "; check mirror.db.url, mirror.db.user and mirror.db.password", e);
         }
+    }
+
+    /** One message for everything that keeps capture from starting, with what to do. */
+    static String refusal(List<String> noKey, List<String> badColumns) {
+        StringBuilder sb = new StringBuilder("Capture refuses to start.");
+        Set<String> tables = new LinkedHashSet<>(noKey);
         if (!noKey.isEmpty()) {
-            throw new CaptureException("Capture refuses to start: table(s) " + String.join(", ", noKey)
-                    + " have no primary key, so their rows cannot be mirrored, and publishing them would make"
-                    + " PostgreSQL refuse the site's updates and deletes on them. Add a primary key, or exclude them"
-                    + " with mirror.tables.exclude=" + String.join(",", noKey), null);
+            sb.append(" Table(s) ").append(String.join(", ", noKey)).append(" have no primary key and no unique index"
+                    + " over NOT NULL columns, so their rows cannot be mirrored, and publishing them would make"
+                    + " PostgreSQL refuse the site's updates and deletes on them: add a primary key (or a unique index"
+                    + " over NOT NULL columns).");
         }
-        return new Result(fullIdentity, serverVersion);
+        if (!badColumns.isEmpty()) {
+            sb.append(" Column(s) whose values capture cannot carry exactly: ").append(String.join("; ", badColumns))
+                    .append(": change the column type.");
+            for (String col : badColumns) {
+                String qualifiedColumn = col.substring(0, col.indexOf(" has type "));
+                tables.add(qualifiedColumn.substring(0, qualifiedColumn.lastIndexOf('.')));
+            }
+        }
+        return sb.append(" Or exclude the table(s) with mirror.tables.exclude=").append(String.join(",", tables))
+                .toString();
+    }
+
+    /**
+     * Makes {@code id} the table's replica identity unless it already is (or the table has
+     * REPLICA IDENTITY FULL, whose before-images hold every column anyway): without it PostgreSQL
+     * refuses updates and deletes on a published table that has no primary key, and deletes would
+     * not carry the key columns.
+     */
+    private static void useIndexAsReplicaIdentity(Connection c, Table t, PostgresDialect.Identity id)
+            throws SQLException, CaptureException {
+        if (t.replicaIdentity() == 'f') {
+            return;
+        }
+        if (t.replicaIdentity() == 'i') {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT 1 FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid "
+                            + "WHERE i.indrelid = (quote_ident(?) || '.' || quote_ident(?))::regclass "
+                            + "AND i.indisreplident AND ci.relname = ?")) {
+                ps.setString(1, t.schema());
+                ps.setString(2, t.name());
+                ps.setString(3, id.index());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        return;
+                    }
+                }
+            }
+        }
+        try (Statement st = c.createStatement()) {
+            st.execute("ALTER TABLE " + PostgresDialect.quote(t.schema()) + "." + PostgresDialect.quote(t.name())
+                    + " REPLICA IDENTITY USING INDEX " + PostgresDialect.quote(id.index()));
+        } catch (SQLException e) {
+            throw new CaptureException("Capture cannot make index " + id.index() + " the replica identity of "
+                    + t.qualified() + ", which has no primary key: " + e.getMessage() + "; run ALTER TABLE "
+                    + t.qualified() + " REPLICA IDENTITY USING INDEX " + id.index() + " as the table's owner, give it"
+                    + " a primary key, or exclude it with mirror.tables.exclude=" + t.qualified(), e);
+        }
+        LOG.info("Table {} has no primary key: made its unique index {} on ({}) its replica identity, so that"
+                + " updates and deletes are published with those columns", t.qualified(), id.index(),
+                String.join(", ", id.columns()));
     }
 
     /**
      * What capture needs to know about the database before it starts.
      *
      * @param fullIdentity  tables with a full before-image
+     * @param keyColumns    per table identified by a unique index instead of a primary key
+     *                      (schema.table), that index's columns in index order
      * @param serverVersion {@code server_version_num}, e.g. 160015
      */
-    record Result(Set<String> fullIdentity, int serverVersion) {
+    record Result(Set<String> fullIdentity, Map<String, List<String>> keyColumns, int serverVersion) {
         /** pgoutput understands {@code origin=none} from PostgreSQL 16 on. */
         boolean serverCanFilterOrigins() {
             return serverVersion >= 160_000;

@@ -41,12 +41,16 @@ import org.slf4j.LoggerFactory;
 public final class DebeziumCapture implements AutoCloseable {
     /** Set at start: whether the server drops changes with a replication origin (see properties()). */
     private boolean filterOriginsOnServer;
+    /** Set at start: key columns of the tables identified by a unique index, not a primary key (see properties()). */
+    private Map<String, List<String>> indexKeyColumns = Map.of();
 
     private static final Logger LOG = LoggerFactory.getLogger(DebeziumCapture.class);
 
     /** How many of this node's newest journal entries are read at start to recognise replays. */
     static final int REPLAY_WINDOW = TransactionAssembler.REPLAY_MEMORY;
     private static final long START_TIMEOUT_SECONDS = 120;
+    /** Debezium's fully-qualified type names (database.schema.table.type) of numeric columns. */
+    static final String NUMERIC_TYPES = "(?i).+\\.numeric";
     private static final long MAX_BACKOFF_MS = 5_000;
 
     private final CaptureConfig config;
@@ -111,9 +115,10 @@ public final class DebeziumCapture implements AutoCloseable {
         CapturePreflight.Result preflight = CapturePreflight.check(config);
         Set<String> fullIdentity = preflight.fullIdentity();
         filterOriginsOnServer = config.originFilter() && preflight.serverCanFilterOrigins();
+        indexKeyColumns = preflight.keyColumns();
         List<Long> known = knownTxIds();
         assembler = new TransactionAssembler(nodeId, topicPrefix + ".transaction", echoPolicy,
-                new RowChangeConverter(new ValueEncoder(), fullIdentity), this::publishWithRetry, known, Clock.systemUTC());
+                new RowChangeConverter(new ValueEncoder(), fullIdentity, indexKeyColumns), this::publishWithRetry, known, Clock.systemUTC());
         try {
             Files.createDirectories(offsetsFile.getParent());
         } catch (IOException e) {
@@ -240,12 +245,20 @@ public final class DebeziumCapture implements AutoCloseable {
         p.setProperty("tombstones.on.delete", "false");
         // The value forms ValueEncoder expects.
         p.setProperty("decimal.handling.mode", "string");
+        // Marks numeric columns with their type: Debezium spells numeric's infinities as
+        // POSITIVE_INFINITY/NEGATIVE_INFINITY strings, which ValueEncoder must tell apart from text.
+        p.setProperty("datatype.propagate.source.type", NUMERIC_TYPES);
         p.setProperty("interval.handling.mode", "string");
         p.setProperty("time.precision.mode", "adaptive_time_microseconds");
         p.setProperty("binary.handling.mode", "bytes");
         // Set explicitly because RowChangeConverter recognises unchanged TOASTed values by it.
         p.setProperty("unavailable.value.placeholder", RowChangeConverter.UNAVAILABLE);
         p.setProperty("slot.drop.on.stop", Boolean.toString(config.slotDropOnStop()));
+        if (!indexKeyColumns.isEmpty()) {
+            // Tables without a primary key: Debezium would send them without a record key. Their
+            // unique index (the replica identity, see CapturePreflight) keys them instead.
+            p.setProperty("message.key.columns", messageKeyColumns(indexKeyColumns));
+        }
         if (filterOriginsOnServer) {
             // pgoutput (PostgreSQL 16+) then leaves out the applier's transactions before decoding: a
             // receiving mirror no longer decodes every applied row only to drop it. EchoPolicy stays
@@ -253,6 +266,16 @@ public final class DebeziumCapture implements AutoCloseable {
             p.setProperty("slot.stream.params", "origin=none");
         }
         return p;
+    }
+
+    /**
+     * Debezium's {@code message.key.columns}: {@code schema\.table:col1,col2;schema\.t2:c}. The
+     * table part is a regular expression, like the include lists.
+     */
+    static String messageKeyColumns(Map<String, List<String>> keyColumns) {
+        return keyColumns.entrySet().stream()
+                .map(e -> regex(e.getKey()) + ":" + String.join(",", e.getValue()))
+                .collect(Collectors.joining(";"));
     }
 
     /** Debezium's include/exclude lists are regular expressions; names are matched literally. */

@@ -36,10 +36,10 @@ public interface Dialect {
     String applyOriginName();
 
     /**
-     * Reads a local table's columns and primary key.
+     * Reads a local table's columns and identity: its primary key, else a unique index over NOT NULL columns.
      *
      * @param qualifiedTable {@code schema.table}
-     * @throws SQLException also when the table does not exist or has no primary key, saying what to do
+     * @throws SQLException also when the table does not exist or has neither, saying what to do
      */
     TableShape describe(Connection c, String qualifiedTable) throws SQLException;
 

@@ -127,26 +127,51 @@ public final class PostgresDialect implements Dialect {
             throw new SQLException("Table " + qualifiedTable + " does not exist in this mirror's database (or has no"
                     + " columns); every mirror needs the same schema: create it as on the origin", "42P01");
         }
-        List<String> pk = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT a.attname FROM pg_index i "
-                        + "JOIN pg_class cl ON cl.oid = i.indrelid JOIN pg_namespace n ON n.oid = cl.relnamespace "
-                        + "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
-                        + "WHERE n.nspname = ? AND cl.relname = ? AND i.indisprimary "
-                        + "ORDER BY array_position(i.indkey::smallint[], a.attnum)")) {
-            ps.setString(1, schema);
-            ps.setString(2, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    pk.add(rs.getString(1));
-                }
-            }
-        }
-        if (pk.isEmpty()) {
+        Identity identity = identity(c, schema, table);
+        if (identity == null) {
             // Not a retriable condition: the applier cannot find rows without a key.
             throw new NoPrimaryKeyException(qualifiedTable);
         }
-        return new TableShape(schema, table, columns, binary, pk);
+        return new TableShape(schema, table, columns, binary, identity.columns());
+    }
+
+    /**
+     * How rows of a table are identified: its primary key, else a unique index over NOT NULL
+     * columns that PostgreSQL accepts as {@code REPLICA IDENTITY USING INDEX} (valid, not partial,
+     * not deferrable, no expressions). Of several such indexes the one with the fewest columns,
+     * then the first by name, so that every mirror picks the same one from the same schema.
+     *
+     * @param index   the index's name
+     * @param primary whether it is the primary key
+     * @param columns its key columns in index order
+     */
+    record Identity(String index, boolean primary, List<String> columns) {
+    }
+
+    /** The table's {@link Identity}, or null when it has neither a primary key nor such an index. */
+    static Identity identity(Connection c, String schema, String table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT ci.relname, i.indisprimary, ARRAY(SELECT a.attname::text"
+                        + "  FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)"
+                        + "  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+                        + "  WHERE k.ord <= i.indnkeyatts ORDER BY k.ord) "
+                        + "FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid "
+                        + "JOIN pg_class cl ON cl.oid = i.indrelid JOIN pg_namespace n ON n.oid = cl.relnamespace "
+                        + "WHERE n.nspname = ? AND cl.relname = ? AND (i.indisprimary OR (i.indisunique"
+                        + "  AND i.indimmediate AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL"
+                        + "  AND NOT EXISTS (SELECT 1 FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)"
+                        + "    LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+                        + "    WHERE k.ord <= i.indnkeyatts AND (a.attnum IS NULL OR a.attnum <= 0 OR NOT a.attnotnull)))) "
+                        + "ORDER BY i.indisprimary DESC, i.indnkeyatts, ci.relname LIMIT 1")) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                return new Identity(rs.getString(1), rs.getBoolean(2), List.of((String[]) rs.getArray(3).getArray()));
+            }
+        }
     }
 
     @Override

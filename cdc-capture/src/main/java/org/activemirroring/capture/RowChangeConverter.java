@@ -29,14 +29,24 @@ final class RowChangeConverter {
 
     private final ValueEncoder encoder;
     private final Set<String> fullBeforeImage;
+    private final Map<String, List<String>> indexKeyColumns;
+
+    RowChangeConverter(ValueEncoder encoder, Set<String> fullBeforeImage) {
+        this(encoder, fullBeforeImage, Map.of());
+    }
 
     /**
      * @param fullBeforeImage tables (schema.table) whose events carry a complete before-image
      *                        (REPLICA IDENTITY FULL); for the others {@code before} is left null
+     * @param indexKeyColumns per table identified by a unique index rather than a primary key, the
+     *                        index's columns in index order: the key is built in that order (Debezium
+     *                        gives {@code message.key.columns} in table column order), so it reads the
+     *                        same as the identity {@link PostgresDialect#describe} finds on a peer
      */
-    RowChangeConverter(ValueEncoder encoder, Set<String> fullBeforeImage) {
+    RowChangeConverter(ValueEncoder encoder, Set<String> fullBeforeImage, Map<String, List<String>> indexKeyColumns) {
         this.encoder = encoder;
         this.fullBeforeImage = Set.copyOf(fullBeforeImage);
+        this.indexKeyColumns = Map.copyOf(indexKeyColumns);
     }
 
     /** Whether a record is a data change event (has an {@code op}), not transaction metadata or other. */
@@ -64,12 +74,27 @@ final class RowChangeConverter {
                     + "' on " + table + "; ActiveMirroring handles inserts, updates and deletes");
         };
         if (!(record.key() instanceof Struct key)) {
-            throw new IllegalStateException("Table " + table + " has no primary key, so its rows cannot be mirrored;"
-                    + " add a primary key or exclude it with mirror.tables.exclude=" + table);
+            throw new IllegalStateException("Table " + table + " has no primary key and no unique index over NOT NULL"
+                    + " columns, so its rows cannot be mirrored; add a primary key or exclude it with"
+                    + " mirror.tables.exclude=" + table);
         }
         Map<String, String> keyValues = new LinkedHashMap<>();
+        List<String> order = indexKeyColumns.get(table);
+        if (order != null) {
+            for (String col : order) {
+                Field f = key.schema().field(col);
+                if (f == null) {
+                    throw new IllegalStateException("The key of a change event on " + table + " lacks column " + col
+                            + " of the table's unique index; restart capture so that it reads the table's identity"
+                            + " again");
+                }
+                keyValues.put(col, encoder.encode(table, col, f.schema(), key.get(f)));
+            }
+        }
         for (Field f : key.schema().fields()) {
-            keyValues.put(f.name(), encoder.encode(table, f.name(), f.schema(), key.get(f)));
+            if (!keyValues.containsKey(f.name())) {
+                keyValues.put(f.name(), encoder.encode(table, f.name(), f.schema(), key.get(f)));
+            }
         }
         List<String> unchanged = new ArrayList<>();
         Map<String, String> after = image(table, value.getStruct("after"), unchanged);

@@ -9,14 +9,17 @@ import java.util.Set;
 
 /**
  * What the applier needs to know about one local table: its writable columns with their SQL types,
- * and its primary key.
+ * and the columns that identify a row.
  *
  * @param schema     schema name
  * @param table      table name
  * @param columns    writable columns in table order, each with its type as the database spells it
  *                   for a cast (PostgreSQL {@code format_type}); generated columns are left out
  * @param binary     the columns holding raw bytes (bound as bytes, not as text)
- * @param primaryKey primary key columns in key order; never empty
+ * @param primaryKey the row identity in index order, never empty: the primary key, else the unique index over
+ *                   NOT NULL columns that {@link PostgresDialect#describe} chose (which
+ *                   {@code ON CONFLICT (<these columns>)} infers just as well). The name stays because the
+ *                   applier's statements use it everywhere.
  */
 public record TableShape(String schema, String table, Map<String, String> columns, Set<String> binary,
                          List<String> primaryKey) {
@@ -28,7 +31,8 @@ public record TableShape(String schema, String table, Map<String, String> column
         binary = Set.copyOf(binary);
         primaryKey = List.copyOf(primaryKey);
         if (primaryKey.isEmpty()) {
-            throw new IllegalArgumentException(qualified(schema, table) + " has no primary key");
+            throw new IllegalArgumentException(qualified(schema, table)
+                    + " has no primary key and no unique index over NOT NULL columns");
         }
     }
 

@@ -7,6 +7,8 @@ import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.ZoneOffset;
 import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 
 import org.apache.kafka.connect.data.Schema;
@@ -19,9 +21,11 @@ import org.apache.kafka.connect.data.Schema;
  * {@code decimal.handling.mode=string}, {@code interval.handling.mode=string} and
  * {@code time.precision.mode=adaptive_time_microseconds}. Date/time values get a fixed number of
  * fraction digits per semantic type (3 for millis, 6 for micros, 9 for nanos), so that the same
- * value is the same text on every mirror. Anything without a faithful text form yet (arrays,
- * structs such as geometry, bit strings, timetz) is refused with {@link UnsupportedTypeException} rather
- * than sent in a form a peer would misread.
+ * value is the same text on every mirror. One-dimensional arrays become PostgreSQL's array literal
+ * ({@code {"1","a \"q\"",NULL}}), which the applier's {@code ?::<type>[]} cast parses. Anything
+ * without a faithful text form yet (multi-dimensional arrays, structs such as geometry, bit strings,
+ * timetz) is refused with {@link UnsupportedTypeException} rather than sent in a form a peer would
+ * misread; {@link CapturePreflight} refuses such columns already at start where the catalog shows them.
  *
  * <p>Stateless and thread-safe.
  */
@@ -39,6 +43,8 @@ public final class ValueEncoder {
     static final String BITS = "io.debezium.data.Bits";
     static final String ZONED_TIME = "io.debezium.time.ZonedTime";
     static final String CONNECT_DECIMAL = "org.apache.kafka.connect.data.Decimal";
+    /** Schema parameter with the column's database type, set for the types listed in {@code datatype.propagate.source.type}. */
+    static final String SOURCE_TYPE = "__debezium.source.column.type";
 
     /**
      * Encodes a value.
@@ -101,13 +107,77 @@ public final class ValueEncoder {
             case FLOAT64:
                 return floating(((Number) value).doubleValue(), value.toString());
             case STRING:
-                return (String) value;
+                return isNumeric(schema) ? numericText((String) value) : (String) value;
             case BYTES:
                 return Base64.getEncoder().encodeToString(bytes(value));
+            case ARRAY:
+                return arrayLiteral(table, column, schema, (List<?>) value);
             default:
                 throw new UnsupportedTypeException(table, column,
                         schema.type() + (name == null ? "" : " (" + name + ")"));
         }
+    }
+
+    /**
+     * PostgreSQL's array input syntax for a one-dimensional array: every element double-quoted
+     * with {@code \} and {@code "} escaped by a backslash (so commas, braces, quotes, blanks, the
+     * word NULL and the empty string stay data), SQL NULL as unquoted {@code NULL}. Quoting every
+     * element is valid for any element type and gives one spelling per value.
+     */
+    String arrayLiteral(String table, String column, Schema arraySchema, List<?> elements) {
+        // numeric[] is refused by CapturePreflight: Debezium turns one holding NaN or Infinity into NULL.
+        Schema elementSchema = arraySchema.valueSchema();
+        if (elementSchema.type() == Schema.Type.ARRAY) {
+            throw new UnsupportedTypeException(table, column, "multi-dimensional array");
+        }
+        StringBuilder sb = new StringBuilder(2 + elements.size() * 8).append('{');
+        for (int i = 0; i < elements.size(); i++) {
+            if (i > 0) {
+                sb.append(',');
+            }
+            Object element = elements.get(i);
+            if (element == null) {
+                sb.append("NULL");
+                continue;
+            }
+            // bytea elements: base64 is not bytea input; hex (\x..) is, inside an array too.
+            String text = elementSchema.type() == Schema.Type.BYTES
+                    ? "\\x" + HexFormat.of().formatHex(bytes(element))
+                    : encode(table, column, elementSchema, element);
+            sb.append('"');
+            for (int k = 0; k < text.length(); k++) {
+                char ch = text.charAt(k);
+                if (ch == '"' || ch == '\\') {
+                    sb.append('\\');
+                }
+                sb.append(ch);
+            }
+            sb.append('"');
+        }
+        return sb.append('}').toString();
+    }
+
+    private static String sourceType(Schema schema) {
+        return schema.parameters() == null ? null : schema.parameters().get(SOURCE_TYPE);
+    }
+
+    private static boolean isNumeric(Schema schema) {
+        return "numeric".equalsIgnoreCase(sourceType(schema));
+    }
+
+    /**
+     * With decimal.handling.mode=string Debezium spells numeric's special values by its enum
+     * names (NAN, POSITIVE_INFINITY, NEGATIVE_INFINITY); PostgreSQL reads NaN, Infinity, -Infinity.
+     * Only applied to numeric columns, which capture marks with their source type: in a text
+     * column "POSITIVE_INFINITY" is just text.
+     */
+    static String numericText(String value) {
+        return switch (value) {
+            case "NAN" -> "NaN";
+            case "POSITIVE_INFINITY" -> "Infinity";
+            case "NEGATIVE_INFINITY" -> "-Infinity";
+            default -> value;
+        };
     }
 
     /** The bytes of a BYTES value, which Connect gives as byte[] or ByteBuffer. */

@@ -41,6 +41,7 @@ class DebeziumCaptureTest {
         assertEquals("true", p.getProperty("provide.transaction.metadata"));
         assertEquals("false", p.getProperty("tombstones.on.delete"));
         assertEquals("string", p.getProperty("decimal.handling.mode"));
+        assertEquals("(?i).+\\.numeric", p.getProperty("datatype.propagate.source.type"));
         assertEquals("string", p.getProperty("interval.handling.mode"));
         assertEquals("adaptive_time_microseconds", p.getProperty("time.precision.mode"));
         assertEquals("false", p.getProperty("slot.drop.on.stop"));
@@ -49,6 +50,15 @@ class DebeziumCaptureTest {
         assertEquals(Path.of("/data/am/capture/offsets.dat").toString(), p.getProperty("offset.storage.file.filename"));
         assertEquals("am-web-1", p.getProperty("topic.prefix"));
         assertNull(capture(Map.of()).properties().getProperty("table.exclude.list"));
+    }
+
+    @Test
+    void tablesIdentifiedByAUniqueIndexAreKeyedByItsColumns() {
+        Map<String, java.util.List<String>> keys = new java.util.LinkedHashMap<>();
+        keys.put("public.post_tag", java.util.List.of("post_id", "tag_id"));
+        keys.put("shop.member", java.util.List.of("email"));
+        assertEquals("public\\.post_tag:post_id,tag_id;shop\\.member:email", DebeziumCapture.messageKeyColumns(keys));
+        assertNull(capture(Map.of()).properties().getProperty("message.key.columns"), "none before the preflight ran");
     }
 
     @Test

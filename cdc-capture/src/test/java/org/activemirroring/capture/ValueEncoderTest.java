@@ -97,11 +97,17 @@ class ValueEncoderTest {
 
     @Test
     void unsupportedTypesAreRefusedNamingTableColumnAndType() {
+        Schema matrix = SchemaBuilder.array(SchemaBuilder.array(Schema.INT32_SCHEMA).build()).build();
         UnsupportedTypeException ex = assertThrows(UnsupportedTypeException.class,
-                () -> enc.encode("public.t", "tags", SchemaBuilder.array(Schema.STRING_SCHEMA).build(), List.of("a")));
+                () -> enc.encode("public.t", "grid", matrix, List.of(List.of(1))));
         assertEquals("public.t", ex.table());
-        assertEquals("tags", ex.column());
-        assertTrue(ex.getMessage().contains("ARRAY") && ex.getMessage().contains("mirror.tables.exclude"), ex.getMessage());
+        assertEquals("grid", ex.column());
+        assertTrue(ex.getMessage().contains("multi-dimensional") && ex.getMessage().contains("mirror.tables.exclude"),
+                ex.getMessage());
+        Schema mapSchema = SchemaBuilder.map(Schema.STRING_SCHEMA, Schema.STRING_SCHEMA).build();
+        ex = assertThrows(UnsupportedTypeException.class,
+                () -> enc.encode("public.t", "h", mapSchema, java.util.Map.of("a", "b")));
+        assertTrue(ex.getMessage().contains("MAP"), ex.getMessage());
         Schema geometry = SchemaBuilder.struct().name("io.debezium.data.geometry.Geometry")
                 .field("wkb", Schema.BYTES_SCHEMA).build();
         ex = assertThrows(UnsupportedTypeException.class,
@@ -112,5 +118,38 @@ class ValueEncoderTest {
         ex = assertThrows(UnsupportedTypeException.class,
                 () -> encode(named(Schema.Type.STRING, "io.debezium.time.ZonedTime"), "08:15:30.123456Z"));
         assertTrue(ex.getMessage().contains("time with time zone"), ex.getMessage());
+    }
+
+    private static Schema arrayOf(Schema element) {
+        return SchemaBuilder.array(element).optional().build();
+    }
+
+    @Test
+    void arraysAsPostgresArrayLiteralsWithEveryElementQuoted() {
+        assertEquals("{}", encode(arrayOf(Schema.OPTIONAL_INT32_SCHEMA), List.of()));
+        assertEquals("{\"1\",\"-2147483648\",NULL}",
+                encode(arrayOf(Schema.OPTIONAL_INT32_SCHEMA), java.util.Arrays.asList(1, Integer.MIN_VALUE, null)));
+        // Quotes, commas, braces, backslashes, blanks, the word NULL and the empty string stay data.
+        List<String> texts = java.util.Arrays.asList("plain", "a,b", "say \"hi\"", "back\\slash", "{x}", " pad ",
+                "NULL", "", null, "Zoë ☃");
+        assertEquals("{\"plain\",\"a,b\",\"say \\\"hi\\\"\",\"back\\\\slash\",\"{x}\",\" pad \",\"NULL\",\"\",NULL,"
+                + "\"Zoë ☃\"}", encode(arrayOf(Schema.OPTIONAL_STRING_SCHEMA), texts));
+        assertEquals("{\"NaN\",\"-Infinity\",\"1.5\"}",
+                encode(arrayOf(Schema.OPTIONAL_FLOAT64_SCHEMA), List.of(Double.NaN, Double.NEGATIVE_INFINITY, 1.5)));
+        assertEquals("{\"2024-02-29\"}", encode(arrayOf(named(Schema.Type.INT32, ValueEncoder.DATE)),
+                List.of((int) LocalDate.of(2024, 2, 29).toEpochDay())));
+        assertEquals("{\"\\\\x00ff10\",\"\\\\x\"}", encode(arrayOf(Schema.OPTIONAL_BYTES_SCHEMA),
+                List.of(new byte[] {0, -1, 16}, new byte[0])), "bytea elements in hex, the only bytea text input");
+    }
+
+    @Test
+    void numericSpecialValuesInPostgresSpellingOnlyForNumericColumns() {
+        Schema numeric = SchemaBuilder.string().optional().parameter(ValueEncoder.SOURCE_TYPE, "NUMERIC").build();
+        assertEquals("-Infinity", encode(numeric, "NEGATIVE_INFINITY"));
+        assertEquals("Infinity", encode(numeric, "POSITIVE_INFINITY"));
+        assertEquals("NaN", encode(numeric, "NAN"));
+        assertEquals("-12.50", encode(numeric, "-12.50"));
+        assertEquals("POSITIVE_INFINITY", encode(Schema.OPTIONAL_STRING_SCHEMA, "POSITIVE_INFINITY"), "text stays text");
+        assertEquals("{\"NAN\"}", encode(arrayOf(Schema.OPTIONAL_STRING_SCHEMA), List.of("NAN")), "text[] stays text");
     }
 }
