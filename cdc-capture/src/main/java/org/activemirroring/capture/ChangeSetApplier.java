@@ -72,6 +72,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     private long conflicts;
     private long waits;
     private boolean vectorLoaded;
+    private volatile boolean held;
 
     /**
      * Creates an applier; it connects on first use.
@@ -149,6 +150,9 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             c = connection();
         } catch (SQLException e) {
             throw failure("Cannot connect to apply " + envelope, e);
+        }
+        if (held) {
+            throw new NotYetDeliverableException("applying is on hold");
         }
         String missing = unmetDependency(cs);
         if (missing != null) {
@@ -440,6 +444,14 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 batch.close();
             }
         }
+    }
+
+    /**
+     * Holds (true) or resumes (false) applying peers' changes: while held, they stay in the
+     * journal and are applied, in order, once resumed. For maintenance and fault-injection tests.
+     */
+    public void hold(boolean hold) {
+        held = hold;
     }
 
     /** Replaces the observer of applied ChangeSets (null: none). */

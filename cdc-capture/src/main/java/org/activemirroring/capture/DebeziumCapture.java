@@ -65,6 +65,7 @@ public final class DebeziumCapture implements AutoCloseable {
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
     private volatile boolean closing;
+    private volatile boolean held;
     private volatile Throwable failure;
     private TransactionAssembler assembler;
     private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
@@ -304,7 +305,19 @@ public final class DebeziumCapture implements AutoCloseable {
      * Publishes, retrying with backoff until it works: skipping would lose the transaction, and
      * offsets stay where they are meanwhile. Logs once per streak of failures.
      */
+    /**
+     * Holds (true) or resumes (false) publishing: while held, capture keeps the next transaction
+     * it read and waits before stamping it. For fault-injection tests that need a local write to
+     * stay uncaptured for a while.
+     */
+    public void holdPublishing(boolean hold) {
+        held = hold;
+    }
+
     private void publishWithRetry(ChangeSet captured, long[] rowLsns) throws InterruptedException {
+        while (held && !closing) {
+            TimeUnit.MILLISECONDS.sleep(5);
+        }
         ChangeSet cs = null;
         byte[] payload = null;
         long backoff = 50;

@@ -64,6 +64,8 @@ public final class MirrorConfig {
         Map<String, String> raw = Collections.unmodifiableMap(new LinkedHashMap<>(settings));
         List<String> problems = new ArrayList<>();
         Set<String> known = ALL_OPTIONS.stream().map(ConfigOption::key).collect(Collectors.toSet());
+        // Tuning of the built-in JGroups stack (timeouts, intervals): passed to its placeholders.
+        known.addAll(org.activemirroring.transport.StackTemplate.builtInTuningKeys());
         for (String key : new TreeSet<>(raw.keySet())) {
             if (key.startsWith("mirror.") && !known.contains(key)) {
                 problems.add("Unknown option '" + key + "': check its spelling; the README lists every option.");

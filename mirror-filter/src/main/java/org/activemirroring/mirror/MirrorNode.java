@@ -150,6 +150,21 @@ public final class MirrorNode implements AutoCloseable {
                 new NodeStatus.ConflictStatus(conflictCount, applier.stats().conflicts(), versioner.repairs()), problem);
     }
 
+    /** Holds or resumes applying peers' changes ({@link ChangeSetApplier#hold}). */
+    public void holdApply(boolean hold) {
+        applier.hold(hold);
+    }
+
+    /** Fault injection for tests: holds or resumes publishing local transactions. */
+    void holdCapture(boolean hold) {
+        capture.holdPublishing(hold);
+    }
+
+    /** Fault injection for tests: the transport, to cut and heal the network. */
+    JGroupsPeerTransport transport() {
+        return transport;
+    }
+
     /** This mirror's conflict log, newest first (see {@link ConflictLogReader#recent}). */
     public List<Conflict> conflicts(int limit, long beforeId) throws SQLException {
         return conflicts.recent(limit, beforeId);

@@ -329,6 +329,48 @@ public final class JGroupsPeerTransport implements PeerTransport {
         this.sendFilter = filter;
     }
 
+    /**
+     * Fault injection for tests: from now on this node drops every message from and to the given
+     * nodes, as a network partition would, until {@link #heal()}. The failure detector then splits
+     * the view; after healing, the groups merge again ({@code MergeView}) and catch-up exchanges
+     * what each side wrote meanwhile.
+     */
+    public synchronized void isolateFrom(Set<String> nodes) {
+        JChannel ch = channel;
+        if (ch == null) {
+            throw new IllegalStateException("start the transport first");
+        }
+        org.jgroups.protocols.DISCARD discard = ch.getProtocolStack().findProtocol(org.jgroups.protocols.DISCARD.class);
+        if (discard == null) {
+            discard = new org.jgroups.protocols.DISCARD();
+            try {
+                ch.getProtocolStack().insertProtocol(discard, org.jgroups.stack.ProtocolStack.Position.ABOVE,
+                        org.jgroups.protocols.TP.class);
+                discard.init();
+                discard.start();
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot insert DISCARD into the stack: " + e, e);
+            }
+        }
+        for (String node : nodes) {
+            Address a = members.get(node);
+            if (a == null) {
+                throw new IllegalArgumentException("'" + node + "' is not a member now (members: " + members() + ")");
+            }
+            discard.addIgnoreMember(a);
+        }
+    }
+
+    /** Ends {@link #isolateFrom}: messages flow again. */
+    public synchronized void heal() {
+        JChannel ch = channel;
+        org.jgroups.protocols.DISCARD discard = ch == null ? null
+                : ch.getProtocolStack().findProtocol(org.jgroups.protocols.DISCARD.class);
+        if (discard != null) {
+            discard.resetIgnoredMembers();
+        }
+    }
+
     /** Test hook: hands {@code e} to the delivery pipeline as if it came from {@code fromNode}. */
     void injectReceived(Envelope e, String fromNode) {
         pipeline.offer(e, fromNode);

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * JGroups read system properties: several mirrors run in one JVM in tests (and a JVM-wide property
  * would give them all the same port).
  */
-final class StackTemplate {
+public final class StackTemplate {
 
     /** The built-in stack, on the class path next to this class. */
     static final String BUILT_IN = "tcp-mirror.xml";
@@ -33,6 +33,26 @@ final class StackTemplate {
     }
 
     /** The stack XML for {@code config}, placeholders filled. */
+    /**
+     * The {@code mirror.jgroups.*} placeholders of the built-in stack: tuning settings a mirror may
+     * set (e.g. {@code mirror.jgroups.fd.timeout}); any other {@code mirror.jgroups.} key is a typo.
+     */
+    public static java.util.Set<String> builtInTuningKeys() {
+        try (InputStream in = StackTemplate.class.getResourceAsStream(BUILT_IN)) {
+            String xml = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            java.util.Set<String> keys = new java.util.TreeSet<>();
+            java.util.regex.Matcher m = PLACEHOLDER.matcher(xml);
+            while (m.find()) {
+                if (m.group(1).startsWith("mirror.jgroups.")) {
+                    keys.add(m.group(1));
+                }
+            }
+            return keys;
+        } catch (java.io.IOException | NullPointerException e) {
+            throw new IllegalStateException("the built-in stack " + BUILT_IN + " is missing from the jar", e);
+        }
+    }
+
     static InputStream render(TransportConfig config) throws TransportException {
         String xml;
         try {
