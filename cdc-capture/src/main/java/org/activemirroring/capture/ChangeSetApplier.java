@@ -447,6 +447,53 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     }
 
     /**
+     * Removes tombstones that every mirror has applied: a tombstone of origin o written by o's
+     * change #s goes once this mirror and every other one in {@code mirrors} are known to have
+     * applied o#s (others report their applied vector with each ChangeSet). Until then a late,
+     * older change to a deleted row is still recognised as older.
+     *
+     * @param mirrors every mirror of the network that might still send a concurrent change (this
+     *                one included); a mirror that has not reported a vector yet keeps everything
+     * @return how many tombstones were removed
+     */
+    public synchronized int purgeTombstones(java.util.Collection<String> mirrors) throws ApplyException {
+        Set<String> origins = new HashSet<>(appliedNow.keySet());
+        origins.add(nodeId);
+        origins.addAll(mirrors);
+        int removed = 0;
+        try {
+            Connection c = connection();
+            try {
+                for (String origin : origins) {
+                    long upTo = Long.MAX_VALUE;
+                    for (String m : mirrors) {
+                        long has;
+                        if (m.equals(origin)) {
+                            continue; // the origin has its own changes
+                        } else if (m.equals(nodeId)) {
+                            has = appliedNow.getOrDefault(origin, 0L);
+                        } else {
+                            Map<String, Long> reported = reportedVectors.get(m);
+                            has = reported == null ? 0 : reported.getOrDefault(origin, 0L);
+                        }
+                        upTo = Math.min(upTo, has);
+                    }
+                    if (upTo > 0 && upTo < Long.MAX_VALUE) {
+                        removed += versions.purgeTombstones(c, origin, upTo);
+                    }
+                }
+                c.commit();
+            } catch (SQLException e) {
+                rollbackQuietly(c);
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw failure("Cannot purge tombstones from mirror.row_version", e);
+        }
+        return removed;
+    }
+
+    /**
      * Holds (true) or resumes (false) applying peers' changes: while held, they stay in the
      * journal and are applied, in order, once resumed. For maintenance and fault-injection tests.
      */

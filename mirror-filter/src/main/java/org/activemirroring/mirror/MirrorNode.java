@@ -5,7 +5,12 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import org.activemirroring.capture.ApplyException;
 import org.activemirroring.capture.ApplyObserver;
@@ -41,7 +46,11 @@ public final class MirrorNode implements AutoCloseable {
     private final DebeziumCapture capture;
     private final CaptureVersioner versioner;
     private final ConflictLogReader conflicts;
+    private final ScheduledExecutorService maintenance;
     private volatile boolean closed;
+
+    /** How often tombstones every mirror has applied are purged from mirror.row_version. */
+    static final long TOMBSTONE_PURGE_INTERVAL_SECONDS = 60;
 
     private MirrorNode(MirrorConfig config, ChangeSetApplier applier, JGroupsPeerTransport transport,
                        DebeziumCapture capture, CaptureVersioner versioner, ConflictLogReader conflicts) {
@@ -51,6 +60,33 @@ public final class MirrorNode implements AutoCloseable {
         this.capture = capture;
         this.versioner = versioner;
         this.conflicts = conflicts;
+        this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "am-maintenance-" + config.nodeId());
+            t.setDaemon(true);
+            return t;
+        });
+        maintenance.scheduleWithFixedDelay(this::purgeTombstones, TOMBSTONE_PURGE_INTERVAL_SECONDS,
+                TOMBSTONE_PURGE_INTERVAL_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Purges tombstones that every mirror this node knows of (members now, and every origin it
+     * ever applied) has applied. Returns how many went.
+     */
+    int purgeTombstones() {
+        try {
+            Set<String> mirrors = new TreeSet<>(transport.members());
+            mirrors.addAll(applier.appliedNow().keySet());
+            mirrors.add(nodeId());
+            int removed = applier.purgeTombstones(mirrors);
+            if (removed > 0) {
+                LOG.info("Mirror '{}': purged {} tombstones every mirror has applied", nodeId(), removed);
+            }
+            return removed;
+        } catch (ApplyException | RuntimeException e) {
+            LOG.warn("Mirror '{}': purging tombstones failed, trying again later: {}", nodeId(), e.getMessage());
+            return 0;
+        }
     }
 
     /**
@@ -196,6 +232,12 @@ public final class MirrorNode implements AutoCloseable {
             return;
         }
         closed = true;
+        maintenance.shutdownNow();
+        try {
+            maintenance.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         closeQuietly(capture, "capture");
         closeQuietly(transport, "transport");
         closeQuietly(applier, "applier");
