@@ -36,7 +36,7 @@ public final class CaptureConfig {
 
     public static final ConfigOption<String> TABLES_EXCLUDE = ConfigOption.string("mirror.tables.exclude", "",
                     Importance.FREQUENT,
-                    "Comma-separated schema.table names that are not mirrored (sessions, caches, tables without a primary key).")
+                    "Comma-separated schema.table names that are not mirrored (sessions, caches, tables with neither a primary key nor a unique index over NOT NULL columns).")
             .check(v -> ConfigOption.splitCommaList(v).stream().allMatch(t -> t.indexOf('.') > 0 && t.indexOf('.') < t.length() - 1),
                     "write each table as schema.table (e.g. public.sessions,public.cache)");
 
