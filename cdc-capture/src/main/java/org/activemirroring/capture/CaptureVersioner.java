@@ -72,9 +72,23 @@ public final class CaptureVersioner implements AutoCloseable {
      * @throws SQLException on database trouble; nothing is stored then, call again
      */
     public ChangeSet stamp(ChangeSet cs, long[] rowLsns) throws SQLException {
+        return stamp(List.of(cs), List.of(rowLsns)).get(0);
+    }
+
+    /**
+     * Stamps several local ChangeSets, in commit order, in one database transaction.
+     *
+     * @param rowLsns per ChangeSet, per row the log position of its change
+     * @return the ChangeSets to publish, in the same order
+     */
+    public List<ChangeSet> stamp(List<ChangeSet> changeSets, List<long[]> rowLsns) throws SQLException {
         Connection c = connection();
         try {
-            ChangeSet out = stamp(c, cs, rowLsns);
+            versions.lock(c);
+            List<ChangeSet> out = new ArrayList<>(changeSets.size());
+            for (int i = 0; i < changeSets.size(); i++) {
+                out.add(stamp(c, changeSets.get(i), rowLsns.get(i)));
+            }
             c.commit();
             return out;
         } catch (SQLException | RuntimeException e) {
@@ -93,7 +107,6 @@ public final class CaptureVersioner implements AutoCloseable {
     }
 
     private ChangeSet stamp(Connection c, ChangeSet cs, long[] rowLsns) throws SQLException {
-        versions.lock(c);
         long now = clock.tick();
         RowVersion mine = new RowVersion(now, nodeId);
         Map<String, Long> deps = new HashMap<>(appliedVector.get());

@@ -314,34 +314,36 @@ public final class DebeziumCapture implements AutoCloseable {
         held = hold;
     }
 
-    private void publishWithRetry(ChangeSet captured, long[] rowLsns) throws InterruptedException {
+    private void publishWithRetry(List<ChangeSet> captured, List<long[]> rowLsns) throws InterruptedException {
         while (held && !closing) {
             TimeUnit.MILLISECONDS.sleep(5);
         }
-        ChangeSet cs = null;
-        byte[] payload = null;
+        List<ChangeSet> stamped = null;
+        int next = 0;
         long backoff = 50;
         int attempts = 0;
         while (true) {
             if (closing) {
-                throw new InterruptedException("capture is stopping; tx " + captured.sourceTxId()
-                        + " stays unpublished");
+                throw new InterruptedException("capture is stopping; " + (captured.size() - next)
+                        + " transaction(s) stay unpublished");
             }
             try {
-                if (cs == null) {
-                    cs = versioner.stamp(captured, rowLsns);
-                    payload = codec.encode(cs);
+                if (stamped == null) {
+                    stamped = versioner.stamp(captured, rowLsns);
                 }
-                Envelope sent = transport.publish(ChangeSet.PAYLOAD_TYPE, payload);
+                for (; next < stamped.size(); next++) {
+                    ChangeSet cs = stamped.get(next);
+                    Envelope sent = transport.publish(ChangeSet.PAYLOAD_TYPE, codec.encode(cs));
+                    versioner.published(cs, sent.seq());
+                }
                 if (attempts > 0) {
-                    LOG.info("Publishing tx {} worked after {} failed attempts", captured.sourceTxId(), attempts);
+                    LOG.info("Publishing worked after {} failed attempts", attempts);
                 }
-                versioner.published(cs, sent.seq());
                 return;
             } catch (TransportException | java.sql.SQLException e) {
                 if (attempts++ == 0) {
                     LOG.warn("Cannot {} tx {} ({}); retrying with backoff until it works",
-                            cs == null ? "version" : "publish", captured.sourceTxId(), e.getMessage());
+                            stamped == null ? "version" : "publish", captured.get(next).sourceTxId(), e.getMessage());
                 }
             }
             TimeUnit.MILLISECONDS.sleep(backoff);

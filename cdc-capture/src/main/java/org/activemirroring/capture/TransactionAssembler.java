@@ -32,12 +32,19 @@ import org.apache.kafka.connect.source.SourceRecord;
  */
 final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
 
-    /** Receives each complete transaction; returns only once the ChangeSet is durably published. */
+    /**
+     * Receives the complete transactions of a batch, in commit order; returns only once all are
+     * durably published. Several at once, so that versioning them costs one database transaction
+     * however many arrived together (a busy site commits many per poll).
+     */
     @FunctionalInterface
     interface Sink {
-        /** @param rowLsns per row of {@code cs}, the log position of its change */
-        void publish(ChangeSet cs, long[] rowLsns) throws InterruptedException;
+        /** @param rowLsns per ChangeSet, per row the log position of its change */
+        void publish(List<ChangeSet> changeSets, List<long[]> rowLsns) throws InterruptedException;
     }
+
+    /** Complete transactions are handed on at the latest when this many rows are waiting. */
+    static final int MAX_WAITING_ROWS = 10_000;
 
     /** How many recent own transaction ids are remembered to recognise replays. */
     static final int REPLAY_MEMORY = 100_000;
@@ -52,6 +59,11 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
 
     /** The newest record received and not yet marked processed, or null. */
     private RecordChangeEvent<SourceRecord> pending;
+    /** The newest record after which everything is complete and queued, waiting for the sink. */
+    private RecordChangeEvent<SourceRecord> settled;
+    private final List<ChangeSet> ready = new ArrayList<>();
+    private final List<long[]> readyLsns = new ArrayList<>();
+    private int readyRows;
     private OpenTx open;
 
     private volatile long published;
@@ -142,7 +154,28 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
                 }
             }
         }
+        flush(committer);
         committer.markBatchFinished();
+    }
+
+    /** Hands the queued transactions to the sink, then marks the newest settled record. */
+    private void flush(DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+            throws InterruptedException {
+        if (!ready.isEmpty()) {
+            sink.publish(List.copyOf(ready), List.copyOf(readyLsns));
+            published += ready.size();
+            lastCommit = Instant.EPOCH.plus(ready.get(ready.size() - 1).commitTimeMicros(), ChronoUnit.MICROS);
+            ready.clear();
+            readyLsns.clear();
+            readyRows = 0;
+        }
+        // Offsets are cumulative: marking the newest settled record moves the position past all
+        // before it, so the records themselves need not be kept (a 200k-row transaction would
+        // otherwise hold 200k SourceRecords until its END).
+        if (settled != null) {
+            committer.markProcessed(settled);
+            settled = null;
+        }
     }
 
     /** The source commit time in microseconds where the connector reports it, else from milliseconds. */
@@ -167,21 +200,21 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
             empty++;
         } else {
             ChangeSet cs = new ChangeSet(nodeId, 0, tx.txId, tx.commitTimeMicros, EpochMicros.now(clock), tx.rows);
-            sink.publish(cs, tx.lsns);
+            ready.add(cs);
+            readyLsns.add(tx.lsns);
+            readyRows += tx.rows.size();
             remember(tx.txId);
-            published++;
-            lastCommit = Instant.EPOCH.plus(tx.commitTimeMicros, ChronoUnit.MICROS);
         }
         markPending(committer);
+        if (readyRows >= MAX_WAITING_ROWS) {
+            flush(committer);
+        }
     }
 
-    private void markPending(DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
-            throws InterruptedException {
-        // Offsets are cumulative: marking the newest settled record moves the position past all
-        // before it, so the records themselves need not be kept (a 200k-row transaction would
-        // otherwise hold 200k SourceRecords until its END).
+    /** The pending record is settled: marked with the next flush, after the queue is published. */
+    private void markPending(DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) {
         if (pending != null) {
-            committer.markProcessed(pending);
+            settled = pending;
             pending = null;
         }
     }

@@ -63,9 +63,9 @@ class TransactionAssemblerTest {
 
     private TransactionAssembler assembler(List<Long> known) {
         return new TransactionAssembler("node-n", TX_TOPIC, new EchoPolicy("activemirroring_apply"),
-                new RowChangeConverter(new ValueEncoder(), java.util.Set.of()), (cs, lsns) -> {
+                new RowChangeConverter(new ValueEncoder(), java.util.Set.of()), (list, lsns) -> {
                     markedAtPublish.add(marked.size());
-                    sunk.add(cs);
+                    sunk.addAll(list);
                 }, known, Clock.fixed(Instant.ofEpochMilli(1_800_000_000_000L), ZoneOffset.UTC));
     }
 
@@ -129,7 +129,8 @@ class TransactionAssemblerTest {
                 tx("BEGIN", 9), data(9, 3, "pg_16400"), tx("END", 9)), committer);
         assertEquals(1, sunk.size(), "only tx 9 (another origin is not our applier)");
         assertEquals(9, sunk.get(0).sourceTxId());
-        assertEquals(4, marked.size(), "each settled transaction moves the offset");
+        assertEquals(1, marked.size(), "the batch's newest settled record moves the offset past all four");
+        assertEquals(List.of(0), markedAtPublish, "marked after the batch's transactions were published");
         CaptureStats s = a.stats();
         assertEquals(1, s.echoesDropped());
         assertEquals(1, s.replaysSkipped());
