@@ -113,7 +113,7 @@ public final class CaptureVersioner implements AutoCloseable {
         deps.remove(nodeId);
         List<RowChange> rows = cs.rows();
         List<RowChange> out = new ArrayList<>(rows.size());
-        Map<String, RowVersion> prevs = new HashMap<>(); // table + key -> version before this transaction
+        // Keys raced with an applied change, for the whole transaction (usually empty).
         Map<String, Race> races = new LinkedHashMap<>();
         for (int from = 0; from < rows.size(); from += CHUNK) {
             List<RowChange> chunk = rows.subList(from, Math.min(rows.size(), from + CHUNK));
@@ -128,15 +128,18 @@ public final class CaptureVersioner implements AutoCloseable {
                 stored.put(e.getKey(), versions.read(c, e.getKey(), e.getValue()));
             }
             Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
+            // Per chunk only (a key repeated in a later chunk finds this transaction's own stored
+            // version and what it replaced): a 200k-row transaction must not keep a map of all keys.
+            Map<String, RowVersion> prevs = new HashMap<>();
             for (int i = 0; i < chunk.size(); i++) {
                 RowChange row = chunk.get(i);
                 String id = row.table() + '\0' + keys[i];
                 RowVersion prev;
-                if (prevs.containsKey(id)) {
+                if (races.containsKey(id)) {
+                    prev = null;
+                    races.put(id, new Race(row, races.get(id).stored())); // repair to the newest image
+                } else if (prevs.containsKey(id)) {
                     prev = prevs.get(id);
-                    if (races.containsKey(id)) {
-                        races.put(id, new Race(row, races.get(id).stored())); // repair to the newest image
-                    }
                 } else {
                     StoredVersion sv = stored.get(row.table()).get(keys[i]);
                     if (sv == null) {
