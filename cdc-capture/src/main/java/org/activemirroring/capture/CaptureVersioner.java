@@ -43,6 +43,8 @@ public final class CaptureVersioner implements AutoCloseable {
     private final Supplier<Map<String, Long>> appliedVector;
     private final Map<String, TableShape> shapes = new HashMap<>();
     private Connection connection;
+    /** Whether the current transaction holds the version lock yet (taken with the first read). */
+    private boolean locked;
     private volatile long repairs;
 
     /**
@@ -84,7 +86,7 @@ public final class CaptureVersioner implements AutoCloseable {
     public List<ChangeSet> stamp(List<ChangeSet> changeSets, List<long[]> rowLsns) throws SQLException {
         Connection c = connection();
         try {
-            versions.lock(c);
+            locked = false;
             List<ChangeSet> out = new ArrayList<>(changeSets.size());
             for (int i = 0; i < changeSets.size(); i++) {
                 out.add(stamp(c, changeSets.get(i), rowLsns.get(i)));
@@ -125,7 +127,9 @@ public final class CaptureVersioner implements AutoCloseable {
             }
             Map<String, Map<String, StoredVersion>> stored = new HashMap<>();
             for (Map.Entry<String, List<String>> e : byTable.entrySet()) {
-                stored.put(e.getKey(), versions.read(c, e.getKey(), e.getValue()));
+                stored.put(e.getKey(), locked ? versions.read(c, e.getKey(), e.getValue())
+                        : versions.lockAndRead(c, e.getKey(), e.getValue()));
+                locked = true;
             }
             Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
             // Per chunk only (a key repeated in a later chunk finds this transaction's own stored

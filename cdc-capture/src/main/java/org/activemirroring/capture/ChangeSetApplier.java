@@ -72,6 +72,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     private long conflicts;
     private long waits;
     private boolean vectorLoaded;
+    /** Whether the current apply transaction holds the version lock yet. */
+    private boolean locked;
     private volatile boolean held;
 
     /**
@@ -167,7 +169,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 duplicates++;
                 return;
             }
-            versions.lock(c);
+            locked = false;
             clock.witness(cs.clock());
             List<RowChange> rows = cs.rows();
             for (int from = 0; from < rows.size(); from += MAX_BATCH) {
@@ -225,7 +227,10 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         }
         Map<String, Map<String, StoredVersion>> stored = new HashMap<>();
         for (Map.Entry<String, List<String>> e : keysByTable.entrySet()) {
-            stored.put(e.getKey(), versions.read(c, e.getKey(), e.getValue()));
+            // The first read of a ChangeSet also takes the version lock, in the same round trip.
+            stored.put(e.getKey(), locked ? versions.read(c, e.getKey(), e.getValue())
+                    : versions.lockAndRead(c, e.getKey(), e.getValue()));
+            locked = true;
         }
         Instant now = Instant.now();
         Map<String, Boolean> decided = new HashMap<>(); // table + key -> won, for keys repeated in the chunk

@@ -88,17 +88,39 @@ public final class PostgresVersionStore {
 
     /** Stored versions of the given rows of one table; rows without a version are absent. */
     Map<String, StoredVersion> read(Connection c, String table, Collection<String> keyTexts) throws SQLException {
+        return read(c, table, keyTexts, false);
+    }
+
+    /**
+     * {@link #lock} and then {@link #read}, in one network round trip (two statements, so the read
+     * sees everything committed before the lock was granted).
+     */
+    Map<String, StoredVersion> lockAndRead(Connection c, String table, Collection<String> keyTexts)
+            throws SQLException {
+        return read(c, table, keyTexts, true);
+    }
+
+    private Map<String, StoredVersion> read(Connection c, String table, Collection<String> keyTexts, boolean lock)
+            throws SQLException {
         Map<String, StoredVersion> out = new HashMap<>();
         if (keyTexts.isEmpty()) {
+            if (lock) {
+                lock(c);
+            }
             return out;
         }
+        String select = "SELECT pk, clock, origin, deleted, prev_clock, prev_origin, source_tx, writer_xid, writer_lsn "
+                + "FROM mirror.row_version WHERE tbl = ? AND pk = ANY (?)";
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT pk, clock, origin, deleted, prev_clock, prev_origin, source_tx, writer_xid, writer_lsn "
-                        + "FROM mirror.row_version WHERE tbl = ? AND pk = ANY (?)")) {
+                lock ? "SELECT pg_advisory_xact_lock(" + LOCK_KEY + "); " + select : select)) {
             ps.setString(1, table);
             Array keys = c.createArrayOf("text", keyTexts.toArray());
             ps.setArray(2, keys);
-            try (ResultSet rs = ps.executeQuery()) {
+            ps.execute();
+            if (lock && !ps.getMoreResults()) {
+                throw new SQLException("reading row versions after taking the lock returned no result");
+            }
+            try (ResultSet rs = ps.getResultSet()) {
                 while (rs.next()) {
                     long prevClock = rs.getLong(5);
                     RowVersion prev = rs.wasNull() ? null : new RowVersion(prevClock, rs.getString(6));
