@@ -74,6 +74,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     private boolean vectorLoaded;
     /** Whether the current apply transaction holds the version lock yet. */
     private boolean locked;
+    /** Second pass after a unique-key collision: row by row, each in a savepoint. */
+    private boolean careful;
     private volatile boolean held;
 
     /**
@@ -163,20 +165,28 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         }
         List<Conflict> lost = new ArrayList<>();
         try {
-            long appliedSeq = dialect.lockAppliedSeq(c, cs.origin());
-            if (appliedSeq >= cs.seq()) {
+            boolean fresh;
+            try {
+                fresh = applyInTransaction(c, cs, lost);
+            } catch (SQLException e) {
+                if (!isUniqueViolation(e)) {
+                    throw e;
+                }
+                // Rare: another unique key collides. Again, row by row, resolving each collision.
+                c.rollback();
+                lost.clear();
+                careful = true;
+                try {
+                    fresh = applyInTransaction(c, cs, lost);
+                } finally {
+                    careful = false;
+                }
+            }
+            if (!fresh) {
                 c.rollback();
                 duplicates++;
                 return;
             }
-            locked = false;
-            clock.witness(cs.clock());
-            List<RowChange> rows = cs.rows();
-            for (int from = 0; from < rows.size(); from += MAX_BATCH) {
-                applyChunk(c, cs, rows.subList(from, Math.min(rows.size(), from + MAX_BATCH)), lost);
-            }
-            versions.log(c, lost);
-            dialect.recordApplied(c, cs.origin(), cs.seq());
             c.commit();
             applied++;
             conflicts += lost.size();
@@ -195,6 +205,27 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             throw failure("Cannot apply " + envelope + " (tx " + cs.sourceTxId() + ", " + cs.rows().size()
                     + " rows)", e);
         }
+    }
+
+    /**
+     * Applies the ChangeSet and records it, leaving the transaction open.
+     *
+     * @return false if it was applied before (nothing done)
+     */
+    private boolean applyInTransaction(Connection c, ChangeSet cs, List<Conflict> lost) throws SQLException {
+        long appliedSeq = dialect.lockAppliedSeq(c, cs.origin());
+        if (appliedSeq >= cs.seq()) {
+            return false;
+        }
+        locked = false;
+        clock.witness(cs.clock());
+        List<RowChange> rows = cs.rows();
+        for (int from = 0; from < rows.size(); from += MAX_BATCH) {
+            applyChunk(c, cs, rows.subList(from, Math.min(rows.size(), from + MAX_BATCH)), lost);
+        }
+        versions.log(c, lost);
+        dialect.recordApplied(c, cs.origin(), cs.seq());
+        return true;
     }
 
     /** The first dependency of {@code cs} this mirror has not applied yet, or null if all are met. */
@@ -288,29 +319,20 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     }
 
     /**
-     * Executes the rows in order, in batches inside a savepoint. When a batch breaks another
-     * unique key, it is rolled back and its rows are run one at a time so that the colliding ones
-     * can be resolved ({@link #resolveUnique}).
+     * Executes the rows in order, in batches. A unique-key collision aborts the transaction; the
+     * ChangeSet is then applied again in careful mode, where each row runs alone inside a
+     * savepoint so that a colliding one can be resolved ({@link #resolveUnique}). Savepoints cost
+     * round trips, so only that rare second pass pays for them.
      *
      * @return per row, whether it took effect (false: it lost a unique-key conflict)
      */
     private boolean[] applyRows(Connection c, ChangeSet cs, List<RowChange> rows, List<Conflict> lost)
             throws SQLException {
         boolean[] done = new boolean[rows.size()];
-        if (rows.isEmpty()) {
-            return done;
-        }
-        Savepoint sp = c.setSavepoint();
-        try {
+        if (!careful) {
             executeBatched(c, rows);
-            c.releaseSavepoint(sp);
             java.util.Arrays.fill(done, true);
             return done;
-        } catch (SQLException e) {
-            if (!isUniqueViolation(e)) {
-                throw e;
-            }
-            c.rollback(sp);
         }
         for (int i = 0; i < rows.size(); i++) {
             done[i] = applyOne(c, cs, rows.get(i), lost);
