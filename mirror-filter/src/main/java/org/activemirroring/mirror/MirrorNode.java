@@ -11,6 +11,7 @@ import org.activemirroring.capture.ChangeSetApplier;
 import org.activemirroring.capture.DebeziumCapture;
 import org.activemirroring.capture.EchoPolicy;
 import org.activemirroring.capture.PostgresDialect;
+import org.activemirroring.capture.SequenceKeeper;
 import org.activemirroring.transport.JGroupsPeerTransport;
 import org.activemirroring.transport.TransportObserver;
 import org.activemirroring.transport.TransportStats;
@@ -25,6 +26,10 @@ import org.slf4j.LoggerFactory;
  * the network and resumes delivery right after that vector, and capture starts last so that
  * nothing is published before the transport can journal it. Stop order is the reverse: capture
  * stops producing, the transport stops delivering, the applier disconnects.
+ *
+ * <p>Before all of them the node aligns its sequences to its key-allocation slot
+ * ({@link SequenceKeeper}) and keeps them aligned while it runs: a mirror that accepted writes
+ * before could hand out keys another mirror also generates.
  */
 public final class MirrorNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MirrorNode.class);
@@ -33,11 +38,13 @@ public final class MirrorNode implements AutoCloseable {
     private final ChangeSetApplier applier;
     private final JGroupsPeerTransport transport;
     private final DebeziumCapture capture;
+    private final SequenceKeeper sequences;
     private volatile boolean closed;
 
-    private MirrorNode(MirrorConfig config, ChangeSetApplier applier, JGroupsPeerTransport transport,
-                       DebeziumCapture capture) {
+    private MirrorNode(MirrorConfig config, SequenceKeeper sequences, ChangeSetApplier applier,
+                       JGroupsPeerTransport transport, DebeziumCapture capture) {
         this.config = config;
+        this.sequences = sequences;
         this.applier = applier;
         this.transport = transport;
         this.capture = capture;
@@ -52,6 +59,9 @@ public final class MirrorNode implements AutoCloseable {
         List<AutoCloseable> started = new ArrayList<>();
         String node = config.nodeId();
         try {
+            SequenceKeeper sequences = SequenceKeeper.start(config.capture(), node);
+            started.add(sequences);
+
             PostgresDialect dialect = new PostgresDialect();
             ChangeSetApplier applier = new ChangeSetApplier(config.capture(), dialect);
             started.add(applier);
@@ -67,7 +77,7 @@ public final class MirrorNode implements AutoCloseable {
             capture.start();
 
             LOG.info("Mirror '{}' is replicating; members {}", node, transport.members());
-            return new MirrorNode(config, applier, transport, capture);
+            return new MirrorNode(config, sequences, applier, transport, capture);
         } catch (Exception e) {
             for (int i = started.size() - 1; i >= 0; i--) {
                 try {
@@ -87,9 +97,12 @@ public final class MirrorNode implements AutoCloseable {
         return config.nodeId();
     }
 
-    /** True while the node replicates: not closed, capture running, remote changes being delivered. */
+    /**
+     * True while the node replicates: not closed, sequences aligned at least once, capture
+     * running, remote changes being delivered.
+     */
     public boolean isReady() {
-        return !closed && capture.isRunning() && transport.isDelivering();
+        return !closed && sequences.asserted() && capture.isRunning() && transport.isDelivering();
     }
 
     /** A consistent-enough snapshot for the status page (each part read once). */
@@ -124,7 +137,7 @@ public final class MirrorNode implements AutoCloseable {
         List<String> members = new ArrayList<>(t.members());
         members.sort(null);
         return new NodeStatus(nodeId(), isReady() && problem == null, members, origins, t.originated(),
-                t.journalHeads().getOrDefault(nodeId(), 0L), capture.stats(), applier.stats(), problem);
+                t.journalHeads().getOrDefault(nodeId(), 0L), capture.stats(), applier.stats(), sequences.stats(), problem);
     }
 
     /**
@@ -146,7 +159,7 @@ public final class MirrorNode implements AutoCloseable {
         return applier.appliedVector();
     }
 
-    /** Stops capture, then the transport, then the applier. Idempotent. */
+    /** Stops capture, then the transport, then the applier, then the sequence check. Idempotent. */
     @Override
     public void close() {
         if (closed) {
@@ -156,6 +169,7 @@ public final class MirrorNode implements AutoCloseable {
         closeQuietly(capture, "capture");
         closeQuietly(transport, "transport");
         closeQuietly(applier, "applier");
+        closeQuietly(sequences, "sequence check");
         LOG.info("Mirror '{}' stopped", nodeId());
     }
 

@@ -42,8 +42,9 @@ public final class MirrorSettings {
     }
 
     /**
-     * One settings map per server; node ids are {@code prefix-1..N}; every node lists every peer;
-     * data directories under {@link PostgresServers#workDir()}.
+     * One settings map per server; node ids are {@code prefix-1..N} and node {@code prefix-i} has
+     * key-allocation slot {@code i} (so at most 15 servers with the default 16 mirrors); every node
+     * lists every peer; data directories under {@link PostgresServers#workDir()}.
      */
     public static List<Map<String, String>> forServers(String prefix, List<PgServer> servers) {
         List<Integer> ports = new ArrayList<>();
@@ -64,6 +65,7 @@ public final class MirrorSettings {
             String id = prefix + "-" + (i + 1);
             Map<String, String> m = new LinkedHashMap<>();
             m.put("mirror.node.id", id);
+            m.put("mirror.node.slot", Integer.toString(i + 1));
             m.put("mirror.data.dir", work.resolve(id).toString());
             m.put("mirror.bind.host", "127.0.0.1");
             m.put("mirror.bind.port", Integer.toString(ports.get(i)));
