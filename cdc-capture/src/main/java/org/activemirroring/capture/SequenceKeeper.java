@@ -176,8 +176,11 @@ public final class SequenceKeeper implements AutoCloseable {
         Long nextAfter = c.after() != null ? Long.valueOf(c.after() + modulus)
                 : SequenceAlignment.nextValue(new SequenceAlignment.State(b.name(), b.lastValue(), b.isCalled(), modulus,
                 b.minValue(), b.maxValue()));
-        StringBuilder sb = new StringBuilder(s.name()).append(": increment ").append(b.increment()).append(" -> ")
-                .append(modulus).append(", next value ").append(next == null ? "none" : next.toString())
+        StringBuilder sb = new StringBuilder(s.name()).append(": ");
+        if (b.increment() != modulus) {
+            sb.append("increment ").append(b.increment()).append(" -> ").append(modulus).append(", ");
+        }
+        sb.append("next value ").append(next == null ? "none" : next.toString())
                 .append(" -> ").append(nextAfter == null ? "none" : nextAfter.toString());
         if (c.usedMax() != null) {
             sb.append(", highest stored key ").append(c.usedMax());
