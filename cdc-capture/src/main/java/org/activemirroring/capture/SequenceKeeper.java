@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -39,6 +40,8 @@ public final class SequenceKeeper implements AutoCloseable {
     /** Last value seen per sequence, to notice one moved backwards by a script; the timer thread's. */
     private final Map<String, Long> seen = new HashMap<>();
     private final Set<String> reported = new HashSet<>();
+    /** Sequences found without a value of this slot below MAXVALUE, with the last value then; not retried until it changes. */
+    private final Map<String, Long> exhausted = new HashMap<>();
     private Connection connection;
     private volatile boolean asserted;
     private volatile int managed;
@@ -138,6 +141,11 @@ public final class SequenceKeeper implements AutoCloseable {
                 nowSeen.put(s.sql(), s.lastValue());
                 continue;
             }
+            if (s.increment() == modulus && exhausted.containsKey(s.sql())
+                    && Objects.equals(exhausted.get(s.sql()), s.lastValue())) {
+                newProblem = "sequence " + s.name() + " has no value of slot " + slot + " left below its MAXVALUE";
+                continue;
+            }
             // A closer look: the real state (is_called) and the keys already stored.
             SequenceAlignment.State state = PostgresSequences.state(connection, s);
             Long used = PostgresSequences.usedMax(connection, s);
@@ -147,6 +155,7 @@ public final class SequenceKeeper implements AutoCloseable {
             }
             PostgresSequences.Correction c = PostgresSequences.correct(connection, s, slot, modulus);
             if (c.exhausted()) {
+                exhausted.put(s.sql(), s.lastValue());
                 newProblem = "sequence " + s.name() + " has no value of slot " + slot + " left below its MAXVALUE";
                 if (reported.add(s.name())) {
                     LOG.error("Mirror '{}': sequence {} has no value congruent to slot {} modulo {} left between {} and"
@@ -156,6 +165,7 @@ public final class SequenceKeeper implements AutoCloseable {
                 continue;
             }
             reported.remove(s.name());
+            exhausted.remove(s.sql());
             long last = c.after() != null ? c.after() : c.before().lastValue();
             nowSeen.put(s.sql(), last);
             String what = describe(s, c);
