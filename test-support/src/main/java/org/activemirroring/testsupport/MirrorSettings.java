@@ -21,10 +21,16 @@ public final class MirrorSettings {
     private MirrorSettings() {
     }
 
+    /**
+     * Below Linux's ephemeral range (32768-60999 by default): a port found free there can be taken
+     * by any outgoing connection (JDBC, another build on the machine) before the node binds it.
+     */
+    private static final int PORT_RANGE_END = 32_768;
+
     /** A TCP port free on 127.0.0.1, together with the failure-detection port above it. */
     public static int freeTransportPort() {
         for (int attempt = 0; attempt < 500; attempt++) {
-            int port = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
+            int port = 20_000 + ThreadLocalRandom.current().nextInt(PORT_RANGE_END - FD_SOCK_OFFSET - 20_000);
             if (isFree(port) && isFree(port + FD_SOCK_OFFSET)) {
                 return port;
             }
