@@ -69,9 +69,32 @@ public final class CaptureConfig {
             false, Importance.RARE,
             "Drop the replication slot when capture stops; only for tests, since a mirror restarted without its slot misses changes.");
 
+    /** Upper bound of {@link #MAX_MIRRORS}; slots are checked against the configured value, not this. */
+    static final int MAX_MIRRORS_LIMIT = 1024;
+
+    public static final ConfigOption<Integer> NODE_SLOT = ConfigOption.integer("mirror.node.slot", 0, 0,
+                    MAX_MIRRORS_LIMIT - 1, Importance.ESSENTIAL,
+                    "This mirror's key-allocation slot, from 0 to mirror.max-mirrors minus 1, unique per mirror: the"
+                            + " sequences feeding mirrored tables (serial, identity, DEFAULT nextval) hand out only values"
+                            + " congruent to the slot modulo mirror.max-mirrors, so mirrors never generate the same key;"
+                            + " two mirrors sharing a slot generate the same keys, and the later insert replaces the"
+                            + " other mirror's row on every peer.")
+            .required();
+
+    public static final ConfigOption<Integer> MAX_MIRRORS = ConfigOption.integer("mirror.max-mirrors", 16, 2,
+            MAX_MIRRORS_LIMIT, Importance.RARE,
+            "How many mirrors the network can ever have; every mirrored sequence increments by this number. It must"
+                    + " be the same on every mirror; change it only while all mirrors are stopped.");
+
+    public static final ConfigOption<Integer> SEQUENCES_CHECK_INTERVAL_MS = ConfigOption.integer(
+            "mirror.sequences.check.interval.ms", 1000, 10, 3_600_000, Importance.RARE,
+            "How often the mirror checks that its sequences still interleave (one query when nothing changed) and"
+                    + " repairs those a script or migration reset; a reset sequence can hand out a colliding key until then.");
+
     /** All capture options, in documentation order. */
-    public static final List<ConfigOption<?>> OPTIONS = List.of(DB_URL, DB_USER, DB_PASSWORD, DB_SCHEMAS,
-            TABLES_EXCLUDE, SLOT, PUBLICATION, POLL_INTERVAL_MS, OFFSET_FLUSH_INTERVAL_MS, ORIGIN_FILTER, SLOT_DROP_ON_STOP);
+    public static final List<ConfigOption<?>> OPTIONS = List.of(DB_URL, DB_USER, DB_PASSWORD, NODE_SLOT, DB_SCHEMAS,
+            TABLES_EXCLUDE, MAX_MIRRORS, SEQUENCES_CHECK_INTERVAL_MS, SLOT, PUBLICATION, POLL_INTERVAL_MS,
+            OFFSET_FLUSH_INTERVAL_MS, ORIGIN_FILTER, SLOT_DROP_ON_STOP);
 
     private final String dbUrl;
     private final PostgresUrl address;
@@ -85,6 +108,9 @@ public final class CaptureConfig {
     private final int offsetFlushIntervalMs;
     private final boolean originFilter;
     private final boolean slotDropOnStop;
+    private final Integer nodeSlot;
+    private final int maxMirrors;
+    private final int sequencesCheckIntervalMs;
 
     private CaptureConfig(Map<String, String> raw, List<String> problems) {
         this.dbUrl = DB_URL.read(raw, problems);
@@ -107,6 +133,17 @@ public final class CaptureConfig {
         this.offsetFlushIntervalMs = OFFSET_FLUSH_INTERVAL_MS.read(raw, problems);
         this.originFilter = ORIGIN_FILTER.read(raw, problems);
         this.slotDropOnStop = SLOT_DROP_ON_STOP.read(raw, problems);
+        this.nodeSlot = NODE_SLOT.read(raw, problems);
+        int before = problems.size();
+        this.maxMirrors = MAX_MIRRORS.read(raw, problems);
+        boolean maxMirrorsValid = problems.size() == before;
+        this.sequencesCheckIntervalMs = SEQUENCES_CHECK_INTERVAL_MS.read(raw, problems);
+        // Only when both values are themselves valid: one mistake, one message.
+        if (nodeSlot != null && maxMirrorsValid && nodeSlot >= maxMirrors) {
+            problems.add(NODE_SLOT.key() + "=" + nodeSlot + " is not below " + MAX_MIRRORS.key() + "=" + maxMirrors
+                    + ": slots run from 0 to " + (maxMirrors - 1) + "; give this mirror a free slot in that range, or"
+                    + " raise " + MAX_MIRRORS.key() + " (the same value on every mirror).");
+        }
     }
 
     /**
@@ -173,5 +210,19 @@ public final class CaptureConfig {
 
     public boolean slotDropOnStop() {
         return slotDropOnStop;
+    }
+
+    /** This mirror's key-allocation slot, in [0, {@link #maxMirrors()}); null only in a config with problems. */
+    public Integer nodeSlot() {
+        return nodeSlot;
+    }
+
+    /** The increment of every mirrored sequence: how many mirrors the network can ever have. */
+    public int maxMirrors() {
+        return maxMirrors;
+    }
+
+    public int sequencesCheckIntervalMs() {
+        return sequencesCheckIntervalMs;
     }
 }

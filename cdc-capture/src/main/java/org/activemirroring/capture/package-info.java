@@ -8,6 +8,7 @@
  * CaptureConfig cfg = CaptureConfig.from(settings, problems);      // + TransportConfig, ...
  * if (!problems.isEmpty()) throw new ConfigException(problems);
  *
+ * SequenceKeeper sequences = SequenceKeeper.start(cfg, nodeId);   // keys interleave by mirror.node.slot
  * Dialect dialect = new PostgresDialect();
  * ChangeSetApplier applier = new ChangeSetApplier(cfg, dialect);
  * transport.start(applier, applier.appliedVector());               // remote ChangeSets -> local DB
@@ -18,7 +19,7 @@
  * ...
  * capture.stats(); applier.stats(); capture.isRunning(); capture.failure();
  * ...
- * capture.close(); transport.close(); applier.close();
+ * capture.close(); transport.close(); applier.close(); sequences.close();
  * }</pre>
  *
  * <p>Loop prevention: the applier tags its session with a PostgreSQL replication origin, capture

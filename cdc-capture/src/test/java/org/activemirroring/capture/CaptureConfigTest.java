@@ -29,7 +29,7 @@ class CaptureConfigTest {
     void defaults() {
         List<String> problems = new ArrayList<>();
         CaptureConfig c = CaptureConfig.from(Map.of("mirror.db.url", "jdbc:postgresql://db.example:6543/site?ssl=true",
-                "mirror.db.user", "mirror"), problems);
+                "mirror.db.user", "mirror", "mirror.node.slot", "3"), problems);
         assertEquals(List.of(), problems);
         assertEquals(new PostgresUrl("db.example", 6543, "site"), c.address());
         assertEquals("", c.dbPassword());
@@ -40,6 +40,9 @@ class CaptureConfigTest {
         assertEquals(2, c.pollIntervalMs());
         assertEquals(1000, c.offsetFlushIntervalMs());
         assertFalse(c.slotDropOnStop());
+        assertEquals(3, c.nodeSlot());
+        assertEquals(16, c.maxMirrors());
+        assertEquals(1000, c.sequencesCheckIntervalMs());
     }
 
     @Test
@@ -48,6 +51,9 @@ class CaptureConfigTest {
         raw.put("mirror.db.url", "jdbc:postgresql://localhost/site");
         raw.put("mirror.db.user", "u");
         raw.put("mirror.db.password", "secret");
+        raw.put("mirror.node.slot", "40");
+        raw.put("mirror.max-mirrors", "64");
+        raw.put("mirror.sequences.check.interval.ms", "250");
         raw.put("mirror.db.schemas", "public, shop");
         raw.put("mirror.tables.exclude", "public.sessions,shop.cache");
         raw.put("mirror.capture.slot", "my_slot");
@@ -60,6 +66,9 @@ class CaptureConfigTest {
         assertEquals(List.of("public.sessions", "shop.cache"), c.tablesExclude());
         assertEquals("my_slot", c.slotName("web-1"));
         assertTrue(c.slotDropOnStop());
+        assertEquals(40, c.nodeSlot());
+        assertEquals(64, c.maxMirrors());
+        assertEquals(250, c.sequencesCheckIntervalMs());
     }
 
     @Test
@@ -71,7 +80,8 @@ class CaptureConfigTest {
         raw.put("mirror.capture.slot.drop-on-stop", "yes");
         List<String> problems = new ArrayList<>();
         CaptureConfig.from(raw, problems);
-        assertEquals(5, problems.size(), problems.toString());
+        assertEquals(6, problems.size(), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.contains("Missing 'mirror.node.slot'")));
         assertTrue(problems.stream().anyMatch(p -> p.contains("'mirror.db.url'") && p.contains("jdbc:postgresql://")));
         assertTrue(problems.stream().anyMatch(p -> p.contains("Missing 'mirror.db.user'")));
         assertTrue(problems.stream().anyMatch(p -> p.contains("'sessions'") && p.contains("schema.table")));
@@ -80,7 +90,8 @@ class CaptureConfigTest {
     @Test
     void malformedPostgresUrlSaysWhatAValidOneLooksLike() {
         List<String> problems = new ArrayList<>();
-        CaptureConfig.from(Map.of("mirror.db.url", "jdbc:postgresql://host:99999/db", "mirror.db.user", "u"), problems);
+        CaptureConfig.from(Map.of("mirror.db.url", "jdbc:postgresql://host:99999/db", "mirror.db.user", "u",
+                "mirror.node.slot", "0"), problems);
         assertEquals(1, problems.size());
         assertTrue(problems.get(0).contains("99999"), problems.get(0));
         problems.clear();
@@ -92,7 +103,7 @@ class CaptureConfigTest {
     void mirrorSchemaCannotBeMirrored() {
         List<String> problems = new ArrayList<>();
         CaptureConfig.from(Map.of("mirror.db.url", "jdbc:postgresql://h/db", "mirror.db.user", "u",
-                "mirror.db.schemas", "public,mirror"), problems);
+                "mirror.node.slot", "0", "mirror.db.schemas", "public,mirror"), problems);
         assertEquals(1, problems.size(), problems.toString());
     }
 

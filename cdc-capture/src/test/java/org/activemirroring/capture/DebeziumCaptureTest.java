@@ -16,7 +16,7 @@ class DebeziumCaptureTest {
 
     private static DebeziumCapture capture(Map<String, String> extra) {
         Map<String, String> raw = new java.util.HashMap<>(Map.of("mirror.db.url", "jdbc:postgresql://db:6000/site",
-                "mirror.db.user", "mirror", "mirror.db.password", "pw"));
+                "mirror.db.user", "mirror", "mirror.db.password", "pw", "mirror.node.slot", "1"));
         raw.putAll(extra);
         return new DebeziumCapture(Fixtures.config(raw), "web-1", Path.of("/data/am"), new InMemoryTransport("web-1"),
                 new EchoPolicy(PostgresDialect.APPLY_ORIGIN));

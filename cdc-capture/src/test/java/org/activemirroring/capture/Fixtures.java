@@ -72,6 +72,7 @@ final class Fixtures {
         raw.put("mirror.db.url", s.jdbcUrl());
         raw.put("mirror.db.user", s.user());
         raw.put("mirror.db.password", s.password());
+        raw.put("mirror.node.slot", "1");
         raw.put("mirror.capture.slot.drop-on-stop", "true");
         raw.put("mirror.capture.offset.flush.interval.ms", "0");
         return raw;

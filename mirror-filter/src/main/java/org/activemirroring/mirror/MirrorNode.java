@@ -22,6 +22,7 @@ import org.activemirroring.capture.HybridClock;
 import org.activemirroring.capture.DebeziumCapture;
 import org.activemirroring.capture.EchoPolicy;
 import org.activemirroring.capture.PostgresDialect;
+import org.activemirroring.capture.SequenceKeeper;
 import org.activemirroring.transport.JGroupsPeerTransport;
 import org.activemirroring.transport.TransportObserver;
 import org.activemirroring.transport.TransportStats;
@@ -36,6 +37,10 @@ import org.slf4j.LoggerFactory;
  * the network and resumes delivery right after that vector, and capture starts last so that
  * nothing is published before the transport can journal it. Stop order is the reverse: capture
  * stops producing, the transport stops delivering, the applier disconnects.
+ *
+ * <p>Before all of them the node aligns its sequences to its key-allocation slot
+ * ({@link SequenceKeeper}) and keeps them aligned while it runs: a mirror that accepted writes
+ * before could hand out keys another mirror also generates.
  */
 public final class MirrorNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MirrorNode.class);
@@ -47,14 +52,17 @@ public final class MirrorNode implements AutoCloseable {
     private final CaptureVersioner versioner;
     private final ConflictLogReader conflicts;
     private final ScheduledExecutorService maintenance;
+    private final SequenceKeeper sequences;
     private volatile boolean closed;
 
     /** How often tombstones every mirror has applied are purged from mirror.row_version. */
     static final long TOMBSTONE_PURGE_INTERVAL_SECONDS = 60;
 
-    private MirrorNode(MirrorConfig config, ChangeSetApplier applier, JGroupsPeerTransport transport,
-                       DebeziumCapture capture, CaptureVersioner versioner, ConflictLogReader conflicts) {
+    private MirrorNode(MirrorConfig config, SequenceKeeper sequences, ChangeSetApplier applier,
+                       JGroupsPeerTransport transport, DebeziumCapture capture, CaptureVersioner versioner,
+                       ConflictLogReader conflicts) {
         this.config = config;
+        this.sequences = sequences;
         this.applier = applier;
         this.transport = transport;
         this.capture = capture;
@@ -98,6 +106,9 @@ public final class MirrorNode implements AutoCloseable {
         List<AutoCloseable> started = new ArrayList<>();
         String node = config.nodeId();
         try {
+            SequenceKeeper sequences = SequenceKeeper.start(config.capture(), node);
+            started.add(sequences);
+
             PostgresDialect dialect = new PostgresDialect();
             // One clock per node, shared by applier (witnesses peers' clocks) and capture (stamps
             // local writes), so a local write is newer than every change applied before it.
@@ -118,7 +129,7 @@ public final class MirrorNode implements AutoCloseable {
             capture.start();
 
             LOG.info("Mirror '{}' is replicating; members {}", node, transport.members());
-            return new MirrorNode(config, applier, transport, capture, versioner,
+            return new MirrorNode(config, sequences, applier, transport, capture, versioner,
                     new ConflictLogReader(config.capture(), dialect));
         } catch (Exception e) {
             for (int i = started.size() - 1; i >= 0; i--) {
@@ -139,9 +150,12 @@ public final class MirrorNode implements AutoCloseable {
         return config.nodeId();
     }
 
-    /** True while the node replicates: not closed, capture running, remote changes being delivered. */
+    /**
+     * True while the node replicates: not closed, sequences aligned at least once, capture
+     * running, remote changes being delivered.
+     */
     public boolean isReady() {
-        return !closed && capture.isRunning() && transport.isDelivering();
+        return !closed && sequences.asserted() && capture.isRunning() && transport.isDelivering();
     }
 
     /** A consistent-enough snapshot for the status page (each part read once). */
@@ -182,7 +196,7 @@ public final class MirrorNode implements AutoCloseable {
             LOG.debug("Cannot count the conflict log: {}", e.toString());
         }
         return new NodeStatus(nodeId(), isReady() && problem == null, members, origins, t.originated(),
-                t.journalHeads().getOrDefault(nodeId(), 0L), capture.stats(), applier.stats(),
+                t.journalHeads().getOrDefault(nodeId(), 0L), capture.stats(), applier.stats(), sequences.stats(),
                 new NodeStatus.ConflictStatus(conflictCount, applier.stats().conflicts(), versioner.repairs()), problem);
     }
 
@@ -225,7 +239,7 @@ public final class MirrorNode implements AutoCloseable {
         return applier.appliedVector();
     }
 
-    /** Stops capture, then the transport, then the applier. Idempotent. */
+    /** Stops capture, then the transport, then the applier, then the sequence check. Idempotent. */
     @Override
     public void close() {
         if (closed) {
@@ -241,6 +255,7 @@ public final class MirrorNode implements AutoCloseable {
         closeQuietly(capture, "capture");
         closeQuietly(transport, "transport");
         closeQuietly(applier, "applier");
+        closeQuietly(sequences, "sequence check");
         LOG.info("Mirror '{}' stopped", nodeId());
     }
 

@@ -5,6 +5,7 @@ import java.util.Map;
 
 import org.activemirroring.capture.ApplierStats;
 import org.activemirroring.capture.CaptureStats;
+import org.activemirroring.capture.SequenceStats;
 
 /**
  * What {@code /_mirror/status} shows: who this mirror is, who it sees, and how far it has applied
@@ -18,16 +19,17 @@ import org.activemirroring.capture.CaptureStats;
  * @param journalHead highest sequence number of this mirror's own journal
  * @param capture    capture counters: published, echoes dropped, replays skipped
  * @param apply      applier counters: applied, duplicates, failed attempts
+ * @param sequences  key allocation: sequences kept interleaved, corrections (each after a reset), the last one
  * @param conflicts  the conflict log: writes that lost under the conflict rule
  * @param problem    why the node is not ready, or null
  */
 public record NodeStatus(String nodeId, boolean ready, List<String> members, Map<String, OriginStatus> origins,
                          long originated, long journalHead, CaptureStats capture, ApplierStats apply,
-                         ConflictStatus conflicts, String problem) {
+                         SequenceStats sequences, ConflictStatus conflicts, String problem) {
 
     /** The status of a mirror whose node is not running yet; {@code problem} says why. */
     static NodeStatus starting(String nodeId, String problem) {
-        return new NodeStatus(nodeId, false, List.of(), Map.of(), 0, 0, null, null, null, problem);
+        return new NodeStatus(nodeId, false, List.of(), Map.of(), 0, 0, null, null, null, null, problem);
     }
 
     /**

@@ -24,6 +24,7 @@ class MirrorConfigTest {
     private static Map<String, String> valid() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("mirror.node.id", "web-1");
+        m.put("mirror.node.slot", "1");
         m.put("mirror.data.dir", "/var/lib/activemirroring");
         m.put("mirror.db.url", "jdbc:postgresql://127.0.0.1:5432/site");
         m.put("mirror.db.user", "mirror");
@@ -70,6 +71,42 @@ class MirrorConfigTest {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> MirrorConfig.of(TestMirrors.with(valid(), "mirror.bind.port", "70000")));
         assertProblem(e.problems(), "mirror.bind.port", "between 1 and 65535");
+    }
+
+    @Test
+    void aMissingSlotIsRefusedSayingWhatItIsFor() {
+        Map<String, String> m = valid();
+        m.remove("mirror.node.slot");
+        ConfigException e = assertThrows(ConfigException.class, () -> MirrorConfig.of(m));
+        assertEquals(1, e.problems().size(), () -> "problems: " + e.problems());
+        assertProblem(e.problems(), "mirror.node.slot", "Missing");
+        assertTrue(e.problems().get(0).contains("unique per mirror"), e.problems().get(0));
+        assertTrue(e.problems().get(0).contains("MIRROR_NODE_SLOT"), e.problems().get(0));
+    }
+
+    @Test
+    void aSlotNotBelowMaxMirrorsIsOneClearError() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> MirrorConfig.of(TestMirrors.with(valid(), "mirror.node.slot", "20")));
+        assertEquals(List.of("mirror.node.slot=20 is not below mirror.max-mirrors=16: slots run from 0 to 15; give"
+                + " this mirror a free slot in that range, or raise mirror.max-mirrors (the same value on every mirror)."),
+                e.problems());
+
+        Map<String, String> more = TestMirrors.with(valid(), "mirror.node.slot", "20");
+        more.put("mirror.max-mirrors", "32");
+        MirrorConfig c = MirrorConfig.of(more);
+        assertEquals(20, c.capture().nodeSlot());
+        assertEquals(32, c.capture().maxMirrors());
+
+        // A bad max-mirrors is reported once, not again as a slot problem.
+        more.put("mirror.max-mirrors", "1");
+        ConfigException bad = assertThrows(ConfigException.class, () -> MirrorConfig.of(more));
+        assertEquals(1, bad.problems().size(), () -> "problems: " + bad.problems());
+        assertProblem(bad.problems(), "mirror.max-mirrors", "between 2 and 1024");
+
+        ConfigException negative = assertThrows(ConfigException.class,
+                () -> MirrorConfig.of(TestMirrors.with(valid(), "mirror.node.slot", "-1")));
+        assertProblem(negative.problems(), "mirror.node.slot", "'-1'");
     }
 
     @Test

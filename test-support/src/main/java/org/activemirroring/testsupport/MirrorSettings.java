@@ -21,10 +21,16 @@ public final class MirrorSettings {
     private MirrorSettings() {
     }
 
+    /**
+     * Below Linux's ephemeral range (32768-60999 by default): a port found free there can be taken
+     * by any outgoing connection (JDBC, another build on the machine) before the node binds it.
+     */
+    private static final int PORT_RANGE_END = 32_768;
+
     /** A TCP port free on 127.0.0.1, together with the failure-detection port above it. */
     public static int freeTransportPort() {
         for (int attempt = 0; attempt < 500; attempt++) {
-            int port = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
+            int port = 20_000 + ThreadLocalRandom.current().nextInt(PORT_RANGE_END - FD_SOCK_OFFSET - 20_000);
             if (isFree(port) && isFree(port + FD_SOCK_OFFSET)) {
                 return port;
             }
@@ -42,8 +48,9 @@ public final class MirrorSettings {
     }
 
     /**
-     * One settings map per server; node ids are {@code prefix-1..N}; every node lists every peer;
-     * data directories under {@link PostgresServers#workDir()}.
+     * One settings map per server; node ids are {@code prefix-1..N} and node {@code prefix-i} has
+     * key-allocation slot {@code i} (so at most 15 servers with the default 16 mirrors); every node
+     * lists every peer; data directories under {@link PostgresServers#workDir()}.
      */
     public static List<Map<String, String>> forServers(String prefix, List<PgServer> servers) {
         List<Integer> ports = new ArrayList<>();
@@ -64,6 +71,7 @@ public final class MirrorSettings {
             String id = prefix + "-" + (i + 1);
             Map<String, String> m = new LinkedHashMap<>();
             m.put("mirror.node.id", id);
+            m.put("mirror.node.slot", Integer.toString(i + 1));
             m.put("mirror.data.dir", work.resolve(id).toString());
             m.put("mirror.bind.host", "127.0.0.1");
             m.put("mirror.bind.port", Integer.toString(ports.get(i)));
