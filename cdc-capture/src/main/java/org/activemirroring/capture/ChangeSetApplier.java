@@ -297,15 +297,17 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
 
     /**
      * The xid that wrote the rows of the current savepoint, read from one written row's
-     * {@code xmin}; 0 (the top-level transaction) if none of them exists any more (deletes). The
-     * version store records it so that capture can tell whether a row still holds what the
-     * applier wrote: rows written inside a savepoint carry the savepoint's own xid, not the
-     * top-level one.
+     * {@code xmin}; 0 (the top-level transaction) if none can tell. The version store records it
+     * so that capture can tell whether a row still holds what the applier wrote: rows written
+     * inside a savepoint carry the savepoint's own xid, not the top-level one.
+     *
+     * <p>Only rows that certainly got a new tuple can tell: not deletes, and not upserts carrying
+     * key columns only (those are {@code DO NOTHING} and may leave an older row untouched).
      */
     private long savepointXid(Connection c, List<RowChange> rows) throws SQLException {
         for (int i = rows.size() - 1; i >= 0; i--) {
             RowChange row = rows.get(i);
-            if (row.op() != RowChange.Op.DELETE) {
+            if (row.op() != RowChange.Op.DELETE && !row.key().keySet().containsAll(row.after().keySet())) {
                 PostgresVersionStore.CurrentRow r = versions.currentRow(c, shape(c, row.table()), row.key());
                 if (r != null) {
                     return r.xmin();
