@@ -303,19 +303,54 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                         sv == null ? RowVersion.NONE : sv.version(), kept == null ? null : kept.json(), cs.seq()));
             }
         }
-        boolean[] appliedRows = applyRows(c, cs, winners, lost);
-        Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
+        long[] writerXids = applyRows(c, cs, winners, lost);
+        // Per table, per key the last winning write and the xid that wrote its row.
+        Map<String, Map<String, XidWrite>> writes = new LinkedHashMap<>();
         for (int i = 0; i < winners.size(); i++) {
-            if (appliedRows[i]) {
+            if (writerXids[i] != LOST) {
                 RowChange row = winners.get(i);
                 writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(winnerKeys.get(i),
-                        new PostgresVersionStore.Write(winnerKeys.get(i), incoming, row.op() == RowChange.Op.DELETE,
-                                row.prev(), 0, cs.seq()));
+                        new XidWrite(new PostgresVersionStore.Write(winnerKeys.get(i), incoming,
+                                row.op() == RowChange.Op.DELETE, row.prev(), 0, cs.seq()), writerXids[i]));
             }
         }
-        for (Map.Entry<String, Map<String, PostgresVersionStore.Write>> e : writes.entrySet()) {
-            versions.write(c, e.getKey(), e.getValue().values());
+        for (Map.Entry<String, Map<String, XidWrite>> e : writes.entrySet()) {
+            Map<Long, List<PostgresVersionStore.Write>> byXid = new LinkedHashMap<>();
+            for (XidWrite w : e.getValue().values()) {
+                byXid.computeIfAbsent(w.xid(), x -> new ArrayList<>()).add(w.write());
+            }
+            for (Map.Entry<Long, List<PostgresVersionStore.Write>> x : byXid.entrySet()) {
+                versions.write(c, e.getKey(), x.getValue(), x.getKey());
+            }
         }
+    }
+
+    /** {@link #applyRows} result for a row that lost a unique-key conflict and was not written. */
+    private static final long LOST = -1;
+
+    private record XidWrite(PostgresVersionStore.Write write, long xid) {
+    }
+
+    /**
+     * The xid that wrote the rows of the current savepoint, read from one written row's
+     * {@code xmin}; 0 (the top-level transaction) if none can tell. The version store records it
+     * so that capture can tell whether a row still holds what the applier wrote: rows written
+     * inside a savepoint carry the savepoint's own xid, not the top-level one.
+     *
+     * <p>Only rows that certainly got a new tuple can tell: not deletes, and not upserts carrying
+     * key columns only (those are {@code DO NOTHING} and may leave an older row untouched).
+     */
+    private long savepointXid(Connection c, List<RowChange> rows) throws SQLException {
+        for (int i = rows.size() - 1; i >= 0; i--) {
+            RowChange row = rows.get(i);
+            if (row.op() != RowChange.Op.DELETE && !row.key().keySet().containsAll(row.after().keySet())) {
+                PostgresVersionStore.CurrentRow r = versions.currentRow(c, shape(c, row.table()), row.key());
+                if (r != null) {
+                    return r.xmin();
+                }
+            }
+        }
+        return 0;
     }
 
     /**
@@ -324,14 +359,16 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      * savepoint so that a colliding one can be resolved ({@link #resolveUnique}). Savepoints cost
      * round trips, so only that rare second pass pays for them.
      *
-     * @return per row, whether it took effect (false: it lost a unique-key conflict)
+     * @return per row, the xid that wrote it ({@link #savepointXid}), or {@link #LOST} if it lost a
+     *         unique-key conflict and was not written
      */
-    private boolean[] applyRows(Connection c, ChangeSet cs, List<RowChange> rows, List<Conflict> lost)
+    private long[] applyRows(Connection c, ChangeSet cs, List<RowChange> rows, List<Conflict> lost)
             throws SQLException {
-        boolean[] done = new boolean[rows.size()];
+        long[] done = new long[rows.size()];
         if (!careful) {
             executeBatched(c, rows);
-            java.util.Arrays.fill(done, true);
+            // No savepoint: the rows carry the top-level transaction's xid (0 stands for it).
+            java.util.Arrays.fill(done, 0L);
             return done;
         }
         for (int i = 0; i < rows.size(); i++) {
@@ -340,7 +377,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         return done;
     }
 
-    private boolean applyOne(Connection c, ChangeSet cs, RowChange row, List<Conflict> lost) throws SQLException {
+    /** One row in a savepoint of its own; returns the xid that wrote it, or {@link #LOST}. */
+    private long applyOne(Connection c, ChangeSet cs, RowChange row, List<Conflict> lost) throws SQLException {
         // Each attempt may clear one colliding row; a row can collide on several unique keys.
         for (int attempt = 0; attempt < 8; attempt++) {
             Savepoint sp = c.setSavepoint();
@@ -350,15 +388,16 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                     st.bind(ps);
                     ps.executeUpdate();
                 }
+                long xid = savepointXid(c, List.of(row));
                 c.releaseSavepoint(sp);
-                return true;
+                return xid;
             } catch (SQLException e) {
                 if (!isUniqueViolation(e)) {
                     throw e;
                 }
                 c.rollback(sp);
                 if (!resolveUnique(c, cs, row, e, lost)) {
-                    return false;
+                    return LOST;
                 }
             }
         }

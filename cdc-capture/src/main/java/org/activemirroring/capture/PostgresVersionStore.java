@@ -135,6 +135,17 @@ public final class PostgresVersionStore {
 
     /** Stores versions of rows of one table (one key at most once), stamped with this transaction. */
     void write(Connection c, String table, Collection<Write> writes) throws SQLException {
+        write(c, table, writes, 0);
+    }
+
+    /**
+     * Stores versions of rows of one table (one key at most once).
+     *
+     * @param writerXid the (sub)transaction that wrote the rows, as their {@code xmin} shows it; 0
+     *                  for the current top-level transaction. Rows written inside a savepoint carry
+     *                  the savepoint's own xid, which {@code pg_current_xact_id()} does not return
+     */
+    void write(Connection c, String table, Collection<Write> writes, long writerXid) throws SQLException {
         if (writes.isEmpty()) {
             return;
         }
@@ -163,7 +174,7 @@ public final class PostgresVersionStore {
                 "INSERT INTO mirror.row_version (tbl, pk, clock, origin, deleted, prev_clock, prev_origin, source_tx,"
                         + " origin_seq, writer_xid, writer_lsn) "
                         + "SELECT ?, u.pk, u.clock, u.origin, u.deleted, u.prev_clock, u.prev_origin, u.source_tx,"
-                        + " u.origin_seq, " + CURRENT_XID + ", " + CURRENT_LSN + " "
+                        + " u.origin_seq, coalesce(?::bigint, " + CURRENT_XID + "), " + CURRENT_LSN + " "
                         + "FROM unnest(?::text[], ?::bigint[], ?::text[], ?::boolean[], ?::bigint[], ?::text[],"
                         + " ?::bigint[], ?::bigint[]) AS u(pk, clock, origin, deleted, prev_clock, prev_origin,"
                         + " source_tx, origin_seq) "
@@ -173,14 +184,19 @@ public final class PostgresVersionStore {
                         + " origin_seq = EXCLUDED.origin_seq, writer_xid = EXCLUDED.writer_xid,"
                         + " writer_lsn = EXCLUDED.writer_lsn")) {
             ps.setString(1, table);
-            ps.setArray(2, c.createArrayOf("text", pk));
-            ps.setArray(3, c.createArrayOf("int8", clock));
-            ps.setArray(4, c.createArrayOf("text", origin));
-            ps.setArray(5, c.createArrayOf("bool", deleted));
-            ps.setArray(6, c.createArrayOf("int8", prevClock));
-            ps.setArray(7, c.createArrayOf("text", prevOrigin));
-            ps.setArray(8, c.createArrayOf("int8", sourceTx));
-            ps.setArray(9, c.createArrayOf("int8", originSeq));
+            if (writerXid > 0) {
+                ps.setLong(2, writerXid);
+            } else {
+                ps.setNull(2, java.sql.Types.BIGINT);
+            }
+            ps.setArray(3, c.createArrayOf("text", pk));
+            ps.setArray(4, c.createArrayOf("int8", clock));
+            ps.setArray(5, c.createArrayOf("text", origin));
+            ps.setArray(6, c.createArrayOf("bool", deleted));
+            ps.setArray(7, c.createArrayOf("int8", prevClock));
+            ps.setArray(8, c.createArrayOf("text", prevOrigin));
+            ps.setArray(9, c.createArrayOf("int8", sourceTx));
+            ps.setArray(10, c.createArrayOf("int8", originSeq));
             ps.executeUpdate();
         }
     }

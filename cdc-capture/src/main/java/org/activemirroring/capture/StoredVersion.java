@@ -7,8 +7,9 @@ package org.activemirroring.capture;
  * @param deleted    true for a tombstone: the row was deleted by the write of {@code version}
  * @param prev       the version that write replaced, as the writer saw it (null if unknown)
  * @param sourceTx   for versions of this mirror's own writes, the source transaction id; else 0
- * @param writerXid  the database transaction that wrote this version (32-bit xid, as in
- *                   {@code xmin}): tells capture whether a row still holds what the applier wrote
+ * @param writerXid  the database (sub)transaction that wrote the row of this version (32-bit xid,
+ *                   equal to the row's {@code xmin} while nothing rewrote it): tells capture whether
+ *                   a row still holds what the applier wrote
  * @param writerLsn  the write-ahead-log insert position right after that transaction wrote the
  *                   row: tells capture whether the applier wrote after a local change
  */

@@ -76,6 +76,30 @@ class ApplierIT {
         }
     }
 
+    /**
+     * Capture repairs a log-capture race only if the row still holds what the applier wrote, which
+     * it tells by the row's {@code xmin} equal to the stored writer xid. The applier writes rows
+     * inside a savepoint, whose subtransaction xid is not the top-level one.
+     */
+    @Test
+    void storedWriterXidIsTheXminOfTheAppliedRow() throws Exception {
+        try (PostgresServers pgs = PostgresServers.start("applier-xid", 1)) {
+            PgServer s = pgs.get(0);
+            Fixtures.createSchema(s);
+            try (Connection c = s.connect();
+                 ChangeSetApplier applier = new ChangeSetApplier(Fixtures.config(s), new PostgresDialect())) {
+                applier.deliver(envelope(insert("public.parent", "1", "one"), insert("public.parent", "2", "two")));
+                try (var rs = c.createStatement().executeQuery("SELECT count(*), count(*) FILTER (WHERE"
+                        + " t.xmin::text::bigint = v.writer_xid) FROM public.parent t JOIN mirror.row_version v"
+                        + " ON v.tbl = 'public.parent' AND v.pk = '[\"' || t.id || '\"]'")) {
+                    rs.next();
+                    assertEquals(2, rs.getInt(1), "rows with a version");
+                    assertEquals(2, rs.getInt(2), "rows whose xmin is the stored writer xid");
+                }
+            }
+        }
+    }
+
     @Test
     void aRowChangedTwiceInOneTransactionIsAppliedInOrder() throws Exception {
         try (PostgresServers pgs = PostgresServers.start("applier-twice", 1)) {

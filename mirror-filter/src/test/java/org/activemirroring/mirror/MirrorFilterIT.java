@@ -78,6 +78,8 @@ class MirrorFilterIT {
                 assertTrue(status.get("capture").has("published"), status.toString());
                 assertTrue(status.get("apply").has("applied"), status.toString());
 
+                conflictLogIsServedAsJson(base + "/good", pg);
+
                 HttpResponse<String> gated = get(base + "/broken/page");
                 assertEquals(503, gated.statusCode());
                 assertEquals("7", gated.headers().firstValue("Retry-After").orElse(null));
@@ -94,6 +96,55 @@ class MirrorFilterIT {
             }
             Await.until(Duration.ofSeconds(30), () -> liveThreads("am-").isEmpty(),
                     () -> "threads left after undeploy: " + liveThreads("am-"));
+        }
+    }
+
+    /** {@code /_mirror/conflicts}: the log as JSON, newest first, paged; bad parameters get a 400 that says how. */
+    private static void conflictLogIsServedAsJson(String site, PgServer pg) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        HttpResponse<String> empty = get(site + "/_mirror/conflicts");
+        assertEquals(200, empty.statusCode(), empty.body());
+        assertTrue(empty.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+        JsonNode none = json.readTree(empty.body());
+        assertEquals("filter-1", none.get("nodeId").asText());
+        assertTrue(none.get("conflicts").isArray() && none.get("conflicts").isEmpty(), none.toString());
+
+        // Two entries as the applier writes them: an update that lost, then a delete that lost.
+        try (java.sql.Connection c = pg.connect(); java.sql.Statement st = c.createStatement()) {
+            st.executeUpdate("INSERT INTO mirror.conflict (detected_at, kind, tbl, row_key, loser_clock, loser_origin,"
+                    + " loser_op, loser_row, loser_seq, winner_clock, winner_origin, winner_row) VALUES"
+                    + " (now(), 'update', 'public.customers', '{\"id\":\"7\"}', 65536, 'peer-a', 'u',"
+                    + " '{\"id\":7,\"name\":\"lost\"}', 3, 131072, 'peer-b', '{\"id\":7,\"name\":\"kept\"}'),"
+                    + " (now(), 'update', 'public.customers', '{\"id\":\"8\"}', 65536, 'peer-a', 'd', NULL, 4,"
+                    + " 131072, 'peer-b', '{\"id\":8,\"name\":\"kept\"}')");
+        }
+        JsonNode all = json.readTree(get(site + "/_mirror/conflicts").body()).get("conflicts");
+        assertEquals(2, all.size(), all.toString());
+        JsonNode newest = all.get(0);
+        assertEquals("8", newest.get("key").get("id").asText(), "newest first: " + all);
+        assertTrue(newest.get("loser").get("row").isNull(), newest.toString());
+        JsonNode older = all.get(1);
+        assertEquals("update", older.get("kind").asText());
+        assertEquals("public.customers", older.get("table").asText());
+        assertEquals("peer-a", older.get("loser").get("origin").asText());
+        assertEquals(65536, older.get("loser").get("clock").asLong());
+        assertEquals("u", older.get("loser").get("op").asText());
+        assertEquals(3, older.get("loser").get("seq").asLong());
+        assertEquals("lost", older.get("loser").get("row").get("name").asText(), "row image as JSON, not a string");
+        assertEquals("peer-b", older.get("winner").get("origin").asText());
+        assertEquals("kept", older.get("winner").get("row").get("name").asText());
+
+        JsonNode page = json.readTree(get(site + "/_mirror/conflicts?limit=1").body()).get("conflicts");
+        assertEquals(1, page.size());
+        assertEquals(newest.get("id").asLong(), page.get(0).get("id").asLong());
+        JsonNode next = json.readTree(get(site + "/_mirror/conflicts?limit=1&before=" + newest.get("id").asLong())
+                .body()).get("conflicts");
+        assertEquals(older.get("id").asLong(), next.get(0).get("id").asLong(), "paging back with ?before=");
+
+        for (String bad : List.of("limit=abc", "limit=0", "limit=1001", "before=-1")) {
+            HttpResponse<String> r = get(site + "/_mirror/conflicts?" + bad);
+            assertEquals(400, r.statusCode(), bad + ": " + r.body());
+            assertTrue(r.body().contains("?limit=1..1000"), bad + " gets a message saying what to send: " + r.body());
         }
     }
 
