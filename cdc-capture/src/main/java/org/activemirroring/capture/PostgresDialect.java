@@ -106,9 +106,10 @@ public final class PostgresDialect implements Dialect {
         String table = qualifiedTable.substring(dot + 1);
         Map<String, String> columns = new LinkedHashMap<>();
         Set<String> binary = new HashSet<>();
+        Set<String> alwaysIdentity = new HashSet<>();
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid = 'bytea'::regtype "
-                        + "FROM pg_attribute a JOIN pg_class cl ON cl.oid = a.attrelid "
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid = 'bytea'::regtype, "
+                        + "a.attidentity = 'a' FROM pg_attribute a JOIN pg_class cl ON cl.oid = a.attrelid "
                         + "JOIN pg_namespace n ON n.oid = cl.relnamespace "
                         + "WHERE n.nspname = ? AND cl.relname = ? AND a.attnum > 0 AND NOT a.attisdropped "
                         + "AND a.attgenerated = '' ORDER BY a.attnum")) {
@@ -119,6 +120,9 @@ public final class PostgresDialect implements Dialect {
                     columns.put(rs.getString(1), rs.getString(2));
                     if (rs.getBoolean(3)) {
                         binary.add(rs.getString(1));
+                    }
+                    if (rs.getBoolean(4)) {
+                        alwaysIdentity.add(rs.getString(1));
                     }
                 }
             }
@@ -132,7 +136,7 @@ public final class PostgresDialect implements Dialect {
             // Not a retriable condition: the applier cannot find rows without a key.
             throw new NoPrimaryKeyException(qualifiedTable);
         }
-        return new TableShape(schema, table, columns, binary, identity.columns());
+        return new TableShape(schema, table, columns, binary, identity.columns(), alwaysIdentity);
     }
 
     /**
@@ -248,14 +252,15 @@ public final class PostgresDialect implements Dialect {
     static String upsertSql(TableShape t, List<String> cols) {
         StringBuilder sb = new StringBuilder("INSERT INTO ").append(table(t)).append(" (");
         appendJoined(sb, cols, PostgresDialect::quote);
-        sb.append(") VALUES (");
+        // The origin's identity value is the row's identity everywhere: write it, not a local one.
+        sb.append(cols.stream().anyMatch(t.alwaysIdentity()::contains) ? ") OVERRIDING SYSTEM VALUE VALUES (" : ") VALUES (");
         appendJoined(sb, cols, col -> placeholder(t, col));
         sb.append(") ON CONFLICT (");
         appendJoined(sb, t.primaryKey(), PostgresDialect::quote);
         sb.append(") ");
         List<String> set = new ArrayList<>();
         for (String col : cols) {
-            if (!t.primaryKey().contains(col)) {
+            if (!t.primaryKey().contains(col) && !t.alwaysIdentity().contains(col)) {
                 set.add(col);
             }
         }

@@ -36,6 +36,18 @@ class PostgresDialectTest {
     }
 
     @Test
+    void anAlwaysIdentityColumnIsWrittenWithTheOriginsValueAndNeverUpdated() {
+        Map<String, String> cols = new LinkedHashMap<>();
+        cols.put("id", "bigint");
+        cols.put("seq", "bigint");
+        cols.put("name", "text");
+        TableShape t = new TableShape("s", "t", cols, Set.of(), List.of("id"), Set.of("id", "seq"));
+        assertEquals("INSERT INTO \"s\".\"t\" (\"id\", \"seq\", \"name\") OVERRIDING SYSTEM VALUE VALUES (?::bigint,"
+                        + " ?::bigint, ?::text) ON CONFLICT (\"id\") DO UPDATE SET \"name\" = EXCLUDED.\"name\"",
+                PostgresDialect.upsertSql(t, List.of("id", "seq", "name")));
+    }
+
+    @Test
     void deleteByKeyAndQuoting() {
         assertEquals("DELETE FROM \"shop\".\"item\" WHERE \"id\" = ?::bigint", PostgresDialect.deleteSql(ITEM, List.of("id")));
         assertEquals("\"we\"\"ird\"", PostgresDialect.quote("we\"ird"));

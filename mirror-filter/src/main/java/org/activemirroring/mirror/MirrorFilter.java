@@ -154,7 +154,8 @@ public final class MirrorFilter implements Filter {
         int limit;
         long before;
         try {
-            limit = parameter(request, "limit", 100);
+            long requested = parameter(request, "limit", 100);
+            limit = (int) Math.max(0, Math.min(requested, ConflictLogReader.MAX_LIMIT + 1));
             before = parameter(request, "before", 0);
             if (limit < 1 || limit > ConflictLogReader.MAX_LIMIT || before < 0) {
                 throw new NumberFormatException();
@@ -205,9 +206,9 @@ public final class MirrorFilter implements Filter {
         return json == null ? NullNode.getInstance() : JSON.readTree(json);
     }
 
-    private static int parameter(HttpServletRequest request, String name, int dflt) {
+    private static long parameter(HttpServletRequest request, String name, long dflt) {
         String v = request.getParameter(name);
-        return v == null || v.isBlank() ? dflt : Integer.parseInt(v.trim());
+        return v == null || v.isBlank() ? dflt : Long.parseLong(v.trim());
     }
 
     private static void write(HttpServletResponse response, int code, String type, String body) throws IOException {
