@@ -69,6 +69,17 @@ public final class CaptureConfig {
             false, Importance.RARE,
             "Drop the replication slot when capture stops; only for tests, since a mirror restarted without its slot misses changes.");
 
+    public static final ConfigOption<Integer> HEARTBEAT_INTERVAL_MS = ConfigOption.integer(
+            "mirror.capture.heartbeat.interval.ms", 10_000, 0, 3_600_000, Importance.RARE,
+            "How often capture confirms its position to PostgreSQL even when the mirrored tables are quiet (it also"
+                    + " writes a tiny row to mirror.heartbeat), so that the replication slot never holds back WAL written"
+                    + " by other tables or databases; 0 turns heartbeats off.");
+
+    public static final ConfigOption<Long> SLOT_WARN_BYTES = ConfigOption.longValue("mirror.capture.slot.warn-bytes",
+            1L << 30, 1, Long.MAX_VALUE, Importance.RARE,
+            "When the replication slot holds back more write-ahead log than this (bytes), /_mirror/status shows a"
+                    + " warning: capture is behind or stopped, and the disk of the database server fills up.");
+
     /** Upper bound of {@link #MAX_MIRRORS}; slots are checked against the configured value, not this. */
     static final int MAX_MIRRORS_LIMIT = 1024;
 
@@ -77,8 +88,8 @@ public final class CaptureConfig {
                     "This mirror's key-allocation slot, from 0 to mirror.max-mirrors minus 1, unique per mirror: the"
                             + " sequences feeding mirrored tables (serial, identity, DEFAULT nextval) hand out only values"
                             + " congruent to the slot modulo mirror.max-mirrors, so mirrors never generate the same key;"
-                            + " two mirrors sharing a slot generate the same keys, and the later insert replaces the"
-                            + " other mirror's row on every peer.")
+                            + " two mirrors sharing a slot generate the same keys: their inserts collide, one row per key"
+                            + " is kept under the conflict rule and the other goes to the conflict log.")
             .required();
 
     public static final ConfigOption<Integer> MAX_MIRRORS = ConfigOption.integer("mirror.max-mirrors", 16, 2,
@@ -94,7 +105,7 @@ public final class CaptureConfig {
     /** All capture options, in documentation order. */
     public static final List<ConfigOption<?>> OPTIONS = List.of(DB_URL, DB_USER, DB_PASSWORD, NODE_SLOT, DB_SCHEMAS,
             TABLES_EXCLUDE, MAX_MIRRORS, SEQUENCES_CHECK_INTERVAL_MS, SLOT, PUBLICATION, POLL_INTERVAL_MS,
-            OFFSET_FLUSH_INTERVAL_MS, ORIGIN_FILTER, SLOT_DROP_ON_STOP);
+            OFFSET_FLUSH_INTERVAL_MS, HEARTBEAT_INTERVAL_MS, SLOT_WARN_BYTES, ORIGIN_FILTER, SLOT_DROP_ON_STOP);
 
     private final String dbUrl;
     private final PostgresUrl address;
@@ -111,6 +122,8 @@ public final class CaptureConfig {
     private final Integer nodeSlot;
     private final int maxMirrors;
     private final int sequencesCheckIntervalMs;
+    private final int heartbeatIntervalMs;
+    private final long slotWarnBytes;
 
     private CaptureConfig(Map<String, String> raw, List<String> problems) {
         this.dbUrl = DB_URL.read(raw, problems);
@@ -138,6 +151,8 @@ public final class CaptureConfig {
         this.maxMirrors = MAX_MIRRORS.read(raw, problems);
         boolean maxMirrorsValid = problems.size() == before;
         this.sequencesCheckIntervalMs = SEQUENCES_CHECK_INTERVAL_MS.read(raw, problems);
+        this.heartbeatIntervalMs = HEARTBEAT_INTERVAL_MS.read(raw, problems);
+        this.slotWarnBytes = SLOT_WARN_BYTES.read(raw, problems);
         // Only when both values are themselves valid: one mistake, one message.
         if (nodeSlot != null && maxMirrorsValid && nodeSlot >= maxMirrors) {
             problems.add(NODE_SLOT.key() + "=" + nodeSlot + " is not below " + MAX_MIRRORS.key() + "=" + maxMirrors
@@ -193,6 +208,16 @@ public final class CaptureConfig {
 
     public String publication() {
         return publication;
+    }
+
+    /** Capture heartbeat interval; 0 = off. */
+    public int heartbeatIntervalMs() {
+        return heartbeatIntervalMs;
+    }
+
+    /** Retained WAL of the slot above which the status warns. */
+    public long slotWarnBytes() {
+        return slotWarnBytes;
     }
 
     public int pollIntervalMs() {

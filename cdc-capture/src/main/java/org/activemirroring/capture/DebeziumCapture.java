@@ -114,6 +114,7 @@ public final class DebeziumCapture implements AutoCloseable {
             throw new IllegalStateException("capture already started");
         }
         CapturePreflight.Result preflight = CapturePreflight.check(config);
+        createBookkeeping();
         Set<String> fullIdentity = preflight.fullIdentity();
         filterOriginsOnServer = config.originFilter() && preflight.serverCanFilterOrigins();
         indexKeyColumns = preflight.keyColumns();
@@ -170,6 +171,19 @@ public final class DebeziumCapture implements AutoCloseable {
         }
         LOG.info("Capture started on node {}: slot {}, publication {}, {} recent own transactions known",
                 nodeId, config.slotName(nodeId), config.publication(), known.size());
+    }
+
+    /** The mirror schema's tables (heartbeats, row versions) exist before the engine uses them. */
+    private void createBookkeeping() throws CaptureException {
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", config.dbUser());
+        props.setProperty("password", config.dbPassword());
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(config.dbUrl(), props)) {
+            new PostgresDialect().createBookkeeping(c);
+        } catch (java.sql.SQLException e) {
+            throw new CaptureException("Cannot create the mirror schema's tables in " + config.dbUrl() + ": "
+                    + e.getMessage() + "; mirror.db.user needs CREATE on the database", e);
+        }
     }
 
     /** Counters since start; zeros before. */
@@ -233,11 +247,18 @@ public final class DebeziumCapture implements AutoCloseable {
         p.setProperty("slot.name", config.slotName(nodeId));
         p.setProperty("publication.name", config.publication());
         p.setProperty("publication.autocreate.mode", "filtered");
-        p.setProperty("schema.include.list", config.schemas().stream().map(DebeziumCapture::regex)
-                .collect(Collectors.joining(",")));
-        if (!config.tablesExclude().isEmpty()) {
-            p.setProperty("table.exclude.list", config.tablesExclude().stream().map(DebeziumCapture::regex)
-                    .collect(Collectors.joining(",")));
+        List<String> schemas = new ArrayList<>(config.schemas().stream().map(DebeziumCapture::regex).toList());
+        List<String> excluded = new ArrayList<>(config.tablesExclude().stream().map(DebeziumCapture::regex).toList());
+        if (config.heartbeatIntervalMs() > 0) {
+            // The heartbeat table must be in the publication: its rows are the changes that carry
+            // capture's position forward while the mirrored tables are quiet. Every other table of
+            // the mirror schema stays out; TransactionAssembler drops the heartbeat rows.
+            schemas.add(regex(PostgresDialect.BOOKKEEPING_SCHEMA));
+            excluded.add(regex(PostgresDialect.BOOKKEEPING_SCHEMA + ".") + "(?!heartbeat$).+");
+        }
+        p.setProperty("schema.include.list", String.join(",", schemas));
+        if (!excluded.isEmpty()) {
+            p.setProperty("table.exclude.list", String.join(",", excluded));
         }
         // The mirror copies data itself when a node joins; capture starts at "now".
         p.setProperty("snapshot.mode", "no_data");
@@ -255,6 +276,15 @@ public final class DebeziumCapture implements AutoCloseable {
         // Set explicitly because RowChangeConverter recognises unchanged TOASTed values by it.
         p.setProperty("unavailable.value.placeholder", RowChangeConverter.UNAVAILABLE);
         p.setProperty("slot.drop.on.stop", Boolean.toString(config.slotDropOnStop()));
+        if (config.heartbeatIntervalMs() > 0) {
+            // A quiet mirrored schema must not pin WAL that other tables (or other databases of the
+            // server) write: heartbeats make Debezium confirm the newest position it read, and the
+            // action query writes a little WAL in this database so that there always is one. The
+            // table is in the mirror schema, outside the publication: nothing is captured from it.
+            p.setProperty("heartbeat.interval.ms", Integer.toString(config.heartbeatIntervalMs()));
+            p.setProperty("heartbeat.action.query", "INSERT INTO mirror.heartbeat (node, beat_at) VALUES ('"
+                    + nodeId.replace("'", "''") + "', now()) ON CONFLICT (node) DO UPDATE SET beat_at = now()");
+        }
         if (!indexKeyColumns.isEmpty()) {
             // Tables without a primary key: Debezium would send them without a record key. Their
             // unique index (the replica identity, see CapturePreflight) keys them instead.

@@ -40,6 +40,11 @@ public final class PostgresDialect implements Dialect {
      */
     public static final String REPAIR_ORIGIN = APPLY_ORIGIN + "_repair";
 
+    /** The plugin's own schema: bookkeeping, never mirrored. */
+    public static final String BOOKKEEPING_SCHEMA = "mirror";
+    /** Capture's heartbeat table (see DebeziumCapture); its changes are never published. */
+    public static final String HEARTBEAT_TABLE = BOOKKEEPING_SCHEMA + ".heartbeat";
+
     private final PostgresVersionStore versions = new PostgresVersionStore();
 
     @Override
@@ -71,6 +76,8 @@ public final class PostgresDialect implements Dialect {
                     + "applied_seq bigint NOT NULL, "
                     + "apply_count bigint NOT NULL, "
                     + "applied_at timestamptz NOT NULL)");
+            // Written by capture's heartbeats (see DebeziumCapture): one row per node.
+            s.execute("CREATE TABLE IF NOT EXISTS mirror.heartbeat (node text PRIMARY KEY, beat_at timestamptz NOT NULL)");
         }
         versions.createTables(c);
     }

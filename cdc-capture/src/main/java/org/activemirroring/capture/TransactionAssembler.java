@@ -77,6 +77,7 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
         final List<RowChange> rows = new ArrayList<>();
         long[] lsns = new long[16];
         boolean echo;
+        boolean heartbeat;
         long commitTimeMicros;
 
         OpenTx(long txId) {
@@ -135,7 +136,10 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
                 if (open.rows.isEmpty()) {
                     open.commitTimeMicros = commitMicros(source);
                 }
-                if (echoPolicy.isEcho(source)) {
+                if (PostgresDialect.HEARTBEAT_TABLE.equals(RowChangeConverter.table(source))) {
+                    // A heartbeat row: it carries the position forward, it is no change of the site.
+                    open.heartbeat = true;
+                } else if (echoPolicy.isEcho(source)) {
                     open.echo = true; // not converted: it is dropped anyway
                 } else if (!open.echo) {
                     if (open.rows.size() == open.lsns.length) {
@@ -197,7 +201,9 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
         } else if (tx.echo) {
             echoes++;
         } else if (tx.rows.isEmpty()) {
-            empty++;
+            if (!tx.heartbeat) {
+                empty++;
+            }
         } else {
             ChangeSet cs = new ChangeSet(nodeId, 0, tx.txId, tx.commitTimeMicros, EpochMicros.now(clock), tx.rows);
             ready.add(cs);

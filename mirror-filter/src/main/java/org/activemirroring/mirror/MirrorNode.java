@@ -19,6 +19,7 @@ import org.activemirroring.capture.ChangeSetApplier;
 import org.activemirroring.capture.Conflict;
 import org.activemirroring.capture.ConflictLogReader;
 import org.activemirroring.capture.HybridClock;
+import org.activemirroring.capture.SlotMonitor;
 import org.activemirroring.capture.DebeziumCapture;
 import org.activemirroring.capture.EchoPolicy;
 import org.activemirroring.capture.PostgresDialect;
@@ -53,6 +54,7 @@ public final class MirrorNode implements AutoCloseable {
     private final ConflictLogReader conflicts;
     private final ScheduledExecutorService maintenance;
     private final SequenceKeeper sequences;
+    private final SlotMonitor slotMonitor;
     private volatile boolean closed;
 
     /** How often tombstones every mirror has applied are purged from mirror.row_version. */
@@ -63,6 +65,7 @@ public final class MirrorNode implements AutoCloseable {
                        ConflictLogReader conflicts) {
         this.config = config;
         this.sequences = sequences;
+        this.slotMonitor = new SlotMonitor(config.capture(), config.nodeId());
         this.applier = applier;
         this.transport = transport;
         this.capture = capture;
@@ -197,7 +200,21 @@ public final class MirrorNode implements AutoCloseable {
         }
         return new NodeStatus(nodeId(), isReady() && problem == null, members, origins, t.originated(),
                 t.journalHeads().getOrDefault(nodeId(), 0L), capture.stats(), applier.stats(), sequences.stats(),
-                new NodeStatus.ConflictStatus(conflictCount, applier.stats().conflicts(), versioner.repairs()), problem);
+                new NodeStatus.ConflictStatus(conflictCount, applier.stats().conflicts(), versioner.repairs()),
+                slotStatus(), problem);
+    }
+
+    private SlotMonitor.SlotStatus slotStatus() {
+        try {
+            SlotMonitor.SlotStatus s = slotMonitor.status();
+            if (s.warning() != null) {
+                LOG.warn("Mirror '{}': {}", nodeId(), s.warning());
+            }
+            return s;
+        } catch (SQLException e) {
+            LOG.debug("Cannot read the replication slot's state: {}", e.toString());
+            return null;
+        }
     }
 
     /** Holds or resumes applying peers' changes ({@link ChangeSetApplier#hold}). */

@@ -1,0 +1,63 @@
+package org.activemirroring.capture;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Properties;
+
+/**
+ * Reads how much write-ahead log this mirror's replication slot holds back on the database
+ * server: WAL the server must keep until capture confirms it. It grows when capture is stopped or
+ * behind; left alone it fills the database server's disk. Short-lived connections, thread-safe.
+ */
+public final class SlotMonitor {
+
+    /**
+     * @param slot          the slot's name
+     * @param active        whether a capture connection is reading from it now
+     * @param retainedBytes WAL between the slot's restart position and the server's current
+     *                      position; -1 if the slot does not exist
+     * @param warning       what to do, when retained bytes pass the configured threshold or the
+     *                      slot is missing; null otherwise
+     */
+    public record SlotStatus(String slot, boolean active, long retainedBytes, String warning) {
+    }
+
+    private final CaptureConfig config;
+    private final String slot;
+
+    public SlotMonitor(CaptureConfig config, String nodeId) {
+        this.config = config;
+        this.slot = config.slotName(nodeId);
+    }
+
+    public SlotStatus status() throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", config.dbUser());
+        props.setProperty("password", config.dbPassword());
+        props.setProperty("connectTimeout", "5");
+        props.setProperty("socketTimeout", "10");
+        try (Connection c = DriverManager.getConnection(config.dbUrl(), props);
+             PreparedStatement ps = c.prepareStatement("SELECT active, "
+                     + "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots "
+                     + "WHERE slot_name = ?")) {
+            ps.setString(1, slot);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return new SlotStatus(slot, false, -1, "replication slot " + slot + " does not exist: capture has"
+                            + " not started, or the slot was dropped and changes made meanwhile were not captured");
+                }
+                long retained = rs.getLong(2);
+                String warning = retained > config.slotWarnBytes()
+                        ? "replication slot " + slot + " holds back " + retained + " bytes of WAL (more than "
+                        + CaptureConfig.SLOT_WARN_BYTES.key() + "=" + config.slotWarnBytes() + "): capture is behind or"
+                        + " stopped; if this mirror is gone for good, drop the slot (SELECT pg_drop_replication_slot('"
+                        + slot + "')) before the database server's disk fills up"
+                        : null;
+                return new SlotStatus(slot, rs.getBoolean(1), retained, warning);
+            }
+        }
+    }
+}
