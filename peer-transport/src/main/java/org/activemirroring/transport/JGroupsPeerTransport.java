@@ -76,7 +76,7 @@ public final class JGroupsPeerTransport implements PeerTransport {
         this.config = Objects.requireNonNull(config, "config");
         this.self = config.nodeId();
         try {
-            this.journal = Journal.open(config.journalDir());
+            this.journal = Journal.open(config.journalDir(), config.journalSegmentBytes());
         } catch (IOException e) {
             throw new TransportException("Cannot open the journal in " + config.journalDir() + ": " + e.getMessage()
                     + "; check that mirror.data.dir is a writable directory", false, e);
@@ -164,6 +164,8 @@ public final class JGroupsPeerTransport implements PeerTransport {
             });
             channel.connect(config.clusterName());
             catchUp.start();
+            scheduler.scheduleWithFixedDelay(this::applyRetention, RETENTION_INTERVAL_SECONDS,
+                    RETENTION_INTERVAL_SECONDS, TimeUnit.SECONDS);
             LOG.info("Mirror {} joined cluster '{}' on {}:{}; members {}", self, config.clusterName(),
                     config.bindHost(), config.bindPort(), members());
         } catch (TransportException e) {
@@ -327,6 +329,32 @@ public final class JGroupsPeerTransport implements PeerTransport {
     /** Test hook: envelopes for which {@code filter} is false are journaled but not multicast. */
     void setSendFilter(Predicate<Envelope> filter) {
         this.sendFilter = filter;
+    }
+
+    /** How often journal retention runs. */
+    static final long RETENTION_INTERVAL_SECONDS = 60;
+
+    /**
+     * Deletes journal segments beyond the retention limits, keeping every envelope of another
+     * origin that has not been delivered here yet. Runs on the catch-up thread.
+     */
+    int applyRetention() {
+        DeliveryPipeline p = pipeline;
+        if (p == null || closed) {
+            return 0;
+        }
+        Map<String, Long> keepAfter = new java.util.HashMap<>(p.delivered());
+        for (String origin : journal.heads().keySet()) {
+            keepAfter.putIfAbsent(origin, 0L); // nothing delivered yet: keep it all
+        }
+        keepAfter.put(self, Long.MAX_VALUE);
+        try {
+            return journal.prune(config.journalRetentionBytes(), config.journalRetention(), java.time.Instant.now(),
+                    keepAfter);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Journal retention failed, trying again later: {}", e.toString());
+            return 0;
+        }
     }
 
     /**

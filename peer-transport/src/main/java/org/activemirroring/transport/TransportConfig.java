@@ -61,9 +61,24 @@ public final class TransportConfig {
             "How often a mirror asks its peers for their journal heads and fetches what it misses "
                     + "(it also does so on start, on every membership change and at once on a gap).");
 
+    public static final ConfigOption<Long> JOURNAL_RETENTION_BYTES = ConfigOption.longValue(
+            "mirror.journal.retention.bytes", 10L << 30, 1, Long.MAX_VALUE, Importance.RARE,
+            "Per origin, how many bytes of envelopes the journal keeps for peers that were away; older segments are"
+                    + " deleted beyond it (never envelopes this mirror has not applied yet). A peer that was away longer"
+                    + " than any journal reaches back has to join anew.");
+
+    public static final ConfigOption<Integer> JOURNAL_RETENTION_HOURS = ConfigOption.integer(
+            "mirror.journal.retention.hours", 168, 1, 100_000, Importance.RARE,
+            "How long the journal keeps envelopes for peers that were away (by segment, so up to one segment more).");
+
+    public static final ConfigOption<Long> JOURNAL_SEGMENT_BYTES = ConfigOption.longValue(
+            "mirror.journal.segment.bytes", Journal.DEFAULT_SEGMENT_BYTES, 4096, 1L << 34, Importance.RARE,
+            "Size of one journal segment file; retention deletes whole segments.");
+
     /** All transport options, in documentation order. */
     public static final List<ConfigOption<?>> OPTIONS = List.of(NODE_ID_OPTION, DATA_DIR, BIND_HOST, BIND_PORT, PEERS,
-            CLUSTER_NAME, JGROUPS_CONFIG, JOURNAL_FSYNC, REQUEST_TIMEOUT_MS, CATCHUP_INTERVAL_MS);
+            CLUSTER_NAME, JGROUPS_CONFIG, JOURNAL_FSYNC, JOURNAL_RETENTION_BYTES, JOURNAL_RETENTION_HOURS,
+            JOURNAL_SEGMENT_BYTES, REQUEST_TIMEOUT_MS, CATCHUP_INTERVAL_MS);
 
     private final String nodeId;
     private final Path dataDir;
@@ -75,6 +90,9 @@ public final class TransportConfig {
     private final boolean journalFsync;
     private final int requestTimeoutMs;
     private final int catchUpIntervalMs;
+    private final long journalRetentionBytes;
+    private final int journalRetentionHours;
+    private final long journalSegmentBytes;
     private final Map<String, String> raw;
 
     private TransportConfig(Map<String, String> raw, List<String> problems) {
@@ -91,6 +109,22 @@ public final class TransportConfig {
         this.journalFsync = JOURNAL_FSYNC.read(raw, problems);
         this.requestTimeoutMs = REQUEST_TIMEOUT_MS.read(raw, problems);
         this.catchUpIntervalMs = CATCHUP_INTERVAL_MS.read(raw, problems);
+        this.journalRetentionBytes = JOURNAL_RETENTION_BYTES.read(raw, problems);
+        this.journalRetentionHours = JOURNAL_RETENTION_HOURS.read(raw, problems);
+        this.journalSegmentBytes = JOURNAL_SEGMENT_BYTES.read(raw, problems);
+    }
+
+    /** Per origin, bytes of envelopes the journal keeps at most (by whole segments). */
+    public long journalRetentionBytes() {
+        return journalRetentionBytes;
+    }
+
+    public java.time.Duration journalRetention() {
+        return java.time.Duration.ofHours(journalRetentionHours);
+    }
+
+    public long journalSegmentBytes() {
+        return journalSegmentBytes;
     }
 
     /**

@@ -93,7 +93,7 @@ class JournalTest {
                 j.append(e, false);
             }
         }
-        Path file = dir.resolve("a.journal");
+        Path file = onlySegment("a");
         long size = Files.size(file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
             ch.truncate(size - 5); // the last record is torn mid-body
@@ -117,7 +117,7 @@ class JournalTest {
                 j.append(e, false);
             }
         }
-        Path file = dir.resolve("a.journal");
+        Path file = onlySegment("a");
         long size = Files.size(file);
         Files.write(file, new byte[] {0, 0, 0, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
                 21, 22, 23}, StandardOpenOption.APPEND);
@@ -135,7 +135,7 @@ class JournalTest {
                 j.append(e, false);
             }
         }
-        Path file = dir.resolve("a.journal");
+        Path file = onlySegment("a");
         byte[] bytes = Files.readAllBytes(file);
         int recordLen = bytes.length / 3;
         bytes[recordLen + 20] ^= 0x55; // inside the second record
@@ -165,5 +165,58 @@ class JournalTest {
             }
             assertEquals(1, j.read("a", 1, 10, 1).size());
         }
+    }
+
+    /** The one segment file of {@code origin} (tests that write less than a segment). */
+    private Path onlySegment(String origin) throws IOException {
+        try (var files = Files.list(dir)) {
+            List<Path> segs = files.filter(f -> f.getFileName().toString().startsWith(origin + "@")).toList();
+            assertEquals(1, segs.size(), "segments of " + origin + ": " + segs);
+            return segs.get(0);
+        }
+    }
+
+    @Test
+    void segmentsRollAndRetentionDeletesOldOnesButNeverUndeliveredOrTheCurrentOne() throws IOException {
+        List<Envelope> a = chain("a", 40);
+        try (Journal j = Journal.open(dir, 400)) { // a few envelopes per segment
+            for (Envelope e : a) {
+                j.append(e, false);
+            }
+            long segments;
+            try (var files = Files.list(dir)) {
+                segments = files.filter(f -> f.getFileName().toString().startsWith("a@")).count();
+            }
+            assertTrue(segments > 3, "segments: " + segments);
+            // Nothing delivered past 10: only segments ending at or below 10 may go.
+            int removed = j.prune(0, java.time.Duration.ofDays(1), java.time.Instant.now(), Map.of("a", 10L));
+            assertTrue(removed > 0 && removed <= 10, "removed " + removed);
+            long first = j.first("a");
+            assertTrue(first > 1 && first <= 11, "first " + first);
+            assertEquals(List.of(), j.read("a", 1, 5), "pruned envelopes are gone");
+            assertEquals(a.get((int) first - 1), j.read("a", first, 1).get(0));
+            // Everything delivered: all but the segment being written go.
+            j.prune(0, java.time.Duration.ofDays(1), java.time.Instant.now(), Map.of());
+            assertEquals(40, j.head("a"));
+            assertEquals(a.subList((int) j.first("a") - 1, 40), j.read("a", j.first("a"), 100));
+            // Age: young segments stay when the size is within bounds.
+            assertEquals(0, j.prune(Long.MAX_VALUE, java.time.Duration.ofDays(1), java.time.Instant.now(), Map.of()));
+        }
+        try (Journal j = Journal.open(dir, 400)) { // reopening finds the remaining segments in order
+            assertEquals(40, j.head("a"));
+            assertTrue(j.first("a") > 1);
+            Envelope next = chain("a", 41).get(40);
+            assertTrue(j.append(next, true));
+            assertEquals(41, j.head("a"));
+        }
+    }
+
+    @Test
+    void aSecondJournalOnTheSameDirectoryIsRefused() throws IOException {
+        try (Journal j = Journal.open(dir)) {
+            IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> Journal.open(dir));
+            assertTrue(e.getMessage().contains("mirror.data.dir"), e.getMessage());
+        }
+        Journal.open(dir).close(); // free again once closed
     }
 }
