@@ -267,14 +267,15 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                         sv == null ? RowVersion.NONE : sv.version(), kept == null ? null : kept.json(), cs.seq()));
             }
         }
-        boolean[] appliedRows = applyRows(c, cs, winners, lost);
+        long[] rowXids = new long[winners.size()];
+        boolean[] appliedRows = applyRows(c, cs, winners, lost, rowXids);
         Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
         for (int i = 0; i < winners.size(); i++) {
             if (appliedRows[i]) {
                 RowChange row = winners.get(i);
                 writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(winnerKeys.get(i),
                         new PostgresVersionStore.Write(winnerKeys.get(i), incoming, row.op() == RowChange.Op.DELETE,
-                                row.prev(), 0, cs.seq()));
+                                row.prev(), 0, cs.seq(), rowXids[i]));
             }
         }
         for (Map.Entry<String, Map<String, PostgresVersionStore.Write>> e : writes.entrySet()) {
@@ -287,9 +288,13 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      * unique key, it is rolled back and its rows are run one at a time so that the colliding ones
      * can be resolved ({@link #resolveUnique}).
      *
+     * <p>Rows written inside a savepoint carry the subtransaction's id as xmin, not the
+     * transaction's: {@code xids} receives it per row (0 for deletes), so that capture can tell
+     * whether a row still holds what the applier wrote ({@link CaptureVersioner}'s race repair).
+     *
      * @return per row, whether it took effect (false: it lost a unique-key conflict)
      */
-    private boolean[] applyRows(Connection c, ChangeSet cs, List<RowChange> rows, List<Conflict> lost)
+    private boolean[] applyRows(Connection c, ChangeSet cs, List<RowChange> rows, List<Conflict> lost, long[] xids)
             throws SQLException {
         boolean[] done = new boolean[rows.size()];
         if (rows.isEmpty()) {
@@ -298,7 +303,21 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         Savepoint sp = c.setSavepoint();
         try {
             executeBatched(c, rows);
+            // Every row written in this savepoint has the same xmin: read it from one of them.
+            long xid = 0;
+            for (RowChange row : rows) {
+                if (row.op() != RowChange.Op.DELETE) {
+                    PostgresVersionStore.CurrentRow now = versions.currentRow(c, shape(c, row.table()), row.key());
+                    if (now != null) {
+                        xid = now.xmin();
+                        break;
+                    }
+                }
+            }
             c.releaseSavepoint(sp);
+            for (int i = 0; i < rows.size(); i++) {
+                xids[i] = rows.get(i).op() == RowChange.Op.DELETE ? 0 : xid;
+            }
             java.util.Arrays.fill(done, true);
             return done;
         } catch (SQLException e) {
@@ -308,12 +327,13 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             c.rollback(sp);
         }
         for (int i = 0; i < rows.size(); i++) {
-            done[i] = applyOne(c, cs, rows.get(i), lost);
+            done[i] = applyOne(c, cs, rows.get(i), lost, xids, i);
         }
         return done;
     }
 
-    private boolean applyOne(Connection c, ChangeSet cs, RowChange row, List<Conflict> lost) throws SQLException {
+    private boolean applyOne(Connection c, ChangeSet cs, RowChange row, List<Conflict> lost, long[] xids, int index)
+            throws SQLException {
         // Each attempt may clear one colliding row; a row can collide on several unique keys.
         for (int attempt = 0; attempt < 8; attempt++) {
             Savepoint sp = c.setSavepoint();
@@ -322,6 +342,10 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 try (PreparedStatement ps = c.prepareStatement(st.sql())) {
                     st.bind(ps);
                     ps.executeUpdate();
+                }
+                if (row.op() != RowChange.Op.DELETE) {
+                    PostgresVersionStore.CurrentRow now = versions.currentRow(c, shape(c, row.table()), row.key());
+                    xids[index] = now == null ? 0 : now.xmin();
                 }
                 c.releaseSavepoint(sp);
                 return true;

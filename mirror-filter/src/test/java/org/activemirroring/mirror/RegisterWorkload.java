@@ -110,6 +110,47 @@ final class RegisterWorkload {
         return out;
     }
 
+    /** Asserts identical digests on all mirrors; on a difference, names the rows that differ. */
+    static void assertSameRows(List<MirrorNode> nodes, List<PgServer> servers) throws SQLException {
+        Map<String, String> first = digest(servers.get(0));
+        for (int i = 1; i < servers.size(); i++) {
+            if (!first.equals(digest(servers.get(i)))) {
+                StringBuilder b = new StringBuilder("table digests differ: ");
+                List<Map<Integer, String>> rows = new java.util.ArrayList<>();
+                for (PgServer s : servers) {
+                    rows.add(rowsWithVersions(s));
+                }
+                java.util.Set<Integer> keys = new java.util.TreeSet<>();
+                rows.forEach(r -> keys.addAll(r.keySet()));
+                for (int k : keys) {
+                    java.util.Set<String> distinct = new java.util.HashSet<>();
+                    rows.forEach(r -> distinct.add(String.valueOf(r.get(k))));
+                    if (distinct.size() > 1) {
+                        b.append("\n  k=").append(k);
+                        for (int j = 0; j < servers.size(); j++) {
+                            b.append("\n    ").append(nodes.get(j).nodeId()).append(": ").append(rows.get(j).get(k));
+                        }
+                    }
+                }
+                throw new AssertionError(b.toString());
+            }
+        }
+    }
+
+    /** key -> row and its stored version, for failure messages. */
+    private static Map<Integer, String> rowsWithVersions(PgServer server) throws SQLException {
+        Map<Integer, String> out = new LinkedHashMap<>();
+        try (Connection c = server.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT r.k, r.v, r.w, rv.clock, rv.origin FROM reg r LEFT JOIN"
+                     + " mirror.row_version rv ON rv.tbl LIKE '%reg' AND rv.pk = '["' || r.k || '"]' ORDER BY r.k")) {
+            while (rs.next()) {
+                out.merge(rs.getInt(1), rs.getString(2) + "," + rs.getString(3) + " @" + rs.getLong(4) + "/"
+                        + rs.getString(5), (x, y) -> x + " | " + y);
+            }
+        }
+        return out;
+    }
+
     /**
      * One client: random operations on random keys until {@code stopAtNanos} (System.nanoTime) or
      * until {@code stop} says so. Token format {@code <mirror>-t<client>-<n>}, unique per run.
