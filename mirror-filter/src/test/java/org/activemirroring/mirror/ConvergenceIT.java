@@ -123,6 +123,11 @@ class ConvergenceIT {
                         + Duration.ofNanos(quiescent - workloadEnd).toMillis() + " ms after it, total "
                         + Duration.ofNanos(System.nanoTime() - started).toSeconds() + " s");
                 List<String> problems = history.check(finals, KEYS, losers);
+                if (!problems.isEmpty()) {
+                    java.nio.file.Path file = java.nio.file.Path.of("target", "convergence-" + seed + "-history.txt");
+                    history.dump(file, nodes.stream().map(MirrorNode::nodeId).toList(), servers);
+                    System.out.println("History, conflict logs and row versions written to " + file.toAbsolutePath());
+                }
                 assertTrue(problems.isEmpty(), problems.size() + " violations (seed " + seed + "):\n"
                         + String.join("\n", problems.subList(0, Math.min(20, problems.size()))));
                 // The check is not vacuous: writes collided and the conflict rule had to pick losers.

@@ -67,6 +67,44 @@ final class HistoryChecker {
         return out;
     }
 
+    /**
+     * Writes the history and every mirror's conflict log and row versions of {@code reg} to a file,
+     * for the analysis of a failed check.
+     */
+    void dump(java.nio.file.Path file, List<String> mirrors, List<PgServer> servers) throws Exception {
+        StringBuilder b = new StringBuilder("# history: mirror op key prev -> token (commit order per client)\n");
+        for (Write w : writes()) {
+            b.append(w.nanos()).append(' ').append(w.mirror()).append(' ').append(w.op()).append(" k=").append(w.key())
+                    .append(' ').append(w.prev()).append(" -> ").append(w.token()).append('\n');
+        }
+        for (int i = 0; i < servers.size(); i++) {
+            b.append("# conflicts on ").append(mirrors.get(i)).append(
+                    ": id kind key loser(origin clock op v seq) winner(origin clock v)\n");
+            try (Connection c = servers.get(i).connect(); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT id, kind, row_key::text, loser_origin, loser_clock, loser_op,"
+                         + " loser_row->>'v', loser_seq, winner_origin, winner_clock, winner_row->>'v'"
+                         + " FROM mirror.conflict ORDER BY id")) {
+                while (rs.next()) {
+                    for (int col = 1; col <= 11; col++) {
+                        b.append(rs.getString(col)).append(col == 11 ? '\n' : ' ');
+                    }
+                }
+            }
+            b.append("# row versions on ").append(mirrors.get(i)).append('\n');
+            try (Connection c = servers.get(i).connect(); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT * FROM mirror.row_version ORDER BY tbl, pk")) {
+                int n = rs.getMetaData().getColumnCount();
+                while (rs.next()) {
+                    for (int col = 1; col <= n; col++) {
+                        b.append(rs.getString(col)).append(col == n ? '\n' : ' ');
+                    }
+                }
+            }
+        }
+        java.nio.file.Files.createDirectories(file.getParent());
+        java.nio.file.Files.writeString(file, b);
+    }
+
     /** Conflict log entries per kind on one mirror. */
     static Map<String, Long> conflictKinds(PgServer server) throws SQLException {
         Map<String, Long> out = new TreeMap<>();

@@ -120,6 +120,11 @@ class PartitionIT {
                         + " merged " + ms(mergedAt - healAt) + " ms after healing, quiescent " + ms(quiescentAt - mergedAt)
                         + " ms after the merge; total " + Duration.ofNanos(System.nanoTime() - started).toSeconds() + " s");
                 List<String> problems = history.check(finals, KEYS, losers);
+                if (!problems.isEmpty()) {
+                    java.nio.file.Path file = java.nio.file.Path.of("target", "partition-" + seed + "-history.txt");
+                    history.dump(file, nodes.stream().map(MirrorNode::nodeId).toList(), servers);
+                    System.out.println("History, conflict logs and row versions written to " + file.toAbsolutePath());
+                }
                 assertTrue(problems.isEmpty(), problems.size() + " violations (seed " + seed + "):\n"
                         + String.join("\n", problems.subList(0, Math.min(20, problems.size()))));
                 assertTrue(conflicts > 0, "no conflict was logged: the two sides did not collide");

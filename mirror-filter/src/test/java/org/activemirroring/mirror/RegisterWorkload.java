@@ -142,7 +142,7 @@ final class RegisterWorkload {
         Map<Integer, String> out = new LinkedHashMap<>();
         try (Connection c = server.connect(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT r.k, r.v, r.w, rv.clock, rv.origin FROM reg r LEFT JOIN"
-                     + " mirror.row_version rv ON rv.tbl LIKE '%reg' AND rv.pk = '["' || r.k || '"]' ORDER BY r.k")) {
+                     + " mirror.row_version rv ON rv.tbl LIKE '%reg' AND rv.pk = '[\"' || r.k || '\"]' ORDER BY r.k")) {
             while (rs.next()) {
                 out.merge(rs.getInt(1), rs.getString(2) + "," + rs.getString(3) + " @" + rs.getLong(4) + "/"
                         + rs.getString(5), (x, y) -> x + " | " + y);
