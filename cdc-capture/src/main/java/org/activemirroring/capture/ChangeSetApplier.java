@@ -244,9 +244,12 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                     won = true;
                     boolean succession = row.prev() != null && row.prev().equals(current);
                     boolean bothDeletes = sv != null && sv.deleted() && row.op() == RowChange.Op.DELETE;
-                    if (sv != null && !succession && !bothDeletes) {
-                        // A concurrent write is replaced: keep what it wrote.
-                        PostgresVersionStore.CurrentRow was = versions.currentRow(c, shape(c, row.table()), row.key());
+                    PostgresVersionStore.CurrentRow was = sv != null && !succession && !bothDeletes
+                            ? versions.currentRow(c, shape(c, row.table()), row.key()) : null;
+                    if (sv != null && !succession && !bothDeletes && holdsStoredWrite(sv, was)) {
+                        // A concurrent write is replaced: keep what it wrote. (If the row holds a
+                        // local write capture has not stamped yet, that write is not the stored
+                        // version's: capture repairs the race and logs whatever really lost.)
                         lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), current,
                                 sv.deleted() ? "d" : "u", was == null ? null : was.json(), incoming,
                                 PostgresVersionStore.imageJson(row.after()), 0));
@@ -281,6 +284,20 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         for (Map.Entry<String, Map<String, PostgresVersionStore.Write>> e : writes.entrySet()) {
             versions.write(c, e.getKey(), e.getValue().values());
         }
+    }
+
+    /**
+     * Whether the row as it is ({@code was}, null if absent) is what the stored version's write
+     * left, rather than a later local write that capture has not stamped yet. The stored write
+     * left the row's xmin: the applier's (sub)transaction ({@code writer_xid}), the local
+     * transaction itself ({@code source_tx}) or capture's race repair ({@code writer_xid}).
+     */
+    static boolean holdsStoredWrite(StoredVersion sv, PostgresVersionStore.CurrentRow was) {
+        if (was == null || sv.deleted()) {
+            return (was == null) == sv.deleted();
+        }
+        long xmin = was.xmin();
+        return xmin == sv.writerXid() || xmin == (sv.sourceTx() & 0xFFFF_FFFFL);
     }
 
     /**

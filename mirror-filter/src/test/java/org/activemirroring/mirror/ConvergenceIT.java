@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  */
 class ConvergenceIT {
     private static final int KEYS = 20;
-    private static final int CLIENTS_PER_MIRROR = 2;
+    private static final int CLIENTS_PER_MIRROR = Integer.getInteger("convergence.clients", 2);
     private static final Duration CONVERGE = Duration.ofSeconds(90);
 
     @Test
