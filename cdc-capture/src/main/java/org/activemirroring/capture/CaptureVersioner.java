@@ -37,6 +37,13 @@ import org.slf4j.LoggerFactory;
  * to succeed W2 and peers would drop W2 without a conflict record. Barriers live in memory: after
  * a restart, a race whose first write was stamped before the stop is resolved as before.
  *
+ * <p>Known gap: {@code mirror.row_version} holds only the newest applied change. When applied
+ * changes and local writes interleave on one row before capture stamps the first of them (local
+ * W, applied R, local L that saw R, applied R2), the versioner sees R2 only: it may restore W and
+ * let L claim W as its prev, and W is superseded without a conflict record. ConvergenceIT with
+ * {@code -Dconvergence.clients=4} shows it; closing it needs every applied change that crossed an
+ * uncaptured local write kept (with its log position) until capture passes it.
+ *
  * <p>Used by the capture thread only. One database connection, set up as a repair session (its
  * writes are not captured again).
  */
