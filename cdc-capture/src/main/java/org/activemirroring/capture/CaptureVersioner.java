@@ -27,6 +27,23 @@ import org.slf4j.LoggerFactory;
  * taken now, is newer than R's (the clock has witnessed R), so W wins on every mirror: here the
  * row is set back to W's image (if nothing else wrote it since R), and R goes to the conflict log.
  *
+ * <p>A race is not over with W. Other local writes to the row committed before R (W2, ...) were
+ * crossed by R too, but once W is stamped the stored version is W's own and no longer shows R. So
+ * the versioner keeps, per raced row, a {@link Barrier} at R's log position until capture passes
+ * it: a crossed W2 is restored as well if the row still holds the restored image (else the row
+ * would keep W's image here while peers apply W2), and the first local write after R gets as its
+ * prev the version its writer actually saw: R's if the row was not restored (e.g. a later local
+ * write L replaced R before capture came), else the last restored one. Without that, L would claim
+ * to succeed W2 and peers would drop W2 without a conflict record. Barriers live in memory: after
+ * a restart, a race whose first write was stamped before the stop is resolved as before.
+ *
+ * <p>Known gap: {@code mirror.row_version} holds only the newest applied change. When applied
+ * changes and local writes interleave on one row before capture stamps the first of them (local
+ * W, applied R, local L that saw R, applied R2), the versioner sees R2 only: it may restore W and
+ * let L claim W as its prev, and W is superseded without a conflict record. ConvergenceIT with
+ * {@code -Dconvergence.clients=4} shows it; closing it needs every applied change that crossed an
+ * uncaptured local write kept (with its log position) until capture passes it.
+ *
  * <p>Used by the capture thread only. One database connection, set up as a repair session (its
  * writes are not captured again).
  */
@@ -42,6 +59,10 @@ public final class CaptureVersioner implements AutoCloseable {
     private final HybridClock clock;
     private final Supplier<Map<String, Long>> appliedVector;
     private final Map<String, TableShape> shapes = new HashMap<>();
+    /** table + key -> an applied change that crossed local writes not yet captured; see the class doc. */
+    private final Map<String, Barrier> barriers = new HashMap<>();
+    /** Barrier changes of the stamp in progress, kept only once it commits (null value: barrier ended). */
+    private final Map<String, Barrier> pendingBarriers = new HashMap<>();
     private Connection connection;
     /** Whether the current transaction holds the version lock yet (taken with the first read). */
     private boolean locked;
@@ -87,11 +108,20 @@ public final class CaptureVersioner implements AutoCloseable {
         Connection c = connection();
         try {
             locked = false;
+            pendingBarriers.clear();
             List<ChangeSet> out = new ArrayList<>(changeSets.size());
             for (int i = 0; i < changeSets.size(); i++) {
                 out.add(stamp(c, changeSets.get(i), rowLsns.get(i)));
             }
             c.commit();
+            for (Map.Entry<String, Barrier> e : pendingBarriers.entrySet()) {
+                if (e.getValue() == null) {
+                    barriers.remove(e.getKey());
+                } else {
+                    barriers.put(e.getKey(), e.getValue());
+                }
+            }
+            pendingBarriers.clear();
             return out;
         } catch (SQLException | RuntimeException e) {
             try {
@@ -99,6 +129,7 @@ public final class CaptureVersioner implements AutoCloseable {
             } catch (SQLException suppressed) {
                 e.addSuppressed(suppressed);
             }
+            pendingBarriers.clear();
             shapes.clear();
             closeConnection();
             throw e;
@@ -106,6 +137,22 @@ public final class CaptureVersioner implements AutoCloseable {
     }
 
     private record Race(RowChange row, StoredVersion stored) {
+    }
+
+    /**
+     * An applied change R that crossed local writes before capture saw them.
+     *
+     * @param lsn             R's log position: local changes before it were crossed by R
+     * @param seen            the version a local writer after R found in the row: R's, or the last restored
+     * @param restored        whether the row was set back to a local image
+     * @param repairXid       the repairing transaction, the row's xmin while nobody wrote it since
+     * @param restoredDeleted whether the restored image is a delete (the row is then absent)
+     */
+    private record Barrier(long lsn, RowVersion seen, boolean restored, long repairXid, boolean restoredDeleted) {
+    }
+
+    private Barrier barrier(String id) {
+        return pendingBarriers.containsKey(id) ? pendingBarriers.get(id) : barriers.get(id);
     }
 
     private ChangeSet stamp(Connection c, ChangeSet cs, long[] rowLsns) throws SQLException {
@@ -117,6 +164,7 @@ public final class CaptureVersioner implements AutoCloseable {
         List<RowChange> out = new ArrayList<>(rows.size());
         // Keys raced with an applied change, for the whole transaction (usually empty).
         Map<String, Race> races = new LinkedHashMap<>();
+        Map<String, RowChange> crossed = new LinkedHashMap<>(); // restored rows crossed again: newest image
         for (int from = 0; from < rows.size(); from += CHUNK) {
             List<RowChange> chunk = rows.subList(from, Math.min(rows.size(), from + CHUNK));
             String[] keys = new String[chunk.size()];
@@ -144,6 +192,9 @@ public final class CaptureVersioner implements AutoCloseable {
                     races.put(id, new Race(row, races.get(id).stored())); // repair to the newest image
                 } else if (prevs.containsKey(id)) {
                     prev = prevs.get(id);
+                    if (crossed.containsKey(id)) {
+                        crossed.put(id, row);
+                    }
                 } else {
                     StoredVersion sv = stored.get(row.table()).get(keys[i]);
                     if (sv == null) {
@@ -152,11 +203,27 @@ public final class CaptureVersioner implements AutoCloseable {
                         // Our own version; if it is this very transaction's (stored, then a crash
                         // before publishing), what it replaced is kept with it.
                         prev = sv.sourceTx() == cs.sourceTxId() ? sv.prev() : sv.version();
+                        Barrier b = barrier(id);
+                        if (b != null && sv.sourceTx() != cs.sourceTxId()) {
+                            if (rowLsns[from + i] < b.lsn()) {
+                                // Committed before R as well: R crossed it too (it saw our previous write).
+                                if (b.restored()) {
+                                    crossed.put(id, row);
+                                }
+                            } else {
+                                prev = b.seen(); // the first local write after R saw R or the restored image
+                                pendingBarriers.put(id, null);
+                            }
+                        }
                     } else if (sv.writerLsn() > rowLsns[from + i]) {
                         prev = null; // the applier wrote after this change: the writer did not see it
                         races.put(id, new Race(row, sv));
+                        pendingBarriers.put(id, new Barrier(sv.writerLsn(), sv.version(), false, 0, false));
                     } else {
                         prev = sv.version();
+                        if (barrier(id) != null) {
+                            pendingBarriers.put(id, null);
+                        }
                     }
                     prevs.put(id, prev);
                 }
@@ -171,6 +238,9 @@ public final class CaptureVersioner implements AutoCloseable {
         }
         if (!races.isEmpty()) {
             repair(c, cs, mine, races.values());
+        }
+        if (!crossed.isEmpty()) {
+            restoreCrossed(c, mine, crossed);
         }
         return cs.stamped(now, deps, out);
     }
@@ -191,17 +261,56 @@ public final class CaptureVersioner implements AutoCloseable {
             lost.add(new Conflict(0, now, Conflict.Kind.RACE, row.table(), row.key(), race.stored().version(),
                     race.stored().deleted() ? "d" : "u", current == null ? null : current.json(), mine,
                     PostgresVersionStore.imageJson(row.after()), 0));
-            RowStatement st = dialect.rowStatement(t, row);
-            try (PreparedStatement ps = c.prepareStatement(st.sql())) {
-                st.bind(ps);
-                ps.executeUpdate();
-            }
+            restoreImage(c, t, row);
+            String id = row.table() + '\0' + PostgresVersionStore.keyText(row.key());
+            pendingBarriers.put(id, new Barrier(race.stored().writerLsn(), mine, true, currentXid(c),
+                    row.op() == RowChange.Op.DELETE));
             repairs++;
         }
         versions.log(c, lost);
         if (!lost.isEmpty()) {
             LOG.info("Local tx {} crossed {} applied change(s) before capture saw it; the local write is newer and"
                     + " was restored, the applied ones are in mirror.conflict", cs.sourceTxId(), lost.size());
+        }
+    }
+
+    /**
+     * Local writes committed before a restored race's applied change, captured after the first
+     * one: the row is set to their image too, if it still holds the restored one. Nothing new
+     * goes to the conflict log: the applied change is logged already, and these writes succeed
+     * the restored one in sequence.
+     */
+    private void restoreCrossed(Connection c, RowVersion mine, Map<String, RowChange> crossed) throws SQLException {
+        for (Map.Entry<String, RowChange> e : crossed.entrySet()) {
+            RowChange row = e.getValue();
+            Barrier b = barrier(e.getKey());
+            TableShape t = shape(c, row.table());
+            PostgresVersionStore.CurrentRow current = versions.currentRow(c, t, row.key());
+            boolean untouchedSince = current == null ? b.restoredDeleted() : current.xmin() == b.repairXid();
+            if (!untouchedSince) {
+                // A local write after R replaced the restored image: it saw that one, not this.
+                continue;
+            }
+            restoreImage(c, t, row);
+            pendingBarriers.put(e.getKey(), new Barrier(b.lsn(), mine, true, currentXid(c),
+                    row.op() == RowChange.Op.DELETE));
+            repairs++;
+        }
+    }
+
+    private void restoreImage(Connection c, TableShape t, RowChange row) throws SQLException {
+        RowStatement st = dialect.rowStatement(t, row);
+        try (PreparedStatement ps = c.prepareStatement(st.sql())) {
+            st.bind(ps);
+            ps.executeUpdate();
+        }
+    }
+
+    private static long currentXid(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + PostgresVersionStore.CURRENT_XID);
+             java.sql.ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 

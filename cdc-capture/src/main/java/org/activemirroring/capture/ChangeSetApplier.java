@@ -280,9 +280,12 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                     won = true;
                     boolean succession = row.prev() != null && row.prev().equals(current);
                     boolean bothDeletes = sv != null && sv.deleted() && row.op() == RowChange.Op.DELETE;
-                    if (sv != null && !succession && !bothDeletes) {
-                        // A concurrent write is replaced: keep what it wrote.
-                        PostgresVersionStore.CurrentRow was = versions.currentRow(c, shape(c, row.table()), row.key());
+                    PostgresVersionStore.CurrentRow was = sv != null && !succession && !bothDeletes
+                            ? versions.currentRow(c, shape(c, row.table()), row.key()) : null;
+                    if (sv != null && !succession && !bothDeletes && holdsStoredWrite(sv, was)) {
+                        // A concurrent write is replaced: keep what it wrote. (If the row holds a
+                        // local write capture has not stamped yet, that write is not the stored
+                        // version's: capture repairs the race and logs whatever really lost.)
                         lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), current,
                                 sv.deleted() ? "d" : "u", was == null ? null : was.json(), incoming,
                                 PostgresVersionStore.imageJson(row.after()), 0));
@@ -305,31 +308,37 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         }
         long[] writerXids = applyRows(c, cs, winners, lost);
         // Per table, per key the last winning write and the xid that wrote its row.
-        Map<String, Map<String, XidWrite>> writes = new LinkedHashMap<>();
+        Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
         for (int i = 0; i < winners.size(); i++) {
             if (writerXids[i] != LOST) {
                 RowChange row = winners.get(i);
                 writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(winnerKeys.get(i),
-                        new XidWrite(new PostgresVersionStore.Write(winnerKeys.get(i), incoming,
-                                row.op() == RowChange.Op.DELETE, row.prev(), 0, cs.seq()), writerXids[i]));
+                        new PostgresVersionStore.Write(winnerKeys.get(i), incoming, row.op() == RowChange.Op.DELETE,
+                                row.prev(), 0, cs.seq(), writerXids[i]));
             }
         }
-        for (Map.Entry<String, Map<String, XidWrite>> e : writes.entrySet()) {
-            Map<Long, List<PostgresVersionStore.Write>> byXid = new LinkedHashMap<>();
-            for (XidWrite w : e.getValue().values()) {
-                byXid.computeIfAbsent(w.xid(), x -> new ArrayList<>()).add(w.write());
-            }
-            for (Map.Entry<Long, List<PostgresVersionStore.Write>> x : byXid.entrySet()) {
-                versions.write(c, e.getKey(), x.getValue(), x.getKey());
-            }
+        for (Map.Entry<String, Map<String, PostgresVersionStore.Write>> e : writes.entrySet()) {
+            versions.write(c, e.getKey(), e.getValue().values());
         }
     }
 
     /** {@link #applyRows} result for a row that lost a unique-key conflict and was not written. */
     private static final long LOST = -1;
 
-    private record XidWrite(PostgresVersionStore.Write write, long xid) {
+    /**
+     * Whether the row as it is ({@code was}, null if absent) is what the stored version's write
+     * left, rather than a later local write that capture has not stamped yet. The stored write
+     * left the row's xmin: the applier's (sub)transaction ({@code writer_xid}), the local
+     * transaction itself ({@code source_tx}) or capture's race repair ({@code writer_xid}).
+     */
+    static boolean holdsStoredWrite(StoredVersion sv, PostgresVersionStore.CurrentRow was) {
+        if (was == null || sv.deleted()) {
+            return (was == null) == sv.deleted();
+        }
+        long xmin = was.xmin();
+        return xmin == sv.writerXid() || xmin == (sv.sourceTx() & 0xFFFF_FFFFL);
     }
+
 
     /**
      * The xid that wrote the rows of the current savepoint, read from one written row's

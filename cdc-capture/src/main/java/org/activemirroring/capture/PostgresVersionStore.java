@@ -41,9 +41,19 @@ public final class PostgresVersionStore {
     /** The current WAL insert position as a number, comparable with Debezium's {@code source.lsn}. */
     static final String CURRENT_LSN = "(pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint";
 
-    /** One version to store. */
+    /**
+     * One version to store.
+     *
+     * @param writerXid the xmin the write left on the row, when it differs from this transaction's
+     *                  id (a write inside a savepoint leaves the subtransaction's id); 0: this
+     *                  transaction's id
+     */
     public record Write(String keyText, RowVersion version, boolean deleted, RowVersion prev, long sourceTx,
-                        long originSeq) {
+                        long originSeq, long writerXid) {
+        public Write(String keyText, RowVersion version, boolean deleted, RowVersion prev, long sourceTx,
+                     long originSeq) {
+            this(keyText, version, deleted, prev, sourceTx, originSeq, 0);
+        }
     }
 
     /** A row as the database holds it now: JSON image and the transaction that last wrote it. */
@@ -133,19 +143,12 @@ public final class PostgresVersionStore {
         return out;
     }
 
-    /** Stores versions of rows of one table (one key at most once), stamped with this transaction. */
-    void write(Connection c, String table, Collection<Write> writes) throws SQLException {
-        write(c, table, writes, 0);
-    }
-
     /**
-     * Stores versions of rows of one table (one key at most once).
-     *
-     * @param writerXid the (sub)transaction that wrote the rows, as their {@code xmin} shows it; 0
-     *                  for the current top-level transaction. Rows written inside a savepoint carry
-     *                  the savepoint's own xid, which {@code pg_current_xact_id()} does not return
+     * Stores versions of rows of one table (one key at most once), stamped with the WAL position
+     * and each with the (sub)transaction that wrote its row ({@link Write#writerXid}, 0 for this
+     * top-level transaction).
      */
-    void write(Connection c, String table, Collection<Write> writes, long writerXid) throws SQLException {
+    void write(Connection c, String table, Collection<Write> writes) throws SQLException {
         if (writes.isEmpty()) {
             return;
         }
@@ -158,6 +161,7 @@ public final class PostgresVersionStore {
         String[] prevOrigin = new String[n];
         Long[] sourceTx = new Long[n];
         Long[] originSeq = new Long[n];
+        Long[] writerXid = new Long[n];
         int i = 0;
         for (Write w : writes) {
             pk[i] = w.keyText();
@@ -168,35 +172,33 @@ public final class PostgresVersionStore {
             prevOrigin[i] = w.prev() == null ? null : w.prev().origin();
             sourceTx[i] = w.sourceTx();
             originSeq[i] = w.originSeq();
+            writerXid[i] = w.writerXid();
             i++;
         }
         try (PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO mirror.row_version (tbl, pk, clock, origin, deleted, prev_clock, prev_origin, source_tx,"
                         + " origin_seq, writer_xid, writer_lsn) "
                         + "SELECT ?, u.pk, u.clock, u.origin, u.deleted, u.prev_clock, u.prev_origin, u.source_tx,"
-                        + " u.origin_seq, coalesce(?::bigint, " + CURRENT_XID + "), " + CURRENT_LSN + " "
+                        + " u.origin_seq, CASE WHEN u.writer_xid > 0 THEN u.writer_xid ELSE " + CURRENT_XID + " END, "
+                        + CURRENT_LSN + " "
                         + "FROM unnest(?::text[], ?::bigint[], ?::text[], ?::boolean[], ?::bigint[], ?::text[],"
-                        + " ?::bigint[], ?::bigint[]) AS u(pk, clock, origin, deleted, prev_clock, prev_origin,"
-                        + " source_tx, origin_seq) "
+                        + " ?::bigint[], ?::bigint[], ?::bigint[]) AS u(pk, clock, origin, deleted, prev_clock,"
+                        + " prev_origin, source_tx, origin_seq, writer_xid) "
                         + "ON CONFLICT (tbl, pk) DO UPDATE SET clock = EXCLUDED.clock, origin = EXCLUDED.origin,"
                         + " deleted = EXCLUDED.deleted, prev_clock = EXCLUDED.prev_clock,"
                         + " prev_origin = EXCLUDED.prev_origin, source_tx = EXCLUDED.source_tx,"
                         + " origin_seq = EXCLUDED.origin_seq, writer_xid = EXCLUDED.writer_xid,"
                         + " writer_lsn = EXCLUDED.writer_lsn")) {
             ps.setString(1, table);
-            if (writerXid > 0) {
-                ps.setLong(2, writerXid);
-            } else {
-                ps.setNull(2, java.sql.Types.BIGINT);
-            }
-            ps.setArray(3, c.createArrayOf("text", pk));
-            ps.setArray(4, c.createArrayOf("int8", clock));
-            ps.setArray(5, c.createArrayOf("text", origin));
-            ps.setArray(6, c.createArrayOf("bool", deleted));
-            ps.setArray(7, c.createArrayOf("int8", prevClock));
-            ps.setArray(8, c.createArrayOf("text", prevOrigin));
-            ps.setArray(9, c.createArrayOf("int8", sourceTx));
-            ps.setArray(10, c.createArrayOf("int8", originSeq));
+            ps.setArray(2, c.createArrayOf("text", pk));
+            ps.setArray(3, c.createArrayOf("int8", clock));
+            ps.setArray(4, c.createArrayOf("text", origin));
+            ps.setArray(5, c.createArrayOf("bool", deleted));
+            ps.setArray(6, c.createArrayOf("int8", prevClock));
+            ps.setArray(7, c.createArrayOf("text", prevOrigin));
+            ps.setArray(8, c.createArrayOf("int8", sourceTx));
+            ps.setArray(9, c.createArrayOf("int8", originSeq));
+            ps.setArray(10, c.createArrayOf("int8", writerXid));
             ps.executeUpdate();
         }
     }

@@ -89,6 +89,34 @@ final class ReplicationChecks {
         }
     }
 
+    /**
+     * Writes a fence row on every mirror, then waits until every mirror holds all fences and every
+     * mirror applied every other mirror's whole journal: nothing is in flight any more.
+     */
+    static void awaitQuiescent(List<MirrorNode> nodes, List<PgServer> servers, int round, Duration timeout)
+            throws Exception {
+        for (int i = 0; i < nodes.size(); i++) {
+            RegisterWorkload.fence(servers.get(i), nodes.get(i).nodeId(), round);
+        }
+        Await.until(timeout, () -> {
+            for (PgServer s : servers) {
+                if (RegisterWorkload.fencesAtLeast(s, round) < nodes.size()) {
+                    return false;
+                }
+            }
+            for (MirrorNode n : nodes) {
+                Map<String, Long> applied = n.appliedVector();
+                for (MirrorNode origin : nodes) {
+                    if (origin != n && applied.getOrDefault(origin.nodeId(), 0L) != origin.ownJournalHead()) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }, () -> nodes.stream().map(n -> n.nodeId() + "{head=" + n.ownJournalHead() + ", members="
+                + n.status().members() + ", origins=" + n.status().origins() + "}").toList().toString());
+    }
+
     static String describe(List<MirrorNode> nodes, List<Workload> writers) {
         List<String> parts = new ArrayList<>();
         for (int i = 0; i < nodes.size(); i++) {
