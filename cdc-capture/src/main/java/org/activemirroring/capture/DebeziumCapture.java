@@ -181,8 +181,9 @@ public final class DebeziumCapture implements AutoCloseable {
         try (java.sql.Connection c = java.sql.DriverManager.getConnection(config.dbUrl(), props)) {
             new PostgresDialect().createBookkeeping(c);
         } catch (java.sql.SQLException e) {
-            throw new CaptureException("Cannot create the mirror schema's tables in " + config.dbUrl() + ": "
-                    + e.getMessage() + "; mirror.db.user needs CREATE on the database", e);
+            throw new CaptureException("Cannot create the mirror schema's tables in " + config.dbUrl() + " as user "
+                    + config.dbUser() + ": " + e.getMessage() + "; mirror.db.user needs CREATE on the database (and,"
+                    + " to capture and apply, the REPLICATION attribute or superuser)", e);
         }
     }
 
