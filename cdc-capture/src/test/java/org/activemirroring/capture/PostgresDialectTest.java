@@ -30,8 +30,9 @@ class PostgresDialectTest {
     }
 
     @Test
-    void upsertOfKeyOnlyDoesNothingOnConflict() {
-        assertEquals("INSERT INTO \"shop\".\"item\" (\"id\") VALUES (?::bigint) ON CONFLICT (\"id\") DO NOTHING",
+    void upsertOfKeyOnlyStillWritesANewRowVersion() {
+        assertEquals("INSERT INTO \"shop\".\"item\" (\"id\") VALUES (?::bigint) ON CONFLICT (\"id\")"
+                        + " DO UPDATE SET \"id\" = EXCLUDED.\"id\"",
                 PostgresDialect.upsertSql(ITEM, List.of("id")));
     }
 
