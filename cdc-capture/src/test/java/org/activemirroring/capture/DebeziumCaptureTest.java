@@ -81,4 +81,23 @@ class DebeziumCaptureTest {
         assertEquals(1, wrapped.split("x failed", -1).length - 1, "each message once: " + wrapped);
         assertFalse(c.isRunning());
     }
+
+    private static ChangeSet tx(long txId, String... ids) {
+        java.util.List<RowChange> rows = new java.util.ArrayList<>();
+        for (String id : ids) {
+            rows.add(new RowChange("public.t", RowChange.Op.UPDATE, Map.of("id", id), Map.of("id", id), null,
+                    java.util.List.of(), null));
+        }
+        return new ChangeSet("n", 0, txId, 0, 0, rows);
+    }
+
+    /** Transactions stamped together never change the same row (see publishWithRetry for why). */
+    @Test
+    void stampSegmentsEndBeforeARowIsChangedAgain() {
+        java.util.List<ChangeSet> batch = java.util.List.of(tx(1, "1", "2"), tx(2, "3"), tx(3, "2"), tx(4, "4"), tx(5, "4", "4"));
+        assertEquals(2, DebeziumCapture.disjointSegmentEnd(batch, 0));
+        assertEquals(4, DebeziumCapture.disjointSegmentEnd(batch, 2));
+        assertEquals(5, DebeziumCapture.disjointSegmentEnd(batch, 4), "a row repeated within one transaction is fine");
+        assertEquals(1, DebeziumCapture.disjointSegmentEnd(java.util.List.of(tx(1, "1")), 0));
+    }
 }

@@ -15,6 +15,7 @@ final class EmbeddedSource {
     static PostgresServers start(String label, int count, Path workDir) throws Exception {
         List<PgServer> servers = new ArrayList<>();
         List<AutoCloseable> running = new ArrayList<>();
+        List<PostgresServers.ServerControl> controls = new ArrayList<>();
         Path binaries = workDir.resolve("pg-binaries");
         Files.createDirectories(binaries);
         try {
@@ -33,6 +34,7 @@ final class EmbeddedSource {
                 }
                 EmbeddedPostgres pg = builder.start();
                 running.add(pg);
+                controls.add(EmbeddedServerControl.of(data));
                 String database = PostgresServers.uniqueDatabaseName(label);
                 PostgresServers.createDatabase(pg.getJdbcUrl("postgres", "postgres"), "postgres", "", database);
                 servers.add(new PgServer(name, "127.0.0.1", pg.getPort(), database, "postgres", ""));
@@ -47,7 +49,7 @@ final class EmbeddedSource {
             }
             throw e;
         }
-        return PostgresServers.of(servers, running);
+        return PostgresServers.of(servers, running, controls);
     }
 
 }

@@ -49,12 +49,22 @@ public final class PostgresServers implements AutoCloseable {
             {"listen_addresses", "127.0.0.1"},
     };
 
+    /** Stops and starts one server in place (same port, same data); only some sources can. */
+    interface ServerControl {
+        void stop(boolean immediate) throws Exception;
+
+        void start() throws Exception;
+    }
+
     private final List<PgServer> servers;
     private final List<AutoCloseable> resources;
+    /** One per server, or empty when the source cannot restart its servers. */
+    private final List<ServerControl> controls;
 
-    private PostgresServers(List<PgServer> servers, List<AutoCloseable> resources) {
+    private PostgresServers(List<PgServer> servers, List<AutoCloseable> resources, List<ServerControl> controls) {
         this.servers = List.copyOf(servers);
         this.resources = resources;
+        this.controls = List.copyOf(controls);
     }
 
     /** Starts {@code count} servers named {@code label-1..N}, from the source {@code it.db} selects. */
@@ -109,6 +119,29 @@ public final class PostgresServers implements AutoCloseable {
         return servers.get(index);
     }
 
+    /**
+     * Shuts server {@code index} down and returns once it is down: in fast mode (open sessions are
+     * cut, a shutdown checkpoint is written; PostgreSQL waits for its WAL senders to have their
+     * clients confirm everything), or immediately (like a crash; recovery on the next start).
+     * Only embedded servers can; others throw.
+     */
+    public void stopServer(int index, boolean immediate) throws Exception {
+        control(index).stop(immediate);
+    }
+
+    /** Starts server {@code index} again after {@link #stopServer}: same port, same data. */
+    public void startServer(int index) throws Exception {
+        control(index).start();
+    }
+
+    private ServerControl control(int index) {
+        if (controls.isEmpty()) {
+            throw new UnsupportedOperationException("Restarting a test PostgreSQL server needs embedded servers;"
+                    + " run with -Dit.db=embedded");
+        }
+        return controls.get(index);
+    }
+
     /** Stops every server this object started (or drops the databases it made on external ones). */
     @Override
     public void close() {
@@ -122,7 +155,11 @@ public final class PostgresServers implements AutoCloseable {
     }
 
     static PostgresServers of(List<PgServer> servers, List<AutoCloseable> resources) {
-        return new PostgresServers(servers, resources);
+        return new PostgresServers(servers, resources, List.of());
+    }
+
+    static PostgresServers of(List<PgServer> servers, List<AutoCloseable> resources, List<ServerControl> controls) {
+        return new PostgresServers(servers, resources, controls);
     }
 
     /** Creates a fresh database on a server through its maintenance database. */
