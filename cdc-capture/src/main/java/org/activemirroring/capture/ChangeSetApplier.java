@@ -263,31 +263,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                     : versions.lockAndRead(c, e.getKey(), e.getValue()));
             locked = true;
         }
-        // The rows as they are now, where a stored version exists: whether each still holds that
-        // version's write or a local write capture has not stamped yet (see below), and the
-        // images for the conflict log. One query per table.
-        Map<String, PostgresVersionStore.CurrentRow> now = new HashMap<>();
-        Set<String> present = new HashSet<>();
-        Map<String, List<Integer>> toRead = new LinkedHashMap<>();
-        for (int i = 0; i < rows.size(); i++) {
-            StoredVersion sv = stored.get(rows.get(i).table()).get(keyTexts[i]);
-            String id = rows.get(i).table() + '\0' + keyTexts[i];
-            if (sv != null && !sv.version().equals(incoming) && present.add(id)) {
-                toRead.computeIfAbsent(rows.get(i).table(), t -> new ArrayList<>()).add(i);
-            }
-        }
-        for (Map.Entry<String, List<Integer>> e : toRead.entrySet()) {
-            List<Map<String, String>> keys = new ArrayList<>();
-            for (int i : e.getValue()) {
-                keys.add(rows.get(i).key());
-            }
-            PostgresVersionStore.CurrentRow[] found = versions.currentRows(c, shape(c, e.getKey()), keys);
-            for (int k = 0; k < found.length; k++) {
-                int i = e.getValue().get(k);
-                now.put(rows.get(i).table() + '\0' + keyTexts[i], found[k]);
-            }
-        }
-        Instant at = Instant.now();
+        Instant now = Instant.now();
         Map<String, Boolean> decided = new HashMap<>(); // table + key -> won, for keys repeated in the chunk
         List<RowChange> winners = new ArrayList<>();
         List<String> winnerKeys = new ArrayList<>();
@@ -298,46 +274,36 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             if (won == null) {
                 StoredVersion sv = stored.get(row.table()).get(keyTexts[i]);
                 RowVersion current = sv == null ? RowVersion.NONE : sv.version();
-                PostgresVersionStore.CurrentRow was = now.get(id);
                 if (current.equals(incoming)) {
                     won = true; // an earlier chunk of this same ChangeSet wrote it
-                } else if (sv != null && !holdsStoredWrite(sv, was)) {
-                    // The row holds a local write that capture has not stamped yet. Capture will
-                    // stamp it after this change (the clock has witnessed this one), so it is the
-                    // newer write on every mirror: this change loses here already, instead of
-                    // overwriting it and leaving capture a race to repair.
-                    won = false;
-                    lost.add(new Conflict(0, at, Conflict.Kind.UPDATE, row.table(), row.key(), incoming,
-                            row.op().code(), PostgresVersionStore.imageJson(row.after()),
-                            new RowVersion(clock.current(), nodeId), was == null ? null : was.json(), cs.seq()));
                 } else if (incoming.isNewerThan(current)) {
                     won = true;
                     boolean succession = row.prev() != null && row.prev().equals(current);
                     boolean bothDeletes = sv != null && sv.deleted() && row.op() == RowChange.Op.DELETE;
-                    if (sv != null && !succession && !bothDeletes) {
-                        // A concurrent write is replaced: keep what it wrote.
-                        lost.add(new Conflict(0, at, Conflict.Kind.UPDATE, row.table(), row.key(), current,
+                    PostgresVersionStore.CurrentRow was = sv != null && !succession && !bothDeletes
+                            ? versions.currentRow(c, shape(c, row.table()), row.key()) : null;
+                    if (sv != null && !succession && !bothDeletes && holdsStoredWrite(sv, was)) {
+                        // A concurrent write is replaced: keep what it wrote. (If the row holds a
+                        // local write capture has not stamped yet, that write is not the stored
+                        // version's: capture repairs the race and logs whatever really lost.)
+                        lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), current,
                                 sv.deleted() ? "d" : "u", was == null ? null : was.json(), incoming,
                                 PostgresVersionStore.imageJson(row.after()), 0));
                     }
                 } else {
                     won = false;
-                    lost.add(new Conflict(0, at, Conflict.Kind.UPDATE, row.table(), row.key(), incoming,
-                            row.op().code(), PostgresVersionStore.imageJson(row.after()), current,
-                            was == null ? null : was.json(), cs.seq()));
                 }
                 decided.put(id, won);
-            } else if (!won) {
-                // The same key again in this chunk, after it lost: this write loses as well.
-                StoredVersion sv = stored.get(row.table()).get(keyTexts[i]);
-                PostgresVersionStore.CurrentRow was = now.get(id);
-                lost.add(new Conflict(0, at, Conflict.Kind.UPDATE, row.table(), row.key(), incoming,
-                        row.op().code(), PostgresVersionStore.imageJson(row.after()),
-                        sv == null ? RowVersion.NONE : sv.version(), was == null ? null : was.json(), cs.seq()));
             }
             if (won) {
                 winners.add(row);
                 winnerKeys.add(keyTexts[i]);
+            } else {
+                StoredVersion sv = stored.get(row.table()).get(keyTexts[i]);
+                PostgresVersionStore.CurrentRow kept = versions.currentRow(c, shape(c, row.table()), row.key());
+                lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), incoming,
+                        row.op().code(), PostgresVersionStore.imageJson(row.after()),
+                        sv == null ? RowVersion.NONE : sv.version(), kept == null ? null : kept.json(), cs.seq()));
             }
         }
         long[] writerXids = applyRows(c, cs, winners, lost);

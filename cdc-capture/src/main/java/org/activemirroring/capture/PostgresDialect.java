@@ -272,11 +272,7 @@ public final class PostgresDialect implements Dialect {
             }
         }
         if (set.isEmpty()) {
-            // Only key columns: still write a new row version (a no-op update), so that the row's
-            // xmin names the applying transaction, as the version store expects (see
-            // ChangeSetApplier#holdsStoredWrite); DO NOTHING would leave the old writer's.
-            String keyCol = t.primaryKey().stream().filter(k -> !t.alwaysIdentity().contains(k)).findFirst().orElse(null);
-            sb.append(keyCol == null ? "DO NOTHING" : "DO UPDATE SET " + quote(keyCol) + " = EXCLUDED." + quote(keyCol));
+            sb.append("DO NOTHING");
         } else {
             sb.append("DO UPDATE SET ");
             appendJoined(sb, set, col -> quote(col) + " = EXCLUDED." + quote(col));

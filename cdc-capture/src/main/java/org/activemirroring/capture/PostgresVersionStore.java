@@ -314,50 +314,6 @@ public final class PostgresVersionStore {
         return null;
     }
 
-    /**
-     * The rows as stored now, for many keys of one table in one round trip: per key (in the
-     * order given) its image and xmin, null where there is no row. Key values are cast by the
-     * column types, as the applier binds them, so the canonical text matches exactly.
-     */
-    CurrentRow[] currentRows(Connection c, TableShape t, List<Map<String, String>> keys) throws SQLException {
-        CurrentRow[] out = new CurrentRow[keys.size()];
-        if (keys.isEmpty()) {
-            return out;
-        }
-        List<String> cols = t.primaryKey();
-        StringBuilder sql = new StringBuilder("SELECT k.ord, row_to_json(t)::text, t.xmin::text::bigint FROM unnest(");
-        for (int i = 0; i < cols.size(); i++) {
-            sql.append(i > 0 ? ", " : "").append("?::text[]");
-        }
-        sql.append(") WITH ORDINALITY AS k(");
-        for (int i = 0; i < cols.size(); i++) {
-            sql.append("c").append(i).append(", ");
-        }
-        sql.append("ord) JOIN ").append(PostgresDialect.quote(t.schema())).append('.')
-                .append(PostgresDialect.quote(t.table())).append(" t ON ");
-        for (int i = 0; i < cols.size(); i++) {
-            String col = cols.get(i);
-            String value = t.binary().contains(col) ? "decode(k.c" + i + ", 'base64')"
-                    : "k.c" + i + "::" + t.columns().get(col);
-            sql.append(i > 0 ? " AND " : "").append("t.").append(PostgresDialect.quote(col)).append(" = ").append(value);
-        }
-        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-            for (int i = 0; i < cols.size(); i++) {
-                String[] values = new String[keys.size()];
-                for (int k = 0; k < keys.size(); k++) {
-                    values[k] = keys.get(k).get(cols.get(i));
-                }
-                ps.setArray(i + 1, c.createArrayOf("text", values));
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out[(int) rs.getLong(1) - 1] = new CurrentRow(rs.getString(2), rs.getLong(3));
-                }
-            }
-        }
-        return out;
-    }
-
     /** A row image of a ChangeSet as a JSON object, for the conflict log. */
     static String imageJson(Map<String, String> image) {
         if (image == null) {

@@ -30,9 +30,8 @@ class PostgresDialectTest {
     }
 
     @Test
-    void upsertOfKeyOnlyStillWritesANewRowVersion() {
-        assertEquals("INSERT INTO \"shop\".\"item\" (\"id\") VALUES (?::bigint) ON CONFLICT (\"id\")"
-                        + " DO UPDATE SET \"id\" = EXCLUDED.\"id\"",
+    void upsertOfKeyOnlyDoesNothingOnConflict() {
+        assertEquals("INSERT INTO \"shop\".\"item\" (\"id\") VALUES (?::bigint) ON CONFLICT (\"id\") DO NOTHING",
                 PostgresDialect.upsertSql(ITEM, List.of("id")));
     }
 
