@@ -74,6 +74,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     private boolean vectorLoaded;
     /** Whether the current apply transaction holds the version lock yet. */
     private boolean locked;
+    /** Whether the current apply transaction recorded its applied seq yet. */
+    private boolean recorded;
     /** Second pass after a unique-key collision: row by row, each in a savepoint. */
     private boolean careful;
     private volatile boolean held;
@@ -213,18 +215,23 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      * @return false if it was applied before (nothing done)
      */
     private boolean applyInTransaction(Connection c, ChangeSet cs, List<Conflict> lost) throws SQLException {
-        long appliedSeq = dialect.lockAppliedSeq(c, cs.origin());
-        if (appliedSeq >= cs.seq()) {
-            return false;
-        }
+        // The first read locks the origin's applied seq and the versions (one round trip); the
+        // last version write records the applied seq (another). A ChangeSet of one table costs
+        // four round trips: that read, the row statements, that write, the commit.
         locked = false;
+        recorded = false;
         clock.witness(cs.clock());
         List<RowChange> rows = cs.rows();
         for (int from = 0; from < rows.size(); from += MAX_BATCH) {
-            applyChunk(c, cs, rows.subList(from, Math.min(rows.size(), from + MAX_BATCH)), lost);
+            int to = Math.min(rows.size(), from + MAX_BATCH);
+            if (!applyChunk(c, cs, rows.subList(from, to), lost, to == rows.size())) {
+                return false;
+            }
         }
         versions.log(c, lost);
-        dialect.recordApplied(c, cs.origin(), cs.seq());
+        if (!recorded) {
+            dialect.recordApplied(c, cs.origin(), cs.seq());
+        }
         return true;
     }
 
@@ -247,7 +254,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      * stored versions per table, one batch per run of same-shape statements, one version write
      * per table.
      */
-    private void applyChunk(Connection c, ChangeSet cs, List<RowChange> rows, List<Conflict> lost)
+    private boolean applyChunk(Connection c, ChangeSet cs, List<RowChange> rows, List<Conflict> lost, boolean last)
             throws SQLException {
         RowVersion incoming = cs.version();
         String[] keyTexts = new String[rows.size()];
@@ -258,10 +265,17 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         }
         Map<String, Map<String, StoredVersion>> stored = new HashMap<>();
         for (Map.Entry<String, List<String>> e : keysByTable.entrySet()) {
-            // The first read of a ChangeSet also takes the version lock, in the same round trip.
-            stored.put(e.getKey(), locked ? versions.read(c, e.getKey(), e.getValue())
-                    : versions.lockAndRead(c, e.getKey(), e.getValue()));
-            locked = true;
+            if (locked) {
+                stored.put(e.getKey(), versions.read(c, e.getKey(), e.getValue()));
+            } else {
+                PostgresVersionStore.AppliedAndVersions first = versions.lockAppliedAndRead(c, cs.origin(),
+                        e.getKey(), e.getValue());
+                locked = true;
+                if (first.appliedSeq() >= cs.seq()) {
+                    return false; // applied before: a repeated delivery
+                }
+                stored.put(e.getKey(), first.versions());
+            }
         }
         Instant now = Instant.now();
         Map<String, Boolean> decided = new HashMap<>(); // table + key -> won, for keys repeated in the chunk
@@ -317,9 +331,17 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                                 row.prev(), 0, cs.seq(), writerXids[i]));
             }
         }
-        for (Map.Entry<String, Map<String, PostgresVersionStore.Write>> e : writes.entrySet()) {
-            versions.write(c, e.getKey(), e.getValue().values());
+        List<Map.Entry<String, Map<String, PostgresVersionStore.Write>>> byTable = new ArrayList<>(writes.entrySet());
+        for (int t = 0; t < byTable.size(); t++) {
+            var e = byTable.get(t);
+            if (last && t == byTable.size() - 1 && lost.isEmpty()) {
+                versions.writeAndRecordApplied(c, e.getKey(), e.getValue().values(), cs.origin(), cs.seq());
+                recorded = true;
+            } else {
+                versions.write(c, e.getKey(), e.getValue().values());
+            }
         }
+        return true;
     }
 
     /** {@link #applyRows} result for a row that lost a unique-key conflict and was not written. */

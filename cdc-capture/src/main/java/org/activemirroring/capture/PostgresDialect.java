@@ -235,8 +235,7 @@ public final class PostgresDialect implements Dialect {
 
     @Override
     public long lockAppliedSeq(Connection c, String origin) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT applied_seq FROM mirror.applied WHERE origin = ? FOR UPDATE")) {
+        try (PreparedStatement ps = c.prepareStatement(LOCK_APPLIED_SQL)) {
             ps.setString(1, origin);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : 0L;
@@ -244,12 +243,18 @@ public final class PostgresDialect implements Dialect {
         }
     }
 
+    /** Records an applied seq: parameters origin, seq. */
+    static final String RECORD_APPLIED_SQL =
+            "INSERT INTO mirror.applied (origin, applied_seq, apply_count, applied_at) VALUES (?, ?, 1, now()) "
+                    + "ON CONFLICT (origin) DO UPDATE SET applied_seq = EXCLUDED.applied_seq, "
+                    + "apply_count = mirror.applied.apply_count + 1, applied_at = now()";
+
+    /** Locks an origin's applied seq: parameter origin. */
+    static final String LOCK_APPLIED_SQL = "SELECT applied_seq FROM mirror.applied WHERE origin = ? FOR UPDATE";
+
     @Override
     public void recordApplied(Connection c, String origin, long seq) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO mirror.applied (origin, applied_seq, apply_count, applied_at) VALUES (?, ?, 1, now()) "
-                        + "ON CONFLICT (origin) DO UPDATE SET applied_seq = EXCLUDED.applied_seq, "
-                        + "apply_count = mirror.applied.apply_count + 1, applied_at = now()")) {
+        try (PreparedStatement ps = c.prepareStatement(RECORD_APPLIED_SQL)) {
             ps.setString(1, origin);
             ps.setLong(2, seq);
             ps.executeUpdate();

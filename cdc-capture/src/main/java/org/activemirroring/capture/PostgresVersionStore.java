@@ -110,23 +110,54 @@ public final class PostgresVersionStore {
         return read(c, table, keyTexts, true);
     }
 
+    /** What {@link #lockAppliedAndRead} found. */
+    record AppliedAndVersions(long appliedSeq, Map<String, StoredVersion> versions) {
+    }
+
+    /**
+     * The applier's first statement for a ChangeSet, in one round trip: locks the origin's
+     * applied seq and returns it, takes the version lock, reads the stored versions.
+     */
+    AppliedAndVersions lockAppliedAndRead(Connection c, String origin, String table, Collection<String> keyTexts)
+            throws SQLException {
+        long[] applied = {0};
+        Map<String, StoredVersion> v = read(c, table, keyTexts, true, origin, applied);
+        return new AppliedAndVersions(applied[0], v);
+    }
+
     private Map<String, StoredVersion> read(Connection c, String table, Collection<String> keyTexts, boolean lock)
             throws SQLException {
+        return read(c, table, keyTexts, lock, null, null);
+    }
+
+    private Map<String, StoredVersion> read(Connection c, String table, Collection<String> keyTexts, boolean lock,
+                                            String appliedOrigin, long[] appliedSeq) throws SQLException {
         Map<String, StoredVersion> out = new HashMap<>();
-        if (keyTexts.isEmpty()) {
-            if (lock) {
-                lock(c);
-            }
-            return out;
-        }
         String select = "SELECT pk, clock, origin, deleted, prev_clock, prev_origin, source_tx, writer_xid, writer_lsn "
                 + "FROM mirror.row_version WHERE tbl = ? AND pk = ANY (?)";
-        try (PreparedStatement ps = c.prepareStatement(
-                lock ? "SELECT pg_advisory_xact_lock(" + LOCK_KEY + "); " + select : select)) {
-            ps.setString(1, table);
+        StringBuilder sql = new StringBuilder();
+        if (appliedOrigin != null) {
+            sql.append(PostgresDialect.LOCK_APPLIED_SQL).append("; ");
+        }
+        if (lock) {
+            sql.append("SELECT pg_advisory_xact_lock(" + LOCK_KEY + "); ");
+        }
+        sql.append(select);
+        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            int p = 1;
+            if (appliedOrigin != null) {
+                ps.setString(p++, appliedOrigin);
+            }
+            ps.setString(p++, table);
             Array keys = c.createArrayOf("text", keyTexts.toArray());
-            ps.setArray(2, keys);
+            ps.setArray(p, keys);
             ps.execute();
+            if (appliedOrigin != null) {
+                try (ResultSet rs = ps.getResultSet()) {
+                    appliedSeq[0] = rs.next() ? rs.getLong(1) : 0L;
+                }
+                ps.getMoreResults();
+            }
             if (lock && !ps.getMoreResults()) {
                 throw new SQLException("reading row versions after taking the lock returned no result");
             }
@@ -149,7 +180,28 @@ public final class PostgresVersionStore {
      * top-level transaction).
      */
     void write(Connection c, String table, Collection<Write> writes) throws SQLException {
+        write(c, table, writes, null, 0);
+    }
+
+    /**
+     * {@link #write} and, in the same round trip, records {@code seq} as the applied position of
+     * {@code origin} (the last statement of an applied ChangeSet).
+     */
+    void writeAndRecordApplied(Connection c, String table, Collection<Write> writes, String origin, long seq)
+            throws SQLException {
+        write(c, table, writes, origin, seq);
+    }
+
+    private void write(Connection c, String table, Collection<Write> writes, String appliedOrigin, long appliedSeq)
+            throws SQLException {
         if (writes.isEmpty()) {
+            if (appliedOrigin != null) {
+                try (PreparedStatement ps = c.prepareStatement(PostgresDialect.RECORD_APPLIED_SQL)) {
+                    ps.setString(1, appliedOrigin);
+                    ps.setLong(2, appliedSeq);
+                    ps.executeUpdate();
+                }
+            }
             return;
         }
         int n = writes.size();
@@ -188,7 +240,8 @@ public final class PostgresVersionStore {
                         + " deleted = EXCLUDED.deleted, prev_clock = EXCLUDED.prev_clock,"
                         + " prev_origin = EXCLUDED.prev_origin, source_tx = EXCLUDED.source_tx,"
                         + " origin_seq = EXCLUDED.origin_seq, writer_xid = EXCLUDED.writer_xid,"
-                        + " writer_lsn = EXCLUDED.writer_lsn")) {
+                        + " writer_lsn = EXCLUDED.writer_lsn"
+                        + (appliedOrigin == null ? "" : "; " + PostgresDialect.RECORD_APPLIED_SQL))) {
             ps.setString(1, table);
             ps.setArray(2, c.createArrayOf("text", pk));
             ps.setArray(3, c.createArrayOf("int8", clock));
@@ -199,7 +252,11 @@ public final class PostgresVersionStore {
             ps.setArray(8, c.createArrayOf("int8", sourceTx));
             ps.setArray(9, c.createArrayOf("int8", originSeq));
             ps.setArray(10, c.createArrayOf("int8", writerXid));
-            ps.executeUpdate();
+            if (appliedOrigin != null) {
+                ps.setString(11, appliedOrigin);
+                ps.setLong(12, appliedSeq);
+            }
+            ps.execute();
         }
     }
 
