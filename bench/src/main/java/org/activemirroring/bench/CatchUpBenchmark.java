@@ -1,16 +1,21 @@
 package org.activemirroring.bench;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Pattern;
 
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
@@ -34,6 +39,8 @@ final class CatchUpBenchmark {
     private static final long FIRST_ID = 3_000_000_000L;
     private static final long POLL_NANOS = 10_000_000L;
     private static final double SAMPLE_SECONDS = 0.25;
+    private static final Pattern MILESTONE = Pattern.compile(
+            "keeps \\d+ sequence|joined cluster|Caught up|Fetched missing|Delivered .* from the local journal|Capture started|is replicating");
 
     private CatchUpBenchmark() {
     }
@@ -84,10 +91,7 @@ final class CatchUpBenchmark {
                     CatchUpWatch watch = CatchUpWatch.start(target, origin, lastSeen, committed);
                     BenchMain.say("Restarting " + down.nodeId() + "; it missed " + missed + " ChangeSets ...");
                     MirrorProcess restarted = MirrorProcess.start(settings.get(1),
-                            work.resolve(down.nodeId() + "-restarted"), nodeHeap, List.of(
-                                    "-Dorg.slf4j.simpleLogger.log.org.activemirroring=info",
-                                    "-Dorg.slf4j.simpleLogger.showDateTime=true",
-                                    "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS"));
+                            work.resolve(down.nodeId() + "-restarted"), nodeHeap, restartedJvmOptions());
                     procs.set(1, restarted);
                     long deadline = System.nanoTime() + Math.max(120L, 10L * secondsDown) * 1_000_000_000L;
                     while (!watch.done()) {
@@ -140,6 +144,8 @@ final class CatchUpBenchmark {
         BenchMain.say("  progress (s since spawn: ChangeSets applied): " + watch.samples());
         BenchMain.say(String.format(Locale.ROOT, "  writer held %.1f commits/s; applied seq of %s %d -> %d; one ChangeSet per row: %s",
                 writerRate, origin, atStop.appliedSeq(), atCatchUp.appliedSeq(), oneToOne ? "yes" : "NO"));
+        List<String> milestones = milestones(log, spawned);
+        milestones.forEach(m -> BenchMain.say("  " + m));
         BenchMain.say("  the restarted mirror's log (catch-up at INFO): " + log);
 
         Map<String, Object> r = new LinkedHashMap<>();
@@ -160,8 +166,41 @@ final class CatchUpBenchmark {
         r.put("spawn_to_caught_up_s", seconds);
         r.put("goal_s", GOAL_SECONDS);
         r.put("progress", watch.samples());
+        r.put("restarted_log_milestones", milestones);
         r.put("RESULT", String.format(Locale.ROOT, "RESULT catchup missed=%d seconds=%.2f", missed, seconds));
         return r;
+    }
+
+    /**
+     * The restarted mirror logs at INFO with times (catch-up logs each fetch); BENCH_NODE_OPTS adds
+     * JVM options, e.g. {@code -XX:StartFlightRecording=filename=/tmp/catchup.jfr} to profile it.
+     */
+    private static List<String> restartedJvmOptions() {
+        List<String> opts = new ArrayList<>(List.of("-Dorg.slf4j.simpleLogger.log.org.activemirroring=info",
+                "-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS"));
+        String extra = System.getenv("BENCH_NODE_OPTS");
+        if (extra != null && !extra.isBlank()) {
+            opts.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        return opts;
+    }
+
+    /** Log lines of the restarted mirror that mark its start-up and catch-up, as seconds since spawn. */
+    private static List<String> milestones(Path log, long spawnedAtNanos) {
+        LocalTime spawnWall = LocalTime.now().minusNanos(System.nanoTime() - spawnedAtNanos);
+        List<String> out = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(log)) {
+                if (line.length() > 13 && MILESTONE.matcher(line).find()) {
+                    double at = Duration.between(spawnWall, LocalTime.parse(line.substring(0, 12))).toMillis() / 1000.0;
+                    String what = line.substring(line.indexOf(" - ") + 3);
+                    out.add(String.format(Locale.ROOT, "+%.2f s %s", at, what));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            out.add("(cannot read " + log + ": " + e + ")");
+        }
+        return out;
     }
 
     /** Sleeps, failing at once if the writer or a mirror process dies meanwhile. */
