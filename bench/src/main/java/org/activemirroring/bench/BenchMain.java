@@ -31,8 +31,7 @@ import org.activemirroring.testsupport.PostgresServers;
  * Entry point of {@code bench/run}: {@code lag|throughput|catchup [--seconds N] [--rate R]
  * [--mirrors M] [--rows N] [--seconds-down N] [--stop clean|kill] [--node-heap 512m] [--results DIR]}.
  * Everything runs on this machine against embedded PostgreSQL servers, and each number of ours is
- * printed beside the reference measured in the same run (catch-up has no reference: it is judged
- * against its goal, {@link CatchUpBenchmark}).
+ * printed beside the reference measured in the same run ({@link CatchUpBenchmark} for catchup).
  */
 public final class BenchMain {
     static final String USAGE = "usage: bench/run lag|throughput|catchup [--seconds N] [--rate R] [--mirrors M]"
