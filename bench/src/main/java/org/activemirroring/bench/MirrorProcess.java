@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
 
 /**
  * One mirror in a JVM of its own ({@code MirrorMain}), so that its heap is measured on its own: the
- * JVM writes a GC log, and the largest heap left after a collection is the live set it needed.
+ * JVM writes a GC log, and the largest heap left after a collection is the live set it needed. The
+ * catch-up benchmark also stops or kills one and times a new one from its spawn.
  */
 final class MirrorProcess implements AutoCloseable {
     private static final Pattern AFTER_GC = Pattern.compile("(\\d+)M->(\\d+)M\\((\\d+)M\\)");
