@@ -28,12 +28,14 @@ import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 
 /**
- * Entry point of {@code bench/run}: {@code lag|throughput [--seconds N] [--rate R] [--mirrors M]
- * [--rows N] [--results DIR]}. Everything runs in one process against embedded PostgreSQL servers
- * on this machine, and each number of ours is printed beside the reference measured in the same
- * run.
+ * Entry point of {@code bench/run}: {@code lag|throughput|catchup [--seconds N] [--rate R]
+ * [--mirrors M] [--rows N] [--seconds-down N] [--stop clean|kill] [--node-heap 512m] [--results DIR]}.
+ * Everything runs on this machine against embedded PostgreSQL servers, and each number of ours is
+ * printed beside the reference measured in the same run ({@link CatchUpBenchmark} for catchup).
  */
 public final class BenchMain {
+    static final String USAGE = "usage: bench/run lag|throughput|catchup [--seconds N] [--rate R] [--mirrors M]"
+            + " [--rows N] [--seconds-down N] [--stop clean|kill] [--node-heap 512m]";
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
     private BenchMain() {
@@ -51,7 +53,10 @@ public final class BenchMain {
                     Integer.parseInt(opts.getOrDefault("rate", "200")));
             case "throughput" -> throughput(mirrors, Integer.parseInt(opts.getOrDefault("rows", "200000")),
                     opts.getOrDefault("node-heap", "512m"));
-            default -> throw new IllegalArgumentException("Unknown benchmark '" + kind + "': use lag or throughput");
+            case "catchup" -> CatchUpBenchmark.run(mirrors, Integer.parseInt(opts.getOrDefault("seconds-down", "60")),
+                    Integer.parseInt(opts.getOrDefault("rate", "200")), opts.getOrDefault("stop", "clean"),
+                    opts.getOrDefault("node-heap", "512m"));
+            default -> throw new IllegalArgumentException("Unknown benchmark '" + kind + "': use lag, throughput or catchup");
         };
         writeResults(Path.of(opts.getOrDefault("results", "bench/results")), kind, result);
         System.out.println(result.get("RESULT"));
@@ -61,8 +66,7 @@ public final class BenchMain {
     private static Map<String, String> parse(String[] args) {
         Map<String, String> m = new LinkedHashMap<>();
         if (args.length == 0) {
-            throw new IllegalArgumentException(
-                    "usage: bench/run lag|throughput [--seconds N] [--rate R] [--mirrors M] [--rows N] [--node-heap 512m]");
+            throw new IllegalArgumentException(USAGE);
         }
         m.put("kind", args[0]);
         for (int i = 1; i < args.length; i++) {
@@ -195,7 +199,7 @@ public final class BenchMain {
     }
 
     /** Servers with the benchmark tables: mirrors first, then the references. */
-    private static PostgresServers startServers(int count) throws SQLException {
+    static PostgresServers startServers(int count) throws SQLException {
         PostgresServers pgs = PostgresServers.start("bench", count);
         try {
             for (PgServer s : pgs.servers()) {
@@ -256,7 +260,7 @@ public final class BenchMain {
     }
 
     /** Settings for mirrors on these servers; -Dmirror.x=y (BENCH_JAVA_OPTS) overrides an option. */
-    private static List<Map<String, String>> mirrorSettings(List<PgServer> servers) {
+    static List<Map<String, String>> mirrorSettings(List<PgServer> servers) {
         List<Map<String, String>> all = MirrorSettings.forServers("bench", servers);
         for (Map<String, String> settings : all) {
             settings.put("mirror.capture.slot.drop-on-stop", "true");
@@ -267,7 +271,7 @@ public final class BenchMain {
     }
 
     /** One row written on the first mirror and seen on all others: the mirrors found each other. */
-    private static void awaitWarmUp(List<PgServer> servers) throws SQLException {
+    static void awaitWarmUp(List<PgServer> servers) throws SQLException {
         try (Connection c = servers.get(0).connect(); PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO bench_lag (id, payload, written) VALUES (-1, 'warm-up', now())")) {
             ps.executeUpdate();
@@ -318,12 +322,23 @@ public final class BenchMain {
         out.put("when", LocalDateTime.now().toString());
         out.put("cores", Runtime.getRuntime().availableProcessors());
         out.put("java", System.getProperty("java.version"));
+        out.put("load_average", loadAverage());
         Path file = dir.resolve(kind + "-" + LocalDateTime.now().format(STAMP) + ".json");
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), out);
         say("Results written to " + file);
     }
 
-    private static void say(String line) {
+    /** The machine's 1, 5 and 15 minute load averages (Linux), so a noisy run can be recognised. */
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
+    static void say(String line) {
         System.out.println(line);
         System.out.flush();
     }

@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
 
 /**
  * One mirror in a JVM of its own ({@code MirrorMain}), so that its heap is measured on its own: the
- * JVM writes a GC log, and the largest heap left after a collection is the live set it needed.
+ * JVM writes a GC log, and the largest heap left after a collection is the live set it needed. The
+ * catch-up benchmark also stops or kills one and times a new one from its spawn.
  */
 final class MirrorProcess implements AutoCloseable {
     private static final Pattern AFTER_GC = Pattern.compile("(\\d+)M->(\\d+)M\\((\\d+)M\\)");
@@ -26,15 +27,27 @@ final class MirrorProcess implements AutoCloseable {
     private final String nodeId;
     private final Process process;
     private final Path gcLog;
+    private final long spawnedAtNanos;
+    private volatile long readyAtNanos;
 
-    private MirrorProcess(String nodeId, Process process, Path gcLog) {
+    private MirrorProcess(String nodeId, Process process, Path gcLog, long spawnedAtNanos) {
         this.nodeId = nodeId;
         this.process = process;
         this.gcLog = gcLog;
+        this.spawnedAtNanos = spawnedAtNanos;
     }
 
     /** Starts the node and waits for its READY line. */
     static MirrorProcess start(Map<String, String> settings, Path dir, String maxHeap) throws Exception {
+        return start(settings, dir, maxHeap, List.of());
+    }
+
+    /**
+     * Starts the node with extra JVM options (e.g. a logger's level) and waits for its READY line.
+     * {@link #spawnedAtNanos()} and {@link #readyAtNanos()} say when, on this JVM's nanoTime clock.
+     */
+    static MirrorProcess start(Map<String, String> settings, Path dir, String maxHeap, List<String> jvmOptions)
+            throws Exception {
         Files.createDirectories(dir);
         Path props = dir.resolve("mirror.properties");
         StringBuilder sb = new StringBuilder();
@@ -42,17 +55,20 @@ final class MirrorProcess implements AutoCloseable {
         Files.writeString(props, sb.toString());
         Path gcLog = dir.resolve("gc.log");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + maxHeap, "-XX:+ExitOnOutOfMemoryError", "-Xlog:gc:file=" + gcLog, "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                "-cp", System.getProperty("java.class.path"), "org.activemirroring.mirror.MirrorMain", props.toString()));
+                "-Xmx" + maxHeap, "-XX:+ExitOnOutOfMemoryError", "-Xlog:gc:file=" + gcLog, "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.activemirroring.mirror.MirrorMain", props.toString()));
+        long spawnedAt = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectError(dir.resolve("stderr.log").toFile()).start();
         String nodeId = settings.get("mirror.node.id");
-        MirrorProcess mp = new MirrorProcess(nodeId, p, gcLog);
+        MirrorProcess mp = new MirrorProcess(nodeId, p, gcLog, spawnedAt);
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         CompletableFuture<String> ready = CompletableFuture.supplyAsync(() -> {
             try {
                 String line;
                 while ((line = out.readLine()) != null) {
                     if (line.startsWith("READY ")) {
+                        mp.readyAtNanos = System.nanoTime();
                         return line;
                     }
                 }
@@ -78,6 +94,16 @@ final class MirrorProcess implements AutoCloseable {
         return nodeId;
     }
 
+    /** When the JVM was spawned ({@link System#nanoTime()}, just before the fork). */
+    long spawnedAtNanos() {
+        return spawnedAtNanos;
+    }
+
+    /** When its READY line was read ({@link System#nanoTime()}); 0 before. */
+    long readyAtNanos() {
+        return readyAtNanos;
+    }
+
     /** Fails with the reason when the process has exited (e.g. out of memory), so a run stops at once. */
     void checkAlive() {
         if (!process.isAlive()) {
@@ -99,6 +125,11 @@ final class MirrorProcess implements AutoCloseable {
             }
         }
         return peak;
+    }
+
+    /** Kills the node at once (SIGKILL): a crash, with no clean stop of capture or transport. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor();
     }
 
     /** Asks the node to stop (STOP on stdin), waits, and kills it if it does not. */

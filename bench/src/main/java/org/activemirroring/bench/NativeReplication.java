@@ -37,6 +37,23 @@ final class NativeReplication {
         }, () -> "the native subscription never started its apply worker");
     }
 
+    /** Stops or restarts the subscription's apply worker; the publisher's slot keeps what it misses. */
+    static void setEnabled(PgServer subscriber, boolean enabled) throws SQLException {
+        try (Connection c = subscriber.connect(); Statement s = c.createStatement()) {
+            s.execute("ALTER SUBSCRIPTION bench_sub " + (enabled ? "ENABLE" : "DISABLE"));
+        }
+        if (!enabled) {
+            // DISABLE returns before the worker has gone; wait, so the rows it has applied are final.
+            Await.until(Duration.ofSeconds(30), () -> {
+                try (Connection c = subscriber.connect(); Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_subscription WHERE pid IS NOT NULL")) {
+                    rs.next();
+                    return rs.getInt(1) == 0;
+                }
+            }, () -> "the native subscription's apply worker did not stop");
+        }
+    }
+
     /** Drops the subscription (and with it the publisher's slot). */
     static void disconnect(PgServer subscriber) throws SQLException {
         try (Connection c = subscriber.connect(); Statement s = c.createStatement()) {
