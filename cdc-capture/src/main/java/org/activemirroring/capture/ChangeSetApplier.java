@@ -76,6 +76,13 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     private boolean locked;
     /** Whether the current apply transaction recorded its applied seq yet. */
     private boolean recorded;
+    private volatile boolean grouping;
+    /** ChangeSets applied in the open transaction, committed by the next flush. */
+    private final List<ChangeSet> staged = new ArrayList<>();
+    private final Map<String, Long> stagedApplied = new HashMap<>();
+    private long stagedConflicts;
+    /** The open transaction holds locks or writes (e.g. of a duplicate) that a flush should end. */
+    private boolean openWork;
     /** Second pass after a unique-key collision: row by row, each in a savepoint. */
     private boolean careful;
     private volatile boolean held;
@@ -122,7 +129,9 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             Connection c = connection();
             try {
                 Map<String, Long> v = dialect.readAppliedVector(c);
-                c.commit();
+                if (staged.isEmpty() && !openWork) {
+                    c.commit(); // ends the read; an open group is the next flush's to commit
+                }
                 return v;
             } catch (SQLException e) {
                 rollbackQuietly(c);
@@ -171,8 +180,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             try {
                 fresh = applyInTransaction(c, cs, lost);
             } catch (SQLException e) {
-                if (!isUniqueViolation(e)) {
-                    throw e;
+                if (!isUniqueViolation(e) || !staged.isEmpty()) {
+                    throw e; // with a group open, the transport delivers it again, one by one
                 }
                 // Rare: another unique key collides. Again, row by row, resolving each collision.
                 c.rollback();
@@ -185,28 +194,83 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 }
             }
             if (!fresh) {
-                c.rollback();
                 duplicates++;
-                return;
+            } else {
+                staged.add(cs);
+                stagedApplied.put(cs.origin(), cs.seq());
+                stagedConflicts += lost.size();
+                if (!lost.isEmpty()) {
+                    LOG.info("{}: {} write(s) lost under the conflict rule and went to mirror.conflict", envelope,
+                            lost.size());
+                }
             }
-            c.commit();
-            applied++;
-            conflicts += lost.size();
-            appliedNow.put(cs.origin(), cs.seq());
-            reportedVectors.put(cs.origin(), cs.deps());
-            if (!lost.isEmpty()) {
-                LOG.info("{}: {} write(s) lost under the conflict rule and went to mirror.conflict", envelope,
-                        lost.size());
+            if (!grouping) {
+                commitStaged(c);
             }
-            observer.applied(cs, EpochMicros.now());
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(c);
+            dropStaged();
             // The table may have changed under us (DDL); read shapes again on the next attempt.
             shapes.clear();
             uniqueColumns.clear();
             throw failure("Cannot apply " + envelope + " (tx " + cs.sourceTxId() + ", " + cs.rows().size()
                     + " rows)", e);
         }
+    }
+
+    /**
+     * Commits the ChangeSets applied since the last flush, as one database transaction (see
+     * {@link #groupDeliveries}).
+     */
+    @Override
+    public synchronized void flush() throws ApplyException {
+        if (connection == null || (staged.isEmpty() && !openWork)) {
+            return;
+        }
+        Connection c = connection;
+        int n = staged.size();
+        try {
+            commitStaged(c);
+        } catch (SQLException | RuntimeException e) {
+            rollbackQuietly(c);
+            dropStaged();
+            throw failure("Cannot commit " + n + " applied ChangeSet(s); they are delivered again", e);
+        }
+    }
+
+    /**
+     * Whether several ChangeSets delivered in a row are applied in one database transaction,
+     * committed when the transport flushes: far fewer commits when a backlog is applied (catch-up,
+     * bursts). Off by default: each delivery then commits on its own.
+     */
+    public synchronized void groupDeliveries(boolean on) throws ApplyException {
+        if (!on) {
+            flush();
+        }
+        grouping = on;
+    }
+
+    private void commitStaged(Connection c) throws SQLException {
+        c.commit();
+        openWork = false;
+        applied += staged.size();
+        conflicts += stagedConflicts;
+        appliedNow.putAll(stagedApplied);
+        long at = EpochMicros.now();
+        for (ChangeSet cs : staged) {
+            reportedVectors.put(cs.origin(), cs.deps());
+            observer.applied(cs, at);
+        }
+        staged.clear();
+        stagedApplied.clear();
+        stagedConflicts = 0;
+    }
+
+    private void dropStaged() {
+        staged.clear();
+        stagedApplied.clear();
+        stagedConflicts = 0;
+        openWork = false;
     }
 
     /**
@@ -220,6 +284,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         // four round trips: that read, the row statements, that write, the commit.
         locked = false;
         recorded = false;
+        openWork = true;
         clock.witness(cs.clock());
         List<RowChange> rows = cs.rows();
         for (int from = 0; from < rows.size(); from += MAX_BATCH) {
@@ -241,7 +306,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             if (d.getKey().equals(nodeId) || d.getKey().equals(cs.origin())) {
                 continue; // our own writes are here already; the origin's own order is the transport's
             }
-            long have = appliedNow.getOrDefault(d.getKey(), 0L);
+            long have = Math.max(appliedNow.getOrDefault(d.getKey(), 0L),
+                    stagedApplied.getOrDefault(d.getKey(), 0L)); // staged ones commit together with this one
             if (have < d.getValue()) {
                 return d.getKey() + "#" + d.getValue() + " (applied here: " + have + ")";
             }
@@ -554,6 +620,9 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      * @return how many tombstones were removed
      */
     public synchronized int purgeTombstones(java.util.Collection<String> mirrors) throws ApplyException {
+        if (!staged.isEmpty() || openWork) {
+            return 0; // a group is open: its commit is the transport's; purge next time
+        }
         Set<String> origins = new HashSet<>(appliedNow.keySet());
         origins.add(nodeId);
         origins.addAll(mirrors);

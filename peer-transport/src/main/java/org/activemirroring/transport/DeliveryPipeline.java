@@ -1,8 +1,12 @@
 package org.activemirroring.transport;
 
 import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
@@ -73,6 +77,13 @@ final class DeliveryPipeline {
     /** How often parked envelopes are offered again when nothing else is delivered meanwhile. */
     static final long PARKED_RETRY_MS = 200;
 
+    /** At most this many envelopes between two flushes of the handler. */
+    static final int MAX_GROUP = 500;
+    /** ... and at most this many payload bytes. */
+    static final long MAX_GROUP_BYTES = 16L * 1024 * 1024;
+    /** ... and none older than this (a steady stream never leaves the queue empty). */
+    static final long MAX_GROUP_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
     private final String self;
     private final Journal journal;
     private final DeliveryHandler handler;
@@ -84,6 +95,18 @@ final class DeliveryPipeline {
     private final Map<String, OriginState> states = new HashMap<>(); // delivery thread only
     private final Map<String, Long> delivered = new ConcurrentHashMap<>();
     private final Map<String, Long> received = new ConcurrentHashMap<>();
+    /** Envelopes handed to the handler since its last flush, in delivery order (delivery thread only). */
+    private final List<Inbound> unflushed = new ArrayList<>();
+    /** Per origin with unflushed envelopes, its next and lastHash before the first of them. */
+    private final Map<String, Object[]> groupStart = new HashMap<>();
+    /** Envelopes to deliver again, before the queue, after the handler lost a group. */
+    private final Deque<Inbound> redo = new ArrayDeque<>();
+    private long unflushedBytes;
+    private long groupStartNanos;
+    /** After a lost group: flush after every envelope until the redone ones are through. */
+    private boolean single;
+    private long groupBackoff = MIN_BACKOFF_MS;
+    private int lostGroups;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition stopping = lock.newCondition();
     private final Thread thread;
@@ -187,9 +210,20 @@ final class DeliveryPipeline {
                         e.toString());
             }
             while (!closed) {
-                Inbound in = parkedCount > 0 ? queue.poll(PARKED_RETRY_MS, TimeUnit.MILLISECONDS) : queue.take();
+                if (!unflushed.isEmpty() && (single || (queue.isEmpty() && redo.isEmpty()) || groupFull())) {
+                    flush();
+                    continue;
+                }
+                Inbound in = redo.poll();
+                if (in == null) {
+                    in = parkedCount > 0 || !unflushed.isEmpty()
+                            ? queue.poll(unflushed.isEmpty() ? PARKED_RETRY_MS : 1, TimeUnit.MILLISECONDS)
+                            : queue.take();
+                    if (in != null) {
+                        room.release(in.permits());
+                    }
+                }
                 if (in != null) {
-                    room.release(in.permits());
                     process(in);
                 }
                 if (parkedCount > 0) {
@@ -236,6 +270,77 @@ final class DeliveryPipeline {
                         applied.getOrDefault(origin, 0L) + 1, st.next - 1);
             }
         }
+    }
+
+    private boolean groupFull() {
+        return unflushed.size() >= MAX_GROUP || unflushedBytes >= MAX_GROUP_BYTES
+                || System.nanoTime() - groupStartNanos >= MAX_GROUP_NANOS;
+    }
+
+    /**
+     * Asks the handler to make the group durable; only then are its envelopes delivered. If the
+     * handler fails, the whole group is offered again.
+     */
+    private void flush() throws InterruptedException {
+        try {
+            handler.flush();
+        } catch (Exception e) {
+            groupLost(e, null);
+            return;
+        }
+        for (Inbound in : unflushed) {
+            delivered.put(in.envelope().origin(), in.envelope().seq());
+        }
+        if (lostGroups > 0) {
+            LOG.info("Delivered again after {} lost group(s)", lostGroups);
+            lostGroups = 0;
+        }
+        groupBackoff = MIN_BACKOFF_MS;
+        unflushed.clear();
+        groupStart.clear();
+        unflushedBytes = 0;
+        if (redo.isEmpty()) {
+            single = false; // what was lost is through: group again
+        }
+    }
+
+    /**
+     * The handler rolled back everything since its last flush: origins go back to where the group
+     * started, and the group (then {@code current}, if any) is delivered again, one envelope per
+     * flush, after a backoff.
+     */
+    private void groupLost(Exception cause, Inbound current) throws InterruptedException {
+        if (lostGroups++ == 0) {
+            LOG.warn("Delivering a group of {} envelope(s) failed; delivering them again with backoff: {}",
+                    unflushed.size() + (current == null ? 0 : 1), cause.toString());
+        }
+        for (Map.Entry<String, Object[]> g : groupStart.entrySet()) {
+            OriginState st = states.get(g.getKey());
+            st.next = (Long) g.getValue()[0];
+            st.lastHash = (byte[]) g.getValue()[1];
+            if (st.parked != null) {
+                // Parked after this origin's lost envelopes: it comes again in order.
+                st.early.put(st.parked.envelope().seq(), st.parked);
+                st.earlyBytes += st.parked.envelope().payload().length;
+                st.parked = null;
+                parkedCount--;
+            }
+        }
+        List<Inbound> again = new ArrayList<>(unflushed);
+        if (current != null) {
+            again.add(current);
+        }
+        for (int i = again.size() - 1; i >= 0; i--) {
+            redo.addFirst(again.get(i));
+        }
+        unflushed.clear();
+        groupStart.clear();
+        unflushedBytes = 0;
+        single = true;
+        if (!awaitStop(groupBackoff)) {
+            return;
+        }
+        groupBackoff = Math.min(groupBackoff * 2, MAX_BACKOFF_MS);
     }
 
     /** Origins whose next envelope waits for others (delivery thread only). */
@@ -344,7 +449,8 @@ final class DeliveryPipeline {
                     + "corrupt peer); it will be fetched again from another peer", e, in.from(), e.origin(), e.seq() - 1);
             return false;
         }
-        Boolean done = journalAndDeliver(e);
+        Object[] before = {st.next, st.lastHash};
+        Boolean done = journalAndDeliver(in);
         if (done == null) {
             st.parked = in;
             parkedCount++;
@@ -353,9 +459,14 @@ final class DeliveryPipeline {
         if (!done) {
             return false;
         }
+        if (unflushed.isEmpty()) {
+            groupStartNanos = System.nanoTime();
+        }
+        groupStart.putIfAbsent(e.origin(), before);
+        unflushed.add(in);
+        unflushedBytes += e.payload().length;
         st.next = e.seq() + 1;
         st.lastHash = EnvelopeCodec.hash(e);
-        delivered.put(e.origin(), e.seq());
         return true;
     }
 
@@ -363,9 +474,14 @@ final class DeliveryPipeline {
      * Journals (without fsync: a received envelope can be fetched again) and hands to the handler,
      * retrying the same envelope with backoff until it succeeds or the transport closes.
      *
-     * @return true when delivered, false when closing, null when the handler cannot take it yet
+     * <p>While a group is open (envelopes delivered since the handler's last flush), a failure
+     * voids the whole group: it is delivered again ({@link #groupLost}), this envelope after it.
+     *
+     * @return true when delivered, false when closing or the group was lost, null when the
+     *         handler cannot take it yet
      */
-    private Boolean journalAndDeliver(Envelope e) throws InterruptedException {
+    private Boolean journalAndDeliver(Inbound in) throws InterruptedException {
+        Envelope e = in.envelope();
         long backoff = MIN_BACKOFF_MS;
         int failures = 0;
         while (!closed) {
@@ -387,6 +503,10 @@ final class DeliveryPipeline {
                 Thread.currentThread().interrupt();
                 throw ex;
             } catch (Exception ex) {
+                if (!unflushed.isEmpty()) {
+                    groupLost(ex, in);
+                    return false;
+                }
                 if (failures++ == 0) {
                     // once per streak: a database restart must not flood the log
                     LOG.warn("Delivering {} failed; retrying with backoff until it succeeds: {}", e, ex.toString());

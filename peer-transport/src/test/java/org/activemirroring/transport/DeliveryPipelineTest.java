@@ -156,4 +156,68 @@ class DeliveryPipelineTest {
         Await.until(WAIT, () -> order.size() == 4, () -> "got " + order);
         assertEquals(List.of("a#1", "a#2", "b#1", "b#2"), order);
     }
+
+    /** Stages deliveries and makes them durable on flush; can fail a flush or a delivery on demand. */
+    private static final class GroupingHandler implements DeliveryHandler {
+        final List<String> durable = Collections.synchronizedList(new ArrayList<>());
+        final List<String> staged = new ArrayList<>();
+        final java.util.concurrent.atomic.AtomicInteger failFlushes = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger failDeliveryOf = new java.util.concurrent.atomic.AtomicInteger(-1);
+        final java.util.concurrent.atomic.AtomicInteger flushes = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public void deliver(Envelope e) throws Exception {
+            if (e.seq() == failDeliveryOf.get()) {
+                failDeliveryOf.set(-1);
+                staged.clear(); // the handler undoes its open group
+                throw new Exception("simulated failure delivering " + e);
+            }
+            staged.add(e.origin() + "#" + e.seq());
+        }
+
+        @Override
+        public void flush() throws Exception {
+            flushes.incrementAndGet();
+            if (failFlushes.getAndDecrement() > 0) {
+                staged.clear();
+                throw new Exception("simulated commit failure");
+            }
+            durable.addAll(staged);
+            staged.clear();
+        }
+    }
+
+    @Test
+    void deliveriesAreGroupedAndALostGroupIsDeliveredAgainInOrderAndNothingTwice() throws Exception {
+        GroupingHandler h = new GroupingHandler();
+        journal = Journal.open(dir);
+        pipeline = new DeliveryPipeline("me", journal, h, Map.of(), (o, from, to, node) -> { }, counters);
+        List<Envelope> a = JournalTest.chain("a", 600);
+        List<Envelope> b = JournalTest.chain("b", 600);
+        for (int i = 0; i < 300; i++) { // queued before the thread starts: large groups form
+            pipeline.put(a.get(i), "x");
+            pipeline.put(b.get(i), "x");
+        }
+        pipeline.start();
+        Await.until(WAIT, () -> h.durable.size() == 600, () -> "durable " + h.durable.size());
+        assertTrue(h.flushes.get() <= 60, "600 deliveries should be grouped, took " + h.flushes.get() + " flushes");
+
+        // A commit that fails, then a delivery that fails: each loses its open group.
+        h.failFlushes.set(1);
+        h.failDeliveryOf.set(450);
+        for (int i = 300; i < 600; i++) {
+            pipeline.put(a.get(i), "x");
+            pipeline.put(b.get(i), "x");
+        }
+        Await.until(WAIT, () -> h.durable.size() == 1200, () -> "durable " + h.durable.size());
+        for (String o : List.of("a", "b")) {
+            List<String> expected = new ArrayList<>();
+            for (int i = 1; i <= 600; i++) {
+                expected.add(o + "#" + i);
+            }
+            assertEquals(expected, h.durable.stream().filter(x -> x.startsWith(o + "#")).toList(),
+                    "origin " + o + " in order, each once");
+        }
+        assertEquals(Map.of("a", 600L, "b", 600L), pipeline.delivered());
+    }
 }
