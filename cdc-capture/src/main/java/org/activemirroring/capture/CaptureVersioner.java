@@ -206,7 +206,13 @@ public final class CaptureVersioner implements AutoCloseable {
                         Barrier b = barrier(id);
                         if (b != null && sv.sourceTx() != cs.sourceTxId()) {
                             if (rowLsns[from + i] < b.lsn()) {
-                                // Committed before R as well: R crossed it too (it saw our previous write).
+                                // Committed before the applied change R the barrier remembers, so R
+                                // crossed it too. Its writer saw our previous write, or an applied
+                                // change older than R that the store no longer shows (the store
+                                // keeps one version per row): which, nobody knows. Unknown, so
+                                // receivers log whatever it replaces: a write may be logged as lost
+                                // although it was seen, but none is lost without a record.
+                                prev = null;
                                 if (b.restored()) {
                                     crossed.put(id, row);
                                 }
