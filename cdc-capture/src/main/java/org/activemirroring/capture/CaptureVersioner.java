@@ -113,6 +113,13 @@ public final class CaptureVersioner implements AutoCloseable {
             for (int i = 0; i < changeSets.size(); i++) {
                 out.add(stamp(c, changeSets.get(i), rowLsns.get(i)));
             }
+            long newestCommit = 0;
+            for (ChangeSet cs : changeSets) {
+                newestCommit = Math.max(newestCommit, cs.commitTimeMicros());
+            }
+            // Rows written by local transactions committed after this are not stamped yet: the
+            // applier leaves them alone (see ChangeSetApplier).
+            versions.setCaptureProgress(c, nodeId, newestCommit);
             c.commit();
             for (Map.Entry<String, Barrier> e : pendingBarriers.entrySet()) {
                 if (e.getValue() == null) {

@@ -72,10 +72,15 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     private long conflicts;
     private long waits;
     private boolean vectorLoaded;
+    private final java.util.concurrent.atomic.AtomicBoolean warnedCommitTimestamps =
+            new java.util.concurrent.atomic.AtomicBoolean();
     /** Whether the current apply transaction holds the version lock yet. */
     private boolean locked;
     /** Whether the current apply transaction recorded its applied seq yet. */
     private boolean recorded;
+    /** Whether the database records commit timestamps (checked on connecting) and they are used. */
+    private boolean tracksCommitTimestamps;
+    private volatile boolean commitTimestampsAllowed = true;
     private volatile boolean grouping;
     /** ChangeSets applied in the open transaction, committed by the next flush. */
     private final List<ChangeSet> staged = new ArrayList<>();
@@ -343,6 +348,31 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 stored.put(e.getKey(), first.versions());
             }
         }
+        // Where the server records commit timestamps: every existing row of the chunk with what
+        // wrote it (one query per table), to recognise local writes capture has not stamped yet.
+        Map<String, PostgresVersionStore.RowState> rowStates = new HashMap<>();
+        if (tracksCommitTimestamps) {
+            Map<String, List<Integer>> firstIndex = new LinkedHashMap<>();
+            Set<String> seen = new HashSet<>();
+            for (int i = 0; i < rows.size(); i++) {
+                if (seen.add(rows.get(i).table() + '\0' + keyTexts[i])) {
+                    firstIndex.computeIfAbsent(rows.get(i).table(), t -> new ArrayList<>()).add(i);
+                }
+            }
+            for (Map.Entry<String, List<Integer>> e : firstIndex.entrySet()) {
+                List<Map<String, String>> keys = new ArrayList<>();
+                for (int i : e.getValue()) {
+                    keys.add(rows.get(i).key());
+                }
+                PostgresVersionStore.RowState[] found = versions.rowStates(c, shape(c, e.getKey()), keys, nodeId);
+                for (int k = 0; k < found.length; k++) {
+                    if (found[k] != null) {
+                        int i = e.getValue().get(k);
+                        rowStates.put(rows.get(i).table() + '\0' + keyTexts[i], found[k]);
+                    }
+                }
+            }
+        }
         Instant now = Instant.now();
         Map<String, Boolean> decided = new HashMap<>(); // table + key -> won, for keys repeated in the chunk
         List<RowChange> winners = new ArrayList<>();
@@ -354,36 +384,67 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             if (won == null) {
                 StoredVersion sv = stored.get(row.table()).get(keyTexts[i]);
                 RowVersion current = sv == null ? RowVersion.NONE : sv.version();
+                PostgresVersionStore.RowState state = rowStates.get(id);
                 if (current.equals(incoming)) {
                     won = true; // an earlier chunk of this same ChangeSet wrote it
+                } else if (state != null && state.uncapturedLocal()) {
+                    // The row holds a local write capture has not stamped yet. Capture stamps it
+                    // after this change (the clock has witnessed this one), so it is the newer
+                    // write on every mirror: this change loses here at once rather than
+                    // overwriting it (and leaving capture a race to repair).
+                    won = false;
+                    lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), incoming,
+                            row.op().code(), PostgresVersionStore.imageJson(row.after()),
+                            new RowVersion(clock.current(), nodeId), state.json(), cs.seq()));
                 } else if (incoming.isNewerThan(current)) {
                     won = true;
                     boolean succession = row.prev() != null && row.prev().equals(current);
                     boolean bothDeletes = sv != null && sv.deleted() && row.op() == RowChange.Op.DELETE;
-                    PostgresVersionStore.CurrentRow was = sv != null && !succession && !bothDeletes
-                            ? versions.currentRow(c, shape(c, row.table()), row.key()) : null;
-                    if (sv != null && !succession && !bothDeletes && holdsStoredWrite(sv, was)) {
-                        // A concurrent write is replaced: keep what it wrote. (If the row holds a
-                        // local write capture has not stamped yet, that write is not the stored
-                        // version's: capture repairs the race and logs whatever really lost.)
-                        lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), current,
-                                sv.deleted() ? "d" : "u", was == null ? null : was.json(), incoming,
-                                PostgresVersionStore.imageJson(row.after()), 0));
+                    if (sv != null && !succession && !bothDeletes) {
+                        String was;
+                        boolean log;
+                        if (tracksCommitTimestamps) {
+                            was = state == null ? null : state.json();
+                            log = true;
+                        } else {
+                            // Without commit timestamps a row holding an unstamped local write is
+                            // not recognised here: capture repairs that race and logs what lost.
+                            PostgresVersionStore.CurrentRow r = versions.currentRow(c, shape(c, row.table()), row.key());
+                            was = r == null ? null : r.json();
+                            log = holdsStoredWrite(sv, r);
+                        }
+                        if (log) {
+                            // A concurrent write is replaced: keep what it wrote.
+                            lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), current,
+                                    sv.deleted() ? "d" : "u", was, incoming,
+                                    PostgresVersionStore.imageJson(row.after()), 0));
+                        }
                     }
                 } else {
                     won = false;
                 }
                 decided.put(id, won);
+                if (!won && !(state != null && state.uncapturedLocal())) {
+                    String kept = state != null ? state.json() : null;
+                    if (!tracksCommitTimestamps) {
+                        PostgresVersionStore.CurrentRow r = versions.currentRow(c, shape(c, row.table()), row.key());
+                        kept = r == null ? null : r.json();
+                    }
+                    lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), incoming,
+                            row.op().code(), PostgresVersionStore.imageJson(row.after()),
+                            sv == null ? RowVersion.NONE : sv.version(), kept, cs.seq()));
+                }
+            } else if (!won) {
+                // The same key again in this chunk after it lost: this write loses as well.
+                StoredVersion sv = stored.get(row.table()).get(keyTexts[i]);
+                PostgresVersionStore.RowState state = rowStates.get(id);
+                lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), incoming,
+                        row.op().code(), PostgresVersionStore.imageJson(row.after()),
+                        sv == null ? RowVersion.NONE : sv.version(), state == null ? null : state.json(), cs.seq()));
             }
             if (won) {
                 winners.add(row);
                 winnerKeys.add(keyTexts[i]);
-            } else {
-                StoredVersion sv = stored.get(row.table()).get(keyTexts[i]);
-                PostgresVersionStore.CurrentRow kept = versions.currentRow(c, shape(c, row.table()), row.key());
-                lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), incoming,
-                        row.op().code(), PostgresVersionStore.imageJson(row.after()),
-                        sv == null ? RowVersion.NONE : sv.version(), kept == null ? null : kept.json(), cs.seq()));
             }
         }
         long[] writerXids = applyRows(c, cs, winners, lost);
@@ -660,6 +721,21 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     }
 
     /**
+     * For tests of the fallback: whether commit timestamps may be used to recognise unstamped
+     * local writes (when the server records them). Takes effect at once.
+     */
+    public synchronized void useCommitTimestamps(boolean use) throws ApplyException {
+        commitTimestampsAllowed = use;
+        if (connection != null) {
+            try {
+                tracksCommitTimestamps = use && PostgresVersionStore.tracksCommitTimestamps(connection);
+            } catch (SQLException e) {
+                throw failure("Cannot read track_commit_timestamp", e);
+            }
+        }
+    }
+
+    /**
      * Holds (true) or resumes (false) applying peers' changes: while held, they stay in the
      * journal and are applied, in order, once resumed. For maintenance and fault-injection tests.
      */
@@ -713,6 +789,13 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             c.setAutoCommit(true);
             dialect.createBookkeeping(c);
             dialect.prepareApplySession(c);
+            tracksCommitTimestamps = commitTimestampsAllowed && PostgresVersionStore.tracksCommitTimestamps(c);
+            if (!tracksCommitTimestamps && warnedCommitTimestamps.compareAndSet(false, true)) {
+                LOG.warn("track_commit_timestamp is off on {}: an applied change can overwrite a local write that"
+                        + " capture has not stamped yet; capture then restores the local write, but in rare"
+                        + " interleavings a write can be lost without a conflict record. Set"
+                        + " track_commit_timestamp = on in postgresql.conf and restart PostgreSQL.", config.dbUrl());
+            }
             if (!vectorLoaded) {
                 appliedNow.putAll(dialect.readAppliedVector(c));
                 vectorLoaded = true;

@@ -60,6 +60,87 @@ public final class PostgresVersionStore {
     public record CurrentRow(String json, long xmin) {
     }
 
+    /**
+     * A row as the database holds it now, with what is known about its last writer.
+     *
+     * @param json            the row image
+     * @param xmin            the (sub)transaction that wrote it
+     * @param uncapturedLocal true if a local transaction (no replication origin) wrote it and
+     *                        committed after the newest one capture has stamped: a write that
+     *                        capture will stamp later, so newer than anything applied now
+     */
+    public record RowState(String json, long xmin, boolean uncapturedLocal) {
+    }
+
+    /** Records how far capture has stamped this mirror's transactions (commit time, epoch µs). */
+    void setCaptureProgress(Connection c, String node, long stampedCommitMicros) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.capture_progress (node, stamped_commit_us)"
+                + " VALUES (?, ?) ON CONFLICT (node) DO UPDATE SET stamped_commit_us ="
+                + " greatest(mirror.capture_progress.stamped_commit_us, EXCLUDED.stamped_commit_us)")) {
+            ps.setString(1, node);
+            ps.setLong(2, stampedCommitMicros);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Whether the server records commit timestamps ({@code track_commit_timestamp}). */
+    static boolean tracksCommitTimestamps(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW track_commit_timestamp")) {
+            return rs.next() && "on".equalsIgnoreCase(rs.getString(1));
+        }
+    }
+
+    /**
+     * The rows as stored now, for many keys of one table in one round trip: per key (in the
+     * order given) its state, null where there is no row. Key values are cast by the column
+     * types, as the applier binds them, so the canonical text matches exactly. Needs
+     * {@code track_commit_timestamp=on} (see {@link #tracksCommitTimestamps}).
+     */
+    RowState[] rowStates(Connection c, TableShape t, List<Map<String, String>> keys, String node)
+            throws SQLException {
+        RowState[] out = new RowState[keys.size()];
+        if (keys.isEmpty()) {
+            return out;
+        }
+        List<String> cols = t.primaryKey();
+        StringBuilder sql = new StringBuilder("SELECT k.ord, row_to_json(t)::text, t.xmin::text::bigint, ")
+                .append("(w.roident = 0 AND w.\"timestamp\" IS NOT NULL AND (extract(epoch FROM w.\"timestamp\") * 1000000)::bigint")
+                .append(" > coalesce((SELECT stamped_commit_us FROM mirror.capture_progress WHERE node = ?), 0))")
+                .append(" FROM unnest(");
+        for (int i = 0; i < cols.size(); i++) {
+            sql.append(i > 0 ? ", " : "").append("?::text[]");
+        }
+        sql.append(") WITH ORDINALITY AS k(");
+        for (int i = 0; i < cols.size(); i++) {
+            sql.append("c").append(i).append(", ");
+        }
+        sql.append("ord) JOIN ").append(PostgresDialect.quote(t.schema())).append('.')
+                .append(PostgresDialect.quote(t.table())).append(" t ON ");
+        for (int i = 0; i < cols.size(); i++) {
+            String col = cols.get(i);
+            String value = t.binary().contains(col) ? "decode(k.c" + i + ", 'base64')"
+                    : "k.c" + i + "::" + t.columns().get(col);
+            sql.append(i > 0 ? " AND " : "").append("t.").append(PostgresDialect.quote(col)).append(" = ").append(value);
+        }
+        sql.append(" LEFT JOIN LATERAL pg_xact_commit_timestamp_origin(t.xmin) w ON true");
+        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            ps.setString(1, node);
+            for (int i = 0; i < cols.size(); i++) {
+                String[] values = new String[keys.size()];
+                for (int k = 0; k < keys.size(); k++) {
+                    values[k] = keys.get(k).get(cols.get(i));
+                }
+                ps.setArray(i + 2, c.createArrayOf("text", values));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out[(int) rs.getLong(1) - 1] = new RowState(rs.getString(2), rs.getLong(3), rs.getBoolean(4));
+                }
+            }
+        }
+        return out;
+    }
+
     void createTables(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("CREATE SCHEMA IF NOT EXISTS mirror");
@@ -70,6 +151,11 @@ public final class PostgresVersionStore {
                     + "source_tx bigint NOT NULL DEFAULT 0, origin_seq bigint NOT NULL DEFAULT 0, "
                     + "writer_xid bigint NOT NULL, writer_lsn bigint NOT NULL, "
                     + "PRIMARY KEY (tbl, pk))");
+            // How far capture has stamped this mirror's own transactions: the commit time of the
+            // newest one. A row written by a local transaction that committed later holds a write
+            // capture has not stamped yet (see ChangeSetApplier).
+            s.execute("CREATE TABLE IF NOT EXISTS mirror.capture_progress ("
+                    + "node text PRIMARY KEY, stamped_commit_us bigint NOT NULL)");
             s.execute("CREATE TABLE IF NOT EXISTS mirror.conflict ("
                     + "id bigserial PRIMARY KEY, detected_at timestamptz NOT NULL, kind text NOT NULL, "
                     + "tbl text NOT NULL, row_key jsonb NOT NULL, "

@@ -227,6 +227,11 @@ public final class MirrorNode implements AutoCloseable {
         applier.hold(hold);
     }
 
+    /** For tests of the fallback without commit timestamps ({@link ChangeSetApplier#useCommitTimestamps}). */
+    void useCommitTimestamps(boolean use) throws ApplyException {
+        applier.useCommitTimestamps(use);
+    }
+
     /** Fault injection for tests: holds or resumes publishing local transactions. */
     void holdCapture(boolean hold) {
         capture.holdPublishing(hold);

@@ -205,9 +205,12 @@ class ConflictRuleIT {
         awaitConverged();
     }
 
-    /** A's write W committed but not captured is overwritten by B's applied R: capture restores W everywhere. */
+    /**
+     * A's write W to a versioned row is committed but not captured when B's R arrives: W will be
+     * stamped after R, so the applier already lets R lose instead of overwriting W.
+     */
     @Test
-    void localWriteOvertakenBeforeCaptureIsRestoredAndTheAppliedOneLogged() throws Exception {
+    void anAppliedChangeNeverOverwritesAnUncapturedLocalWriteOfAVersionedRow() throws Exception {
         exec(pa, "INSERT INTO account (id, name, note) VALUES (401, 'acct-401', 'v0')");
         awaitEverywhere("account 401 inserted", "SELECT note FROM account WHERE id = 401", "v0");
         long aHead = a.ownJournalHead();
@@ -218,8 +221,9 @@ class ConflictRuleIT {
             long bHead = b.ownJournalHead();
             exec(pb, "UPDATE account SET note = 'R' WHERE id = 401");
             Await.until(WAIT, () -> b.ownJournalHead() > bHead, () -> b.nodeId() + " never published R");
-            Await.until(WAIT, () -> "R".equals(query(pa, "SELECT note FROM account WHERE id = 401")),
-                    () -> "R never applied over W on " + a.nodeId() + "; status " + a.status());
+            Await.until(WAIT, () -> a.appliedVector().getOrDefault(b.nodeId(), 0L) > bHead,
+                    () -> "R never applied on " + a.nodeId() + "; status " + a.status());
+            assertEquals("W", query(pa, "SELECT note FROM account WHERE id = 401"), "R overwrote the uncaptured W");
             assertEquals(aHead, a.ownJournalHead(), "W was published although capture was held");
         } finally {
             a.holdCapture(false);
@@ -231,9 +235,52 @@ class ConflictRuleIT {
             assertEquals("W", query(s, "SELECT note FROM account WHERE id = 401"), s.name() + " final value");
         }
         assertEquals(a.nodeId(), sameVersionEverywhere("public.account", "[\"401\"]").origin());
+        assertEquals(aHead + 1, a.ownJournalHead());
+        assertEquals(repairsBefore, a.status().conflicts().raceRepairs(), "nothing to repair");
+        List<Map<String, String>> onA = conflicts(pa, "public.account", "401");
+        assertEquals(1, onA.size(), onA.toString());
+        Map<String, String> lost = onA.get(0);
+        assertEquals("update", lost.get("kind"), lost.toString());
+        assertEquals(b.nodeId(), lost.get("loser_origin"), lost.toString());
+        assertEquals("R", lost.get("loser_note"), lost.toString());
+        assertEquals(a.nodeId(), lost.get("winner_origin"), lost.toString());
+        assertEquals("W", lost.get("winner_note"), lost.toString());
+    }
+
+    /**
+     * Without commit timestamps the applier cannot tell that a row holds an unstamped local write
+     * (A's W), so B's R overwrites it. Capture then sees W after R in the log, restores W (it is
+     * newer) and logs R.
+     */
+    @Test
+    void withoutCommitTimestampsALocalWriteOvertakenBeforeCaptureIsRestoredAndTheAppliedOneLogged()
+            throws Exception {
+        long aHead = a.ownJournalHead();
+        long repairsBefore = a.status().conflicts().raceRepairs();
+        a.holdCapture(true);
+        a.useCommitTimestamps(false);
+        try {
+            exec(pa, "INSERT INTO account (id, name, note) VALUES (402, 'acct-402-a', 'W')");
+            long bHead = b.ownJournalHead();
+            exec(pb, "INSERT INTO account (id, name, note) VALUES (402, 'acct-402-b', 'R')");
+            Await.until(WAIT, () -> b.ownJournalHead() > bHead, () -> b.nodeId() + " never published R");
+            Await.until(WAIT, () -> "R".equals(query(pa, "SELECT note FROM account WHERE id = 402")),
+                    () -> "R never applied over W on " + a.nodeId() + "; status " + a.status());
+            assertEquals(aHead, a.ownJournalHead(), "W was published although capture was held");
+        } finally {
+            a.useCommitTimestamps(true);
+            a.holdCapture(false);
+        }
+        Await.until(WAIT, () -> a.ownJournalHead() > aHead, () -> a.nodeId() + " never published W");
+        awaitConverged();
+
+        for (PgServer s : servers) {
+            assertEquals("W", query(s, "SELECT note FROM account WHERE id = 402"), s.name() + " final value");
+        }
+        assertEquals(a.nodeId(), sameVersionEverywhere("public.account", "[\"402\"]").origin());
         assertEquals(aHead + 1, a.ownJournalHead(), "the repair was captured again (echo)");
         assertEquals(repairsBefore + 1, a.status().conflicts().raceRepairs());
-        List<Map<String, String>> onA = conflicts(pa, "public.account", "401");
+        List<Map<String, String>> onA = conflicts(pa, "public.account", "402");
         assertEquals(1, onA.size(), onA.toString());
         Map<String, String> race = onA.get(0);
         assertEquals("race", race.get("kind"), race.toString());

@@ -21,7 +21,8 @@ final class DockerSource {
             for (int i = 1; i <= count; i++) {
                 PostgreSQLContainer pg = new PostgreSQLContainer("postgres:16")
                         .withCommand("postgres", "-c", "wal_level=logical", "-c", "max_replication_slots=20",
-                                "-c", "max_wal_senders=20", "-c", "fsync=off");
+                                "-c", "max_wal_senders=20", "-c", "fsync=off",
+                                "-c", "track_commit_timestamp=on");
                 pg.start();
                 running.add(pg::stop);
                 servers.add(new PgServer(label + "-" + i, pg.getHost(), pg.getFirstMappedPort(), pg.getDatabaseName(),

@@ -44,6 +44,7 @@ public final class PostgresServers implements AutoCloseable {
             {"max_connections", "100"},
             {"fsync", "off"},
             {"synchronous_commit", "on"},
+            {"track_commit_timestamp", "on"},
             {"full_page_writes", "off"},
             {"shared_buffers", "32MB"},
             {"listen_addresses", "127.0.0.1"},
