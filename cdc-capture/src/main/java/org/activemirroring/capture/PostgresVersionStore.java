@@ -103,10 +103,11 @@ public final class PostgresVersionStore {
             return out;
         }
         List<String> cols = t.primaryKey();
-        StringBuilder sql = new StringBuilder("SELECT k.ord, row_to_json(t)::text, t.xmin::text::bigint, ")
-                .append("(w.roident = 0 AND w.\"timestamp\" IS NOT NULL AND (extract(epoch FROM w.\"timestamp\") * 1000000)::bigint")
-                .append(" > coalesce((SELECT stamped_commit_us FROM mirror.capture_progress WHERE node = ?), 0))")
-                .append(" FROM unnest(");
+        // One index lookup per key (LATERAL): a join of the key list against the table could be
+        // planned as a scan of the whole table, once per ChangeSet.
+        StringBuilder sql = new StringBuilder("SELECT k.ord, x.j, x.xm, x.unc FROM (SELECT coalesce((SELECT")
+                .append(" stamped_commit_us FROM mirror.capture_progress WHERE node = ?), 0) AS stamped) p")
+                .append(" CROSS JOIN unnest(");
         for (int i = 0; i < cols.size(); i++) {
             sql.append(i > 0 ? ", " : "").append("?::text[]");
         }
@@ -114,17 +115,19 @@ public final class PostgresVersionStore {
         for (int i = 0; i < cols.size(); i++) {
             sql.append("c").append(i).append(", ");
         }
-        sql.append("ord) JOIN ").append(PostgresDialect.quote(t.schema())).append('.')
-                .append(PostgresDialect.quote(t.table())).append(" t ON ");
+        sql.append("ord) CROSS JOIN LATERAL (SELECT row_to_json(t)::text AS j, t.xmin::text::bigint AS xm, ")
+                .append("(w.roident = 0 AND w.\"timestamp\" IS NOT NULL AND (extract(epoch FROM w.\"timestamp\")")
+                .append(" * 1000000)::bigint > p.stamped) AS unc FROM ")
+                .append(PostgresDialect.quote(t.schema())).append('.').append(PostgresDialect.quote(t.table()))
+                .append(" t LEFT JOIN LATERAL pg_xact_commit_timestamp_origin(t.xmin) w ON true WHERE ");
         for (int i = 0; i < cols.size(); i++) {
             String col = cols.get(i);
             String value = t.binary().contains(col) ? "decode(k.c" + i + ", 'base64')"
                     : "k.c" + i + "::" + t.columns().get(col);
             sql.append(i > 0 ? " AND " : "").append("t.").append(PostgresDialect.quote(col)).append(" = ").append(value);
         }
-        sql.append(" LEFT JOIN LATERAL pg_xact_commit_timestamp_origin(t.xmin) w ON true");
+        sql.append(") x");
         try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-            ps.setString(1, node);
             for (int i = 0; i < cols.size(); i++) {
                 String[] values = new String[keys.size()];
                 for (int k = 0; k < keys.size(); k++) {
@@ -132,6 +135,7 @@ public final class PostgresVersionStore {
                 }
                 ps.setArray(i + 2, c.createArrayOf("text", values));
             }
+            ps.setString(1, node);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out[(int) rs.getLong(1) - 1] = new RowState(rs.getString(2), rs.getLong(3), rs.getBoolean(4));
