@@ -173,6 +173,24 @@ public final class CaptureConfig {
         return "am_" + nodeId.toLowerCase(Locale.ROOT).replace('-', '_');
     }
 
+    /**
+     * Opens a connection to the site database as {@code mirror.db.user}.
+     *
+     * @param driverProperties extra pgjdbc properties as key, value, key, value...
+     */
+    public java.sql.Connection connect(String... driverProperties) throws java.sql.SQLException {
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", dbUser);
+        props.setProperty("password", dbPassword);
+        for (int i = 0; i + 1 < driverProperties.length; i += 2) {
+            props.setProperty(driverProperties[i], driverProperties[i + 1]);
+        }
+        return java.sql.DriverManager.getConnection(dbUrl, props);
+    }
+
+    /** Driver properties for the short connections of status pages: they must not hang a request. */
+    static final String[] STATUS_TIMEOUTS = {"connectTimeout", "5", "socketTimeout", "10"};
+
     public String dbUrl() {
         return dbUrl;
     }

@@ -1,7 +1,6 @@
 package org.activemirroring.capture;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -177,7 +176,7 @@ final class CapturePreflight {
      * is seen at the next start), the key columns of index-identified tables and the server version.
      */
     static Result check(CaptureConfig config) throws CaptureException {
-        try (Connection c = DriverManager.getConnection(config.dbUrl(), config.dbUser(), config.dbPassword())) {
+        try (Connection c = config.connect()) {
             List<String> noKey = new ArrayList<>();
             Map<Table, PostgresDialect.Identity> byIndex = new LinkedHashMap<>();
             for (Table t : mirroredTables(c, config.schemas(), config.tablesExclude())) {

@@ -1,7 +1,6 @@
 package org.activemirroring.capture;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -10,7 +9,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -85,17 +83,6 @@ public final class CaptureVersioner implements AutoCloseable {
     /** Writes restored after losing a log-capture race, since start. */
     public long repairs() {
         return repairs;
-    }
-
-    /**
-     * Stamps a local ChangeSet and stores its row versions, in one database transaction.
-     *
-     * @param rowLsns per row of {@code cs}, the log position of that row's change
-     * @return the ChangeSet to publish
-     * @throws SQLException on database trouble; nothing is stored then, call again
-     */
-    public ChangeSet stamp(ChangeSet cs, long[] rowLsns) throws SQLException {
-        return stamp(List.of(cs), List.of(rowLsns)).get(0);
     }
 
     /**
@@ -356,10 +343,7 @@ public final class CaptureVersioner implements AutoCloseable {
         if (connection != null) {
             return connection;
         }
-        Properties props = new Properties();
-        props.setProperty("user", config.dbUser());
-        props.setProperty("password", config.dbPassword());
-        Connection c = DriverManager.getConnection(config.dbUrl(), props);
+        Connection c = config.connect();
         try {
             c.setAutoCommit(true);
             dialect.createBookkeeping(c);

@@ -1,7 +1,6 @@
 package org.activemirroring.capture;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Savepoint;
@@ -13,7 +12,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -776,13 +774,9 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         if (connection != null) {
             return connection;
         }
-        Properties props = new Properties();
-        props.setProperty("user", config.dbUser());
-        props.setProperty("password", config.dbPassword());
         // A batch of same-shape upserts goes to the server as multi-row INSERTs: one statement per
         // up to 128 rows for the server to parse and run instead of one per row.
-        props.setProperty("reWriteBatchedInserts", "true");
-        Connection c = DriverManager.getConnection(config.dbUrl(), props);
+        Connection c = config.connect("reWriteBatchedInserts", "true");
         try {
             // Bookkeeping and session setup run in autocommit: they must persist even if the first
             // ChangeSet is rolled back.

@@ -1,10 +1,8 @@
 package org.activemirroring.capture;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.List;
-import java.util.Properties;
 
 /**
  * Reads this mirror's conflict log for the status pages, on a short-lived connection of its own:
@@ -53,11 +51,6 @@ public final class ConflictLogReader {
     }
 
     private Connection connect() throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", config.dbUser());
-        props.setProperty("password", config.dbPassword());
-        props.setProperty("connectTimeout", "5");
-        props.setProperty("socketTimeout", "10");
-        return DriverManager.getConnection(config.dbUrl(), props);
+        return config.connect(CaptureConfig.STATUS_TIMEOUTS);
     }
 }

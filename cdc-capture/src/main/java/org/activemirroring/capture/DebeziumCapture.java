@@ -176,10 +176,7 @@ public final class DebeziumCapture implements AutoCloseable {
 
     /** The mirror schema's tables (heartbeats, row versions) exist before the engine uses them. */
     private void createBookkeeping() throws CaptureException {
-        java.util.Properties props = new java.util.Properties();
-        props.setProperty("user", config.dbUser());
-        props.setProperty("password", config.dbPassword());
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection(config.dbUrl(), props)) {
+        try (java.sql.Connection c = config.connect()) {
             new PostgresDialect().createBookkeeping(c);
         } catch (java.sql.SQLException e) {
             throw new CaptureException("Cannot create the mirror schema's tables in " + config.dbUrl() + " as user "
@@ -196,10 +193,7 @@ public final class DebeziumCapture implements AutoCloseable {
      * wrote while the node was down is still to be captured.
      */
     private void markFirstStart() throws CaptureException {
-        java.util.Properties props = new java.util.Properties();
-        props.setProperty("user", config.dbUser());
-        props.setProperty("password", config.dbPassword());
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection(config.dbUrl(), props);
+        try (java.sql.Connection c = config.connect();
              java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.capture_progress (node,"
                      + " stamped_commit_us) VALUES (?, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)"
                      + " ON CONFLICT (node) DO NOTHING")) {

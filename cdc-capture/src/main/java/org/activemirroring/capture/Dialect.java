@@ -56,11 +56,6 @@ public interface Dialect {
     /** The applied vector: per origin the highest applied seq. */
     Map<String, Long> readAppliedVector(Connection c) throws SQLException;
 
-    /**
-     * Locks the origin's bookkeeping row until the transaction ends and returns its applied seq,
-     * 0 if the origin has none yet.
-     */
-    long lockAppliedSeq(Connection c, String origin) throws SQLException;
 
     /** Sets the origin's applied seq, counts one more apply, stamps the time. */
     void recordApplied(Connection c, String origin, long seq) throws SQLException;

@@ -233,16 +233,6 @@ public final class PostgresDialect implements Dialect {
         return out;
     }
 
-    @Override
-    public long lockAppliedSeq(Connection c, String origin) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(LOCK_APPLIED_SQL)) {
-            ps.setString(1, origin);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getLong(1) : 0L;
-            }
-        }
-    }
-
     /** Records an applied seq: parameters origin, seq. */
     static final String RECORD_APPLIED_SQL =
             "INSERT INTO mirror.applied (origin, applied_seq, apply_count, applied_at) VALUES (?, ?, 1, now()) "

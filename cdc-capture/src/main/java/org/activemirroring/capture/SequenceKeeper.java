@@ -1,7 +1,6 @@
 package org.activemirroring.capture;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -113,7 +112,7 @@ public final class SequenceKeeper implements AutoCloseable {
     /** One pass over all sequences feeding mirrored tables. */
     private synchronized void check() throws SQLException {
         if (connection == null || connection.isClosed()) {
-            connection = DriverManager.getConnection(config.dbUrl(), config.dbUser(), config.dbPassword());
+            connection = config.connect();
             connection.setAutoCommit(true);
         }
         List<PostgresSequences.Sequence> sequences = PostgresSequences.discover(connection, config.schemas(),

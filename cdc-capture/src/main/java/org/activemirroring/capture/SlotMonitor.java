@@ -1,11 +1,9 @@
 package org.activemirroring.capture;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.Properties;
 
 /**
  * Reads how much write-ahead log this mirror's replication slot holds back on the database
@@ -34,12 +32,7 @@ public final class SlotMonitor {
     }
 
     public SlotStatus status() throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", config.dbUser());
-        props.setProperty("password", config.dbPassword());
-        props.setProperty("connectTimeout", "5");
-        props.setProperty("socketTimeout", "10");
-        try (Connection c = DriverManager.getConnection(config.dbUrl(), props);
+        try (Connection c = config.connect(CaptureConfig.STATUS_TIMEOUTS);
              PreparedStatement ps = c.prepareStatement("SELECT active, "
                      + "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots "
                      + "WHERE slot_name = ?")) {
