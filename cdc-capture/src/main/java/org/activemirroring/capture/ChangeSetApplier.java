@@ -72,7 +72,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     private boolean vectorLoaded;
     private final java.util.concurrent.atomic.AtomicBoolean warnedCommitTimestamps =
             new java.util.concurrent.atomic.AtomicBoolean();
-    /** Whether the current apply transaction holds the version lock yet. */
+    /** Whether the current ChangeSet's applied seq was checked yet (with its first read). */
     private boolean locked;
     /** Whether the current apply transaction recorded its applied seq yet. */
     private boolean recorded;
@@ -80,8 +80,24 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     private boolean tracksCommitTimestamps;
     private volatile boolean commitTimestampsAllowed = true;
     private volatile boolean grouping;
+    /** Grouped deliveries not applied yet: the next flush applies them together and commits. */
+    private final List<ChangeSet> pending = new ArrayList<>();
     /** ChangeSets applied in the open transaction, committed by the next flush. */
     private final List<ChangeSet> staged = new ArrayList<>();
+    /**
+     * Per origin whose {@code mirror.applied} row the open transaction has locked, its applied seq
+     * as this transaction sees it (what was committed, then what this transaction applied): the
+     * row lock is taken once per transaction, not once per ChangeSet.
+     */
+    private final Map<String, Long> txApplied = new HashMap<>();
+    /** Whether the open transaction holds the version lock. */
+    private boolean versionLocked;
+    /**
+     * Per origin, the applied seq ({@code [0]}) and count ({@code [1]}) of ChangeSets the open
+     * transaction applied but has not recorded in {@code mirror.applied} yet; recorded just before
+     * the commit, in the same transaction.
+     */
+    private final Map<String, long[]> unrecorded = new LinkedHashMap<>();
     private final Map<String, Long> stagedApplied = new HashMap<>();
     private long stagedConflicts;
     /** The open transaction holds locks or writes (e.g. of a duplicate) that a flush should end. */
@@ -132,7 +148,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             Connection c = connection();
             try {
                 Map<String, Long> v = dialect.readAppliedVector(c);
-                if (staged.isEmpty() && !openWork) {
+                if (staged.isEmpty() && pending.isEmpty() && !openWork) {
                     c.commit(); // ends the read; an open group is the next flush's to commit
                 }
                 return v;
@@ -177,39 +193,22 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             waits++;
             throw new NotYetDeliverableException(envelope + " waits for " + missing);
         }
-        List<Conflict> lost = new ArrayList<>();
-        try {
-            boolean fresh;
-            try {
-                fresh = applyInTransaction(c, cs, lost);
-            } catch (SQLException e) {
-                if (!isUniqueViolation(e) || !staged.isEmpty()) {
-                    throw e; // with a group open, the transport delivers it again, one by one
-                }
-                // Rare: another unique key collides. Again, row by row, resolving each collision.
-                c.rollback();
-                lost.clear();
-                careful = true;
-                try {
-                    fresh = applyInTransaction(c, cs, lost);
-                } finally {
-                    careful = false;
-                }
-            }
-            if (!fresh) {
+        if (grouping) {
+            // Applied at the next flush, with the rest of the group: a few round trips for the
+            // whole group instead of a few per ChangeSet.
+            long have = Math.max(appliedNow.getOrDefault(cs.origin(), 0L),
+                    stagedApplied.getOrDefault(cs.origin(), 0L));
+            if (cs.seq() <= have) {
                 duplicates++;
-            } else {
-                staged.add(cs);
-                stagedApplied.put(cs.origin(), cs.seq());
-                stagedConflicts += lost.size();
-                if (!lost.isEmpty()) {
-                    LOG.info("{}: {} write(s) lost under the conflict rule and went to mirror.conflict", envelope,
-                            lost.size());
-                }
+                return;
             }
-            if (!grouping) {
-                commitStaged(c);
-            }
+            pending.add(cs);
+            stagedApplied.put(cs.origin(), cs.seq());
+            return;
+        }
+        try {
+            applyAndStage(c, cs, true);
+            commitStaged(c);
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(c);
             dropStaged();
@@ -222,23 +221,219 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     }
 
     /**
+     * Applies one ChangeSet in the open transaction and stages it for the commit.
+     *
+     * @param alone the transaction holds nothing else: a unique-key collision can be retried
+     *              row by row after a rollback, and the applied seq is recorded at once
+     */
+    private void applyAndStage(Connection c, ChangeSet cs, boolean alone) throws SQLException {
+        List<Conflict> lost = new ArrayList<>();
+        boolean fresh;
+        try {
+            fresh = applyInTransaction(c, cs, lost, alone);
+        } catch (SQLException e) {
+            if (!isUniqueViolation(e) || !alone) {
+                throw e; // within a group, the transport delivers it again, one by one
+            }
+            // Rare: another unique key collides. Again, row by row, resolving each collision.
+            c.rollback();
+            endTransaction();
+            lost.clear();
+            careful = true;
+            try {
+                fresh = applyInTransaction(c, cs, lost, true);
+            } finally {
+                careful = false;
+            }
+        }
+        stage(cs, fresh, lost.size(), alone);
+    }
+
+    /** Counts a ChangeSet the open transaction applied (fresh) or found applied before. */
+    private void stage(ChangeSet cs, boolean fresh, int lost, boolean recorded) {
+        if (!fresh) {
+            duplicates++;
+            return;
+        }
+        staged.add(cs);
+        stagedApplied.put(cs.origin(), cs.seq());
+        txApplied.put(cs.origin(), cs.seq());
+        if (!recorded) {
+            unrecorded.merge(cs.origin(), new long[] {cs.seq(), 1}, (a, b) -> new long[] {b[0], a[1] + 1});
+        }
+        stagedConflicts += lost;
+        if (lost > 0) {
+            LOG.info("{}#{} (tx {}): {} write(s) lost under the conflict rule and went to mirror.conflict",
+                    cs.origin(), cs.seq(), cs.sourceTxId(), lost);
+        }
+    }
+
+    /**
      * Commits the ChangeSets applied since the last flush, as one database transaction (see
      * {@link #groupDeliveries}).
      */
     @Override
     public synchronized void flush() throws ApplyException {
-        if (connection == null || (staged.isEmpty() && !openWork)) {
+        if (staged.isEmpty() && pending.isEmpty() && !openWork) {
             return;
         }
+        int n = staged.size() + pending.size();
+        if (connection == null) {
+            // Closed after a failure elsewhere (e.g. appliedVector): the open transaction is gone.
+            dropStaged();
+            failures++;
+            throw new ApplyException("The applier's connection closed with " + n + " ChangeSet(s) not committed;"
+                    + " they are delivered again", true, null);
+        }
         Connection c = connection;
-        int n = staged.size();
         try {
+            applyPending(c);
             commitStaged(c);
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(c);
             dropStaged();
-            throw failure("Cannot commit " + n + " applied ChangeSet(s); they are delivered again", e);
+            shapes.clear();
+            uniqueColumns.clear();
+            throw failure("Cannot apply and commit a group of " + n + " ChangeSet(s); they are delivered again", e);
         }
+    }
+
+    /**
+     * Applies the grouped deliveries in the open transaction: runs of ChangeSets that touch
+     * disjoint rows together (one locking version read, one row-state query and one version
+     * write per table, batched row statements), the rest one by one. A single one is applied as
+     * an ungrouped delivery is.
+     */
+    private void applyPending(Connection c) throws SQLException {
+        if (pending.size() == 1) {
+            applyAndStage(c, pending.get(0), true);
+            pending.clear();
+            return;
+        }
+        List<ChangeSet> run = new ArrayList<>();
+        List<String[]> runKeys = new ArrayList<>();
+        Set<String> runRows = new HashSet<>();
+        int runSize = 0;
+        for (ChangeSet cs : pending) {
+            if (cs.rows().size() > MAX_BATCH) {
+                applyRun(c, run, runKeys);
+                runRows.clear();
+                runSize = 0;
+                applyAndStage(c, cs, false);
+                continue;
+            }
+            String[] keys = new String[cs.rows().size()];
+            List<String> ids = new ArrayList<>(keys.length);
+            boolean overlaps = false;
+            for (int i = 0; i < keys.length; i++) {
+                RowChange row = cs.rows().get(i);
+                keys[i] = PostgresVersionStore.keyText(row.key());
+                String id = row.table() + '\0' + keys[i];
+                ids.add(id);
+                overlaps |= runRows.contains(id);
+            }
+            // A row an earlier ChangeSet of the run touches: decide it after that one is written.
+            if (overlaps || runSize + keys.length > MAX_BATCH) {
+                applyRun(c, run, runKeys);
+                runRows.clear();
+                runSize = 0;
+            }
+            run.add(cs);
+            runKeys.add(keys);
+            runRows.addAll(ids);
+            runSize += keys.length;
+        }
+        applyRun(c, run, runKeys);
+        pending.clear();
+    }
+
+    /**
+     * Applies ChangeSets whose rows are disjoint (at most {@link #MAX_BATCH} rows in all) in the
+     * open transaction, deciding each as {@link #applyChunk} does, and clears {@code run}.
+     */
+    private void applyRun(Connection c, List<ChangeSet> run, List<String[]> runKeys) throws SQLException {
+        if (run.isEmpty()) {
+            return;
+        }
+        openWork = true;
+        Map<String, List<String>> keysByTable = new LinkedHashMap<>();
+        Set<String> origins = new java.util.LinkedHashSet<>();
+        List<RowChange> allRows = new ArrayList<>();
+        List<String> allKeys = new ArrayList<>();
+        for (int r = 0; r < run.size(); r++) {
+            ChangeSet cs = run.get(r);
+            origins.add(cs.origin());
+            for (int i = 0; i < cs.rows().size(); i++) {
+                RowChange row = cs.rows().get(i);
+                keysByTable.computeIfAbsent(row.table(), t -> new ArrayList<>()).add(runKeys.get(r)[i]);
+                allRows.add(row);
+                allKeys.add(runKeys.get(r)[i]);
+            }
+        }
+        Map<String, Map<String, StoredVersion>> stored = lockedRead(c, origins, keysByTable);
+        Map<String, PostgresVersionStore.RowState> rowStates = rowStates(c, allRows,
+                allKeys.toArray(new String[0]));
+        List<Conflict> lost = new ArrayList<>();
+        List<RowChange> winners = new ArrayList<>();
+        List<String> winnerKeys = new ArrayList<>();
+        List<ChangeSet> winnerSets = new ArrayList<>();
+        List<ChangeSet> fresh = new ArrayList<>();
+        List<Integer> lostCounts = new ArrayList<>();
+        for (int r = 0; r < run.size(); r++) {
+            ChangeSet cs = run.get(r);
+            clock.witness(cs.clock());
+            if (txApplied.getOrDefault(cs.origin(), 0L) >= cs.seq()) {
+                duplicates++; // applied before: a repeated delivery
+                continue;
+            }
+            int lostBefore = lost.size();
+            int winnersBefore = winners.size();
+            decide(c, cs, cs.rows(), runKeys.get(r), stored, rowStates, lost, winners, winnerKeys);
+            for (int w = winnersBefore; w < winners.size(); w++) {
+                winnerSets.add(cs);
+            }
+            txApplied.put(cs.origin(), cs.seq());
+            fresh.add(cs);
+            lostCounts.add(lost.size() - lostBefore);
+        }
+        applyRows(c, null, winners, lost); // batched: a unique-key collision fails the whole group
+        Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
+        for (int i = 0; i < winners.size(); i++) {
+            RowChange row = winners.get(i);
+            ChangeSet cs = winnerSets.get(i);
+            writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(winnerKeys.get(i),
+                    new PostgresVersionStore.Write(winnerKeys.get(i), cs.version(),
+                            row.op() == RowChange.Op.DELETE, row.prev(), 0, cs.seq(), 0));
+        }
+        for (Map.Entry<String, Map<String, PostgresVersionStore.Write>> e : writes.entrySet()) {
+            versions.write(c, e.getKey(), e.getValue().values());
+        }
+        versions.log(c, lost);
+        for (int i = 0; i < fresh.size(); i++) {
+            stage(fresh.get(i), true, lostCounts.get(i), false);
+        }
+        run.clear();
+        runKeys.clear();
+    }
+
+    /**
+     * Reads the stored versions of the given rows, taking first what the open transaction does
+     * not hold yet: the version lock and the {@code mirror.applied} row of each of
+     * {@code origins} (their applied seqs go to {@link #txApplied}). One round trip.
+     */
+    private Map<String, Map<String, StoredVersion>> lockedRead(Connection c, java.util.Collection<String> origins,
+            Map<String, ? extends java.util.Collection<String>> keysByTable) throws SQLException {
+        List<String> toLock = new ArrayList<>();
+        for (String o : origins) {
+            if (!txApplied.containsKey(o)) {
+                toLock.add(o);
+            }
+        }
+        PostgresVersionStore.AppliedAndVersions r = versions.lockAppliedAndRead(c, toLock, !versionLocked,
+                keysByTable);
+        versionLocked = true;
+        txApplied.putAll(r.appliedSeqs());
+        return r.versions();
     }
 
     /**
@@ -254,11 +449,12 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     }
 
     private void commitStaged(Connection c) throws SQLException {
+        versions.recordApplied(c, unrecorded);
         c.commit();
-        openWork = false;
+        endTransaction();
         applied += staged.size();
         conflicts += stagedConflicts;
-        appliedNow.putAll(stagedApplied);
+        stagedApplied.forEach((o, seq) -> appliedNow.merge(o, seq, Math::max));
         long at = EpochMicros.now();
         for (ChangeSet cs : staged) {
             reportedVectors.put(cs.origin(), cs.deps());
@@ -270,9 +466,18 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     }
 
     private void dropStaged() {
+        pending.clear();
         staged.clear();
         stagedApplied.clear();
         stagedConflicts = 0;
+        endTransaction();
+    }
+
+    /** Forgets what the transaction that just ended (commit or rollback) held. */
+    private void endTransaction() {
+        txApplied.clear();
+        versionLocked = false;
+        unrecorded.clear();
         openWork = false;
     }
 
@@ -281,15 +486,17 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      *
      * @return false if it was applied before (nothing done)
      */
-    private boolean applyInTransaction(Connection c, ChangeSet cs, List<Conflict> lost) throws SQLException {
+    private boolean applyInTransaction(Connection c, ChangeSet cs, List<Conflict> lost, boolean recordNow)
+            throws SQLException {
         // The first read locks the origin's applied seq and the versions (one round trip); the
         // last version write records the applied seq (another). A ChangeSet of one table costs
-        // four round trips: that read, the row statements, that write, the commit.
+        // four round trips: that read, the row statements, that write, the commit. Within a group
+        // (recordNow false) the locks are taken once and the applied seq is recorded at commit.
         locked = false;
-        recorded = false;
+        recorded = !recordNow;
         openWork = true;
         clock.witness(cs.clock());
-        List<RowChange> rows = cs.rows();
+        List<RowChange> rows = cs.rows(); // never empty
         for (int from = 0; from < rows.size(); from += MAX_BATCH) {
             int to = Math.min(rows.size(), from + MAX_BATCH);
             if (!applyChunk(c, cs, rows.subList(from, to), lost, to == rows.size())) {
@@ -332,22 +539,49 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             keyTexts[i] = PostgresVersionStore.keyText(rows.get(i).key());
             keysByTable.computeIfAbsent(rows.get(i).table(), t -> new ArrayList<>()).add(keyTexts[i]);
         }
-        Map<String, Map<String, StoredVersion>> stored = new HashMap<>();
-        for (Map.Entry<String, List<String>> e : keysByTable.entrySet()) {
-            if (locked) {
-                stored.put(e.getKey(), versions.read(c, e.getKey(), e.getValue()));
-            } else {
-                PostgresVersionStore.AppliedAndVersions first = versions.lockAppliedAndRead(c, cs.origin(),
-                        e.getKey(), e.getValue());
-                locked = true;
-                if (first.appliedSeq() >= cs.seq()) {
-                    return false; // applied before: a repeated delivery
-                }
-                stored.put(e.getKey(), first.versions());
+        Map<String, Map<String, StoredVersion>> stored = lockedRead(c,
+                locked ? List.of() : List.of(cs.origin()), keysByTable);
+        if (!locked) {
+            locked = true;
+            if (txApplied.getOrDefault(cs.origin(), 0L) >= cs.seq()) {
+                return false; // applied before: a repeated delivery
             }
         }
-        // Where the server records commit timestamps: every existing row of the chunk with what
-        // wrote it (one query per table), to recognise local writes capture has not stamped yet.
+        Map<String, PostgresVersionStore.RowState> rowStates = rowStates(c, rows, keyTexts);
+        List<RowChange> winners = new ArrayList<>();
+        List<String> winnerKeys = new ArrayList<>();
+        decide(c, cs, rows, keyTexts, stored, rowStates, lost, winners, winnerKeys);
+        long[] writerXids = applyRows(c, cs, winners, lost);
+        // Per table, per key the last winning write and the xid that wrote its row.
+        Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
+        for (int i = 0; i < winners.size(); i++) {
+            if (writerXids[i] != LOST) {
+                RowChange row = winners.get(i);
+                writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(winnerKeys.get(i),
+                        new PostgresVersionStore.Write(winnerKeys.get(i), incoming, row.op() == RowChange.Op.DELETE,
+                                row.prev(), 0, cs.seq(), writerXids[i]));
+            }
+        }
+        List<Map.Entry<String, Map<String, PostgresVersionStore.Write>>> byTable = new ArrayList<>(writes.entrySet());
+        for (int t = 0; t < byTable.size(); t++) {
+            var e = byTable.get(t);
+            if (last && !recorded && t == byTable.size() - 1 && lost.isEmpty()) {
+                versions.writeAndRecordApplied(c, e.getKey(), e.getValue().values(), cs.origin(), cs.seq());
+                recorded = true;
+            } else {
+                versions.write(c, e.getKey(), e.getValue().values());
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Where the server records commit timestamps: every existing row of {@code rows} with what
+     * wrote it (one query per table), to recognise local writes capture has not stamped yet; keyed
+     * by table and key text. Empty where it does not record them.
+     */
+    private Map<String, PostgresVersionStore.RowState> rowStates(Connection c, List<RowChange> rows,
+                                                                 String[] keyTexts) throws SQLException {
         Map<String, PostgresVersionStore.RowState> rowStates = new HashMap<>();
         if (tracksCommitTimestamps) {
             Map<String, List<Integer>> firstIndex = new LinkedHashMap<>();
@@ -371,10 +605,21 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 }
             }
         }
+        return rowStates;
+    }
+
+    /**
+     * Decides each row of {@code cs} under the conflict rule against the stored versions and row
+     * states: the winning rows go to {@code winners} (with their key texts to
+     * {@code winnerKeys}), what lost to {@code lost}.
+     */
+    private void decide(Connection c, ChangeSet cs, List<RowChange> rows, String[] keyTexts,
+                        Map<String, Map<String, StoredVersion>> stored,
+                        Map<String, PostgresVersionStore.RowState> rowStates, List<Conflict> lost,
+                        List<RowChange> winners, List<String> winnerKeys) throws SQLException {
+        RowVersion incoming = cs.version();
         Instant now = Instant.now();
         Map<String, Boolean> decided = new HashMap<>(); // table + key -> won, for keys repeated in the chunk
-        List<RowChange> winners = new ArrayList<>();
-        List<String> winnerKeys = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
             RowChange row = rows.get(i);
             String id = row.table() + '\0' + keyTexts[i];
@@ -445,28 +690,6 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 winnerKeys.add(keyTexts[i]);
             }
         }
-        long[] writerXids = applyRows(c, cs, winners, lost);
-        // Per table, per key the last winning write and the xid that wrote its row.
-        Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
-        for (int i = 0; i < winners.size(); i++) {
-            if (writerXids[i] != LOST) {
-                RowChange row = winners.get(i);
-                writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(winnerKeys.get(i),
-                        new PostgresVersionStore.Write(winnerKeys.get(i), incoming, row.op() == RowChange.Op.DELETE,
-                                row.prev(), 0, cs.seq(), writerXids[i]));
-            }
-        }
-        List<Map.Entry<String, Map<String, PostgresVersionStore.Write>>> byTable = new ArrayList<>(writes.entrySet());
-        for (int t = 0; t < byTable.size(); t++) {
-            var e = byTable.get(t);
-            if (last && t == byTable.size() - 1 && lost.isEmpty()) {
-                versions.writeAndRecordApplied(c, e.getKey(), e.getValue().values(), cs.origin(), cs.seq());
-                recorded = true;
-            } else {
-                versions.write(c, e.getKey(), e.getValue().values());
-            }
-        }
-        return true;
     }
 
     /** {@link #applyRows} result for a row that lost a unique-key conflict and was not written. */
@@ -679,7 +902,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      * @return how many tombstones were removed
      */
     public synchronized int purgeTombstones(java.util.Collection<String> mirrors) throws ApplyException {
-        if (!staged.isEmpty() || openWork) {
+        if (!staged.isEmpty() || !pending.isEmpty() || openWork) {
             return 0; // a group is open: its commit is the transport's; purge next time
         }
         Set<String> origins = new HashSet<>(appliedNow.keySet());
