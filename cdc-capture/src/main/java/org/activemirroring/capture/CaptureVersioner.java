@@ -64,6 +64,8 @@ public final class CaptureVersioner implements AutoCloseable {
     private Connection connection;
     /** Whether the current transaction holds the version lock yet (taken with the first read). */
     private boolean locked;
+    /** The newest commit time among the ChangeSets being stamped: capture's progress once they commit. */
+    private long stampedCommit;
     private volatile long repairs;
 
     /**
@@ -96,17 +98,19 @@ public final class CaptureVersioner implements AutoCloseable {
         try {
             locked = false;
             pendingBarriers.clear();
+            // Rows written by local transactions committed after this are not stamped yet: the
+            // applier leaves them alone (see ChangeSetApplier). Recorded with the first read.
+            stampedCommit = 0;
+            for (ChangeSet cs : changeSets) {
+                stampedCommit = Math.max(stampedCommit, cs.commitTimeMicros());
+            }
             List<ChangeSet> out = new ArrayList<>(changeSets.size());
             for (int i = 0; i < changeSets.size(); i++) {
                 out.add(stamp(c, changeSets.get(i), rowLsns.get(i)));
             }
-            long newestCommit = 0;
-            for (ChangeSet cs : changeSets) {
-                newestCommit = Math.max(newestCommit, cs.commitTimeMicros());
+            if (!locked) {
+                versions.setCaptureProgress(c, nodeId, stampedCommit);
             }
-            // Rows written by local transactions committed after this are not stamped yet: the
-            // applier leaves them alone (see ChangeSetApplier).
-            versions.setCaptureProgress(c, nodeId, newestCommit);
             c.commit();
             for (Map.Entry<String, Barrier> e : pendingBarriers.entrySet()) {
                 if (e.getValue() == null) {
@@ -170,7 +174,7 @@ public final class CaptureVersioner implements AutoCloseable {
             Map<String, Map<String, StoredVersion>> stored = new HashMap<>();
             for (Map.Entry<String, List<String>> e : byTable.entrySet()) {
                 stored.put(e.getKey(), locked ? versions.read(c, e.getKey(), e.getValue())
-                        : versions.lockAndRead(c, e.getKey(), e.getValue()));
+                        : versions.lockAndReadRecordingProgress(c, e.getKey(), e.getValue(), nodeId, stampedCommit));
                 locked = true;
             }
             Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();

@@ -370,9 +370,9 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 allKeys.add(runKeys.get(r)[i]);
             }
         }
-        Map<String, Map<String, StoredVersion>> stored = lockedRead(c, origins, keysByTable);
-        Map<String, PostgresVersionStore.RowState> rowStates = rowStates(c, allRows,
-                allKeys.toArray(new String[0]));
+        Map<String, PostgresVersionStore.RowState> rowStates = new HashMap<>();
+        Map<String, Map<String, StoredVersion>> stored = lockedRead(c, origins, keysByTable, allRows,
+                allKeys.toArray(new String[0]), rowStates);
         List<Conflict> lost = new ArrayList<>();
         List<RowChange> winners = new ArrayList<>();
         List<String> winnerKeys = new ArrayList<>();
@@ -419,20 +419,53 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     /**
      * Reads the stored versions of the given rows, taking first what the open transaction does
      * not hold yet: the version lock and the {@code mirror.applied} row of each of
-     * {@code origins} (their applied seqs go to {@link #txApplied}). One round trip.
+     * {@code origins} (their applied seqs go to {@link #txApplied}). Where the server records
+     * commit timestamps, also every existing row of {@code rows} with what wrote it, into
+     * {@code rowStates} by table and key text, to recognise local writes capture has not stamped
+     * yet. One round trip.
      */
     private Map<String, Map<String, StoredVersion>> lockedRead(Connection c, java.util.Collection<String> origins,
-            Map<String, ? extends java.util.Collection<String>> keysByTable) throws SQLException {
+            Map<String, ? extends java.util.Collection<String>> keysByTable, List<RowChange> rows, String[] keyTexts,
+            Map<String, PostgresVersionStore.RowState> rowStates) throws SQLException {
         List<String> toLock = new ArrayList<>();
         for (String o : origins) {
             if (!txApplied.containsKey(o)) {
                 toLock.add(o);
             }
         }
+        // Per table the indexes of its rows' first occurrences: one row-state query per table.
+        List<PostgresVersionStore.RowStateQuery> queries = new ArrayList<>();
+        List<List<Integer>> queried = new ArrayList<>();
+        if (tracksCommitTimestamps) {
+            Map<String, List<Integer>> firstIndex = new LinkedHashMap<>();
+            Set<String> seen = new HashSet<>();
+            for (int i = 0; i < rows.size(); i++) {
+                if (seen.add(rows.get(i).table() + '\0' + keyTexts[i])) {
+                    firstIndex.computeIfAbsent(rows.get(i).table(), t -> new ArrayList<>()).add(i);
+                }
+            }
+            for (Map.Entry<String, List<Integer>> e : firstIndex.entrySet()) {
+                List<Map<String, String>> keys = new ArrayList<>();
+                for (int i : e.getValue()) {
+                    keys.add(rows.get(i).key());
+                }
+                queries.add(new PostgresVersionStore.RowStateQuery(shape(c, e.getKey()), keys));
+                queried.add(e.getValue());
+            }
+        }
         PostgresVersionStore.AppliedAndVersions r = versions.lockAppliedAndRead(c, toLock, !versionLocked,
-                keysByTable);
+                keysByTable, queries, nodeId);
         versionLocked = true;
         txApplied.putAll(r.appliedSeqs());
+        for (int q = 0; q < queries.size(); q++) {
+            PostgresVersionStore.RowState[] found = r.rowStates().get(q);
+            for (int k = 0; k < found.length; k++) {
+                if (found[k] != null) {
+                    int i = queried.get(q).get(k);
+                    rowStates.put(rows.get(i).table() + '\0' + keyTexts[i], found[k]);
+                }
+            }
+        }
         return r.versions();
     }
 
@@ -539,15 +572,15 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             keyTexts[i] = PostgresVersionStore.keyText(rows.get(i).key());
             keysByTable.computeIfAbsent(rows.get(i).table(), t -> new ArrayList<>()).add(keyTexts[i]);
         }
+        Map<String, PostgresVersionStore.RowState> rowStates = new HashMap<>();
         Map<String, Map<String, StoredVersion>> stored = lockedRead(c,
-                locked ? List.of() : List.of(cs.origin()), keysByTable);
+                locked ? List.of() : List.of(cs.origin()), keysByTable, rows, keyTexts, rowStates);
         if (!locked) {
             locked = true;
             if (txApplied.getOrDefault(cs.origin(), 0L) >= cs.seq()) {
                 return false; // applied before: a repeated delivery
             }
         }
-        Map<String, PostgresVersionStore.RowState> rowStates = rowStates(c, rows, keyTexts);
         List<RowChange> winners = new ArrayList<>();
         List<String> winnerKeys = new ArrayList<>();
         decide(c, cs, rows, keyTexts, stored, rowStates, lost, winners, winnerKeys);
@@ -573,39 +606,6 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             }
         }
         return true;
-    }
-
-    /**
-     * Where the server records commit timestamps: every existing row of {@code rows} with what
-     * wrote it (one query per table), to recognise local writes capture has not stamped yet; keyed
-     * by table and key text. Empty where it does not record them.
-     */
-    private Map<String, PostgresVersionStore.RowState> rowStates(Connection c, List<RowChange> rows,
-                                                                 String[] keyTexts) throws SQLException {
-        Map<String, PostgresVersionStore.RowState> rowStates = new HashMap<>();
-        if (tracksCommitTimestamps) {
-            Map<String, List<Integer>> firstIndex = new LinkedHashMap<>();
-            Set<String> seen = new HashSet<>();
-            for (int i = 0; i < rows.size(); i++) {
-                if (seen.add(rows.get(i).table() + '\0' + keyTexts[i])) {
-                    firstIndex.computeIfAbsent(rows.get(i).table(), t -> new ArrayList<>()).add(i);
-                }
-            }
-            for (Map.Entry<String, List<Integer>> e : firstIndex.entrySet()) {
-                List<Map<String, String>> keys = new ArrayList<>();
-                for (int i : e.getValue()) {
-                    keys.add(rows.get(i).key());
-                }
-                PostgresVersionStore.RowState[] found = versions.rowStates(c, shape(c, e.getKey()), keys, nodeId);
-                for (int k = 0; k < found.length; k++) {
-                    if (found[k] != null) {
-                        int i = e.getValue().get(k);
-                        rowStates.put(rows.get(i).table() + '\0' + keyTexts[i], found[k]);
-                    }
-                }
-            }
-        }
-        return rowStates;
     }
 
     /**

@@ -72,11 +72,13 @@ public final class PostgresVersionStore {
     public record RowState(String json, long xmin, boolean uncapturedLocal) {
     }
 
+    private static final String SET_PROGRESS_SQL = "INSERT INTO mirror.capture_progress (node, stamped_commit_us)"
+            + " VALUES (?, ?) ON CONFLICT (node) DO UPDATE SET stamped_commit_us ="
+            + " greatest(mirror.capture_progress.stamped_commit_us, EXCLUDED.stamped_commit_us)";
+
     /** Records how far capture has stamped this mirror's transactions (commit time, epoch µs). */
     void setCaptureProgress(Connection c, String node, long stampedCommitMicros) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.capture_progress (node, stamped_commit_us)"
-                + " VALUES (?, ?) ON CONFLICT (node) DO UPDATE SET stamped_commit_us ="
-                + " greatest(mirror.capture_progress.stamped_commit_us, EXCLUDED.stamped_commit_us)")) {
+        try (PreparedStatement ps = c.prepareStatement(SET_PROGRESS_SQL)) {
             ps.setString(1, node);
             ps.setLong(2, stampedCommitMicros);
             ps.executeUpdate();
@@ -90,18 +92,19 @@ public final class PostgresVersionStore {
         }
     }
 
+    /** A row-state query ({@link #rowStatesSql}): some keys of one table. */
+    record RowStateQuery(TableShape table, List<Map<String, String>> keys) {
+    }
+
     /**
-     * The rows as stored now, for many keys of one table in one round trip: per key (in the
-     * order given) its state, null where there is no row. Key values are cast by the column
-     * types, as the applier binds them, so the canonical text matches exactly. Needs
-     * {@code track_commit_timestamp=on} (see {@link #tracksCommitTimestamps}).
+     * The SQL of a row-state query: for many keys of one table, per key (by its position in the
+     * key list, from 1) the row as stored now, the transaction that wrote it and whether that was
+     * a local transaction capture has not stamped yet; no row where there is none. Key values are
+     * cast by the column types, as the applier binds them, so the canonical text matches exactly.
+     * Needs {@code track_commit_timestamp=on} (see {@link #tracksCommitTimestamps}). Parameters:
+     * the node, then per key column a text array.
      */
-    RowState[] rowStates(Connection c, TableShape t, List<Map<String, String>> keys, String node)
-            throws SQLException {
-        RowState[] out = new RowState[keys.size()];
-        if (keys.isEmpty()) {
-            return out;
-        }
+    private static String rowStatesSql(TableShape t) {
         List<String> cols = t.primaryKey();
         // One index lookup per key (LATERAL, kept from being flattened into a join by the LIMIT; a
         // key names one row): a join of the key list against the table is planned, for a few
@@ -129,19 +132,29 @@ public final class PostgresVersionStore {
             sql.append(i > 0 ? " AND " : "").append("t.").append(PostgresDialect.quote(col)).append(" = ").append(value);
         }
         sql.append(" LIMIT 1) x");
-        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-            for (int i = 0; i < cols.size(); i++) {
-                String[] values = new String[keys.size()];
-                for (int k = 0; k < keys.size(); k++) {
-                    values[k] = keys.get(k).get(cols.get(i));
-                }
-                ps.setArray(i + 2, c.createArrayOf("text", values));
+        return sql.toString();
+    }
+
+    /** Binds a row-state query from parameter {@code p} on; returns the next parameter. */
+    private static int bindRowStates(Connection c, PreparedStatement ps, int p, RowStateQuery q, String node)
+            throws SQLException {
+        List<String> cols = q.table().primaryKey();
+        ps.setString(p++, node);
+        for (String col : cols) {
+            String[] values = new String[q.keys().size()];
+            for (int k = 0; k < q.keys().size(); k++) {
+                values[k] = q.keys().get(k).get(col);
             }
-            ps.setString(1, node);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out[(int) rs.getLong(1) - 1] = new RowState(rs.getString(2), rs.getLong(3), rs.getBoolean(4));
-                }
+            ps.setArray(p++, c.createArrayOf("text", values));
+        }
+        return p;
+    }
+
+    private static RowState[] rowStatesOf(ResultSet rs, RowStateQuery q) throws SQLException {
+        RowState[] out = new RowState[q.keys().size()];
+        try (rs) {
+            while (rs.next()) {
+                out[(int) rs.getLong(1) - 1] = new RowState(rs.getString(2), rs.getLong(3), rs.getBoolean(4));
             }
         }
         return out;
@@ -194,16 +207,34 @@ public final class PostgresVersionStore {
     }
 
     /**
-     * {@link #lock} and then {@link #read}, in one network round trip (two statements, so the read
-     * sees everything committed before the lock was granted).
+     * Takes the version lock, records {@link #setCaptureProgress} and reads stored versions, in
+     * one round trip: capture's first statement of a stamping transaction. The read sees
+     * everything committed before the lock was granted; the progress commits with the versions,
+     * so where in the transaction it is written does not matter to readers.
      */
-    Map<String, StoredVersion> lockAndRead(Connection c, String table, Collection<String> keyTexts)
-            throws SQLException {
-        return read(c, table, keyTexts, true);
+    Map<String, StoredVersion> lockAndReadRecordingProgress(Connection c, String table, Collection<String> keyTexts,
+                                                            String node, long stampedCommitMicros) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(" + LOCK_KEY + "); "
+                + SET_PROGRESS_SQL + "; " + SELECT_VERSIONS)) {
+            ps.setString(1, node);
+            ps.setLong(2, stampedCommitMicros);
+            Array keys = c.createArrayOf("text", keyTexts.toArray());
+            ps.setArray(3, keys);
+            ps.setString(4, table);
+            boolean isResultSet = ps.execute();
+            resultOf(ps, isResultSet).close(); // the lock
+            if (ps.getMoreResults() || ps.getUpdateCount() < 0) {
+                throw new SQLException("recording capture progress returned no update count");
+            }
+            Map<String, StoredVersion> out = versionsOf(resultOf(ps, ps.getMoreResults()));
+            keys.free();
+            return out;
+        }
     }
 
-    /** What {@link #lockAppliedAndRead} found. */
-    record AppliedAndVersions(Map<String, Long> appliedSeqs, Map<String, Map<String, StoredVersion>> versions) {
+    /** What {@link #lockAppliedAndRead} found; {@code rowStates} in the order of the queries. */
+    record AppliedAndVersions(Map<String, Long> appliedSeqs, Map<String, Map<String, StoredVersion>> versions,
+                              List<RowState[]> rowStates) {
     }
 
     /**
@@ -223,10 +254,12 @@ public final class PostgresVersionStore {
      * returns them (0 for an origin never applied), takes the version lock if asked, then reads
      * the stored versions of the given rows, per table. The transaction keeps both locks until it
      * ends, so an applier takes them once per transaction and passes no origins and
-     * {@code versionLock=false} after that.
+     * {@code versionLock=false} after that. Then, in the same round trip, the row-state
+     * queries {@code states} ({@link #rowStatesSql}) for {@code node}.
      */
     AppliedAndVersions lockAppliedAndRead(Connection c, Collection<String> origins, boolean versionLock,
-                                          Map<String, ? extends Collection<String>> keysByTable) throws SQLException {
+                                          Map<String, ? extends Collection<String>> keysByTable,
+                                          List<RowStateQuery> states, String node) throws SQLException {
         StringBuilder sql = new StringBuilder();
         if (!origins.isEmpty()) {
             sql.append("SELECT origin, applied_seq FROM mirror.applied WHERE origin = ANY (?) FOR UPDATE; ");
@@ -237,10 +270,14 @@ public final class PostgresVersionStore {
         for (int i = 0; i < keysByTable.size(); i++) {
             sql.append(SELECT_VERSIONS).append("; ");
         }
+        for (RowStateQuery q : states) {
+            sql.append(rowStatesSql(q.table())).append("; ");
+        }
         Map<String, Long> applied = new HashMap<>();
         Map<String, Map<String, StoredVersion>> out = new HashMap<>();
+        List<RowState[]> found = new ArrayList<>();
         if (sql.length() == 0) {
-            return new AppliedAndVersions(applied, out);
+            return new AppliedAndVersions(applied, out, found);
         }
         List<Array> arrays = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
@@ -255,6 +292,9 @@ public final class PostgresVersionStore {
                 arrays.add(a);
                 ps.setArray(p++, a);
                 ps.setString(p++, e.getKey());
+            }
+            for (RowStateQuery q : states) {
+                p = bindRowStates(c, ps, p, q, node);
             }
             boolean more = ps.execute();
             if (!origins.isEmpty()) {
@@ -276,12 +316,16 @@ public final class PostgresVersionStore {
                 out.put(table, versionsOf(resultOf(ps, more)));
                 more = ps.getMoreResults();
             }
+            for (RowStateQuery q : states) {
+                found.add(rowStatesOf(resultOf(ps, more), q));
+                more = ps.getMoreResults();
+            }
         } finally {
             for (Array a : arrays) {
                 a.free();
             }
         }
-        return new AppliedAndVersions(applied, out);
+        return new AppliedAndVersions(applied, out, found);
     }
 
     private static ResultSet resultOf(PreparedStatement ps, boolean isResultSet) throws SQLException {
