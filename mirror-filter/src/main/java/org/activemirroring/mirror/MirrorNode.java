@@ -19,6 +19,9 @@ import org.activemirroring.capture.ChangeSetApplier;
 import org.activemirroring.capture.Conflict;
 import org.activemirroring.capture.ConflictLogReader;
 import org.activemirroring.capture.HybridClock;
+import org.activemirroring.capture.JoinSink;
+import org.activemirroring.capture.JoinSource;
+import org.activemirroring.capture.JoinWire;
 import org.activemirroring.capture.SlotMonitor;
 import org.activemirroring.capture.DebeziumCapture;
 import org.activemirroring.capture.EchoPolicy;
@@ -55,6 +58,7 @@ public final class MirrorNode implements AutoCloseable {
     private final ScheduledExecutorService maintenance;
     private final SequenceKeeper sequences;
     private final SlotMonitor slotMonitor;
+    private final JoinSource joinSource;
     private volatile boolean closed;
 
     /** How often tombstones every mirror has applied are purged from mirror.row_version. */
@@ -62,7 +66,8 @@ public final class MirrorNode implements AutoCloseable {
 
     private MirrorNode(MirrorConfig config, SequenceKeeper sequences, ChangeSetApplier applier,
                        JGroupsPeerTransport transport, DebeziumCapture capture, CaptureVersioner versioner,
-                       ConflictLogReader conflicts) {
+                       ConflictLogReader conflicts, JoinSource joinSource) {
+        this.joinSource = joinSource;
         this.config = config;
         this.sequences = sequences;
         this.slotMonitor = new SlotMonitor(config.capture(), config.nodeId());
@@ -78,6 +83,7 @@ public final class MirrorNode implements AutoCloseable {
         });
         maintenance.scheduleWithFixedDelay(this::purgeTombstones, TOMBSTONE_PURGE_INTERVAL_SECONDS,
                 TOMBSTONE_PURGE_INTERVAL_SECONDS, TimeUnit.SECONDS);
+        maintenance.scheduleWithFixedDelay(joinSource::expireIdle, 60, 60, TimeUnit.SECONDS);
     }
 
     /**
@@ -106,13 +112,40 @@ public final class MirrorNode implements AutoCloseable {
      * @throws MirrorStartException saying which part failed and what to do
      */
     public static MirrorNode start(MirrorConfig config) {
+        return start(config, phase -> { });
+    }
+
+    /**
+     * Starts a mirror; a new, empty one first joins (copies a peer's data), which can take long.
+     * When this returns the node replicates in both directions.
+     *
+     * @param progress told what the start is doing while it takes long (a join's progress)
+     * @throws MirrorStartException saying which part failed and what to do
+     */
+    public static MirrorNode start(MirrorConfig config, java.util.function.Consumer<String> progress) {
         List<AutoCloseable> started = new ArrayList<>();
         String node = config.nodeId();
         try {
+            PostgresDialect dialect = new PostgresDialect();
+            JGroupsPeerTransport transport = new JGroupsPeerTransport(config.transport());
+            started.add(transport);
+            // Serving joins: registered before the transport connects, answered once the node is ready.
+            JoinSink sink = new JoinSink(config.capture(), dialect, node);
+            java.util.concurrent.atomic.AtomicReference<MirrorNode> self = new java.util.concurrent.atomic.AtomicReference<>();
+            Joining joining = new Joining(config, transport, sink, progress);
+            JoinSource joinSource = new JoinSource(config.capture(), node,
+                    () -> transport.stats().journalHeads().getOrDefault(node, 0L),
+                    () -> {
+                        MirrorNode n = self.get();
+                        return new JoinWire.Hello(node, joining.state(), n != null && n.isReady());
+                    });
+            started.add(joinSource);
+            transport.registerRequestHandler(JoinWire.KIND, joinSource::handle);
+            joining.ensureComplete();
+
             SequenceKeeper sequences = SequenceKeeper.start(config.capture(), node);
             started.add(sequences);
 
-            PostgresDialect dialect = new PostgresDialect();
             // One clock per node, shared by applier (witnesses peers' clocks) and capture (stamps
             // local writes), so a local write is newer than every change applied before it.
             HybridClock clock = new HybridClock(Clock.systemUTC());
@@ -123,8 +156,6 @@ public final class MirrorNode implements AutoCloseable {
             started.add(applier);
             Map<String, Long> applied = applier.appliedVector();
 
-            JGroupsPeerTransport transport = new JGroupsPeerTransport(config.transport());
-            started.add(transport);
             transport.start(applier, applied);
 
             CaptureVersioner versioner = new CaptureVersioner(config.capture(), dialect, node, clock,
@@ -135,8 +166,10 @@ public final class MirrorNode implements AutoCloseable {
             capture.start();
 
             LOG.info("Mirror '{}' is replicating; members {}", node, transport.members());
-            return new MirrorNode(config, sequences, applier, transport, capture, versioner,
-                    new ConflictLogReader(config.capture(), dialect));
+            MirrorNode n = new MirrorNode(config, sequences, applier, transport, capture, versioner,
+                    new ConflictLogReader(config.capture(), dialect), joinSource);
+            self.set(n);
+            return n;
         } catch (Exception e) {
             for (int i = started.size() - 1; i >= 0; i--) {
                 try {
@@ -278,6 +311,7 @@ public final class MirrorNode implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         closeQuietly(capture, "capture");
+        closeQuietly(joinSource, "join sessions");
         closeQuietly(transport, "transport");
         closeQuietly(applier, "applier");
         closeQuietly(sequences, "sequence check");

@@ -3,7 +3,8 @@ package org.activemirroring.mirror;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,13 +20,15 @@ final class NodeLauncher implements AutoCloseable {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
     private final MirrorConfig config;
-    private final Function<MirrorConfig, MirrorNode> starter;
+    private final BiFunction<MirrorConfig, Consumer<String>, MirrorNode> starter;
     private final Thread thread;
     private final CountDownLatch stop = new CountDownLatch(1);
     private volatile MirrorNode node;
     private volatile String lastFailure;
+    private volatile String phase = "starting";
 
-    NodeLauncher(MirrorConfig config, Function<MirrorConfig, MirrorNode> starter) {
+    /** @param starter starts a node, reporting what it does meanwhile (a join's progress) to the consumer */
+    NodeLauncher(MirrorConfig config, BiFunction<MirrorConfig, Consumer<String>, MirrorNode> starter) {
         this.config = config;
         this.starter = starter;
         this.thread = new Thread(this::run, "am-launcher-" + config.nodeId());
@@ -40,7 +43,7 @@ final class NodeLauncher implements AutoCloseable {
         Duration backoff = Duration.ofMillis(500);
         while (stop.getCount() > 0) {
             try {
-                MirrorNode started = starter.apply(config);
+                MirrorNode started = starter.apply(config, p -> phase = p);
                 synchronized (this) {
                     if (stop.getCount() == 0) {
                         started.close();
@@ -76,6 +79,11 @@ final class NodeLauncher implements AutoCloseable {
         return node;
     }
 
+    /** What the start is doing now ("starting", a join's progress). */
+    String phase() {
+        return phase;
+    }
+
     /** Why the last start attempt failed, or null. */
     String lastFailure() {
         return lastFailure;
@@ -89,6 +97,7 @@ final class NodeLauncher implements AutoCloseable {
     @Override
     public void close() {
         stop.countDown();
+        thread.interrupt(); // a join waiting for a donor or a chunk gives up
         try {
             thread.join(TimeUnit.SECONDS.toMillis(60));
         } catch (InterruptedException e) {

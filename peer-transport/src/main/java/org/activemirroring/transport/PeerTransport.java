@@ -33,7 +33,15 @@ public interface PeerTransport extends AutoCloseable {
     void addMembershipListener(MembershipListener listener);
 
     /**
-     * Joins the cluster and starts delivering.
+     * Joins the cluster without delivering: members are known, requests are answered (this node's
+     * journal, registered handlers) and {@link #request} works, but envelopes that arrive are not
+     * delivered (catch-up fetches them once {@link #start} runs). A joining mirror talks to its
+     * donor this way before its database can take changes. Idempotent.
+     */
+    void connect() throws TransportException;
+
+    /**
+     * Joins the cluster (if {@link #connect} did not already) and starts delivering.
      *
      * @param handler       receives remote envelopes
      * @param appliedVector per remote origin, the highest seq the subscriber has durably applied
