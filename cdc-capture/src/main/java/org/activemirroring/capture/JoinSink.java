@@ -108,7 +108,7 @@ public final class JoinSink {
         try (Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_state (one boolean PRIMARY KEY DEFAULT true CHECK (one), "
                     + "status text NOT NULL, how text NOT NULL, schema_created boolean NOT NULL DEFAULT false, "
-                    + "after_done boolean NOT NULL DEFAULT false, horizon jsonb, started_at timestamptz NOT NULL, "
+                    + "after_done boolean NOT NULL DEFAULT false, after_next int NOT NULL DEFAULT 0, horizon jsonb, started_at timestamptz NOT NULL, "
                     + "completed_at timestamptz)");
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_session (session text PRIMARY KEY, donor text NOT NULL, "
                     + "vector jsonb NOT NULL, donor_head bigint NOT NULL DEFAULT 0, began_at timestamptz NOT NULL)");
@@ -412,39 +412,47 @@ public final class JoinSink {
         c.commit();
     }
 
-    /** Constraints, indexes and foreign keys, when this join created the tables. */
+    /**
+     * Constraints, indexes and foreign keys, when this join created the tables: one statement per
+     * transaction, committed with the count of statements done, so a resumed join runs each once.
+     */
     private void finishSchema(Connection c, JoinWire.Begin begin) throws SQLException {
         boolean created;
         boolean done;
+        int next;
         try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT schema_created, after_done FROM mirror.join_state")) {
+             ResultSet rs = s.executeQuery("SELECT schema_created, after_done, after_next FROM mirror.join_state")) {
             if (!rs.next()) {
                 throw new IllegalStateException("mirror.join_state has no row; the join was not started with markLoading");
             }
             created = rs.getBoolean(1);
             done = rs.getBoolean(2);
+            next = rs.getInt(3);
         }
         c.rollback();
         if (!created || done) {
             return;
         }
-        for (String sql : begin.afterData()) {
+        List<String> statements = begin.afterData();
+        for (int i = next; i < statements.size(); i++) {
+            String sql = statements.get(i);
             try (Statement s = c.createStatement()) {
-                s.execute(sql);
-                c.commit();
-            } catch (SQLException e) {
-                c.rollback();
-                if (sql.contains("VALIDATE CONSTRAINT")) {
-                    // The rows come from several moments (tables from different snapshots) until
-                    // replay catches up; the constraint still holds for every new row.
-                    LOG.warn("Mirror {}: {} failed ({}); the constraint stays NOT VALID, validate it later", node, sql,
-                            e.getMessage());
-                } else if (e.getSQLState() != null && e.getSQLState().equals("42P07") || "42710".equals(e.getSQLState())) {
-                    LOG.debug("Already there: {}", sql); // a resumed join ran it before
-                } else {
-                    throw e;
+                s.execute("SAVEPOINT ddl");
+                try {
+                    PostgresSchemaScript.run(c, List.of(sql));
+                } catch (SQLException e) {
+                    if (!sql.contains("VALIDATE CONSTRAINT")) {
+                        throw e;
+                    }
+                    // Tables loaded from different snapshots agree only once replay caught up;
+                    // the constraint holds for every new row meanwhile.
+                    s.execute("ROLLBACK TO SAVEPOINT ddl");
+                    LOG.warn("Mirror {}: {} failed ({}); the constraint stays NOT VALID until validated by hand", node,
+                            sql, e.getMessage());
                 }
+                s.executeUpdate("UPDATE mirror.join_state SET after_next = " + (i + 1));
             }
+            c.commit();
         }
         try (Statement s = c.createStatement()) {
             s.executeUpdate("UPDATE mirror.join_state SET after_done = true");
