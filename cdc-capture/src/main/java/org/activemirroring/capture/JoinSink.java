@@ -61,6 +61,11 @@ public final class JoinSink {
         NONE,
         /** A join started and has not finished. */
         LOADING,
+        /**
+         * Lost history no peer holds any more: its mirrored tables are emptied and loaded again
+         * from a peer's snapshot.
+         */
+        REJOIN,
         /** Holds its data: started from its own database, or finished a join. */
         COMPLETE
     }
@@ -98,7 +103,11 @@ public final class JoinSink {
                 if (!rs.next()) {
                     return State.NONE;
                 }
-                return "complete".equals(rs.getString(1)) ? State.COMPLETE : State.LOADING;
+                return switch (rs.getString(1)) {
+                    case "complete" -> State.COMPLETE;
+                    case "rejoin" -> State.REJOIN;
+                    default -> State.LOADING;
+                };
             }
         }
     }
@@ -157,6 +166,20 @@ public final class JoinSink {
         }
     }
 
+    /**
+     * Records that this mirror must copy its data again (its next start empties the mirrored
+     * tables and joins); {@code why} is kept for the log.
+     */
+    public void markRejoin(String why) throws SQLException {
+        try (Connection c = config.connect(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO mirror.join_state (status, how, started_at) VALUES ('rejoin', ?, now()) "
+                        + "ON CONFLICT (one) DO UPDATE SET status = 'rejoin', how = EXCLUDED.how, started_at = now(), "
+                        + "completed_at = NULL, schema_created = false, after_done = false, after_next = 0, horizon = NULL")) {
+            ps.setString(1, "rejoin: " + why);
+            ps.executeUpdate();
+        }
+    }
+
     /** Records that a join starts (idempotent: a resumed join keeps its progress). */
     public void markLoading() throws SQLException {
         try (Connection c = config.connect(); Statement s = c.createStatement()) {
@@ -191,6 +214,7 @@ public final class JoinSink {
             createTables(c);
             dialect.prepareApplySession(c);
             c.setAutoCommit(false);
+            emptyForRejoin(c);
             recordSession(c, begin);
             createSchemaIfAbsent(c, begin);
             int i = 0;
@@ -203,6 +227,41 @@ public final class JoinSink {
         } finally {
             fetcher.shutdownNow();
         }
+    }
+
+    /**
+     * For a rejoin: empties every mirrored table and the bookkeeping of what they held, and turns
+     * the state into an ordinary join, in one transaction. Nothing when not rejoining.
+     */
+    private void emptyForRejoin(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT status FROM mirror.join_state")) {
+            if (!rs.next() || !"rejoin".equals(rs.getString(1))) {
+                c.rollback();
+                return;
+            }
+        }
+        List<String> tables = new ArrayList<>();
+        for (CapturePreflight.Table t : CapturePreflight.mirroredTables(c, config.schemas(), config.tablesExclude())) {
+            tables.add(JoinSource.quoted(t.qualified()));
+        }
+        try (Statement s = c.createStatement()) {
+            if (!tables.isEmpty()) {
+                try {
+                    s.execute("TRUNCATE " + String.join(", ", tables));
+                } catch (SQLException e) {
+                    throw new JoinRefusedException("Cannot empty the mirrored tables to copy them again: " + e.getMessage()
+                            + ". A table outside mirroring probably references one of them with a foreign key; include it"
+                            + " in mirroring or empty the mirrored tables by hand, then restart.");
+                }
+            }
+            s.execute("DELETE FROM mirror.row_version");
+            s.execute("DELETE FROM mirror.applied");
+            s.execute("DELETE FROM mirror.join_table");
+            s.execute("DELETE FROM mirror.join_session");
+            s.execute("UPDATE mirror.join_state SET status = 'loading'");
+        }
+        c.commit();
+        LOG.warn("Mirror {}: emptied {} mirrored tables to copy them again from a peer", node, tables.size());
     }
 
     private void recordSession(Connection c, JoinWire.Begin begin) throws SQLException {

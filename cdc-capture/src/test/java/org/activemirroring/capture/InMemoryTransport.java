@@ -72,6 +72,11 @@ final class InMemoryTransport implements PeerTransport {
     }
 
     @Override
+    public void onHistoryLost(org.activemirroring.transport.HistoryLossListener listener) {
+        // in memory nothing is ever pruned
+    }
+
+    @Override
     public void connect() {
         // nothing to join: everything is in memory
     }

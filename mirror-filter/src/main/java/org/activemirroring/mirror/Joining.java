@@ -42,10 +42,14 @@ final class Joining {
     private final PeerTransport transport;
     private final JoinSink sink;
     private final Consumer<String> progress;
+    private final java.util.function.LongSupplier ownHead;
     /** What this mirror answers to a peer's hello while it has not decided: see {@link JoinWire.Hello}. */
     private volatile String state = "empty";
 
-    Joining(MirrorConfig config, PeerTransport transport, JoinSink sink, Consumer<String> progress) {
+    /** @param ownHead this mirror's own journal head: how many changes it published */
+    Joining(MirrorConfig config, PeerTransport transport, JoinSink sink, Consumer<String> progress,
+            java.util.function.LongSupplier ownHead) {
+        this.ownHead = ownHead;
         this.config = config;
         this.transport = transport;
         this.sink = sink;
@@ -85,10 +89,13 @@ final class Joining {
             LOG.info("Mirror '{}': every configured mirror is new and empty; nothing to copy", node);
             return;
         }
-        sink.markLoading();
+        boolean rejoin = s == JoinSink.State.REJOIN;
+        if (!rejoin) {
+            sink.markLoading();
+        }
         state = "joining";
-        progress.accept("joining: looking for a mirror to copy from");
-        join();
+        progress.accept((rejoin ? "copying the data again" : "joining") + ": looking for a mirror to copy from");
+        join(rejoin);
         state = "complete";
     }
 
@@ -145,7 +152,12 @@ final class Joining {
         }
     }
 
-    private void join() throws Exception {
+    /**
+     * @param rejoin the mirror's tables still hold its old data: only a donor that applied every
+     *               change this mirror published may replace it (the donor fetches them from this
+     *               mirror's journal meanwhile), else this mirror's last writes would be lost
+     */
+    private void join(boolean rejoin) throws Exception {
         long backoff = 500;
         while (true) {
             checkInterrupted();
@@ -175,6 +187,17 @@ final class Joining {
                 if (begin == null) {
                     begin = JoinWire.parse(call(donor, JoinWire.Request.begin()), JoinWire.Begin.class);
                     LOG.info("Mirror '{}' joins from {}: {} tables", config.nodeId(), donor, begin.tables().size());
+                }
+                long own = ownHead.getAsLong();
+                long donorHas = begin.vector().getOrDefault(config.nodeId(), 0L);
+                if (rejoin && donorHas < own) {
+                    call(donor, JoinWire.Request.end(begin.session()));
+                    String msg = "copying the data again: waiting until " + donor + " applied this mirror's own changes"
+                            + " (it has " + donorHas + " of " + own + ")";
+                    LOG.info("Mirror '{}': {}", config.nodeId(), msg);
+                    progress.accept(msg);
+                    Thread.sleep(1_000);
+                    continue;
                 }
                 Map<String, Long> vector = sink.load(r -> call(donor, r), begin, progress);
                 try {

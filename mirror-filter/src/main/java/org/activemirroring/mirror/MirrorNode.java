@@ -59,6 +59,10 @@ public final class MirrorNode implements AutoCloseable {
     private final SequenceKeeper sequences;
     private final SlotMonitor slotMonitor;
     private final JoinSource joinSource;
+    private final JoinSink joinSink;
+    /** Why this mirror must copy its data again; null while it need not. */
+    private volatile String rejoinReason;
+    private volatile boolean restartRequested;
     private volatile boolean closed;
 
     /** How often tombstones every mirror has applied are purged from mirror.row_version. */
@@ -66,8 +70,9 @@ public final class MirrorNode implements AutoCloseable {
 
     private MirrorNode(MirrorConfig config, SequenceKeeper sequences, ChangeSetApplier applier,
                        JGroupsPeerTransport transport, DebeziumCapture capture, CaptureVersioner versioner,
-                       ConflictLogReader conflicts, JoinSource joinSource) {
+                       ConflictLogReader conflicts, JoinSource joinSource, JoinSink joinSink) {
         this.joinSource = joinSource;
+        this.joinSink = joinSink;
         this.config = config;
         this.sequences = sequences;
         this.slotMonitor = new SlotMonitor(config.capture(), config.nodeId());
@@ -132,7 +137,8 @@ public final class MirrorNode implements AutoCloseable {
             // Serving joins: registered before the transport connects, answered once the node is ready.
             JoinSink sink = new JoinSink(config.capture(), dialect, node);
             java.util.concurrent.atomic.AtomicReference<MirrorNode> self = new java.util.concurrent.atomic.AtomicReference<>();
-            Joining joining = new Joining(config, transport, sink, progress);
+            Joining joining = new Joining(config, transport, sink, progress,
+                    () -> transport.stats().journalHeads().getOrDefault(node, 0L));
             JoinSource joinSource = new JoinSource(config.capture(), node,
                     () -> transport.stats().journalHeads().getOrDefault(node, 0L),
                     () -> {
@@ -167,8 +173,9 @@ public final class MirrorNode implements AutoCloseable {
 
             LOG.info("Mirror '{}' is replicating; members {}", node, transport.members());
             MirrorNode n = new MirrorNode(config, sequences, applier, transport, capture, versioner,
-                    new ConflictLogReader(config.capture(), dialect), joinSource);
+                    new ConflictLogReader(config.capture(), dialect), joinSource, sink);
             self.set(n);
+            transport.onHistoryLost((origin, from, firsts) -> n.historyLost(origin, from, firsts));
             return n;
         } catch (Exception e) {
             for (int i = started.size() - 1; i >= 0; i--) {
@@ -194,13 +201,54 @@ public final class MirrorNode implements AutoCloseable {
      * running, remote changes being delivered.
      */
     public boolean isReady() {
-        return !closed && sequences.asserted() && capture.isRunning() && transport.isDelivering();
+        return !closed && rejoinReason == null && sequences.asserted() && capture.isRunning() && transport.isDelivering();
+    }
+
+    /** How long a mirror about to copy its data again waits for capture to publish its last writes. */
+    static final long REJOIN_DRAIN_MS = 60_000;
+
+    /**
+     * Catch-up found that changes this mirror needs are gone from every reachable journal. It
+     * stops serving (not ready), waits until capture has published its own last writes (so peers
+     * get them before its tables are emptied), records that it must copy its data again, and asks
+     * to be restarted ({@link #restartRequested}); the next start empties the mirrored tables and
+     * joins from a peer that applied all of this mirror's changes.
+     */
+    void historyLost(String origin, long from, Map<String, Long> firstHeld) {
+        if (rejoinReason != null || closed) {
+            return;
+        }
+        String reason = "changes " + origin + "#" + from + ".. are gone from every reachable mirror's journal (they"
+                + " start at " + firstHeld + "); this mirror was away longer than the journals keep history";
+        rejoinReason = reason;
+        LOG.warn("Mirror '{}': {}. It stops serving and copies its whole database again from a peer.", nodeId(), reason);
+        try {
+            maintenance.execute(() -> {
+                try {
+                    if (!slotMonitor.awaitCaughtUp(REJOIN_DRAIN_MS)) {
+                        LOG.warn("Mirror '{}': capture did not confirm its last writes within {} ms; going on", nodeId(),
+                                REJOIN_DRAIN_MS);
+                    }
+                    joinSink.markRejoin(reason);
+                    restartRequested = true;
+                } catch (Exception e) {
+                    LOG.error("Mirror '{}': cannot prepare copying its data again: {}; restart it", nodeId(), e.toString());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    /** True when this mirror must be closed and started again (it copies its data again then). */
+    public boolean restartRequested() {
+        return restartRequested;
     }
 
     /** A consistent-enough snapshot for the status page (each part read once). */
     public NodeStatus status() {
         TransportStats t = transport.stats();
-        String problem = closed ? "stopped" : null;
+        String problem = closed ? "stopped" : rejoinReason != null ? "copying the data again: " + rejoinReason : null;
         if (problem == null && !capture.isRunning()) {
             Throwable failure = capture.failure();
             problem = "capture stopped: " + (failure == null ? "unknown reason" : failure.getMessage());

@@ -40,6 +40,33 @@ final class NodeLauncher implements AutoCloseable {
     }
 
     private void run() {
+        while (stop.getCount() > 0) {
+            MirrorNode started = startWithRetries();
+            if (started == null) {
+                return;
+            }
+            // Watch for a node that must start over (it lost history no peer holds: a full join).
+            try {
+                while (!stop.await(1, TimeUnit.SECONDS)) {
+                    if (started.restartRequested()) {
+                        LOG.warn("Mirror '{}' restarts to copy its data again from a peer", config.nodeId());
+                        synchronized (this) {
+                            node = null;
+                        }
+                        phase = "restarting for a full join";
+                        started.close();
+                        break;
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Starts the node, retrying with backoff; null when stopped meanwhile. */
+    private MirrorNode startWithRetries() {
         Duration backoff = Duration.ofMillis(500);
         while (stop.getCount() > 0) {
             try {
@@ -47,12 +74,13 @@ final class NodeLauncher implements AutoCloseable {
                 synchronized (this) {
                     if (stop.getCount() == 0) {
                         started.close();
-                        return;
+                        return null;
                     }
                     node = started;
                 }
                 lastFailure = null;
-                return;
+                phase = "running";
+                return started;
             } catch (RuntimeException e) {
                 // The first failure with its stack trace; repeats of the same failure in one line.
                 if (!e.getMessage().equals(lastFailure)) {
@@ -64,14 +92,15 @@ final class NodeLauncher implements AutoCloseable {
             }
             try {
                 if (stop.await(backoff.toMillis(), TimeUnit.MILLISECONDS)) {
-                    return;
+                    return null;
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                return null;
             }
             backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
         }
+        return null;
     }
 
     /** The running node, or null while it is starting. */

@@ -81,6 +81,8 @@ final class InboundMessages implements org.jgroups.blocks.RequestHandler {
             switch (r.kind()) {
                 case WireFormat.HEADS:
                     return WireFormat.ok(WireFormat.heads(journal.heads()));
+                case WireFormat.FIRSTS:
+                    return WireFormat.ok(WireFormat.heads(journal.firsts()));
                 case WireFormat.FETCH: {
                     WireFormat.Fetch f = WireFormat.decodeFetch(r.body());
                     List<Envelope> list = journal.read(f.origin(), f.fromSeq(), Math.min(f.maxCount(), MAX_FETCH_COUNT),

@@ -53,6 +53,7 @@ public final class JGroupsPeerTransport implements PeerTransport {
     private final TransportCounters counters = new TransportCounters();
     private final Map<String, RequestHandler> handlers = new ConcurrentHashMap<>();
     private final List<MembershipListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<HistoryLossListener> lossListeners = new CopyOnWriteArrayList<>();
     private final Object publishLock = new Object();
     private volatile Map<String, Address> members = Map.of();
     private volatile boolean connected;
@@ -130,6 +131,11 @@ public final class JGroupsPeerTransport implements PeerTransport {
     }
 
     @Override
+    public void onHistoryLost(HistoryLossListener listener) {
+        lossListeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    @Override
     public synchronized void connect() throws TransportException {
         if (closed) {
             throw new TransportException("transport of " + self + " is closed; create a new one", false);
@@ -181,7 +187,12 @@ public final class JGroupsPeerTransport implements PeerTransport {
             // catchUp is created after the pipeline that reports gaps to it; the lambda defers the lookup
             DeliveryPipeline p = new DeliveryPipeline(self, journal, handler, appliedVector,
                     (o, from, to, node) -> catchUp.missing(o, from, to, node), counters);
-            catchUp = new CatchUp(self, new RemotePeers(), p, scheduler, config.catchUpIntervalMs());
+            catchUp = new CatchUp(self, new RemotePeers(), p, scheduler, config.catchUpIntervalMs(),
+                    (origin, from, firsts) -> {
+                        for (HistoryLossListener l : lossListeners) {
+                            l.historyLost(origin, from, firsts);
+                        }
+                    });
             p.observe(observer);
             p.start();
             pipeline = p; // from here on, multicast envelopes are delivered
@@ -342,6 +353,11 @@ public final class JGroupsPeerTransport implements PeerTransport {
         LOG.info("Mirror {} left the cluster", self);
     }
 
+    /** The lowest seq of {@code origin} this node's journal still holds (0: none). */
+    public long firstHeld(String origin) {
+        return journal.first(origin);
+    }
+
     /** Test hook: envelopes for which {@code filter} is false are journaled but not multicast. */
     void setSendFilter(Predicate<Envelope> filter) {
         this.sendFilter = filter;
@@ -354,7 +370,7 @@ public final class JGroupsPeerTransport implements PeerTransport {
      * Deletes journal segments beyond the retention limits, keeping every envelope of another
      * origin that has not been delivered here yet. Runs on the catch-up thread.
      */
-    int applyRetention() {
+    public int applyRetention() {
         DeliveryPipeline p = pipeline;
         if (p == null || closed) {
             return 0;
@@ -469,6 +485,17 @@ public final class JGroupsPeerTransport implements PeerTransport {
             } catch (IllegalArgumentException e) {
                 counters.invalidDropped.incrementAndGet();
                 throw new TransportException("invalid heads answer from " + node + ": " + e.getMessage(), false);
+            }
+        }
+
+        @Override
+        public Map<String, Long> firsts(String node) throws TransportException {
+            byte[] rsp = request(node, WireFormat.FIRSTS, new byte[0], Duration.ofMillis(config.requestTimeoutMs()));
+            try {
+                return WireFormat.decodeHeads(rsp);
+            } catch (IllegalArgumentException e) {
+                counters.invalidDropped.incrementAndGet();
+                throw new TransportException("invalid firsts answer from " + node + ": " + e.getMessage(), false);
             }
         }
 

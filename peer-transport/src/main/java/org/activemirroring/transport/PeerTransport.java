@@ -61,6 +61,12 @@ public interface PeerTransport extends AutoCloseable {
      */
     List<Envelope> journalTail(String origin, int max) throws TransportException;
 
+    /**
+     * Adds a listener told when catch-up finds that no reachable mirror holds envelopes this one
+     * still needs ({@link HistoryLossListener}). Called on the catch-up thread, once per origin.
+     */
+    void onHistoryLost(HistoryLossListener listener);
+
     /** Sends a request to one mirror and waits for its answer. */
     byte[] request(String node, String kind, byte[] body, Duration timeout) throws TransportException;
 
