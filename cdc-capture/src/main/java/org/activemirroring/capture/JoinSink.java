@@ -294,6 +294,10 @@ public final class JoinSink {
                     + " (donor " + begin.donor() + " has them). Create them the way the site's migrations do, or drop"
                     + " every mirrored table so the join copies the whole schema.");
         }
+        if (begin.ddlProblem() != null) {
+            throw new JoinRefusedException("This database has none of the mirrored tables and " + begin.donor()
+                    + " cannot describe them for copying: " + begin.ddlProblem());
+        }
         PostgresSchemaScript.run(c, begin.beforeData());
         try (Statement s = c.createStatement()) {
             s.executeUpdate("UPDATE mirror.join_state SET schema_created = true");

@@ -180,9 +180,21 @@ public final class JoinSource implements AutoCloseable {
                 }
                 tables.add(new JoinWire.TableInfo(t, columns(c, t), pages(c, t)));
             }
-            PostgresSchemaScript ddl = PostgresSchemaScript.read(c, names);
+            PostgresSchemaScript ddl = new PostgresSchemaScript(List.of(), List.of());
+            String ddlProblem = null;
+            try (Statement st = c.createStatement()) {
+                st.execute("SAVEPOINT ddl");
+                ddl = PostgresSchemaScript.read(c, names);
+            } catch (SQLException e) {
+                // Only a joiner without the tables needs the DDL; it reports this then.
+                ddlProblem = e.getMessage();
+                try (Statement st = c.createStatement()) {
+                    st.execute("ROLLBACK TO SAVEPOINT ddl");
+                }
+            }
             String id = UUID.randomUUID().toString();
-            Session s = new Session(id, c, new JoinWire.Begin(id, node, vector, tables, ddl.beforeData(), ddl.afterData()));
+            Session s = new Session(id, c, new JoinWire.Begin(id, node, vector, tables, ddl.beforeData(), ddl.afterData(),
+                    ddlProblem));
             sessions.put(id, s);
             LOG.info("Mirror {}: serving a join to {} from one snapshot of {} tables (session {}, vector {})", node,
                     joiner, tables.size(), id, vector);

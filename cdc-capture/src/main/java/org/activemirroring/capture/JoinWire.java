@@ -74,10 +74,11 @@ public final class JoinWire {
 
     /**
      * The answer to begin: the snapshot's session, what it holds (per origin, every change up to
-     * this seq is in it), its tables, and the DDL to create them on an empty database.
+     * this seq is in it), its tables, and the DDL to create them on an empty database, or why the
+     * donor cannot give it ({@code ddlProblem}; a joiner that has the tables does not need it).
      */
     public record Begin(String session, String donor, Map<String, Long> vector, List<TableInfo> tables,
-                        List<String> beforeData, List<String> afterData) {
+                        List<String> beforeData, List<String> afterData, String ddlProblem) {
     }
 
     /**
