@@ -56,6 +56,8 @@ public final class BenchMain {
             case "catchup" -> CatchUpBenchmark.run(mirrors, Integer.parseInt(opts.getOrDefault("seconds-down", "60")),
                     Integer.parseInt(opts.getOrDefault("rate", "200")), opts.getOrDefault("stop", "clean"),
                     opts.getOrDefault("node-heap", "512m"));
+            case "join" -> JoinBenchmark.run(Integer.parseInt(opts.getOrDefault("mb", "1024")),
+                    opts.getOrDefault("node-heap", "512m"));
             default -> throw new IllegalArgumentException("Unknown benchmark '" + kind + "': use lag, throughput or catchup");
         };
         writeResults(Path.of(opts.getOrDefault("results", "bench/results")), kind, result);
