@@ -102,7 +102,7 @@ public final class CaptureConfig {
             "How often the mirror checks that its sequences still interleave (one query when nothing changed) and"
                     + " repairs those a script or migration reset; a reset sequence can hand out a colliding key until then.");
 
-    public static final ConfigOption<Integer> JOIN_CHUNK_PAGES = ConfigOption.integer("mirror.join.chunk.pages", 512, 1,
+    public static final ConfigOption<Integer> JOIN_CHUNK_PAGES = ConfigOption.integer("mirror.join.chunk.pages", 2048, 1,
             4096, Importance.RARE, "Table pages (8 KiB each) per chunk when a new mirror copies a peer's database; a"
                     + " join that stops goes on from its last loaded chunk.");
 

@@ -13,8 +13,8 @@ final class CopyText {
     }
 
     /** The first field of the last row, unescaped; null for NULL. The data must hold a row. */
-    static String firstFieldOfLastLine(byte[] copy) {
-        int end = copy.length;
+    static String firstFieldOfLastLine(byte[] copy, int length) {
+        int end = length;
         if (end > 0 && copy[end - 1] == '\n') {
             end--;
         }

@@ -1,6 +1,5 @@
 package org.activemirroring.capture;
 
-import java.io.ByteArrayInputStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -81,6 +80,7 @@ public final class JoinSink {
     private final String node;
     private final long chunkPages;
     private int chunksLoaded;
+    private long donorHeadRecorded = -1;
     private long bytesLoaded;
 
     public JoinSink(CaptureConfig config, Dialect dialect, String node) {
@@ -210,9 +210,15 @@ public final class JoinSink {
             t.setDaemon(true);
             return t;
         });
+        donorHeadRecorded = -1;
         try (Connection c = config.connect()) {
             createTables(c);
             dialect.prepareApplySession(c);
+            try (Statement s = c.createStatement()) {
+                // Each chunk commits with its own progress record: a commit lost in a crash loses
+                // both, and the join loads that chunk again. No need to wait for every flush.
+                s.execute("SET synchronous_commit = off");
+            }
             c.setAutoCommit(false);
             emptyForRejoin(c);
             recordSession(c, begin);
@@ -366,7 +372,7 @@ public final class JoinSink {
                         fetcher);
             }
             JoinWire.Chunk chunk = JoinWire.parseChunk(frame);
-            copyIn(c, copyIn, chunk.copy());
+            copyIn(c, copyIn, chunk);
             updateTable(c, tbl, "next_page = ?, rows_done = ?", to, last);
             commitChunk(c, begin, chunk, progress, where + " " + tbl + ", pages " + from + ".." + to + " of "
                     + (pages < 0 ? "all" : Long.toString(pages)));
@@ -383,7 +389,7 @@ public final class JoinSink {
             JoinWire.Chunk chunk = JoinWire.parseChunk(donor.call(JoinWire.Request.versions(session, tbl, after, VERSION_CHUNK)));
             boolean last = chunk.header().rows() < VERSION_CHUNK;
             if (chunk.header().rows() > 0) {
-                copyIn(c, versionsIn, chunk.copy());
+                copyIn(c, versionsIn, chunk);
                 after = chunk.header().last();
             }
             try (PreparedStatement ps = c.prepareStatement(
@@ -429,9 +435,9 @@ public final class JoinSink {
         return sb.append(") FROM STDIN").toString();
     }
 
-    private static void copyIn(Connection c, String sql, byte[] copy) throws Exception {
-        if (copy.length > 0) {
-            c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, new ByteArrayInputStream(copy));
+    private static void copyIn(Connection c, String sql, JoinWire.Chunk chunk) throws Exception {
+        if (chunk.length() > 0) {
+            c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, chunk.copy(), 1 << 16);
         }
     }
 
@@ -446,15 +452,18 @@ public final class JoinSink {
 
     private void commitChunk(Connection c, JoinWire.Begin begin, JoinWire.Chunk chunk, Consumer<String> progress,
                              String where) throws SQLException, InterruptedException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "UPDATE mirror.join_session SET donor_head = greatest(donor_head, ?) WHERE session = ?")) {
-            ps.setLong(1, chunk.header().donorHead());
-            ps.setString(2, begin.session());
-            ps.executeUpdate();
+        if (chunk.header().donorHead() > donorHeadRecorded) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE mirror.join_session SET donor_head = greatest(donor_head, ?) WHERE session = ?")) {
+                ps.setLong(1, chunk.header().donorHead());
+                ps.setString(2, begin.session());
+                ps.executeUpdate();
+            }
+            donorHeadRecorded = chunk.header().donorHead();
         }
         c.commit();
         chunksLoaded++;
-        bytesLoaded += chunk.copy().length;
+        bytesLoaded += chunk.length();
         progress.accept("joining from " + begin.donor() + ": " + where + ", " + (bytesLoaded >> 20) + " MiB loaded");
         if (Thread.currentThread().isInterrupted()) {
             throw new InterruptedException("join stopped: mirror stopping (loaded chunks stay)");

@@ -264,15 +264,25 @@ public final class JoinSource implements AutoCloseable {
     }
 
     private byte[] copyOut(Session s, String sql, String keyedTable) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 20);
+        Buffer out = new Buffer();
         long rows;
         synchronized (s) {
             rows = s.connection.unwrap(PGConnection.class).getCopyAPI().copyOut(sql, out);
             s.lastUsed = System.currentTimeMillis();
         }
-        byte[] copy = out.toByteArray();
-        String last = keyedTable == null || rows == 0 ? null : CopyText.firstFieldOfLastLine(copy);
-        return JoinWire.chunk(new JoinWire.ChunkHeader(rows, last, ownJournalHead.getAsLong()), copy);
+        String last = keyedTable == null || rows == 0 ? null : CopyText.firstFieldOfLastLine(out.bytes(), out.size());
+        return JoinWire.chunk(new JoinWire.ChunkHeader(rows, last, ownJournalHead.getAsLong()), out.bytes(), out.size());
+    }
+
+    /** A byte buffer whose contents are framed without another copy. */
+    private static final class Buffer extends ByteArrayOutputStream {
+        Buffer() {
+            super(1 << 20);
+        }
+
+        byte[] bytes() {
+            return buf;
+        }
     }
 
     private static JoinWire.TableInfo table(Session s, String name) {

@@ -88,8 +88,11 @@ public final class JoinWire {
     public record ChunkHeader(long rows, String last, long donorHead) {
     }
 
-    /** A chunk: header and COPY text. */
-    public record Chunk(ChunkHeader header, byte[] copy) {
+    /** A chunk: header and COPY text, {@code length} bytes of {@code frame} from {@code offset}. */
+    public record Chunk(ChunkHeader header, byte[] frame, int offset, int length) {
+        public java.io.InputStream copy() {
+            return new java.io.ByteArrayInputStream(frame, offset, length);
+        }
     }
 
     public static byte[] json(Object value) {
@@ -112,9 +115,10 @@ public final class JoinWire {
         }
     }
 
-    public static byte[] chunk(ChunkHeader header, byte[] copy) {
+    /** Frames {@code length} bytes of COPY text from {@code copy} (one copy of the data). */
+    public static byte[] chunk(ChunkHeader header, byte[] copy, int length) {
         byte[] h = json(header);
-        return ByteBuffer.allocate(4 + h.length + copy.length).putInt(h.length).put(h).put(copy).array();
+        return ByteBuffer.allocate(4 + h.length + length).putInt(h.length).put(h).put(copy, 0, length).array();
     }
 
     public static Chunk parseChunk(byte[] frame) {
@@ -127,6 +131,6 @@ public final class JoinWire {
                     + frame.length + " bytes");
         }
         ChunkHeader h = parse(Arrays.copyOfRange(frame, 4, 4 + len), ChunkHeader.class);
-        return new Chunk(h, Arrays.copyOfRange(frame, 4 + len, frame.length));
+        return new Chunk(h, frame, 4 + len, frame.length - 4 - len);
     }
 }
