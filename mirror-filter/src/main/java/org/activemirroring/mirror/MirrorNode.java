@@ -159,6 +159,7 @@ public final class MirrorNode implements AutoCloseable {
             // Under the transport, a backlog (catch-up, bursts) is applied several ChangeSets per
             // database transaction, committed when the transport flushes.
             applier.groupDeliveries(true);
+            applier.replayHorizon(sink.replayHorizon());
             started.add(applier);
             Map<String, Long> applied = applier.appliedVector();
 
