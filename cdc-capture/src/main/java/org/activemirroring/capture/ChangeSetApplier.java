@@ -89,6 +89,11 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     /** Second pass after a unique-key collision: row by row, each in a savepoint. */
     private boolean careful;
     private volatile boolean held;
+    /**
+     * Per origin, the highest seq a join's snapshots may already hold ({@link JoinSink#replayHorizon}):
+     * a replayed change up to there that is older than the row is superseded, not concurrent.
+     */
+    private volatile Map<String, Long> replayHorizon = Map.of();
 
     /**
      * Creates an applier; it connects on first use.
@@ -111,6 +116,14 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         this.versions = dialect.versions();
         this.nodeId = nodeId;
         this.clock = clock;
+    }
+
+    /**
+     * After a join: changes of an origin up to {@code horizon}'s seq that lose to what a loaded
+     * table holds are replays the snapshot already superseded, and stay out of the conflict log.
+     */
+    public void replayHorizon(Map<String, Long> horizon) {
+        this.replayHorizon = Map.copyOf(horizon);
     }
 
     /** Per origin, the applied vector that origin reported with its newest ChangeSet applied here. */
@@ -422,7 +435,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                     won = false;
                 }
                 decided.put(id, won);
-                if (!won && !(state != null && state.uncapturedLocal())) {
+                boolean supersededReplay = cs.seq() <= replayHorizon.getOrDefault(cs.origin(), 0L);
+                if (!won && !(state != null && state.uncapturedLocal()) && !supersededReplay) {
                     String kept = state != null ? state.json() : null;
                     if (!tracksCommitTimestamps) {
                         PostgresVersionStore.CurrentRow r = versions.currentRow(c, shape(c, row.table()), row.key());
@@ -432,7 +446,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                             row.op().code(), PostgresVersionStore.imageJson(row.after()),
                             sv == null ? RowVersion.NONE : sv.version(), kept, cs.seq()));
                 }
-            } else if (!won) {
+            } else if (!won && cs.seq() > replayHorizon.getOrDefault(cs.origin(), 0L)) {
                 // The same key again in this chunk after it lost: this write loses as well.
                 StoredVersion sv = stored.get(row.table()).get(keyTexts[i]);
                 PostgresVersionStore.RowState state = rowStates.get(id);

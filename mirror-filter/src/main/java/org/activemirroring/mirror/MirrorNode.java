@@ -156,6 +156,7 @@ public final class MirrorNode implements AutoCloseable {
             // local writes), so a local write is newer than every change applied before it.
             HybridClock clock = new HybridClock(Clock.systemUTC());
             ChangeSetApplier applier = new ChangeSetApplier(config.capture(), dialect, node, clock);
+            applier.replayHorizon(sink.replayHorizon());
             // Under the transport, a backlog (catch-up, bursts) is applied several ChangeSets per
             // database transaction, committed when the transport flushes.
             applier.groupDeliveries(true);
