@@ -117,10 +117,11 @@ public final class JoinSink {
         try (Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_state (one boolean PRIMARY KEY DEFAULT true CHECK (one), "
                     + "status text NOT NULL, how text NOT NULL, schema_created boolean NOT NULL DEFAULT false, "
-                    + "after_done boolean NOT NULL DEFAULT false, after_next int NOT NULL DEFAULT 0, horizon jsonb, started_at timestamptz NOT NULL, "
+                    + "after_done boolean NOT NULL DEFAULT false, horizon jsonb, started_at timestamptz NOT NULL, "
                     + "completed_at timestamptz)");
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_session (session text PRIMARY KEY, donor text NOT NULL, "
                     + "vector jsonb NOT NULL, donor_head bigint NOT NULL DEFAULT 0, began_at timestamptz NOT NULL)");
+            s.execute("CREATE TABLE IF NOT EXISTS mirror.join_ddl (idx int PRIMARY KEY)");
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_table (tbl text PRIMARY KEY, session text NOT NULL, "
                     + "next_page bigint NOT NULL, rows_done boolean NOT NULL, versions_after text, done boolean NOT NULL)");
         }
@@ -174,7 +175,7 @@ public final class JoinSink {
         try (Connection c = config.connect(); PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO mirror.join_state (status, how, started_at) VALUES ('rejoin', ?, now()) "
                         + "ON CONFLICT (one) DO UPDATE SET status = 'rejoin', how = EXCLUDED.how, started_at = now(), "
-                        + "completed_at = NULL, schema_created = false, after_done = false, after_next = 0, horizon = NULL")) {
+                        + "completed_at = NULL, schema_created = false, after_done = false, horizon = NULL")) {
             ps.setString(1, "rejoin: " + why);
             ps.executeUpdate();
         }
@@ -228,7 +229,7 @@ public final class JoinSink {
                 i++;
                 loadTable(c, donor, begin, t, fetcher, progress, "table " + i + "/" + begin.tables().size());
             }
-            finishSchema(c, begin);
+            finishSchema(c, begin, progress);
             return complete(c, begin);
         } finally {
             fetcher.shutdownNow();
@@ -264,6 +265,7 @@ public final class JoinSink {
             s.execute("DELETE FROM mirror.applied");
             s.execute("DELETE FROM mirror.join_table");
             s.execute("DELETE FROM mirror.join_session");
+            s.execute("DELETE FROM mirror.join_ddl");
             s.execute("UPDATE mirror.join_state SET status = 'loading'");
         }
         c.commit();
@@ -484,52 +486,136 @@ public final class JoinSink {
         c.commit();
     }
 
+    /** Connections that build constraints and indexes at once after the load, like pg_restore -j. */
+    static final int DDL_CONNECTIONS = 2;
+
     /**
-     * Constraints, indexes and foreign keys, when this join created the tables: one statement per
-     * transaction, committed with the count of statements done, so a resumed join runs each once.
+     * Constraints, indexes and foreign keys, when this join created the tables. Index builds,
+     * key constraints and foreign key validations run on {@link #DDL_CONNECTIONS} connections
+     * at once; the rest in order. Each statement commits together with its number in
+     * {@code mirror.join_ddl}, so a resumed join runs each exactly once.
      */
-    private void finishSchema(Connection c, JoinWire.Begin begin) throws SQLException {
+    private void finishSchema(Connection c, JoinWire.Begin begin, Consumer<String> progress) throws Exception {
         boolean created;
         boolean done;
-        int next;
         try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT schema_created, after_done, after_next FROM mirror.join_state")) {
+             ResultSet rs = s.executeQuery("SELECT schema_created, after_done FROM mirror.join_state")) {
             if (!rs.next()) {
                 throw new IllegalStateException("mirror.join_state has no row; the join was not started with markLoading");
             }
             created = rs.getBoolean(1);
             done = rs.getBoolean(2);
-            next = rs.getInt(3);
+        }
+        Set<Integer> finished = new HashSet<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT idx FROM mirror.join_ddl")) {
+            while (rs.next()) {
+                finished.add(rs.getInt(1));
+            }
         }
         c.rollback();
         if (!created || done) {
             return;
         }
         List<String> statements = begin.afterData();
-        for (int i = next; i < statements.size(); i++) {
-            String sql = statements.get(i);
-            try (Statement s = c.createStatement()) {
-                s.execute("SAVEPOINT ddl");
-                try {
-                    PostgresSchemaScript.run(c, List.of(sql));
-                } catch (SQLException e) {
-                    if (!sql.contains("VALIDATE CONSTRAINT")) {
-                        throw e;
-                    }
-                    // Tables loaded from different snapshots agree only once replay caught up;
-                    // the constraint holds for every new row meanwhile.
-                    s.execute("ROLLBACK TO SAVEPOINT ddl");
-                    LOG.warn("Mirror {}: {} failed ({}); the constraint stays NOT VALID until validated by hand", node,
-                            sql, e.getMessage());
+        java.util.concurrent.BlockingQueue<Connection> pool = new java.util.concurrent.ArrayBlockingQueue<>(DDL_CONNECTIONS);
+        ExecutorService workers = Executors.newFixedThreadPool(DDL_CONNECTIONS, r -> {
+            Thread t = new Thread(r, "am-join-ddl-" + node);
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            for (int i = 0; i < DDL_CONNECTIONS; i++) {
+                Connection w = config.connect();
+                try (Statement s = w.createStatement()) {
+                    s.execute("SET maintenance_work_mem = '128MB'");
+                    s.execute("SET synchronous_commit = off");
                 }
-                s.executeUpdate("UPDATE mirror.join_state SET after_next = " + (i + 1));
+                w.setAutoCommit(false);
+                pool.add(w);
             }
-            c.commit();
+            List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+            for (int i = 0; i < statements.size(); i++) {
+                if (finished.contains(i)) {
+                    continue;
+                }
+                String sql = statements.get(i);
+                int idx = i;
+                if (!parallel(sql)) {
+                    awaitAll(running); // a barrier: it may need what the ones before it build
+                    runDdl(pool, idx, sql);
+                } else {
+                    running.add(workers.submit(() -> {
+                        runDdl(pool, idx, sql);
+                        return null;
+                    }));
+                }
+                progress.accept("joining from " + begin.donor() + ": constraints and indexes, " + (i + 1) + "/"
+                        + statements.size());
+            }
+            awaitAll(running);
+        } finally {
+            workers.shutdownNow();
+            for (Connection w : pool) {
+                try {
+                    w.close();
+                } catch (SQLException e) {
+                    LOG.debug("closing a DDL connection: {}", e.toString());
+                }
+            }
         }
         try (Statement s = c.createStatement()) {
             s.executeUpdate("UPDATE mirror.join_state SET after_done = true");
         }
         c.commit();
+    }
+
+    /** Statements that need nothing but the loaded table and may run beside each other. */
+    private static boolean parallel(String sql) {
+        String u = sql.toUpperCase(java.util.Locale.ROOT);
+        return u.startsWith("CREATE INDEX") || u.startsWith("CREATE UNIQUE INDEX") || u.contains(" VALIDATE CONSTRAINT ")
+                || (u.startsWith("ALTER TABLE") && u.contains(" ADD CONSTRAINT ") && !u.contains(" FOREIGN KEY "));
+    }
+
+    private static void awaitAll(List<java.util.concurrent.Future<?>> running) throws Exception {
+        for (java.util.concurrent.Future<?> f : running) {
+            await(f);
+        }
+        running.clear();
+    }
+
+    private static void await(java.util.concurrent.Future<?> f) throws Exception {
+        try {
+            f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception ex) {
+                throw ex;
+            }
+            throw e;
+        }
+    }
+
+    private void runDdl(java.util.concurrent.BlockingQueue<Connection> pool, int idx, String sql) throws Exception {
+        Connection w = pool.take();
+        try (Statement s = w.createStatement()) {
+            s.execute("SAVEPOINT ddl");
+            try {
+                PostgresSchemaScript.run(w, List.of(sql));
+            } catch (SQLException e) {
+                if (!sql.contains("VALIDATE CONSTRAINT")) {
+                    w.rollback();
+                    throw e;
+                }
+                // Tables loaded from different snapshots agree only once replay caught up; the
+                // constraint holds for every new row meanwhile.
+                s.execute("ROLLBACK TO SAVEPOINT ddl");
+                LOG.warn("Mirror {}: {} failed ({}); the constraint stays NOT VALID until validated by hand", node, sql,
+                        e.getMessage());
+            }
+            s.executeUpdate("INSERT INTO mirror.join_ddl (idx) VALUES (" + idx + ")");
+            w.commit();
+        } finally {
+            pool.add(w);
+        }
     }
 
     private Map<String, Long> complete(Connection c, JoinWire.Begin begin) throws SQLException {
@@ -593,6 +679,7 @@ public final class JoinSink {
         }
         try (Statement s = c.createStatement()) {
             s.executeUpdate("DELETE FROM mirror.join_table");
+            s.executeUpdate("DELETE FROM mirror.join_ddl");
         }
         c.commit();
         LOG.info("Mirror {}: join complete from {} snapshot(s); replaying every origin after {}", node, used.size(), start);
