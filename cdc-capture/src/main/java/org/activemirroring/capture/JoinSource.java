@@ -42,6 +42,8 @@ public final class JoinSource implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(JoinSource.class);
 
     static final long IDLE_TIMEOUT_MS = 10 * 60_000L;
+    /** A session no chunk was asked from yet (its joiner died right after begin) goes sooner. */
+    static final long UNUSED_TIMEOUT_MS = 60_000L;
     static final int MAX_SESSIONS = 4;
     /** Row versions per chunk, at most. */
     static final int MAX_VERSION_ROWS = 50_000;
@@ -61,6 +63,7 @@ public final class JoinSource implements AutoCloseable {
         final JoinWire.Begin begin;
         final Map<String, JoinWire.TableInfo> tables = new LinkedHashMap<>();
         volatile long lastUsed = System.currentTimeMillis();
+        volatile boolean served;
 
         Session(String id, Connection connection, JoinWire.Begin begin) {
             this.id = id;
@@ -131,6 +134,7 @@ public final class JoinSource implements AutoCloseable {
                     + " (it ended, timed out, or this mirror restarted); begin a new one");
         }
         s.lastUsed = System.currentTimeMillis();
+        s.served = true;
         return s;
     }
 
@@ -316,11 +320,15 @@ public final class JoinSource implements AutoCloseable {
         return "'" + value.replace("'", "''") + "'";
     }
 
-    /** Closes sessions idle longer than {@link #IDLE_TIMEOUT_MS}; also called on every request. */
+    /**
+     * Closes sessions idle longer than {@link #IDLE_TIMEOUT_MS} ({@link #UNUSED_TIMEOUT_MS} if never
+     * used after begin); also called on every request.
+     */
     public void expireIdle() {
         long now = System.currentTimeMillis();
         for (Session s : sessions.values()) {
-            if (now - s.lastUsed > IDLE_TIMEOUT_MS && sessions.remove(s.id, s)) {
+            long limit = s.served ? IDLE_TIMEOUT_MS : UNUSED_TIMEOUT_MS;
+            if (now - s.lastUsed > limit && sessions.remove(s.id, s)) {
                 closeSession(s, "idle for " + (now - s.lastUsed) / 1000 + " s");
             }
         }
