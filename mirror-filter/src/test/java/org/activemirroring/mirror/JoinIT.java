@@ -179,6 +179,53 @@ class JoinIT {
         }
     }
 
+    @Test
+    void aNewNetworkOfEmptyMirrorsStartsWithoutCopyingOnceEveryMirrorIsReachable() throws Exception {
+        try (PostgresServers pgs = PostgresServers.start("fresh", 2)) {
+            List<PgServer> servers = pgs.servers();
+            for (PgServer s : servers) {
+                SiteSchema.create(s);
+            }
+            List<Map<String, String>> configs = new ArrayList<>(MirrorSettings.forServers("fresh", servers));
+            configs.set(0, TestMirrors.with(configs.get(0), "mirror.join", "auto")); // nobody is "the first"
+            List<NodeLauncher> launchers = new ArrayList<>();
+            try {
+                NodeLauncher first = new NodeLauncher(MirrorConfig.of(configs.get(0)), MirrorNode::start);
+                launchers.add(first);
+                first.launch();
+                // Alone, an empty mirror cannot know that nobody holds data: it waits.
+                Await.until(Duration.ofSeconds(30), () -> first.phase().contains("waiting for a mirror that holds the data"),
+                        first::phase);
+                assertNull(first.node());
+                NodeLauncher second = new NodeLauncher(MirrorConfig.of(configs.get(1)), MirrorNode::start);
+                launchers.add(second);
+                second.launch();
+                Await.until(CONVERGE, () -> launchers.stream().allMatch(l -> l.node() != null && l.node().isReady()),
+                        () -> first.phase() + " / " + second.phase());
+                // The second saw the first waiting, empty: nothing to copy. The first then either
+                // saw the same, or found the second already complete and joined it (also empty).
+                assertTrue(joinHow(servers.get(1)).startsWith("new network"), joinHow(servers.get(1)));
+                String firstHow = joinHow(servers.get(0));
+                assertTrue(firstHow.startsWith("new network") || firstHow.equals("join"), firstHow);
+                try (Connection c = servers.get(0).connect(); Statement st = c.createStatement()) {
+                    st.execute("INSERT INTO fences (node, round) VALUES ('fresh', 1)");
+                }
+                Await.until(CONVERGE, () -> SiteSchema.count(servers.get(1), "fences") == 1, () -> "fence not replicated");
+            } finally {
+                for (NodeLauncher l : launchers) {
+                    l.close();
+                }
+            }
+        }
+    }
+
+    private static String joinHow(PgServer server) throws SQLException {
+        try (Connection c = server.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT how FROM mirror.join_state")) {
+            return rs.next() ? rs.getString(1) : "";
+        }
+    }
+
     private static String donorOf(List<String> progress) {
         Matcher m = Pattern.compile("joining from (\\S+):").matcher(String.join("\n", progress));
         if (!m.find()) {
