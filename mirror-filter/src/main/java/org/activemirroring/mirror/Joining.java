@@ -120,7 +120,9 @@ final class Joining {
      */
     private boolean waitForDonorOrNewNetwork() throws InterruptedException {
         long lastLog = 0;
-        int configuredPeers = config.transport().peers().size();
+        // mirror.peers may list this mirror too (one list for all mirrors) or only the others
+        String me = config.transport().bindHost() + ":" + config.transport().bindPort();
+        long expectedOthers = config.transport().peers().stream().filter(p -> !p.equals(me)).count();
         while (true) {
             checkInterrupted();
             List<String> others = others();
@@ -135,8 +137,7 @@ final class Joining {
                     allEmpty = false;
                 }
             }
-            // mirror.peers lists this mirror too (one list for all) or only the others
-            if (allEmpty && others.size() + 1 >= configuredPeers && !others.isEmpty()) {
+            if (allEmpty && others.size() >= expectedOthers && !others.isEmpty()) {
                 return false;
             }
             long now = System.currentTimeMillis();
