@@ -34,8 +34,8 @@ import org.activemirroring.testsupport.PostgresServers;
  * printed beside the reference measured in the same run ({@link CatchUpBenchmark} for catchup).
  */
 public final class BenchMain {
-    static final String USAGE = "usage: bench/run lag|throughput|catchup [--seconds N] [--rate R] [--mirrors M]"
-            + " [--rows N] [--seconds-down N] [--stop clean|kill] [--node-heap 512m]";
+    static final String USAGE = "usage: bench/run lag|throughput|catchup|join [--seconds N] [--rate R] [--mirrors M]"
+            + " [--rows N] [--seconds-down N] [--stop clean|kill] [--node-heap 512m] [--mb N]";
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
     private BenchMain() {
@@ -56,7 +56,9 @@ public final class BenchMain {
             case "catchup" -> CatchUpBenchmark.run(mirrors, Integer.parseInt(opts.getOrDefault("seconds-down", "60")),
                     Integer.parseInt(opts.getOrDefault("rate", "200")), opts.getOrDefault("stop", "clean"),
                     opts.getOrDefault("node-heap", "512m"));
-            default -> throw new IllegalArgumentException("Unknown benchmark '" + kind + "': use lag, throughput or catchup");
+            case "join" -> JoinBenchmark.run(Integer.parseInt(opts.getOrDefault("mb", "1024")),
+                    opts.getOrDefault("node-heap", "512m"));
+            default -> throw new IllegalArgumentException("Unknown benchmark '" + kind + "': use lag, throughput, catchup or join");
         };
         writeResults(Path.of(opts.getOrDefault("results", "bench/results")), kind, result);
         System.out.println(result.get("RESULT"));

@@ -102,10 +102,15 @@ public final class CaptureConfig {
             "How often the mirror checks that its sequences still interleave (one query when nothing changed) and"
                     + " repairs those a script or migration reset; a reset sequence can hand out a colliding key until then.");
 
+    public static final ConfigOption<Integer> JOIN_CHUNK_PAGES = ConfigOption.integer("mirror.join.chunk.pages", 2048, 1,
+            4096, Importance.RARE, "Table pages (8 KiB each) per chunk when a new mirror copies a peer's database; a"
+                    + " join that stops goes on from its last loaded chunk.");
+
     /** All capture options, in documentation order. */
     public static final List<ConfigOption<?>> OPTIONS = List.of(DB_URL, DB_USER, DB_PASSWORD, NODE_SLOT, DB_SCHEMAS,
             TABLES_EXCLUDE, MAX_MIRRORS, SEQUENCES_CHECK_INTERVAL_MS, SLOT, PUBLICATION, POLL_INTERVAL_MS,
-            OFFSET_FLUSH_INTERVAL_MS, HEARTBEAT_INTERVAL_MS, SLOT_WARN_BYTES, ORIGIN_FILTER, SLOT_DROP_ON_STOP);
+            OFFSET_FLUSH_INTERVAL_MS, HEARTBEAT_INTERVAL_MS, SLOT_WARN_BYTES, ORIGIN_FILTER, SLOT_DROP_ON_STOP,
+            JOIN_CHUNK_PAGES);
 
     private final String dbUrl;
     private final PostgresUrl address;
@@ -124,6 +129,7 @@ public final class CaptureConfig {
     private final int sequencesCheckIntervalMs;
     private final int heartbeatIntervalMs;
     private final long slotWarnBytes;
+    private final int joinChunkPages;
 
     private CaptureConfig(Map<String, String> raw, List<String> problems) {
         this.dbUrl = DB_URL.read(raw, problems);
@@ -153,6 +159,7 @@ public final class CaptureConfig {
         this.sequencesCheckIntervalMs = SEQUENCES_CHECK_INTERVAL_MS.read(raw, problems);
         this.heartbeatIntervalMs = HEARTBEAT_INTERVAL_MS.read(raw, problems);
         this.slotWarnBytes = SLOT_WARN_BYTES.read(raw, problems);
+        this.joinChunkPages = JOIN_CHUNK_PAGES.read(raw, problems);
         // Only when both values are themselves valid: one mistake, one message.
         if (nodeSlot != null && maxMirrorsValid && nodeSlot >= maxMirrors) {
             problems.add(NODE_SLOT.key() + "=" + nodeSlot + " is not below " + MAX_MIRRORS.key() + "=" + maxMirrors
@@ -263,6 +270,11 @@ public final class CaptureConfig {
     /** The increment of every mirrored sequence: how many mirrors the network can ever have. */
     public int maxMirrors() {
         return maxMirrors;
+    }
+
+    /** Table pages per chunk of a join. */
+    public int joinChunkPages() {
+        return joinChunkPages;
     }
 
     public int sequencesCheckIntervalMs() {

@@ -105,6 +105,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     /** Second pass after a unique-key collision: row by row, each in a savepoint. */
     private boolean careful;
     private volatile boolean held;
+    /** Per origin, the highest seq a join's snapshot may already hold (see {@link #replayHorizon}). */
+    private volatile Map<String, Long> replayHorizon = Map.of();
 
     /**
      * Creates an applier; it connects on first use.
@@ -667,7 +669,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                     won = false;
                 }
                 decided.put(id, won);
-                if (!won && !(state != null && state.uncapturedLocal())) {
+                if (!won && !(state != null && state.uncapturedLocal()) && !replayed(cs)) {
                     String kept = state != null ? state.json() : null;
                     if (!tracksCommitTimestamps) {
                         PostgresVersionStore.CurrentRow r = versions.currentRow(c, shape(c, row.table()), row.key());
@@ -677,7 +679,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                             row.op().code(), PostgresVersionStore.imageJson(row.after()),
                             sv == null ? RowVersion.NONE : sv.version(), kept, cs.seq()));
                 }
-            } else if (!won) {
+            } else if (!won && !replayed(cs)) {
                 // The same key again in this chunk after it lost: this write loses as well.
                 StoredVersion sv = stored.get(row.table()).get(keyTexts[i]);
                 PostgresVersionStore.RowState state = rowStates.get(id);
@@ -960,6 +962,19 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      * Holds (true) or resumes (false) applying peers' changes: while held, they stay in the
      * journal and are applied, in order, once resumed. For maintenance and fault-injection tests.
      */
+    /**
+     * After a join, changes up to these seqs may already be in the copied tables, and replaying
+     * one that a later write superseded finds it older than the row: not a concurrent write, so it
+     * is skipped without a conflict entry. Later changes are judged as always.
+     */
+    public void replayHorizon(Map<String, Long> horizon) {
+        this.replayHorizon = Map.copyOf(horizon);
+    }
+
+    private boolean replayed(ChangeSet cs) {
+        return cs.seq() <= replayHorizon.getOrDefault(cs.origin(), 0L);
+    }
+
     public void hold(boolean hold) {
         held = hold;
     }

@@ -53,4 +53,39 @@ public final class SlotMonitor {
             }
         }
     }
+
+    /**
+     * Waits until capture has confirmed every change written to the database until now (the
+     * slot's confirmed position reaches the server's current WAL position; capture's heartbeats
+     * move it when the mirrored tables are quiet). False when {@code timeoutMs} passed first or
+     * there is no slot.
+     */
+    public boolean awaitCaughtUp(long timeoutMs) throws SQLException, InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        try (Connection c = config.connect(CaptureConfig.STATUS_TIMEOUTS)) {
+            String target;
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_current_wal_lsn()::text");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                target = rs.getString(1);
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT confirmed_flush_lsn >= ?::pg_lsn FROM pg_replication_slots "
+                    + "WHERE slot_name = ?")) {
+                ps.setString(1, target);
+                ps.setString(2, slot);
+                while (System.currentTimeMillis() < deadline) {
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (!rs.next()) {
+                            return false;
+                        }
+                        if (rs.getBoolean(1)) {
+                            return true;
+                        }
+                    }
+                    Thread.sleep(200);
+                }
+            }
+        }
+        return false;
+    }
 }

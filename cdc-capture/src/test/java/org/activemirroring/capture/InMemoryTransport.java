@@ -72,6 +72,16 @@ final class InMemoryTransport implements PeerTransport {
     }
 
     @Override
+    public void onHistoryLost(org.activemirroring.transport.HistoryLossListener listener) {
+        // in memory nothing is ever pruned
+    }
+
+    @Override
+    public void connect() {
+        // nothing to join: everything is in memory
+    }
+
+    @Override
     public synchronized List<Envelope> journalTail(String origin, int max) {
         List<Envelope> own = journal.stream().filter(e -> e.origin().equals(origin)).toList();
         return List.copyOf(own.subList(Math.max(0, own.size() - max), own.size()));

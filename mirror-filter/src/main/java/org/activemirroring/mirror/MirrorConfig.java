@@ -36,8 +36,15 @@ public final class MirrorConfig {
             "mirror.filter.retry-after.seconds", 5, 1, 3600, Importance.RARE,
             "Retry-After the filter sends with its 503 answers while this mirror is not ready.");
 
+    public static final ConfigOption<String> JOIN = ConfigOption.string("mirror.join", "auto",
+            Importance.FREQUENT, "How a new mirror gets its data. auto: a mirror whose mirrored tables are empty copies"
+                    + " everything from a peer that holds the data (waiting for one to be reachable), unless every"
+                    + " configured peer is reachable and as new and empty as it is; a mirror with rows starts from its own"
+                    + " database. never: start from this database as it is (the first mirror of a network).")
+            .check(v -> v.equals("auto") || v.equals("never"), "auto or never");
+
     /** This module's own options. */
-    public static final List<ConfigOption<?>> FILTER_OPTIONS = List.of(RETRY_AFTER_SECONDS);
+    public static final List<ConfigOption<?>> FILTER_OPTIONS = List.of(JOIN, RETRY_AFTER_SECONDS);
 
     /** Every option a mirror understands, in documentation order. */
     public static final List<ConfigOption<?>> ALL_OPTIONS = allOptions();
@@ -46,9 +53,11 @@ public final class MirrorConfig {
     private final TransportConfig transport;
     private final CaptureConfig capture;
     private final int retryAfterSeconds;
+    private final boolean joinNever;
 
     private MirrorConfig(Map<String, String> raw, TransportConfig transport, CaptureConfig capture,
-                         int retryAfterSeconds) {
+                         int retryAfterSeconds, boolean joinNever) {
+        this.joinNever = joinNever;
         this.raw = raw;
         this.transport = transport;
         this.capture = capture;
@@ -74,10 +83,11 @@ public final class MirrorConfig {
         TransportConfig transport = TransportConfig.from(raw, problems);
         CaptureConfig capture = CaptureConfig.from(raw, problems);
         int retryAfter = RETRY_AFTER_SECONDS.read(raw, problems);
+        String join = JOIN.read(raw, problems);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new MirrorConfig(raw, transport, capture, retryAfter);
+        return new MirrorConfig(raw, transport, capture, retryAfter, "never".equals(join));
     }
 
     /**
@@ -145,6 +155,11 @@ public final class MirrorConfig {
 
     public CaptureConfig capture() {
         return capture;
+    }
+
+    /** True if this mirror never copies its data from a peer ({@code mirror.join=never}). */
+    public boolean joinNever() {
+        return joinNever;
     }
 
     public int retryAfterSeconds() {

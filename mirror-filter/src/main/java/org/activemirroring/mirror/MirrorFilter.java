@@ -131,13 +131,13 @@ public final class MirrorFilter implements Filter {
     private void unavailable(HttpServletResponse response) throws IOException {
         response.setHeader("Retry-After", Integer.toString(launcher.config().retryAfterSeconds()));
         write(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "text/plain",
-                "This mirror is not ready yet" + (launcher.lastFailure() == null ? "" : ": " + launcher.lastFailure())
+                "This mirror is not ready yet: " + (launcher.lastFailure() == null ? launcher.phase() : launcher.lastFailure())
                         + "\n");
     }
 
     private void status(HttpServletResponse response, MirrorNode node) throws IOException {
         NodeStatus body = node != null ? node.status() : NodeStatus.starting(launcher.config().nodeId(),
-                launcher.lastFailure() == null ? "starting" : launcher.lastFailure());
+                launcher.lastFailure() == null ? launcher.phase() : launcher.lastFailure());
         write(response, HttpServletResponse.SC_OK, "application/json", JSON.writeValueAsString(body));
     }
 

@@ -34,16 +34,21 @@ public final class MirrorMain {
             System.exit(2);
             return;
         }
+        java.util.concurrent.atomic.AtomicReference<MirrorNode> current = new java.util.concurrent.atomic.AtomicReference<>();
         MirrorNode node;
         try {
             node = MirrorNode.start(config);
+            current.set(node);
         } catch (MirrorStartException e) {
             System.err.println(e.getMessage());
             System.exit(3);
             return;
         }
         // SIGTERM: close cleanly (close is idempotent, so the normal path below may run it too).
-        Runtime.getRuntime().addShutdownHook(new Thread(node::close, "am-main-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> current.get().close(), "am-main-shutdown"));
+        Thread restarter = new Thread(() -> restartWhenAsked(config, current), "am-main-restarter");
+        restarter.setDaemon(true);
+        restarter.start();
         System.out.println("READY " + node.nodeId());
         System.out.flush();
         try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
@@ -54,7 +59,28 @@ public final class MirrorMain {
         } catch (IOException e) {
             // Standard input broke: treat as the parent going away.
         }
-        node.close();
+        current.get().close();
         System.exit(0);
+    }
+
+    /** A node that must copy its data again asks to be restarted: close it and start a new one. */
+    private static void restartWhenAsked(MirrorConfig config, java.util.concurrent.atomic.AtomicReference<MirrorNode> current) {
+        while (true) {
+            try {
+                Thread.sleep(1_000);
+                MirrorNode n = current.get();
+                if (n.restartRequested()) {
+                    n.close();
+                    current.set(MirrorNode.start(config));
+                    System.out.println("READY " + config.nodeId());
+                    System.out.flush();
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (MirrorStartException e) {
+                System.err.println(e.getMessage());
+                System.exit(3);
+            }
+        }
     }
 }

@@ -19,6 +19,9 @@ import org.activemirroring.capture.ChangeSetApplier;
 import org.activemirroring.capture.Conflict;
 import org.activemirroring.capture.ConflictLogReader;
 import org.activemirroring.capture.HybridClock;
+import org.activemirroring.capture.JoinSink;
+import org.activemirroring.capture.JoinSource;
+import org.activemirroring.capture.JoinWire;
 import org.activemirroring.capture.SlotMonitor;
 import org.activemirroring.capture.DebeziumCapture;
 import org.activemirroring.capture.EchoPolicy;
@@ -55,6 +58,11 @@ public final class MirrorNode implements AutoCloseable {
     private final ScheduledExecutorService maintenance;
     private final SequenceKeeper sequences;
     private final SlotMonitor slotMonitor;
+    private final JoinSource joinSource;
+    private final JoinSink joinSink;
+    /** Why this mirror must copy its data again; null while it need not. */
+    private volatile String rejoinReason;
+    private volatile boolean restartRequested;
     private volatile boolean closed;
 
     /** How often tombstones every mirror has applied are purged from mirror.row_version. */
@@ -62,7 +70,9 @@ public final class MirrorNode implements AutoCloseable {
 
     private MirrorNode(MirrorConfig config, SequenceKeeper sequences, ChangeSetApplier applier,
                        JGroupsPeerTransport transport, DebeziumCapture capture, CaptureVersioner versioner,
-                       ConflictLogReader conflicts) {
+                       ConflictLogReader conflicts, JoinSource joinSource, JoinSink joinSink) {
+        this.joinSource = joinSource;
+        this.joinSink = joinSink;
         this.config = config;
         this.sequences = sequences;
         this.slotMonitor = new SlotMonitor(config.capture(), config.nodeId());
@@ -78,6 +88,7 @@ public final class MirrorNode implements AutoCloseable {
         });
         maintenance.scheduleWithFixedDelay(this::purgeTombstones, TOMBSTONE_PURGE_INTERVAL_SECONDS,
                 TOMBSTONE_PURGE_INTERVAL_SECONDS, TimeUnit.SECONDS);
+        maintenance.scheduleWithFixedDelay(joinSource::expireIdle, 60, 60, TimeUnit.SECONDS);
     }
 
     /**
@@ -106,13 +117,41 @@ public final class MirrorNode implements AutoCloseable {
      * @throws MirrorStartException saying which part failed and what to do
      */
     public static MirrorNode start(MirrorConfig config) {
+        return start(config, phase -> { });
+    }
+
+    /**
+     * Starts a mirror; a new, empty one first joins (copies a peer's data), which can take long.
+     * When this returns the node replicates in both directions.
+     *
+     * @param progress told what the start is doing while it takes long (a join's progress)
+     * @throws MirrorStartException saying which part failed and what to do
+     */
+    public static MirrorNode start(MirrorConfig config, java.util.function.Consumer<String> progress) {
         List<AutoCloseable> started = new ArrayList<>();
         String node = config.nodeId();
         try {
+            PostgresDialect dialect = new PostgresDialect();
+            JGroupsPeerTransport transport = new JGroupsPeerTransport(config.transport());
+            started.add(transport);
+            // Serving joins: registered before the transport connects, answered once the node is ready.
+            JoinSink sink = new JoinSink(config.capture(), dialect, node);
+            java.util.concurrent.atomic.AtomicReference<MirrorNode> self = new java.util.concurrent.atomic.AtomicReference<>();
+            Joining joining = new Joining(config, transport, sink, progress,
+                    () -> transport.stats().journalHeads().getOrDefault(node, 0L));
+            JoinSource joinSource = new JoinSource(config.capture(), node,
+                    () -> transport.stats().journalHeads().getOrDefault(node, 0L),
+                    () -> {
+                        MirrorNode n = self.get();
+                        return new JoinWire.Hello(node, joining.state(), n != null && n.isReady());
+                    });
+            started.add(joinSource);
+            transport.registerRequestHandler(JoinWire.KIND, joinSource::handle);
+            joining.ensureComplete();
+
             SequenceKeeper sequences = SequenceKeeper.start(config.capture(), node);
             started.add(sequences);
 
-            PostgresDialect dialect = new PostgresDialect();
             // One clock per node, shared by applier (witnesses peers' clocks) and capture (stamps
             // local writes), so a local write is newer than every change applied before it.
             HybridClock clock = new HybridClock(Clock.systemUTC());
@@ -120,11 +159,10 @@ public final class MirrorNode implements AutoCloseable {
             // Under the transport, a backlog (catch-up, bursts) is applied several ChangeSets per
             // database transaction, committed when the transport flushes.
             applier.groupDeliveries(true);
+            applier.replayHorizon(sink.replayHorizon());
             started.add(applier);
             Map<String, Long> applied = applier.appliedVector();
 
-            JGroupsPeerTransport transport = new JGroupsPeerTransport(config.transport());
-            started.add(transport);
             transport.start(applier, applied);
 
             CaptureVersioner versioner = new CaptureVersioner(config.capture(), dialect, node, clock,
@@ -135,8 +173,11 @@ public final class MirrorNode implements AutoCloseable {
             capture.start();
 
             LOG.info("Mirror '{}' is replicating; members {}", node, transport.members());
-            return new MirrorNode(config, sequences, applier, transport, capture, versioner,
-                    new ConflictLogReader(config.capture(), dialect));
+            MirrorNode n = new MirrorNode(config, sequences, applier, transport, capture, versioner,
+                    new ConflictLogReader(config.capture(), dialect), joinSource, sink);
+            self.set(n);
+            transport.onHistoryLost((origin, from, firsts) -> n.historyLost(origin, from, firsts));
+            return n;
         } catch (Exception e) {
             for (int i = started.size() - 1; i >= 0; i--) {
                 try {
@@ -161,13 +202,54 @@ public final class MirrorNode implements AutoCloseable {
      * running, remote changes being delivered.
      */
     public boolean isReady() {
-        return !closed && sequences.asserted() && capture.isRunning() && transport.isDelivering();
+        return !closed && rejoinReason == null && sequences.asserted() && capture.isRunning() && transport.isDelivering();
+    }
+
+    /** How long a mirror about to copy its data again waits for capture to publish its last writes. */
+    static final long REJOIN_DRAIN_MS = 60_000;
+
+    /**
+     * Catch-up found that changes this mirror needs are gone from every reachable journal. It
+     * stops serving (not ready), waits until capture has published its own last writes (so peers
+     * get them before its tables are emptied), records that it must copy its data again, and asks
+     * to be restarted ({@link #restartRequested}); the next start empties the mirrored tables and
+     * joins from a peer that applied all of this mirror's changes.
+     */
+    void historyLost(String origin, long from, Map<String, Long> firstHeld) {
+        if (rejoinReason != null || closed) {
+            return;
+        }
+        String reason = "changes " + origin + "#" + from + ".. are gone from every reachable mirror's journal (they"
+                + " start at " + firstHeld + "); this mirror was away longer than the journals keep history";
+        rejoinReason = reason;
+        LOG.warn("Mirror '{}': {}. It stops serving and copies its whole database again from a peer.", nodeId(), reason);
+        try {
+            maintenance.execute(() -> {
+                try {
+                    if (!slotMonitor.awaitCaughtUp(REJOIN_DRAIN_MS)) {
+                        LOG.warn("Mirror '{}': capture did not confirm its last writes within {} ms; going on", nodeId(),
+                                REJOIN_DRAIN_MS);
+                    }
+                    joinSink.markRejoin(reason);
+                    restartRequested = true;
+                } catch (Exception e) {
+                    LOG.error("Mirror '{}': cannot prepare copying its data again: {}; restart it", nodeId(), e.toString());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    /** True when this mirror must be closed and started again (it copies its data again then). */
+    public boolean restartRequested() {
+        return restartRequested;
     }
 
     /** A consistent-enough snapshot for the status page (each part read once). */
     public NodeStatus status() {
         TransportStats t = transport.stats();
-        String problem = closed ? "stopped" : null;
+        String problem = closed ? "stopped" : rejoinReason != null ? "copying the data again: " + rejoinReason : null;
         if (problem == null && !capture.isRunning()) {
             Throwable failure = capture.failure();
             problem = "capture stopped: " + (failure == null ? "unknown reason" : failure.getMessage());
@@ -278,6 +360,7 @@ public final class MirrorNode implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         closeQuietly(capture, "capture");
+        closeQuietly(joinSource, "join sessions");
         closeQuietly(transport, "transport");
         closeQuietly(applier, "applier");
         closeQuietly(sequences, "sequence check");

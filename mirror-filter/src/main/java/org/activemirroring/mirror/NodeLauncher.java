@@ -3,7 +3,8 @@ package org.activemirroring.mirror;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,13 +20,15 @@ final class NodeLauncher implements AutoCloseable {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
     private final MirrorConfig config;
-    private final Function<MirrorConfig, MirrorNode> starter;
+    private final BiFunction<MirrorConfig, Consumer<String>, MirrorNode> starter;
     private final Thread thread;
     private final CountDownLatch stop = new CountDownLatch(1);
     private volatile MirrorNode node;
     private volatile String lastFailure;
+    private volatile String phase = "starting";
 
-    NodeLauncher(MirrorConfig config, Function<MirrorConfig, MirrorNode> starter) {
+    /** @param starter starts a node, reporting what it does meanwhile (a join's progress) to the consumer */
+    NodeLauncher(MirrorConfig config, BiFunction<MirrorConfig, Consumer<String>, MirrorNode> starter) {
         this.config = config;
         this.starter = starter;
         this.thread = new Thread(this::run, "am-launcher-" + config.nodeId());
@@ -37,19 +40,47 @@ final class NodeLauncher implements AutoCloseable {
     }
 
     private void run() {
+        while (stop.getCount() > 0) {
+            MirrorNode started = startWithRetries();
+            if (started == null) {
+                return;
+            }
+            // Watch for a node that must start over (it lost history no peer holds: a full join).
+            try {
+                while (!stop.await(1, TimeUnit.SECONDS)) {
+                    if (started.restartRequested()) {
+                        LOG.warn("Mirror '{}' restarts to copy its data again from a peer", config.nodeId());
+                        synchronized (this) {
+                            node = null;
+                        }
+                        phase = "restarting for a full join";
+                        started.close();
+                        break;
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Starts the node, retrying with backoff; null when stopped meanwhile. */
+    private MirrorNode startWithRetries() {
         Duration backoff = Duration.ofMillis(500);
         while (stop.getCount() > 0) {
             try {
-                MirrorNode started = starter.apply(config);
+                MirrorNode started = starter.apply(config, p -> phase = p);
                 synchronized (this) {
                     if (stop.getCount() == 0) {
                         started.close();
-                        return;
+                        return null;
                     }
                     node = started;
                 }
                 lastFailure = null;
-                return;
+                phase = "running";
+                return started;
             } catch (RuntimeException e) {
                 // The first failure with its stack trace; repeats of the same failure in one line.
                 if (!e.getMessage().equals(lastFailure)) {
@@ -61,19 +92,25 @@ final class NodeLauncher implements AutoCloseable {
             }
             try {
                 if (stop.await(backoff.toMillis(), TimeUnit.MILLISECONDS)) {
-                    return;
+                    return null;
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                return null;
             }
             backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
         }
+        return null;
     }
 
     /** The running node, or null while it is starting. */
     MirrorNode node() {
         return node;
+    }
+
+    /** What the start is doing now ("starting", a join's progress). */
+    String phase() {
+        return phase;
     }
 
     /** Why the last start attempt failed, or null. */
@@ -89,6 +126,7 @@ final class NodeLauncher implements AutoCloseable {
     @Override
     public void close() {
         stop.countDown();
+        thread.interrupt(); // a join waiting for a donor or a chunk gives up
         try {
             thread.join(TimeUnit.SECONDS.toMillis(60));
         } catch (InterruptedException e) {

@@ -37,6 +37,9 @@ final class CatchUp implements DeliveryPipeline.GapListener {
         Map<String, Long> heads(String node) throws TransportException;
 
         List<Envelope> fetch(String node, String origin, long fromSeq, int maxCount) throws TransportException;
+
+        /** Per origin, the lowest seq the node's journal still holds. */
+        Map<String, Long> firsts(String node) throws TransportException;
     }
 
     private final String self;
@@ -44,6 +47,11 @@ final class CatchUp implements DeliveryPipeline.GapListener {
     private final DeliveryPipeline pipeline;
     private final ScheduledExecutorService exec;
     private final long intervalMs;
+    private final HistoryLossListener lossListener;
+    /** Per origin behind its peers: the received position the previous round saw (catch-up thread only). */
+    private final Map<String, Long> behindAt = new java.util.HashMap<>();
+    /** Origins already reported lost: reported once per transport lifetime. */
+    private final Set<String> reportedLost = ConcurrentHashMap.newKeySet();
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
     /**
      * Holes reported while a fetch for the same origin was running: that fetch may end below them
@@ -57,7 +65,9 @@ final class CatchUp implements DeliveryPipeline.GapListener {
     private Map<String, Long> previousHeads = Map.of(); // catch-up thread only
     private volatile boolean closed;
 
-    CatchUp(String self, Peers peers, DeliveryPipeline pipeline, ScheduledExecutorService exec, long intervalMs) {
+    CatchUp(String self, Peers peers, DeliveryPipeline pipeline, ScheduledExecutorService exec, long intervalMs,
+            HistoryLossListener lossListener) {
+        this.lossListener = lossListener;
         this.self = self;
         this.peers = peers;
         this.pipeline = pipeline;
@@ -162,6 +172,58 @@ final class CatchUp implements DeliveryPipeline.GapListener {
             fetchBehind(eager, previous, seenNow);
         } finally {
             previousHeads = seenNow;
+        }
+        checkHistoryLost(seenNow);
+    }
+
+    /**
+     * An origin this node is behind on, whose received position did not move for a whole round,
+     * while every reachable member answers that its journal starts after what this node needs (or
+     * holds none of it): retention deleted that history everywhere, and catch-up cannot fill the
+     * gap. Reported once per origin.
+     */
+    private void checkHistoryLost(Map<String, Long> heads) throws InterruptedException {
+        for (Map.Entry<String, Long> h : heads.entrySet()) {
+            String origin = h.getKey();
+            if (origin.equals(self) || reportedLost.contains(origin)) {
+                continue;
+            }
+            long have = pipeline.receivedPosition(origin);
+            if (h.getValue() <= have) {
+                behindAt.remove(origin);
+                continue;
+            }
+            Long before = behindAt.put(origin, have);
+            if (before == null || before != have) {
+                continue; // newly behind, or it moved: catch-up is working
+            }
+            Map<String, Long> firstHeld = new java.util.TreeMap<>();
+            boolean held = false;
+            boolean allAnswered = true;
+            for (String node : peers.others()) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedException();
+                }
+                try {
+                    Long first = peers.firsts(node).get(origin);
+                    if (first != null) {
+                        firstHeld.put(node, first);
+                        held |= first <= have + 1;
+                    }
+                } catch (TransportException e) {
+                    allAnswered = false;
+                }
+            }
+            if (!held && allAnswered && !firstHeld.isEmpty()) {
+                reportedLost.add(origin);
+                LOG.warn("{} needs {}#{} and later, but no reachable mirror holds it any more (their journals start at {})",
+                        self, origin, have + 1, firstHeld);
+                try {
+                    lossListener.historyLost(origin, have + 1, firstHeld);
+                } catch (RuntimeException e) {
+                    LOG.warn("History loss listener failed", e);
+                }
+            }
         }
     }
 

@@ -28,11 +28,13 @@ final class InboundMessages implements org.jgroups.blocks.RequestHandler {
 
     private final String self;
     private final Journal journal;
-    private final DeliveryPipeline pipeline;
+    /** Null until the transport starts delivering ({@link JGroupsPeerTransport#connect} before start). */
+    private final java.util.function.Supplier<DeliveryPipeline> pipeline;
     private final Map<String, RequestHandler> handlers;
     private final TransportCounters counters;
 
-    InboundMessages(String self, Journal journal, DeliveryPipeline pipeline, Map<String, RequestHandler> handlers,
+    InboundMessages(String self, Journal journal, java.util.function.Supplier<DeliveryPipeline> pipeline,
+                    Map<String, RequestHandler> handlers,
                     TransportCounters counters) {
         this.self = self;
         this.journal = journal;
@@ -53,7 +55,13 @@ final class InboundMessages implements org.jgroups.blocks.RequestHandler {
             }
             switch (buf[off]) {
                 case WireFormat.ENVELOPE -> {
-                    pipeline.offer(EnvelopeCodec.decode(buf, off + 1, len - 1), from);
+                    Envelope e = EnvelopeCodec.decode(buf, off + 1, len - 1);
+                    DeliveryPipeline p = pipeline.get();
+                    if (p != null) {
+                        p.offer(e, from);
+                    }
+                    // else: connected but not delivering yet (a join in progress); catch-up fetches
+                    // it from a journal once delivery starts
                     return null;
                 }
                 case WireFormat.REQUEST -> {
@@ -73,6 +81,8 @@ final class InboundMessages implements org.jgroups.blocks.RequestHandler {
             switch (r.kind()) {
                 case WireFormat.HEADS:
                     return WireFormat.ok(WireFormat.heads(journal.heads()));
+                case WireFormat.FIRSTS:
+                    return WireFormat.ok(WireFormat.heads(journal.firsts()));
                 case WireFormat.FETCH: {
                     WireFormat.Fetch f = WireFormat.decodeFetch(r.body());
                     List<Envelope> list = journal.read(f.origin(), f.fromSeq(), Math.min(f.maxCount(), MAX_FETCH_COUNT),

@@ -53,8 +53,10 @@ public final class JGroupsPeerTransport implements PeerTransport {
     private final TransportCounters counters = new TransportCounters();
     private final Map<String, RequestHandler> handlers = new ConcurrentHashMap<>();
     private final List<MembershipListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<HistoryLossListener> lossListeners = new CopyOnWriteArrayList<>();
     private final Object publishLock = new Object();
     private volatile Map<String, Address> members = Map.of();
+    private volatile boolean connected;
     private volatile boolean started;
     private volatile boolean closed;
     private volatile Predicate<Envelope> sendFilter; // test hook: false = journal but do not multicast
@@ -105,8 +107,8 @@ public final class JGroupsPeerTransport implements PeerTransport {
             throw new IllegalArgumentException("Request kind '" + kind + "' is reserved: kinds starting with '"
                     + WireFormat.RESERVED_PREFIX + "' belong to the transport");
         }
-        if (started) {
-            throw new IllegalStateException("register request handlers before start()");
+        if (connected) {
+            throw new IllegalStateException("register request handlers before connect() or start()");
         }
         if (handlers.putIfAbsent(kind, handler) != null) {
             throw new IllegalStateException("a handler for request kind '" + kind + "' is already registered");
@@ -129,6 +131,48 @@ public final class JGroupsPeerTransport implements PeerTransport {
     }
 
     @Override
+    public void onHistoryLost(HistoryLossListener listener) {
+        lossListeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    @Override
+    public synchronized void connect() throws TransportException {
+        if (closed) {
+            throw new TransportException("transport of " + self + " is closed; create a new one", false);
+        }
+        if (connected) {
+            return;
+        }
+        connected = true;
+        try {
+            scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "am-transport-" + self + "-catchup");
+                t.setDaemon(true);
+                return t;
+            });
+            channel = new JChannel(StackTemplate.render(config));
+            channel.name(self);
+            channel.setDiscardOwnMessages(true);
+            dispatcher = new MessageDispatcher(channel,
+                    new InboundMessages(self, journal, () -> pipeline, handlers, counters));
+            dispatcher.setReceiver(new Receiver() {
+                @Override
+                public void viewAccepted(View view) {
+                    onView(view);
+                }
+            });
+            channel.connect(config.clusterName());
+            LOG.info("Mirror {} joined cluster '{}' on {}:{}; members {}", self, config.clusterName(),
+                    config.bindHost(), config.bindPort(), members());
+        } catch (Exception e) {
+            close();
+            throw new TransportException("Mirror " + self + " could not join the cluster on " + config.bindHost() + ":"
+                    + config.bindPort() + " (" + e + "); check that this port and port+" + StackTemplate.FD_SOCK_OFFSET
+                    + " are free and mirror.bind.host is an address of this machine", true, e);
+        }
+    }
+
+    @Override
     public synchronized void start(DeliveryHandler handler, Map<String, Long> appliedVector) throws TransportException {
         Objects.requireNonNull(handler, "handler");
         if (closed) {
@@ -137,45 +181,28 @@ public final class JGroupsPeerTransport implements PeerTransport {
         if (started) {
             throw new IllegalStateException("start() was already called");
         }
+        connect();
         started = true;
         try {
-            scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "am-transport-" + self + "-catchup");
-                t.setDaemon(true);
-                return t;
-            });
             // catchUp is created after the pipeline that reports gaps to it; the lambda defers the lookup
-            pipeline = new DeliveryPipeline(self, journal, handler, appliedVector,
+            DeliveryPipeline p = new DeliveryPipeline(self, journal, handler, appliedVector,
                     (o, from, to, node) -> catchUp.missing(o, from, to, node), counters);
-            catchUp = new CatchUp(self, new RemotePeers(), pipeline, scheduler, config.catchUpIntervalMs());
-            pipeline.observe(observer);
-            pipeline.start();
-
-            channel = new JChannel(StackTemplate.render(config));
-            channel.name(self);
-            channel.setDiscardOwnMessages(true);
-            dispatcher = new MessageDispatcher(channel,
-                    new InboundMessages(self, journal, pipeline, handlers, counters));
-            dispatcher.setReceiver(new Receiver() {
-                @Override
-                public void viewAccepted(View view) {
-                    onView(view);
-                }
-            });
-            channel.connect(config.clusterName());
+            catchUp = new CatchUp(self, new RemotePeers(), p, scheduler, config.catchUpIntervalMs(),
+                    (origin, from, firsts) -> {
+                        for (HistoryLossListener l : lossListeners) {
+                            l.historyLost(origin, from, firsts);
+                        }
+                    });
+            p.observe(observer);
+            p.start();
+            pipeline = p; // from here on, multicast envelopes are delivered
             catchUp.start();
             scheduler.scheduleWithFixedDelay(this::applyRetention, RETENTION_INTERVAL_SECONDS,
                     RETENTION_INTERVAL_SECONDS, TimeUnit.SECONDS);
-            LOG.info("Mirror {} joined cluster '{}' on {}:{}; members {}", self, config.clusterName(),
-                    config.bindHost(), config.bindPort(), members());
-        } catch (TransportException e) {
+            LOG.info("Mirror {} delivers from {}", self, appliedVector);
+        } catch (RuntimeException e) {
             close();
-            throw e;
-        } catch (Exception e) {
-            close();
-            throw new TransportException("Mirror " + self + " could not join the cluster on " + config.bindHost() + ":"
-                    + config.bindPort() + " (" + e + "); check that this port and port+" + StackTemplate.FD_SOCK_OFFSET
-                    + " are free and mirror.bind.host is an address of this machine", true, e);
+            throw new TransportException("Mirror " + self + " could not start delivering: " + e, false, e);
         }
     }
 
@@ -326,6 +353,11 @@ public final class JGroupsPeerTransport implements PeerTransport {
         LOG.info("Mirror {} left the cluster", self);
     }
 
+    /** The lowest seq of {@code origin} this node's journal still holds (0: none). */
+    public long firstHeld(String origin) {
+        return journal.first(origin);
+    }
+
     /** Test hook: envelopes for which {@code filter} is false are journaled but not multicast. */
     void setSendFilter(Predicate<Envelope> filter) {
         this.sendFilter = filter;
@@ -338,7 +370,7 @@ public final class JGroupsPeerTransport implements PeerTransport {
      * Deletes journal segments beyond the retention limits, keeping every envelope of another
      * origin that has not been delivered here yet. Runs on the catch-up thread.
      */
-    int applyRetention() {
+    public int applyRetention() {
         DeliveryPipeline p = pipeline;
         if (p == null || closed) {
             return 0;
@@ -430,7 +462,10 @@ public final class JGroupsPeerTransport implements PeerTransport {
         } catch (java.util.concurrent.RejectedExecutionException e) {
             return; // closing
         }
-        catchUp.viewChanged();
+        CatchUp c = catchUp;
+        if (c != null) {
+            c.viewChanged();
+        }
     }
 
     /** Catch-up's remote calls, over {@link #request} with the reserved kinds. */
@@ -450,6 +485,17 @@ public final class JGroupsPeerTransport implements PeerTransport {
             } catch (IllegalArgumentException e) {
                 counters.invalidDropped.incrementAndGet();
                 throw new TransportException("invalid heads answer from " + node + ": " + e.getMessage(), false);
+            }
+        }
+
+        @Override
+        public Map<String, Long> firsts(String node) throws TransportException {
+            byte[] rsp = request(node, WireFormat.FIRSTS, new byte[0], Duration.ofMillis(config.requestTimeoutMs()));
+            try {
+                return WireFormat.decodeHeads(rsp);
+            } catch (IllegalArgumentException e) {
+                counters.invalidDropped.incrementAndGet();
+                throw new TransportException("invalid firsts answer from " + node + ": " + e.getMessage(), false);
             }
         }
 

@@ -150,6 +150,18 @@ public final class Journal implements AutoCloseable {
     }
 
     /** Highest seq held per origin (origins with no record are absent). */
+    /** Per origin, the lowest seq still held (after retention), for origins with envelopes. */
+    public Map<String, Long> firsts() {
+        Map<String, Long> out = new TreeMap<>();
+        logs.forEach((o, log) -> {
+            long f = log.first();
+            if (f > 0) {
+                out.put(o, f);
+            }
+        });
+        return out;
+    }
+
     public Map<String, Long> heads() {
         Map<String, Long> out = new TreeMap<>();
         logs.forEach((o, log) -> {

@@ -33,7 +33,15 @@ public interface PeerTransport extends AutoCloseable {
     void addMembershipListener(MembershipListener listener);
 
     /**
-     * Joins the cluster and starts delivering.
+     * Joins the cluster without delivering: members are known, requests are answered (this node's
+     * journal, registered handlers) and {@link #request} works, but envelopes that arrive are not
+     * delivered (catch-up fetches them once {@link #start} runs). A joining mirror talks to its
+     * donor this way before its database can take changes. Idempotent.
+     */
+    void connect() throws TransportException;
+
+    /**
+     * Joins the cluster (if {@link #connect} did not already) and starts delivering.
      *
      * @param handler       receives remote envelopes
      * @param appliedVector per remote origin, the highest seq the subscriber has durably applied
@@ -52,6 +60,12 @@ public interface PeerTransport extends AutoCloseable {
      * Used by capture to recognise transactions it had already published before a restart.
      */
     List<Envelope> journalTail(String origin, int max) throws TransportException;
+
+    /**
+     * Adds a listener told when catch-up finds that no reachable mirror holds envelopes this one
+     * still needs ({@link HistoryLossListener}). Called on the catch-up thread, once per origin.
+     */
+    void onHistoryLost(HistoryLossListener listener);
 
     /** Sends a request to one mirror and waits for its answer. */
     byte[] request(String node, String kind, byte[] body, Duration timeout) throws TransportException;

@@ -32,6 +32,8 @@ final class WireFormat {
 
     static final String HEADS = "transport.heads";
     static final String FETCH = "transport.fetch";
+    /** Per origin, the lowest seq a journal still holds (same encoding as heads). */
+    static final String FIRSTS = "transport.firsts";
     static final String RESERVED_PREFIX = "transport.";
 
     private WireFormat() {

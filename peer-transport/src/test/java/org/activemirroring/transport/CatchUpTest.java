@@ -55,6 +55,11 @@ class CatchUpTest {
                 int from = (int) fromSeq - 1;
                 return a.subList(from, Math.min(a.size(), from + maxCount));
             }
+
+            @Override
+            public Map<String, Long> firsts(String node) {
+                return Map.of("a", 1L);
+            }
         };
         RecordingHandler h = new RecordingHandler("me");
         ScheduledExecutorService exec = Executors.newScheduledThreadPool(2);
@@ -62,7 +67,9 @@ class CatchUpTest {
             CatchUp[] holder = new CatchUp[1];
             DeliveryPipeline pipeline = new DeliveryPipeline("me", journal, h, Map.of(),
                     (o, from, to, node) -> holder[0].missing(o, from, to, node), new TransportCounters());
-            holder[0] = new CatchUp("me", peers, pipeline, exec, 600_000);
+            holder[0] = new CatchUp("me", peers, pipeline, exec, 600_000, (o, from, firsts) -> {
+                throw new AssertionError("nothing is lost here");
+            });
             pipeline.start();
             try {
                 holder[0].missing("a", 1, 1, "p");
@@ -79,5 +86,69 @@ class CatchUpTest {
         } finally {
             exec.shutdownNow();
         }
+    }
+
+    /** Peers ahead on origin "a" whose journals start at seq 6, while this node needs seq 1. */
+    private static CatchUp.Peers prunedPeers(boolean secondAnswersFirsts) {
+        return new CatchUp.Peers() {
+            @Override
+            public List<String> others() {
+                return List.of("p", "q");
+            }
+
+            @Override
+            public Map<String, Long> heads(String node) {
+                return Map.of("a", 10L);
+            }
+
+            @Override
+            public List<Envelope> fetch(String node, String origin, long fromSeq, int maxCount) {
+                return List.of(); // seq 1..5 are gone
+            }
+
+            @Override
+            public Map<String, Long> firsts(String node) throws TransportException {
+                if (node.equals("q") && !secondAnswersFirsts) {
+                    throw new TransportException("q does not answer", true);
+                }
+                return Map.of("a", 6L);
+            }
+        };
+    }
+
+    private List<String> lossesReported(CatchUp.Peers peers) throws Exception {
+        List<String> reported = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ScheduledExecutorService exec = Executors.newScheduledThreadPool(1);
+        try (Journal journal = Journal.open(dir.resolve(peers.toString().hashCode() + ""))) {
+            CatchUp[] holder = new CatchUp[1];
+            DeliveryPipeline pipeline = new DeliveryPipeline("me", journal, new RecordingHandler("me"), Map.of(),
+                    (o, from, to, node) -> holder[0].missing(o, from, to, node), new TransportCounters());
+            holder[0] = new CatchUp("me", peers, pipeline, exec, 50,
+                    (o, from, firsts) -> reported.add(o + "#" + from + " " + firsts));
+            pipeline.start();
+            holder[0].start();
+            try {
+                // Several rounds: enough to report (two rounds without progress), and to report twice if it would.
+                CountDownLatch rounds = new CountDownLatch(1);
+                exec.schedule(rounds::countDown, 600, TimeUnit.MILLISECONDS);
+                rounds.await(5, TimeUnit.SECONDS);
+            } finally {
+                holder[0].close();
+                pipeline.close();
+            }
+        } finally {
+            exec.shutdownNow();
+        }
+        return reported;
+    }
+
+    @Test
+    void historyNoReachablePeerHoldsAnyMoreIsReportedOnce() throws Exception {
+        assertEquals(List.of("a#1 {p=6, q=6}"), lossesReported(prunedPeers(true)));
+    }
+
+    @Test
+    void historyIsNotCalledLostWhileSomePeerDoesNotAnswer() throws Exception {
+        assertEquals(List.of(), lossesReported(prunedPeers(false)));
     }
 }

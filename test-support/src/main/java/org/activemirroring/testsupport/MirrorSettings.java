@@ -50,7 +50,8 @@ public final class MirrorSettings {
     /**
      * One settings map per server; node ids are {@code prefix-1..N} and node {@code prefix-i} has
      * key-allocation slot {@code i} (so at most 15 servers with the default 16 mirrors); every node
-     * lists every peer; data directories under {@link PostgresServers#workDir()}.
+     * lists every peer; data directories under {@link PostgresServers#workDir()}. The first node
+     * has {@code mirror.join=never}; the others join from a peer when their tables are empty.
      */
     public static List<Map<String, String>> forServers(String prefix, List<PgServer> servers) {
         List<Integer> ports = new ArrayList<>();
@@ -80,6 +81,10 @@ public final class MirrorSettings {
             m.put("mirror.db.url", s.jdbcUrl());
             m.put("mirror.db.user", s.user());
             m.put("mirror.db.password", s.password());
+            if (i == 0) {
+                // The first mirror starts the network from its database; the others join from it.
+                m.put("mirror.join", "never");
+            }
             out.add(m);
         }
         return out;

@@ -1,0 +1,716 @@
+package org.activemirroring.capture;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.postgresql.PGConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The joining side of a join: what this mirror's site database holds of a join, and loading a
+ * donor's snapshot into it, chunk by chunk, each chunk committed together with the record of
+ * how far the load got, so a join that dies anywhere resumes from its last loaded chunk.
+ *
+ * <p>Bookkeeping in the site database: {@code mirror.join_state} (one row: seed, loading or
+ * complete), {@code mirror.join_session} (the donor snapshots used, with what each holds) and
+ * {@code mirror.join_table} (per table: which snapshot it is loaded from and how far).
+ *
+ * <p>Several snapshots can end up in one join (the donor died, or its session expired, and the
+ * join went on from another mirror). Each table is loaded, rows and row versions, from exactly
+ * one snapshot: a table half loaded from a snapshot that is gone is emptied and loaded again from
+ * the new one; finished tables stay. The applied vector the mirror starts from is, per origin, the
+ * lowest of those snapshots: replaying from there brings every table forward to the same point,
+ * since applying a change a table already holds (or one its row versions say is older) leaves it
+ * as it is.
+ *
+ * <p>Loads run with {@code session_replication_role = replica} (no site triggers, no foreign key
+ * checks: tables arrive in any order) and the applier's replication origin, so capture never
+ * publishes loaded rows as this mirror's own writes.
+ */
+public final class JoinSink {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JoinSink.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final TypeReference<Map<String, Long>> VECTOR = new TypeReference<>() {
+    };
+
+    /** Row versions per chunk. */
+    public static final int VERSION_CHUNK = 20_000;
+
+    public enum State {
+        /** No decision yet: a new mirror. */
+        NONE,
+        /** A join started and has not finished. */
+        LOADING,
+        /**
+         * Lost history no peer holds any more: its mirrored tables are emptied and loaded again
+         * from a peer's snapshot.
+         */
+        REJOIN,
+        /** Holds its data: started from its own database, or finished a join. */
+        COMPLETE
+    }
+
+    /** Sends one join request to the donor and returns the answer. */
+    @FunctionalInterface
+    public interface Donor {
+        byte[] call(JoinWire.Request request) throws Exception;
+    }
+
+    private final CaptureConfig config;
+    private final Dialect dialect;
+    private final String node;
+    private final long chunkPages;
+    private int chunksLoaded;
+    private long donorHeadRecorded = -1;
+    private long bytesLoaded;
+
+    public JoinSink(CaptureConfig config, Dialect dialect, String node) {
+        this.config = config;
+        this.dialect = dialect;
+        this.node = node;
+        this.chunkPages = Math.max(1, Math.min(config.joinChunkPages(), JoinSource.MAX_PAGES));
+    }
+
+    /** Chunks this sink committed since it was made. */
+    public int chunksLoaded() {
+        return chunksLoaded;
+    }
+
+    /** Creates the bookkeeping if needed and says where this mirror stands. */
+    public State state() throws SQLException {
+        try (Connection c = config.connect()) {
+            createTables(c);
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT status FROM mirror.join_state")) {
+                if (!rs.next()) {
+                    return State.NONE;
+                }
+                return switch (rs.getString(1)) {
+                    case "complete" -> State.COMPLETE;
+                    case "rejoin" -> State.REJOIN;
+                    default -> State.LOADING;
+                };
+            }
+        }
+    }
+
+    private void createTables(Connection c) throws SQLException {
+        dialect.createBookkeeping(c);
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS mirror.join_state (one boolean PRIMARY KEY DEFAULT true CHECK (one), "
+                    + "status text NOT NULL, how text NOT NULL, schema_created boolean NOT NULL DEFAULT false, "
+                    + "after_done boolean NOT NULL DEFAULT false, horizon jsonb, started_at timestamptz NOT NULL, "
+                    + "completed_at timestamptz)");
+            s.execute("CREATE TABLE IF NOT EXISTS mirror.join_session (session text PRIMARY KEY, donor text NOT NULL, "
+                    + "vector jsonb NOT NULL, donor_head bigint NOT NULL DEFAULT 0, began_at timestamptz NOT NULL)");
+            s.execute("CREATE TABLE IF NOT EXISTS mirror.join_ddl (idx int PRIMARY KEY)");
+            s.execute("CREATE TABLE IF NOT EXISTS mirror.join_table (tbl text PRIMARY KEY, session text NOT NULL, "
+                    + "next_page bigint NOT NULL, rows_done boolean NOT NULL, versions_after text, done boolean NOT NULL)");
+        }
+    }
+
+    /**
+     * Whether this database was mirrored before the join bookkeeping existed: it applied changes
+     * of other mirrors, or its capture ran. Such a mirror holds its data.
+     */
+    public boolean hasHistory() throws SQLException {
+        try (Connection c = config.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT EXISTS (SELECT 1 FROM mirror.applied) OR EXISTS "
+                     + "(SELECT 1 FROM mirror.capture_progress)")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    /** Mirrored tables of this database that hold at least one row (empty when none or no tables). */
+    public List<String> tablesWithRows() throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Connection c = config.connect()) {
+            for (CapturePreflight.Table t : CapturePreflight.mirroredTables(c, config.schemas(), config.tablesExclude())) {
+                try (Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT EXISTS (SELECT 1 FROM " + JoinSource.quoted(t.qualified()) + ")")) {
+                    rs.next();
+                    if (rs.getBoolean(1)) {
+                        out.add(t.qualified());
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Records that this mirror holds its data without a join ({@code how} says why). */
+    public void markComplete(String how) throws SQLException {
+        try (Connection c = config.connect(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO mirror.join_state (status, how, started_at, completed_at) VALUES ('complete', ?, now(), now()) "
+                        + "ON CONFLICT (one) DO UPDATE SET status = 'complete', how = EXCLUDED.how, completed_at = now()")) {
+            ps.setString(1, how);
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Records that this mirror must copy its data again (its next start empties the mirrored
+     * tables and joins); {@code why} is kept for the log.
+     */
+    public void markRejoin(String why) throws SQLException {
+        try (Connection c = config.connect(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO mirror.join_state (status, how, started_at) VALUES ('rejoin', ?, now()) "
+                        + "ON CONFLICT (one) DO UPDATE SET status = 'rejoin', how = EXCLUDED.how, started_at = now(), "
+                        + "completed_at = NULL, schema_created = false, after_done = false, horizon = NULL")) {
+            ps.setString(1, "rejoin: " + why);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Records that a join starts (idempotent: a resumed join keeps its progress). */
+    public void markLoading() throws SQLException {
+        try (Connection c = config.connect(); Statement s = c.createStatement()) {
+            s.executeUpdate("INSERT INTO mirror.join_state (status, how, started_at) VALUES ('loading', 'join', now()) "
+                    + "ON CONFLICT (one) DO NOTHING");
+        }
+    }
+
+    /** The session of the last snapshot this join loaded from and its donor, or null. */
+    public String[] lastSession() throws SQLException {
+        try (Connection c = config.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT session, donor FROM mirror.join_session ORDER BY began_at DESC LIMIT 1")) {
+            return rs.next() ? new String[] {rs.getString(1), rs.getString(2)} : null;
+        }
+    }
+
+    /**
+     * Loads what is not loaded yet from the donor's snapshot {@code begin}, then completes the
+     * join: constraints and indexes (when the join created the schema), the applied vector, the
+     * state. Returns the applied vector this mirror starts from.
+     *
+     * @throws Exception from the donor (session gone, network) or the database; everything
+     *                   committed so far stays, and the next call goes on from there
+     */
+    public Map<String, Long> load(Donor donor, JoinWire.Begin begin, Consumer<String> progress) throws Exception {
+        ExecutorService fetcher = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "am-join-fetch-" + node);
+            t.setDaemon(true);
+            return t;
+        });
+        donorHeadRecorded = -1;
+        try (Connection c = config.connect()) {
+            createTables(c);
+            dialect.prepareApplySession(c);
+            try (Statement s = c.createStatement()) {
+                // Each chunk commits with its own progress record: a commit lost in a crash loses
+                // both, and the join loads that chunk again. No need to wait for every flush.
+                s.execute("SET synchronous_commit = off");
+            }
+            c.setAutoCommit(false);
+            emptyForRejoin(c);
+            recordSession(c, begin);
+            createSchemaIfAbsent(c, begin);
+            int i = 0;
+            for (JoinWire.TableInfo t : begin.tables()) {
+                i++;
+                loadTable(c, donor, begin, t, fetcher, progress, "table " + i + "/" + begin.tables().size());
+            }
+            finishSchema(c, begin, progress);
+            return complete(c, begin);
+        } finally {
+            fetcher.shutdownNow();
+        }
+    }
+
+    /**
+     * For a rejoin: empties every mirrored table and the bookkeeping of what they held, and turns
+     * the state into an ordinary join, in one transaction. Nothing when not rejoining.
+     */
+    private void emptyForRejoin(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT status FROM mirror.join_state")) {
+            if (!rs.next() || !"rejoin".equals(rs.getString(1))) {
+                c.rollback();
+                return;
+            }
+        }
+        List<String> tables = new ArrayList<>();
+        for (CapturePreflight.Table t : CapturePreflight.mirroredTables(c, config.schemas(), config.tablesExclude())) {
+            tables.add(JoinSource.quoted(t.qualified()));
+        }
+        try (Statement s = c.createStatement()) {
+            if (!tables.isEmpty()) {
+                try {
+                    s.execute("TRUNCATE " + String.join(", ", tables));
+                } catch (SQLException e) {
+                    throw new JoinRefusedException("Cannot empty the mirrored tables to copy them again: " + e.getMessage()
+                            + ". A table outside mirroring probably references one of them with a foreign key; include it"
+                            + " in mirroring or empty the mirrored tables by hand, then restart.");
+                }
+            }
+            s.execute("DELETE FROM mirror.row_version");
+            s.execute("DELETE FROM mirror.applied");
+            s.execute("DELETE FROM mirror.join_table");
+            s.execute("DELETE FROM mirror.join_session");
+            s.execute("DELETE FROM mirror.join_ddl");
+            s.execute("UPDATE mirror.join_state SET status = 'loading'");
+        }
+        c.commit();
+        LOG.warn("Mirror {}: emptied {} mirrored tables to copy them again from a peer", node, tables.size());
+    }
+
+    private void recordSession(Connection c, JoinWire.Begin begin) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.join_session (session, donor, vector, began_at) "
+                + "VALUES (?, ?, ?::jsonb, now()) ON CONFLICT (session) DO NOTHING")) {
+            ps.setString(1, begin.session());
+            ps.setString(2, begin.donor());
+            ps.setString(3, toJson(begin.vector()));
+            ps.executeUpdate();
+        }
+        c.commit();
+    }
+
+    private void createSchemaIfAbsent(Connection c, JoinWire.Begin begin) throws SQLException {
+        Set<String> present = new HashSet<>();
+        for (CapturePreflight.Table t : CapturePreflight.mirroredTables(c, config.schemas(), config.tablesExclude())) {
+            present.add(t.qualified());
+        }
+        List<String> missing = new ArrayList<>();
+        for (JoinWire.TableInfo t : begin.tables()) {
+            if (!present.contains(t.name())) {
+                missing.add(t.name());
+            }
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
+        if (missing.size() < begin.tables().size()) {
+            throw new JoinRefusedException("This database has some of the mirrored tables but not " + missing
+                    + " (donor " + begin.donor() + " has them). Create them the way the site's migrations do, or drop"
+                    + " every mirrored table so the join copies the whole schema.");
+        }
+        if (begin.ddlProblem() != null) {
+            throw new JoinRefusedException("This database has none of the mirrored tables and " + begin.donor()
+                    + " cannot describe them for copying: " + begin.ddlProblem());
+        }
+        PostgresSchemaScript.run(c, begin.beforeData());
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate("UPDATE mirror.join_state SET schema_created = true");
+        }
+        c.commit();
+        LOG.info("Mirror {}: created {} mirrored tables from {}'s schema", node, begin.tables().size(), begin.donor());
+    }
+
+    private void loadTable(Connection c, Donor donor, JoinWire.Begin begin, JoinWire.TableInfo t, ExecutorService fetcher,
+                           Consumer<String> progress, String where) throws Exception {
+        String session = begin.session();
+        String tbl = t.name();
+        long nextPage = 0;
+        boolean rowsDone = false;
+        String after = null;
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT session, next_page, rows_done, versions_after, done FROM mirror.join_table WHERE tbl = ?")) {
+            ps.setString(1, tbl);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    if (rs.getBoolean(5)) {
+                        return;
+                    }
+                    if (session.equals(rs.getString(1))) {
+                        nextPage = rs.getLong(2);
+                        rowsDone = rs.getBoolean(3);
+                        after = rs.getString(4);
+                    } else {
+                        LOG.info("Mirror {}: {} was half loaded from another snapshot; loading it again from {}'s",
+                                node, tbl, begin.donor());
+                        emptyTable(c, tbl);
+                    }
+                }
+            }
+        }
+        c.rollback();
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.join_table (tbl, session, next_page, rows_done, "
+                + "versions_after, done) VALUES (?, ?, ?, ?, ?, false) ON CONFLICT (tbl) DO UPDATE SET session = "
+                + "EXCLUDED.session, next_page = EXCLUDED.next_page, rows_done = EXCLUDED.rows_done, "
+                + "versions_after = EXCLUDED.versions_after, done = false")) {
+            ps.setString(1, tbl);
+            ps.setString(2, session);
+            ps.setLong(3, nextPage);
+            ps.setBoolean(4, rowsDone);
+            ps.setString(5, after);
+            ps.executeUpdate();
+        }
+        c.commit();
+
+        String copyIn = copyInSql(t);
+        CompletableFuture<byte[]> pending = null;
+        long pages = t.pages();
+        while (!rowsDone) {
+            long from = nextPage;
+            long to = pages < 0 ? 1 : Math.min(pages, from + chunkPages);
+            if (pages >= 0 && from >= pages) {
+                break;
+            }
+            byte[] frame = pending != null ? await(pending) : donor.call(JoinWire.Request.rows(session, tbl, from, to));
+            pending = null;
+            long nextFrom = to;
+            boolean last = pages < 0 || nextFrom >= pages;
+            if (!last) {
+                long nextTo = Math.min(pages, nextFrom + chunkPages);
+                pending = CompletableFuture.supplyAsync(() -> call(donor, JoinWire.Request.rows(session, tbl, nextFrom, nextTo)),
+                        fetcher);
+            }
+            JoinWire.Chunk chunk = JoinWire.parseChunk(frame);
+            copyIn(c, copyIn, chunk);
+            updateTable(c, tbl, "next_page = ?, rows_done = ?", to, last);
+            commitChunk(c, begin, chunk, progress, where + " " + tbl + ", pages " + from + ".." + to + " of "
+                    + (pages < 0 ? "all" : Long.toString(pages)));
+            nextPage = to;
+            rowsDone = last;
+        }
+        if (pages >= 0 && nextPage >= pages && !rowsDone) {
+            updateTable(c, tbl, "next_page = ?, rows_done = ?", nextPage, true);
+            c.commit();
+        }
+        String versionsIn = "COPY mirror.row_version (pk, tbl, clock, origin, deleted, prev_clock, prev_origin, source_tx, "
+                + "origin_seq, writer_xid, writer_lsn) FROM STDIN";
+        while (true) {
+            JoinWire.Chunk chunk = JoinWire.parseChunk(donor.call(JoinWire.Request.versions(session, tbl, after, VERSION_CHUNK)));
+            boolean last = chunk.header().rows() < VERSION_CHUNK;
+            if (chunk.header().rows() > 0) {
+                copyIn(c, versionsIn, chunk);
+                after = chunk.header().last();
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE mirror.join_table SET versions_after = ?, done = ? WHERE tbl = ?")) {
+                ps.setString(1, after);
+                ps.setBoolean(2, last);
+                ps.setString(3, tbl);
+                ps.executeUpdate();
+            }
+            commitChunk(c, begin, chunk, progress, where + " " + tbl + ", row versions");
+            if (last) {
+                return;
+            }
+        }
+    }
+
+    private static byte[] call(Donor donor, JoinWire.Request r) {
+        try {
+            return donor.call(r);
+        } catch (Exception e) {
+            throw new java.util.concurrent.CompletionException(e);
+        }
+    }
+
+    private static byte[] await(CompletableFuture<byte[]> f) throws Exception {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException && e.getCause().getCause() != null
+                    ? e.getCause().getCause() : e.getCause();
+            if (cause instanceof Exception ex) {
+                throw ex;
+            }
+            throw e;
+        }
+    }
+
+    private static String copyInSql(JoinWire.TableInfo t) {
+        StringBuilder sb = new StringBuilder("COPY ").append(JoinSource.quoted(t.name())).append(" (");
+        for (int i = 0; i < t.columns().size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(PostgresDialect.quote(t.columns().get(i)));
+        }
+        return sb.append(") FROM STDIN").toString();
+    }
+
+    private static void copyIn(Connection c, String sql, JoinWire.Chunk chunk) throws Exception {
+        if (chunk.length() > 0) {
+            c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, chunk.copy(), 1 << 16);
+        }
+    }
+
+    private static void updateTable(Connection c, String tbl, String set, long nextPage, boolean rowsDone) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE mirror.join_table SET " + set + " WHERE tbl = ?")) {
+            ps.setLong(1, nextPage);
+            ps.setBoolean(2, rowsDone);
+            ps.setString(3, tbl);
+            ps.executeUpdate();
+        }
+    }
+
+    private void commitChunk(Connection c, JoinWire.Begin begin, JoinWire.Chunk chunk, Consumer<String> progress,
+                             String where) throws SQLException, InterruptedException {
+        if (chunk.header().donorHead() > donorHeadRecorded) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE mirror.join_session SET donor_head = greatest(donor_head, ?) WHERE session = ?")) {
+                ps.setLong(1, chunk.header().donorHead());
+                ps.setString(2, begin.session());
+                ps.executeUpdate();
+            }
+            donorHeadRecorded = chunk.header().donorHead();
+        }
+        c.commit();
+        chunksLoaded++;
+        bytesLoaded += chunk.length();
+        progress.accept("joining from " + begin.donor() + ": " + where + ", " + (bytesLoaded >> 20) + " MiB loaded");
+        if (Thread.currentThread().isInterrupted()) {
+            throw new InterruptedException("join stopped: mirror stopping (loaded chunks stay)");
+        }
+    }
+
+    /** Empties a table loaded partly from another snapshot, with its row versions. */
+    private void emptyTable(Connection c, String tbl) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            // DELETE, not TRUNCATE: foreign keys from other tables would refuse TRUNCATE, and with
+            // session_replication_role = replica DELETE does not check them.
+            s.executeUpdate("DELETE FROM " + JoinSource.quoted(tbl));
+        }
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM mirror.row_version WHERE tbl = ?")) {
+            ps.setString(1, tbl);
+            ps.executeUpdate();
+        }
+        c.commit();
+    }
+
+    /** Connections that build constraints and indexes at once after the load, like pg_restore -j. */
+    static final int DDL_CONNECTIONS = 2;
+
+    /**
+     * Constraints, indexes and foreign keys, when this join created the tables. Index builds,
+     * key constraints and foreign key validations run on {@link #DDL_CONNECTIONS} connections
+     * at once; the rest in order. Each statement commits together with its number in
+     * {@code mirror.join_ddl}, so a resumed join runs each exactly once.
+     */
+    private void finishSchema(Connection c, JoinWire.Begin begin, Consumer<String> progress) throws Exception {
+        boolean created;
+        boolean done;
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT schema_created, after_done FROM mirror.join_state")) {
+            if (!rs.next()) {
+                throw new IllegalStateException("mirror.join_state has no row; the join was not started with markLoading");
+            }
+            created = rs.getBoolean(1);
+            done = rs.getBoolean(2);
+        }
+        Set<Integer> finished = new HashSet<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT idx FROM mirror.join_ddl")) {
+            while (rs.next()) {
+                finished.add(rs.getInt(1));
+            }
+        }
+        c.rollback();
+        if (!created || done) {
+            return;
+        }
+        List<String> statements = begin.afterData();
+        java.util.concurrent.BlockingQueue<Connection> pool = new java.util.concurrent.ArrayBlockingQueue<>(DDL_CONNECTIONS);
+        ExecutorService workers = Executors.newFixedThreadPool(DDL_CONNECTIONS, r -> {
+            Thread t = new Thread(r, "am-join-ddl-" + node);
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            for (int i = 0; i < DDL_CONNECTIONS; i++) {
+                Connection w = config.connect();
+                try (Statement s = w.createStatement()) {
+                    s.execute("SET maintenance_work_mem = '128MB'");
+                    s.execute("SET synchronous_commit = off");
+                }
+                w.setAutoCommit(false);
+                pool.add(w);
+            }
+            List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+            for (int i = 0; i < statements.size(); i++) {
+                if (finished.contains(i)) {
+                    continue;
+                }
+                String sql = statements.get(i);
+                int idx = i;
+                if (!parallel(sql)) {
+                    awaitAll(running); // a barrier: it may need what the ones before it build
+                    runDdl(pool, idx, sql);
+                } else {
+                    running.add(workers.submit(() -> {
+                        runDdl(pool, idx, sql);
+                        return null;
+                    }));
+                }
+                progress.accept("joining from " + begin.donor() + ": constraints and indexes, " + (i + 1) + "/"
+                        + statements.size());
+            }
+            awaitAll(running);
+        } finally {
+            workers.shutdownNow();
+            for (Connection w : pool) {
+                try {
+                    w.close();
+                } catch (SQLException e) {
+                    LOG.debug("closing a DDL connection: {}", e.toString());
+                }
+            }
+        }
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate("UPDATE mirror.join_state SET after_done = true");
+        }
+        c.commit();
+    }
+
+    /** Statements that need nothing but the loaded table and may run beside each other. */
+    private static boolean parallel(String sql) {
+        String u = sql.toUpperCase(java.util.Locale.ROOT);
+        return u.startsWith("CREATE INDEX") || u.startsWith("CREATE UNIQUE INDEX") || u.contains(" VALIDATE CONSTRAINT ")
+                || (u.startsWith("ALTER TABLE") && u.contains(" ADD CONSTRAINT ") && !u.contains(" FOREIGN KEY "));
+    }
+
+    private static void awaitAll(List<java.util.concurrent.Future<?>> running) throws Exception {
+        for (java.util.concurrent.Future<?> f : running) {
+            await(f);
+        }
+        running.clear();
+    }
+
+    private static void await(java.util.concurrent.Future<?> f) throws Exception {
+        try {
+            f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception ex) {
+                throw ex;
+            }
+            throw e;
+        }
+    }
+
+    private void runDdl(java.util.concurrent.BlockingQueue<Connection> pool, int idx, String sql) throws Exception {
+        Connection w = pool.take();
+        try (Statement s = w.createStatement()) {
+            s.execute("SAVEPOINT ddl");
+            try {
+                PostgresSchemaScript.run(w, List.of(sql));
+            } catch (SQLException e) {
+                if (!sql.contains("VALIDATE CONSTRAINT")) {
+                    w.rollback();
+                    throw e;
+                }
+                // Tables loaded from different snapshots agree only once replay caught up; the
+                // constraint holds for every new row meanwhile.
+                s.execute("ROLLBACK TO SAVEPOINT ddl");
+                LOG.warn("Mirror {}: {} failed ({}); the constraint stays NOT VALID until validated by hand", node, sql,
+                        e.getMessage());
+            }
+            s.executeUpdate("INSERT INTO mirror.join_ddl (idx) VALUES (" + idx + ")");
+            w.commit();
+        } finally {
+            pool.add(w);
+        }
+    }
+
+    private Map<String, Long> complete(Connection c, JoinWire.Begin begin) throws SQLException {
+        Map<String, Map<String, Long>> vectors = new HashMap<>();
+        Map<String, String> donors = new HashMap<>();
+        Map<String, Long> donorHeads = new HashMap<>();
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT session, donor, vector::text, donor_head FROM mirror.join_session")) {
+            while (rs.next()) {
+                vectors.put(rs.getString(1), fromJson(rs.getString(3)));
+                donors.put(rs.getString(1), rs.getString(2));
+                donorHeads.put(rs.getString(1), rs.getLong(4));
+            }
+        }
+        Set<String> used = new HashSet<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT session FROM mirror.join_table WHERE tbl = ?")) {
+            for (JoinWire.TableInfo t : begin.tables()) {
+                ps.setString(1, t.name());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        used.add(rs.getString(1));
+                    }
+                }
+            }
+        }
+        used.add(begin.session()); // also when there are no tables
+        Set<String> origins = new HashSet<>();
+        for (String s : used) {
+            origins.addAll(vectors.get(s).keySet());
+        }
+        Map<String, Long> start = new LinkedHashMap<>();
+        Map<String, Long> horizon = new LinkedHashMap<>();
+        for (String o : origins) {
+            long min = Long.MAX_VALUE;
+            long max = 0;
+            for (String s : used) {
+                long v = vectors.get(s).getOrDefault(o, 0L);
+                min = Math.min(min, v);
+                max = Math.max(max, o.equals(donors.get(s)) ? Math.max(v, donorHeads.get(s)) : v);
+            }
+            if (!o.equals(node)) {
+                start.put(o, min);
+                horizon.put(o, max);
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.applied (origin, applied_seq, apply_count, applied_at) "
+                + "VALUES (?, ?, ?, now()) ON CONFLICT (origin) DO UPDATE SET applied_seq = EXCLUDED.applied_seq, "
+                + "apply_count = EXCLUDED.apply_count")) {
+            for (Map.Entry<String, Long> e : start.entrySet()) {
+                ps.setString(1, e.getKey());
+                ps.setLong(2, e.getValue());
+                ps.setLong(3, e.getValue()); // the snapshot holds their effect: counted as applied once
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE mirror.join_state SET status = 'complete', completed_at = now(), "
+                + "horizon = ?::jsonb")) {
+            ps.setString(1, toJson(horizon));
+            ps.executeUpdate();
+        }
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate("DELETE FROM mirror.join_table");
+            s.executeUpdate("DELETE FROM mirror.join_ddl");
+        }
+        c.commit();
+        LOG.info("Mirror {}: join complete from {} snapshot(s); replaying every origin after {}", node, used.size(), start);
+        return start;
+    }
+
+    /**
+     * Per origin, the highest seq a snapshot of this join may already hold: replayed changes up to
+     * there can be older than what a table holds without being concurrent (see
+     * {@link ChangeSetApplier}). Empty when the mirror did not join.
+     */
+    public Map<String, Long> replayHorizon() throws SQLException {
+        try (Connection c = config.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT horizon::text FROM mirror.join_state WHERE horizon IS NOT NULL")) {
+            return rs.next() ? fromJson(rs.getString(1)) : Map.of();
+        }
+    }
+
+    private static String toJson(Map<String, Long> v) {
+        try {
+            return JSON.writeValueAsString(v);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Map<String, Long> fromJson(String s) {
+        try {
+            return JSON.readValue(s, VECTOR);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("unreadable vector in the join bookkeeping: " + s, e);
+        }
+    }
+}
