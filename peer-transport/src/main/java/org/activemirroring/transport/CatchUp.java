@@ -50,6 +50,12 @@ final class CatchUp implements DeliveryPipeline.GapListener {
     private final HistoryLossListener lossListener;
     /** Per origin behind its peers: the received position the previous round saw (catch-up thread only). */
     private final Map<String, Long> behindAt = new java.util.HashMap<>();
+    /**
+     * Per origin, the highest seq catch-up has put into the pipeline. The pipeline's received
+     * position only moves when the delivery thread takes an envelope, so while fetched envelopes
+     * still wait in its queue, this is what the next round must not fetch again.
+     */
+    private final Map<String, Long> queuedUpTo = new ConcurrentHashMap<>();
     /** Origins already reported lost: reported once per transport lifetime. */
     private final Set<String> reportedLost = ConcurrentHashMap.newKeySet();
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
@@ -248,6 +254,12 @@ final class CatchUp implements DeliveryPipeline.GapListener {
                 seenNow.merge(origin, h.getValue(), Math::max);
                 long target = eager ? h.getValue() : Math.min(h.getValue(), previous.getOrDefault(origin, 0L));
                 long have = Math.max(pipeline.receivedPosition(origin), queued.getOrDefault(origin, 0L));
+                if (pipeline.backlog() > 0) {
+                    // Envelopes fetched earlier may still wait for the delivery thread. With an
+                    // empty queue they were all taken, and the received position is exact (an
+                    // envelope the pipeline refused is fetched again then).
+                    have = Math.max(have, queuedUpTo.getOrDefault(origin, 0L));
+                }
                 if (origin.equals(self) || target <= have || !inFlight.add(origin)) {
                     continue;
                 }
@@ -295,6 +307,7 @@ final class CatchUp implements DeliveryPipeline.GapListener {
                 pipeline.put(e, node);
             }
             cursor += good.size();
+            queuedUpTo.merge(origin, cursor - 1, Math::max);
         }
         return cursor;
     }
