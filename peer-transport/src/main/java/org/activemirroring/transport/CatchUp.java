@@ -106,9 +106,10 @@ final class CatchUp implements DeliveryPipeline.GapListener {
         }
         submit(() -> {
             try {
-                long cursor = fetchRange(seenFrom, origin, fromSeq, toSeq);
-                if (cursor > fromSeq) {
-                    LOG.info("Fetched missing {}#{}..{} from {}", origin, fromSeq, cursor - 1, seenFrom);
+                long from = Math.max(fromSeq, queuedSince(origin) + 1);
+                long cursor = from > toSeq ? from : fetchRange(seenFrom, origin, from, toSeq);
+                if (cursor > from) {
+                    LOG.info("Fetched missing {}#{}..{} from {}", origin, from, cursor - 1, seenFrom);
                 }
                 for (String other : peers.others()) {
                     if (cursor > toSeq || closed) {
@@ -131,11 +132,20 @@ final class CatchUp implements DeliveryPipeline.GapListener {
         inFlight.remove(origin);
         Hole hole = deferred.remove(origin);
         if (hole != null && !closed) {
-            long from = pipeline.receivedPosition(origin) + 1;
+            long from = Math.max(pipeline.receivedPosition(origin), queuedSince(origin)) + 1;
             if (from <= hole.toSeq()) {
                 missing(origin, from, hole.toSeq(), hole.seenFrom());
             }
         }
+    }
+
+    /**
+     * The highest seq of {@code origin} catch-up queued that may still wait for the delivery
+     * thread; 0 once the queue is empty (then the received position is exact, and an envelope the
+     * pipeline refused is fetched again).
+     */
+    private long queuedSince(String origin) {
+        return pipeline.backlog() > 0 ? queuedUpTo.getOrDefault(origin, 0L) : 0L;
     }
 
     private void submit(Runnable task) {
@@ -254,12 +264,7 @@ final class CatchUp implements DeliveryPipeline.GapListener {
                 seenNow.merge(origin, h.getValue(), Math::max);
                 long target = eager ? h.getValue() : Math.min(h.getValue(), previous.getOrDefault(origin, 0L));
                 long have = Math.max(pipeline.receivedPosition(origin), queued.getOrDefault(origin, 0L));
-                if (pipeline.backlog() > 0) {
-                    // Envelopes fetched earlier may still wait for the delivery thread. With an
-                    // empty queue they were all taken, and the received position is exact (an
-                    // envelope the pipeline refused is fetched again then).
-                    have = Math.max(have, queuedUpTo.getOrDefault(origin, 0L));
-                }
+                have = Math.max(have, queuedSince(origin));
                 if (origin.equals(self) || target <= have || !inFlight.add(origin)) {
                     continue;
                 }
