@@ -75,22 +75,41 @@ final class JoinBenchmark {
             Map<String, String> expected = JoinSite.digest(a);
             List<String> expectedSchema = JoinSite.schemaObjects(a);
 
+            // A B B A: the copy that runs second pays for the first one's writes still settling
+            // on the disk, even after sync (measured: about 20% either way). Each side runs once
+            // early and once late, each into an empty database of its own, and the means compare.
+            PgServer bAgain = emptyDatabase(b, "join_again");
+            PgServer cAgain = emptyDatabase(c, "join_again");
+            settle(a, b, c);
             Map<String, Object> ref = pgDumpIntoPsql(pgDump, psql, a, c);
-            double pgdumpS = (double) ref.get("seconds");
             checkCopy("pg_dump | psql", c, expected, expectedSchema, ref);
-            printRate("pg_dump | psql", pgdumpS, totalRows, sizes[0]);
-            r.put("pgdump", ref);
-
+            printRate("pg_dump | psql", (double) ref.get("seconds"), totalRows, sizes[0]);
+            settle(a, b, c);
             Map<String, Object> ours = join(a, b, nodeHeap);
-            double oursS = (double) ours.get("seconds");
             checkCopy("ours", b, expected, expectedSchema, ours);
-            printRate("ours", oursS, totalRows, sizes[0]);
+            printRate("ours", (double) ours.get("seconds"), totalRows, sizes[0]);
+            settle(a, b, c);
+            Map<String, Object> oursAgain = join(a, bAgain, nodeHeap);
+            checkCopy("ours, second run", bAgain, expected, expectedSchema, oursAgain);
+            printRate("ours, second run", (double) oursAgain.get("seconds"), totalRows, sizes[0]);
+            settle(a, b, c);
+            Map<String, Object> refAgain = pgDumpIntoPsql(pgDump, psql, a, cAgain);
+            checkCopy("pg_dump | psql, second run", cAgain, expected, expectedSchema, refAgain);
+            printRate("pg_dump | psql, second run", (double) refAgain.get("seconds"), totalRows, sizes[0]);
+            r.put("pgdump", ref);
             r.put("ours", ours);
+            r.put("ours_again", oursAgain);
+            r.put("pgdump_again", refAgain);
+            double pgdumpS = ((double) ref.get("seconds") + (double) refAgain.get("seconds")) / 2;
+            double oursS = ((double) ours.get("seconds") + (double) oursAgain.get("seconds")) / 2;
+            BenchMain.say(String.format(Locale.ROOT, "  means of two runs each: ours %.2f s, pg_dump | psql %.2f s", oursS,
+                    pgdumpS));
 
             double ratio = oursS / pgdumpS;
             BenchMain.say(String.format(Locale.ROOT, "  ours / pg_dump|psql = %.2f (goal <= 1.0: %s)", ratio,
                     ratio <= 1.0 ? "met" : "not met"));
-            boolean equal = Boolean.TRUE.equals(ref.get("rows_equal")) && Boolean.TRUE.equals(ours.get("rows_equal"));
+            boolean equal = Boolean.TRUE.equals(ref.get("rows_equal")) && Boolean.TRUE.equals(ours.get("rows_equal"))
+                    && Boolean.TRUE.equals(refAgain.get("rows_equal")) && Boolean.TRUE.equals(oursAgain.get("rows_equal"));
             if (!equal) {
                 throw new IllegalStateException("a copy differs from the site: see the digests above; ours "
                         + ours.get("digest") + ", pg_dump " + ref.get("digest") + ", site " + expected);
@@ -286,6 +305,29 @@ final class JoinBenchmark {
         BenchMain.say("    active statements [wait event]:");
         ((Map<String, Double>) profile.get("statements_s")).entrySet().stream().limit(14).forEach(e ->
                 BenchMain.say(String.format(Locale.ROOT, "      %-70s %7.1f s", e.getKey(), e.getValue())));
+    }
+
+    /** A new, empty database on {@code server}'s PostgreSQL, for a second copy. */
+    private static PgServer emptyDatabase(PgServer server, String name) throws SQLException {
+        try (Connection c = server.connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE " + name);
+        }
+        return new PgServer(server.name() + "/" + name, server.host(), server.port(), name, server.user(), server.password());
+    }
+
+    /**
+     * Before each timed copy: checkpoint every server and flush the kernel's dirty pages, so the
+     * copy that runs second does not pay for writing back the first one's gigabyte (with fsync=off
+     * the servers leave that to the kernel, which then throttles the next writer).
+     */
+    private static void settle(PgServer... servers) throws Exception {
+        for (PgServer s : servers) {
+            checkpoint(s);
+        }
+        Process sync = new ProcessBuilder("sync").inheritIO().start();
+        if (sync.waitFor() != 0) {
+            throw new IllegalStateException("sync failed with exit code " + sync.exitValue());
+        }
     }
 
     /** So neither copy pays for the other's dirty buffers or the load's. */
