@@ -158,6 +158,9 @@ public final class JoinSource implements AutoCloseable {
             c.setAutoCommit(false);
             try (Statement st = c.createStatement()) {
                 st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                // A migration holding a table exclusively makes begin fail after this, not hang a
+                // transport thread; the joiner asks again.
+                st.execute("SET LOCAL lock_timeout = '30s'");
                 // The first query fixes the transaction's snapshot.
                 try (ResultSet rs = st.executeQuery("SELECT pg_export_snapshot()")) {
                     rs.next();
