@@ -133,6 +133,7 @@ final class JoinBenchmark {
         if (!a.password().isEmpty()) {
             pb.environment().put("PGPASSWORD", a.password());
         }
+        long walBefore = walPosition(c);
         ActivitySampler sampler = ActivitySampler.start(a, c);
         long start = System.nanoTime();
         Process p = pb.start();
@@ -149,6 +150,8 @@ final class JoinBenchmark {
         printProfile(profile);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("seconds", seconds);
+        r.put("target_wal_bytes", walPosition(c) - walBefore);
+        BenchMain.say(String.format(Locale.ROOT, "    target WAL written: %.1f MiB", (walPosition(c) - walBefore) / 1048576.0));
         r.put("profile", profile);
         return r;
     }
@@ -165,6 +168,7 @@ final class JoinBenchmark {
                     + " joins (chunks of " + joinerConfig.capture().joinChunkPages() + " pages) ...");
             checkpoint(a);
             JoinTimeline timeline = new JoinTimeline();
+            long walBefore = walPosition(b);
             ActivitySampler sampler = ActivitySampler.start(a, b);
             long start = System.nanoTime();
             timeline.start(start);
@@ -186,6 +190,9 @@ final class JoinBenchmark {
                 BenchMain.say(String.format(Locale.ROOT, "  %s joined and ready: %.2f s", node.nodeId(), seconds));
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("seconds", seconds);
+                long wal = walPosition(b) - walBefore;
+                r.put("target_wal_bytes", wal);
+                BenchMain.say(String.format(Locale.ROOT, "    target WAL written: %.1f MiB", wal / 1048576.0));
                 r.put("chunk_pages", joinerConfig.capture().joinChunkPages());
                 r.putAll(timeline.report(started, ready));
                 r.put("profile", profile);
@@ -305,6 +312,15 @@ final class JoinBenchmark {
         BenchMain.say("    active statements [wait event]:");
         ((Map<String, Double>) profile.get("statements_s")).entrySet().stream().limit(14).forEach(e ->
                 BenchMain.say(String.format(Locale.ROOT, "      %-70s %7.1f s", e.getKey(), e.getValue())));
+    }
+
+    /** The server's WAL insert position in bytes: WAL written between two readings. */
+    private static long walPosition(PgServer server) throws SQLException {
+        try (Connection c = server.connect(); Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint")) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     /** A new, empty database on {@code server}'s PostgreSQL, for a second copy. */
