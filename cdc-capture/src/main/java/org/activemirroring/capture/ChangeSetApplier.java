@@ -212,11 +212,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             applyAndStage(c, cs, true);
             commitStaged(c);
         } catch (SQLException | RuntimeException e) {
-            rollbackQuietly(c);
-            dropStaged();
-            // The table may have changed under us (DDL); read shapes again on the next attempt.
-            shapes.clear();
-            uniqueColumns.clear();
+            abandon(c);
             throw failure("Cannot apply " + envelope + " (tx " + cs.sourceTxId() + ", " + cs.rows().size()
                     + " rows)", e);
         }
@@ -292,10 +288,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             applyPending(c);
             commitStaged(c);
         } catch (SQLException | RuntimeException e) {
-            rollbackQuietly(c);
-            dropStaged();
-            shapes.clear();
-            uniqueColumns.clear();
+            abandon(c);
             throw failure("Cannot apply and commit a group of " + n + " ChangeSet(s); they are delivered again", e);
         }
     }
@@ -1097,6 +1090,17 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             }
             connection = null;
         }
+    }
+
+    /**
+     * Ends a failed apply: rolls back, drops what was staged for the commit, and forgets table
+     * shapes (a table may have changed under us, DDL; they are read again on the next attempt).
+     */
+    private void abandon(Connection c) {
+        rollbackQuietly(c);
+        dropStaged();
+        shapes.clear();
+        uniqueColumns.clear();
     }
 
     private static void rollbackQuietly(Connection c) {

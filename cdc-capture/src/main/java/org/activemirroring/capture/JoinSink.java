@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -356,34 +355,28 @@ public final class JoinSink {
         c.commit();
 
         String copyIn = copyInSql(t);
-        CompletableFuture<byte[]> pending = null;
         long pages = t.pages();
+        if (!rowsDone && pages == 0) {
+            recordRows(c, tbl, 0, true);
+            c.commit();
+            rowsDone = true;
+        }
+        java.util.concurrent.Future<byte[]> pending = null;
         while (!rowsDone) {
             long from = nextPage;
             long to = pages < 0 ? 1 : Math.min(pages, from + chunkPages);
-            if (pages >= 0 && from >= pages) {
-                break;
-            }
+            boolean last = pages < 0 || to >= pages;
             byte[] frame = pending != null ? await(pending) : donor.call(JoinWire.Request.rows(session, tbl, from, to));
-            pending = null;
-            long nextFrom = to;
-            boolean last = pages < 0 || nextFrom >= pages;
-            if (!last) {
-                long nextTo = Math.min(pages, nextFrom + chunkPages);
-                pending = CompletableFuture.supplyAsync(() -> call(donor, JoinWire.Request.rows(session, tbl, nextFrom, nextTo)),
-                        fetcher);
-            }
+            // The next chunk travels while this one loads.
+            pending = last ? null : fetcher.submit(
+                    () -> donor.call(JoinWire.Request.rows(session, tbl, to, Math.min(pages, to + chunkPages))));
             JoinWire.Chunk chunk = JoinWire.parseChunk(frame);
             copyIn(c, copyIn, chunk);
-            updateTable(c, tbl, "next_page = ?, rows_done = ?", to, last);
+            recordRows(c, tbl, to, last);
             commitChunk(c, begin, chunk, progress, where + " " + tbl + ", pages " + from + ".." + to + " of "
                     + (pages < 0 ? "all" : Long.toString(pages)));
             nextPage = to;
             rowsDone = last;
-        }
-        if (pages >= 0 && nextPage >= pages && !rowsDone) {
-            updateTable(c, tbl, "next_page = ?, rows_done = ?", nextPage, true);
-            c.commit();
         }
         String versionsIn = "COPY mirror.row_version (pk, tbl, clock, origin, deleted, prev_clock, prev_origin, source_tx, "
                 + "origin_seq, writer_xid, writer_lsn) FROM STDIN";
@@ -408,27 +401,6 @@ public final class JoinSink {
         }
     }
 
-    private static byte[] call(Donor donor, JoinWire.Request r) {
-        try {
-            return donor.call(r);
-        } catch (Exception e) {
-            throw new java.util.concurrent.CompletionException(e);
-        }
-    }
-
-    private static byte[] await(CompletableFuture<byte[]> f) throws Exception {
-        try {
-            return f.get();
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException && e.getCause().getCause() != null
-                    ? e.getCause().getCause() : e.getCause();
-            if (cause instanceof Exception ex) {
-                throw ex;
-            }
-            throw e;
-        }
-    }
-
     private static String copyInSql(JoinWire.TableInfo t) {
         StringBuilder sb = new StringBuilder("COPY ").append(JoinSource.quoted(t.name())).append(" (");
         for (int i = 0; i < t.columns().size(); i++) {
@@ -443,8 +415,9 @@ public final class JoinSink {
         }
     }
 
-    private static void updateTable(Connection c, String tbl, String set, long nextPage, boolean rowsDone) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE mirror.join_table SET " + set + " WHERE tbl = ?")) {
+    private static void recordRows(Connection c, String tbl, long nextPage, boolean rowsDone) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE mirror.join_table SET next_page = ?, rows_done = ? WHERE tbl = ?")) {
             ps.setLong(1, nextPage);
             ps.setBoolean(2, rowsDone);
             ps.setString(3, tbl);
@@ -583,9 +556,10 @@ public final class JoinSink {
         running.clear();
     }
 
-    private static void await(java.util.concurrent.Future<?> f) throws Exception {
+    /** The future's result; its failure rethrown as it was thrown. */
+    private static <T> T await(java.util.concurrent.Future<T> f) throws Exception {
         try {
-            f.get();
+            return f.get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof Exception ex) {
                 throw ex;

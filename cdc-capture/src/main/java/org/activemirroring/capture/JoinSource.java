@@ -51,6 +51,7 @@ public final class JoinSource implements AutoCloseable {
     static final long MAX_PAGES = 4096;
 
     private final CaptureConfig config;
+    private final Dialect dialect;
     private final String node;
     private final LongSupplier ownJournalHead;
     private final Supplier<JoinWire.Hello> hello;
@@ -79,8 +80,10 @@ public final class JoinSource implements AutoCloseable {
      * @param ownJournalHead this mirror's own journal head: how many of its changes it published
      * @param hello          this mirror's state, answered to {@code hello}
      */
-    public JoinSource(CaptureConfig config, String node, LongSupplier ownJournalHead, Supplier<JoinWire.Hello> hello) {
+    public JoinSource(CaptureConfig config, Dialect dialect, String node, LongSupplier ownJournalHead,
+                      Supplier<JoinWire.Hello> hello) {
         this.config = config;
+        this.dialect = dialect;
         this.node = node;
         this.ownJournalHead = ownJournalHead;
         this.hello = hello;
@@ -185,7 +188,9 @@ public final class JoinSource implements AutoCloseable {
                 try (Statement st = c.createStatement()) {
                     st.execute("LOCK TABLE " + quoted(t) + " IN ACCESS SHARE MODE");
                 }
-                tables.add(new JoinWire.TableInfo(t, columns(c, t), pages(c, t)));
+                // the columns COPY can write: generated ones are computed by the joiner
+                List<String> columns = List.copyOf(dialect.describe(c, t).columns().keySet());
+                tables.add(new JoinWire.TableInfo(t, columns, pages(c, t)));
             }
             PostgresSchemaScript ddl = new PostgresSchemaScript(List.of(), List.of());
             String ddlProblem = null;
@@ -210,20 +215,6 @@ public final class JoinSource implements AutoCloseable {
             closeQuietly(c);
             throw e;
         }
-    }
-
-    private static List<String> columns(Connection c, String table) throws SQLException {
-        List<String> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname FROM pg_attribute a WHERE a.attrelid = ?::regclass"
-                + " AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum")) {
-            ps.setString(1, quoted(table));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getString(1));
-                }
-            }
-        }
-        return out;
     }
 
     /** Pages of the table now; tuples this snapshot sees cannot be beyond them. -1 for a partitioned table. */

@@ -248,8 +248,7 @@ final class Joining {
 
     private JoinWire.Hello hello(String peer) {
         try {
-            byte[] rsp = transport.request(peer, JoinWire.KIND, JoinWire.json(JoinWire.Request.hello()), HELLO_TIMEOUT);
-            return JoinWire.parse(rsp, JoinWire.Hello.class);
+            return JoinWire.parse(call(peer, JoinWire.Request.hello(), HELLO_TIMEOUT), JoinWire.Hello.class);
         } catch (TransportException | IllegalArgumentException e) {
             LOG.debug("No join hello from {}: {}", peer, e.getMessage());
             return null;
@@ -257,7 +256,11 @@ final class Joining {
     }
 
     private byte[] call(String peer, JoinWire.Request r) throws TransportException {
-        return transport.request(peer, JoinWire.KIND, JoinWire.json(r), REQUEST_TIMEOUT);
+        return call(peer, r, REQUEST_TIMEOUT);
+    }
+
+    private byte[] call(String peer, JoinWire.Request r, Duration timeout) throws TransportException {
+        return transport.request(peer, JoinWire.KIND, JoinWire.json(r), timeout);
     }
 
     private static void checkInterrupted() throws InterruptedException {

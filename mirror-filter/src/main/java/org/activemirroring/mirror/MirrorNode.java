@@ -139,7 +139,7 @@ public final class MirrorNode implements AutoCloseable {
             java.util.concurrent.atomic.AtomicReference<MirrorNode> self = new java.util.concurrent.atomic.AtomicReference<>();
             Joining joining = new Joining(config, transport, sink, progress,
                     () -> transport.stats().journalHeads().getOrDefault(node, 0L));
-            JoinSource joinSource = new JoinSource(config.capture(), node,
+            JoinSource joinSource = new JoinSource(config.capture(), dialect, node,
                     () -> transport.stats().journalHeads().getOrDefault(node, 0L),
                     () -> {
                         MirrorNode n = self.get();

@@ -204,8 +204,8 @@ class JoinIT {
                         () -> first.phase() + " / " + second.phase());
                 // The second saw the first waiting, empty: nothing to copy. The first then either
                 // saw the same, or found the second already complete and joined it (also empty).
-                assertTrue(joinHow(servers.get(1)).startsWith("new network"), joinHow(servers.get(1)));
-                String firstHow = joinHow(servers.get(0));
+                assertTrue(TestMirrors.joinHow(servers.get(1)).startsWith("new network"), TestMirrors.joinHow(servers.get(1)));
+                String firstHow = TestMirrors.joinHow(servers.get(0));
                 assertTrue(firstHow.startsWith("new network") || firstHow.equals("join"), firstHow);
                 try (Connection c = servers.get(0).connect(); Statement st = c.createStatement()) {
                     st.execute("INSERT INTO fences (node, round) VALUES ('fresh', 1)");
@@ -276,13 +276,6 @@ class JoinIT {
                      + " FROM " + table + " t")) {
             rs.next();
             return rs.getString(1);
-        }
-    }
-
-    private static String joinHow(PgServer server) throws SQLException {
-        try (Connection c = server.connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT how FROM mirror.join_state")) {
-            return rs.next() ? rs.getString(1) : "";
         }
     }
 

@@ -2,10 +2,6 @@ package org.activemirroring.mirror;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,11 +64,11 @@ class RejoinIT {
 
                 again.launch();
                 Await.until(CONVERGE, () -> again.node() != null && again.node().isReady()
-                                && joinHow(servers.get(2)).startsWith("rejoin"),
+                                && TestMirrors.joinHow(servers.get(2)).startsWith("rejoin"),
                         () -> again.phase() + " / " + again.lastFailure());
                 nodes.set(2, again.node());
-                assertTrue(joinHow(servers.get(2)).contains("gone from every reachable mirror's journal"),
-                        joinHow(servers.get(2)));
+                assertTrue(TestMirrors.joinHow(servers.get(2)).contains("gone from every reachable mirror's journal"),
+                        TestMirrors.joinHow(servers.get(2)));
 
                 writers.get(2).runTransactions(servers.get(2), 20);
                 ReplicationChecks.fenceAndAwait(nodes, servers, writers, 2, CONVERGE);
@@ -88,12 +84,5 @@ class RejoinIT {
     /** The lowest seq of its own changes the node's journal still holds. */
     private static long firstHeld(MirrorNode node) {
         return node.transport().firstHeld(node.nodeId());
-    }
-
-    private static String joinHow(PgServer server) throws SQLException {
-        try (Connection c = server.connect(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT how FROM mirror.join_state")) {
-            return rs.next() ? rs.getString(1) : "";
-        }
     }
 }

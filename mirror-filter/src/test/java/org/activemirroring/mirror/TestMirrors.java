@@ -38,4 +38,12 @@ final class TestMirrors {
         m.put(key, value);
         return m;
     }
+
+    /** How a mirror got its data, as its {@code mirror.join_state} records it ("" before it decided). */
+    static String joinHow(org.activemirroring.testsupport.PgServer server) throws java.sql.SQLException {
+        try (java.sql.Connection c = server.connect(); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT how FROM mirror.join_state")) {
+            return rs.next() ? rs.getString(1) : "";
+        }
+    }
 }

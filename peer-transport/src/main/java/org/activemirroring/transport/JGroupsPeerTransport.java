@@ -479,23 +479,22 @@ public final class JGroupsPeerTransport implements PeerTransport {
 
         @Override
         public Map<String, Long> heads(String node) throws TransportException {
-            byte[] rsp = request(node, WireFormat.HEADS, new byte[0], Duration.ofMillis(config.requestTimeoutMs()));
-            try {
-                return WireFormat.decodeHeads(rsp);
-            } catch (IllegalArgumentException e) {
-                counters.invalidDropped.incrementAndGet();
-                throw new TransportException("invalid heads answer from " + node + ": " + e.getMessage(), false);
-            }
+            return positions(node, WireFormat.HEADS, "heads");
         }
 
         @Override
         public Map<String, Long> firsts(String node) throws TransportException {
-            byte[] rsp = request(node, WireFormat.FIRSTS, new byte[0], Duration.ofMillis(config.requestTimeoutMs()));
+            return positions(node, WireFormat.FIRSTS, "firsts");
+        }
+
+        /** A per-origin seq map from {@code node}'s journal (heads or firsts). */
+        private Map<String, Long> positions(String node, String kind, String what) throws TransportException {
+            byte[] rsp = request(node, kind, new byte[0], Duration.ofMillis(config.requestTimeoutMs()));
             try {
                 return WireFormat.decodeHeads(rsp);
             } catch (IllegalArgumentException e) {
                 counters.invalidDropped.incrementAndGet();
-                throw new TransportException("invalid firsts answer from " + node + ": " + e.getMessage(), false);
+                throw new TransportException("invalid " + what + " answer from " + node + ": " + e.getMessage(), false);
             }
         }
 

@@ -149,25 +149,22 @@ public final class Journal implements AutoCloseable {
         return log == null ? 0 : log.head();
     }
 
-    /** Highest seq held per origin (origins with no record are absent). */
     /** Per origin, the lowest seq still held (after retention), for origins with envelopes. */
     public Map<String, Long> firsts() {
-        Map<String, Long> out = new TreeMap<>();
-        logs.forEach((o, log) -> {
-            long f = log.first();
-            if (f > 0) {
-                out.put(o, f);
-            }
-        });
-        return out;
+        return perOrigin(OriginLog::first);
     }
 
+    /** Highest seq held per origin (origins with no record are absent). */
     public Map<String, Long> heads() {
+        return perOrigin(OriginLog::head);
+    }
+
+    private Map<String, Long> perOrigin(java.util.function.ToLongFunction<OriginLog> position) {
         Map<String, Long> out = new TreeMap<>();
         logs.forEach((o, log) -> {
-            long h = log.head();
-            if (h > 0) {
-                out.put(o, h);
+            long seq = position.applyAsLong(log);
+            if (seq > 0) {
+                out.put(o, seq);
             }
         });
         return out;
