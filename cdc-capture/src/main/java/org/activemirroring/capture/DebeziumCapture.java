@@ -252,7 +252,7 @@ public final class DebeziumCapture implements AutoCloseable {
         PostgresUrl db = config.address();
         Properties p = new Properties();
         p.setProperty("name", "am-capture-" + nodeId);
-        p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+        p.setProperty("connector.class", MirrorPostgresConnector.class.getName());
         p.setProperty("offset.storage", "org.apache.kafka.connect.storage.FileOffsetBackingStore");
         p.setProperty("offset.storage.file.filename", offsetsFile.toString());
         p.setProperty("offset.flush.interval.ms", Integer.toString(config.offsetFlushIntervalMs()));

@@ -26,7 +26,7 @@ class DebeziumCaptureTest {
     void connectorSettings() {
         Properties p = capture(Map.of("mirror.db.schemas", "public,shop",
                 "mirror.tables.exclude", "public.sessions,shop.cache")).properties();
-        assertEquals("io.debezium.connector.postgresql.PostgresConnector", p.getProperty("connector.class"));
+        assertEquals(MirrorPostgresConnector.class.getName(), p.getProperty("connector.class"));
         assertEquals("db", p.getProperty("database.hostname"));
         assertEquals("6000", p.getProperty("database.port"));
         assertEquals("site", p.getProperty("database.dbname"));
