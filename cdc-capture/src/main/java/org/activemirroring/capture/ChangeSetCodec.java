@@ -222,13 +222,15 @@ public final class ChangeSetCodec {
             throw new ChangeSetFormatException("field 'r' (rows) must be a non-empty array");
         }
         List<RowChange> rows = new ArrayList<>();
+        // Rows of a table share their column names (see RowValues).
+        Map<String, RowValues.Columns> columns = new java.util.HashMap<>();
         while (p.nextToken() != JsonToken.END_ARRAY) {
-            rows.add(row(p, rows.size()));
+            rows.add(row(p, rows.size(), columns));
         }
         return rows;
     }
 
-    private static RowChange row(JsonParser p, int index) throws IOException {
+    private static RowChange row(JsonParser p, int index, Map<String, RowValues.Columns> columns) throws IOException {
         String where = "row " + index;
         if (p.currentToken() != JsonToken.START_OBJECT) {
             throw new ChangeSetFormatException(where + " is not a JSON object");
@@ -247,9 +249,9 @@ public final class ChangeSetCodec {
             switch (name) {
                 case "t" -> table = text(p, "t", where);
                 case "o" -> opCode = text(p, "o", at);
-                case "k" -> key = valueMap(p, at, "k");
-                case "a" -> after = valueMap(p, at, "a");
-                case "b" -> before = valueMap(p, at, "b");
+                case "k" -> key = valueMap(p, at, "k", table, columns);
+                case "a" -> after = valueMap(p, at, "a", table, columns);
+                case "b" -> before = valueMap(p, at, "b", table, columns);
                 case "u" -> {
                     if (value == JsonToken.VALUE_NULL) {
                         break;
@@ -305,14 +307,15 @@ public final class ChangeSetCodec {
     }
 
     /** A map of column values; null for a JSON null (absent images). */
-    private static Map<String, String> valueMap(JsonParser p, String where, String field) throws IOException {
+    private static Map<String, String> valueMap(JsonParser p, String where, String field, String table,
+                                                Map<String, RowValues.Columns> columns) throws IOException {
         if (p.currentToken() == JsonToken.VALUE_NULL) {
             return null;
         }
         if (p.currentToken() != JsonToken.START_OBJECT) {
             throw new ChangeSetFormatException(where + ": field '" + field + "' must be an object of column values");
         }
-        Map<String, String> out = new LinkedHashMap<>();
+        RowValues.Builder out = new RowValues.Builder(columns);
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String column = p.currentName();
             JsonToken v = p.nextToken();
@@ -325,7 +328,11 @@ public final class ChangeSetCodec {
                         + "' must be a string or null, was " + v);
             }
         }
-        return out;
+        try {
+            return out.build(table + "#" + field);
+        } catch (IllegalArgumentException e) {
+            throw new ChangeSetFormatException(where + ": in '" + field + "', " + e.getMessage());
+        }
     }
 
     private static long wholeNumber(JsonParser p, String field, String where) throws IOException {

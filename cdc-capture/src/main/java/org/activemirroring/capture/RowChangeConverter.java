@@ -3,7 +3,6 @@ package org.activemirroring.capture;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,6 +29,8 @@ final class RowChangeConverter {
     private final ValueEncoder encoder;
     private final Set<String> fullBeforeImage;
     private final Map<String, List<String>> indexKeyColumns;
+    /** Column names shared by the rows of a table (key, after- and before-images apart). */
+    private final Map<String, RowValues.Columns> columns = new java.util.concurrent.ConcurrentHashMap<>();
 
     RowChangeConverter(ValueEncoder encoder, Set<String> fullBeforeImage) {
         this(encoder, fullBeforeImage, Map.of());
@@ -78,7 +79,7 @@ final class RowChangeConverter {
                     + " columns, so its rows cannot be mirrored; add a primary key or exclude it with"
                     + " mirror.tables.exclude=" + table);
         }
-        Map<String, String> keyValues = new LinkedHashMap<>();
+        RowValues.Builder keyValues = new RowValues.Builder(columns);
         List<String> order = indexKeyColumns.get(table);
         if (order != null) {
             for (String col : order) {
@@ -92,24 +93,24 @@ final class RowChangeConverter {
             }
         }
         for (Field f : key.schema().fields()) {
-            if (!keyValues.containsKey(f.name())) {
+            if (!keyValues.contains(f.name())) {
                 keyValues.put(f.name(), encoder.encode(table, f.name(), f.schema(), key.get(f)));
             }
         }
         List<String> unchanged = new ArrayList<>();
-        Map<String, String> after = image(table, value.getStruct("after"), unchanged);
+        Map<String, String> after = image(table + "#after", table, value.getStruct("after"), unchanged);
         // With the default replica identity a delete's before-image holds only the key and
         // Debezium sets every other column to null: not the old values, so not sent as such.
         Map<String, String> before = fullBeforeImage.contains(table)
-                ? image(table, value.getStruct("before"), new ArrayList<>()) : null;
-        return new RowChange(table, op, keyValues, op == RowChange.Op.DELETE ? null : after, before, unchanged);
+                ? image(table + "#before", table, value.getStruct("before"), new ArrayList<>()) : null;
+        return new RowChange(table, op, keyValues.build(table + "#key"), op == RowChange.Op.DELETE ? null : after, before, unchanged);
     }
 
-    private Map<String, String> image(String table, Struct row, List<String> unchanged) {
+    private Map<String, String> image(String shape, String table, Struct row, List<String> unchanged) {
         if (row == null) {
             return null;
         }
-        Map<String, String> out = new LinkedHashMap<>();
+        RowValues.Builder out = new RowValues.Builder(columns);
         for (Field f : row.schema().fields()) {
             Object v = row.get(f);
             if (isUnavailable(v, f.schema())) {
@@ -118,7 +119,7 @@ final class RowChangeConverter {
                 out.put(f.name(), encoder.encode(table, f.name(), f.schema(), v));
             }
         }
-        return out;
+        return out.build(shape);
     }
 
     static boolean isUnavailable(Object v, Schema schema) {

@@ -95,6 +95,8 @@ class ChangeSetCodecTest {
         assertMessage("has no key", "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[{\"t\":\"s.t\",\"o\":\"d\",\"k\":{}}]}");
         assertMessage("no after-image", "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[{\"t\":\"s.t\",\"o\":\"c\",\"k\":{\"id\":\"1\"}}]}");
         assertMessage("column 'id'", "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[{\"t\":\"s.t\",\"o\":\"d\",\"k\":{\"id\":1}}]}");
+        assertMessage("column 'id' appears twice",
+                "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"h\":1,\"r\":[{\"t\":\"s.t\",\"o\":\"d\",\"k\":{\"id\":\"1\",\"id\":\"2\"}}]}");
         assertMessage("payload type", null);
     }
 
