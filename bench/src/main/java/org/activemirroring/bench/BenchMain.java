@@ -29,13 +29,13 @@ import org.activemirroring.testsupport.PostgresServers;
 
 /**
  * Entry point of {@code bench/run}: {@code lag|throughput|catchup [--seconds N] [--rate R]
- * [--mirrors M] [--rows N] [--seconds-down N] [--stop clean|kill] [--node-heap 512m] [--results DIR]}.
+ * [--mirrors M] [--rows N] [--warmup-rows N] [--seconds-down N] [--stop clean|kill] [--node-heap 512m] [--results DIR]}.
  * Everything runs on this machine against embedded PostgreSQL servers, and each number of ours is
  * printed beside the reference measured in the same run ({@link CatchUpBenchmark} for catchup).
  */
 public final class BenchMain {
     static final String USAGE = "usage: bench/run lag|throughput|catchup|join [--seconds N] [--rate R] [--mirrors M]"
-            + " [--rows N] [--seconds-down N] [--stop clean|kill] [--node-heap 512m] [--mb N]";
+            + " [--rows N] [--warmup-rows N] [--seconds-down N] [--stop clean|kill] [--node-heap 512m] [--mb N]";
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
     private BenchMain() {
@@ -51,8 +51,11 @@ public final class BenchMain {
         Map<String, Object> result = switch (kind) {
             case "lag" -> lag(mirrors, Integer.parseInt(opts.getOrDefault("seconds", "30")),
                     Integer.parseInt(opts.getOrDefault("rate", "200")));
-            case "throughput" -> throughput(mirrors, Integer.parseInt(opts.getOrDefault("rows", "200000")),
-                    opts.getOrDefault("node-heap", "512m"));
+            case "throughput" -> {
+                int rows = Integer.parseInt(opts.getOrDefault("rows", "200000"));
+                yield throughput(mirrors, rows, Integer.parseInt(opts.getOrDefault("warmup-rows", Integer.toString(rows / 5))),
+                        opts.getOrDefault("node-heap", "512m"));
+            }
             case "catchup" -> CatchUpBenchmark.run(mirrors, Integer.parseInt(opts.getOrDefault("seconds-down", "60")),
                     Integer.parseInt(opts.getOrDefault("rate", "200")), opts.getOrDefault("stop", "clean"),
                     opts.getOrDefault("node-heap", "512m"));
@@ -127,7 +130,17 @@ public final class BenchMain {
         }
     }
 
-    private static Map<String, Object> throughput(int mirrors, int rows, String nodeHeap) throws Exception {
+    /**
+     * Each system (raw capture, native, ours) first carries {@code warmupRows} rows in each mode,
+     * untimed, then the timed {@code rows}. Without it the mirror JVMs, started just before, spent
+     * a third of the machine's CPU in the JIT compiler during the timed runs (perf: C2 compiler
+     * threads 37% of all samples; ~25 s of compile time per mirror JVM), which a long-running
+     * mirror paid once, long ago.
+     */
+    private static Map<String, Object> throughput(int mirrors, int rows, int warmupRows, String nodeHeap) throws Exception {
+        if (warmupRows < 0) {
+            throw new IllegalArgumentException("--warmup-rows must be 0 or more, was " + warmupRows);
+        }
         try (PostgresServers pgs = startServers(mirrors + 3)) {
             List<PgServer> all = pgs.servers();
             PgServer pub = all.get(mirrors);
@@ -138,25 +151,30 @@ public final class BenchMain {
             r.put("kind", "throughput");
             r.put("mirrors", mirrors);
             r.put("rows", rows);
+            r.put("warmup_rows", warmupRows);
             Map<String, Double> rates = new LinkedHashMap<>();
-            long base = 0;
+            Map<String, Double> warmRates = new LinkedHashMap<>();
+            long[] base = {0};
             try (RawCapture capture = new RawCapture(raw, "bench_rows")) {
                 capture.start();
-                for (int txSize : new int[] {rows, 100}) {
-                    String mode = mode(txSize, rows);
-                    long from = base;
-                    base += rows;
-                    long captured = capture.rowEvents();
-                    rates.put("capture_" + mode, timeRows("raw capture, " + mode, raw, from, rows, txSize,
-                            () -> capture.rowEvents() - captured));
+                for (Pass pass : passes(warmupRows, rows)) {
+                    for (int txSize : new int[] {pass.rows(), 100}) {
+                        String mode = mode(txSize, pass.rows());
+                        long captured = capture.rowEvents();
+                        double rate = timeRows(pass.label("raw capture, " + mode), raw, next(base, pass), pass.rows(), txSize,
+                                () -> capture.rowEvents() - captured);
+                        (pass.timed() ? rates : warmRates).put("capture_" + mode, rate);
+                    }
                 }
             }
-            for (int txSize : new int[] {rows, 100}) {
-                String mode = mode(txSize, rows);
-                long from = base;
-                base += rows;
-                rates.put("native_" + mode, timeRows("native, " + mode, pub, from, rows, txSize,
-                        () -> countRange(sub, from, rows)));
+            for (Pass pass : passes(warmupRows, rows)) {
+                for (int txSize : new int[] {pass.rows(), 100}) {
+                    String mode = mode(txSize, pass.rows());
+                    long from = next(base, pass);
+                    double rate = timeRows(pass.label("native, " + mode), pub, from, pass.rows(), txSize,
+                            () -> countRange(sub, from, pass.rows()));
+                    (pass.timed() ? rates : warmRates).put("native_" + mode, rate);
+                }
             }
             // Each mirror in its own JVM with its own heap limit, so its heap is measured alone.
             List<MirrorProcess> procs = new ArrayList<>();
@@ -167,15 +185,17 @@ public final class BenchMain {
                     procs.add(MirrorProcess.start(settings, work.resolve(settings.get("mirror.node.id")), nodeHeap));
                 }
                 awaitWarmUp(all.subList(0, mirrors));
-                for (int txSize : new int[] {rows, 100}) {
-                    String mode = mode(txSize, rows);
-                    long from = base;
-                    base += rows;
-                    List<PgServer> targets = all.subList(1, mirrors);
-                    rates.put("ours_" + mode, timeRows("ours, " + mode, all.get(0), from, rows, txSize, () -> {
-                        procs.forEach(MirrorProcess::checkAlive);
-                        return targets.stream().mapToLong(t -> countRange(t, from, rows)).min().orElse(0);
-                    }));
+                List<PgServer> targets = all.subList(1, mirrors);
+                for (Pass pass : passes(warmupRows, rows)) {
+                    for (int txSize : new int[] {pass.rows(), 100}) {
+                        String mode = mode(txSize, pass.rows());
+                        long from = next(base, pass);
+                        double rate = timeRows(pass.label("ours, " + mode), all.get(0), from, pass.rows(), txSize, () -> {
+                            procs.forEach(MirrorProcess::checkAlive);
+                            return targets.stream().mapToLong(t -> countRange(t, from, pass.rows())).min().orElse(0);
+                        });
+                        (pass.timed() ? rates : warmRates).put("ours_" + mode, rate);
+                    }
                 }
                 for (MirrorProcess p : procs) {
                     heapPeak = Math.max(heapPeak, p.peakLiveHeapMb());
@@ -188,6 +208,7 @@ public final class BenchMain {
                 NativeReplication.disconnect(sub);
             }
             r.put("rows_per_second", rates);
+            r.put("warmup_rows_per_second", warmRates);
             r.put("node_heap_limit", nodeHeap);
             r.put("node_heap_peak_live_mb", heapPeak);
             double ours = rates.get("ours_tx_100");
@@ -216,6 +237,24 @@ public final class BenchMain {
 
     private static String mode(int txSize, int rows) {
         return txSize == rows ? "one_tx" : "tx_100";
+    }
+
+    /** A run of rows through one system: the untimed warm-up or the timed one. */
+    private record Pass(int rows, boolean timed) {
+        String label(String what) {
+            return timed ? what : "warm-up, " + what;
+        }
+    }
+
+    private static List<Pass> passes(int warmupRows, int rows) {
+        return warmupRows > 0 ? List.of(new Pass(warmupRows, false), new Pass(rows, true)) : List.of(new Pass(rows, true));
+    }
+
+    /** The first id of the pass's rows: every pass writes ids no other pass wrote. */
+    private static long next(long[] base, Pass pass) {
+        long from = base[0];
+        base[0] += pass.rows();
+        return from;
     }
 
     /** Inserts rows in transactions of {@code txSize} and returns rows/s until {@code visible} reaches them. */
