@@ -34,7 +34,7 @@ import org.activemirroring.testsupport.PostgresServers;
  * printed beside the reference measured in the same run ({@link CatchUpBenchmark} for catchup).
  */
 public final class BenchMain {
-    static final String USAGE = "usage: bench/run lag|throughput|catchup|join [--seconds N] [--rate R] [--mirrors M]"
+    static final String USAGE = "usage: bench/run lag|throughput|catchup|join|idle [--seconds N] [--rate R] [--mirrors M]"
             + " [--rows N] [--warmup-rows N] [--seconds-down N] [--stop clean|kill] [--node-heap 512m] [--mb N]";
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
@@ -59,9 +59,11 @@ public final class BenchMain {
             case "catchup" -> CatchUpBenchmark.run(mirrors, Integer.parseInt(opts.getOrDefault("seconds-down", "60")),
                     Integer.parseInt(opts.getOrDefault("rate", "200")), opts.getOrDefault("stop", "clean"),
                     opts.getOrDefault("node-heap", "512m"));
+            case "idle" -> IdleBenchmark.run(Integer.parseInt(opts.getOrDefault("mirrors", "2")),
+                    Integer.parseInt(opts.getOrDefault("seconds", "20")));
             case "join" -> JoinBenchmark.run(Integer.parseInt(opts.getOrDefault("mb", "1024")),
                     opts.getOrDefault("node-heap", "512m"));
-            default -> throw new IllegalArgumentException("Unknown benchmark '" + kind + "': use lag, throughput, catchup or join");
+            default -> throw new IllegalArgumentException("Unknown benchmark '" + kind + "': use lag, throughput, catchup, join or idle");
         };
         writeResults(Path.of(opts.getOrDefault("results", "bench/results")), kind, result);
         System.out.println(result.get("RESULT"));
@@ -327,7 +329,7 @@ public final class BenchMain {
         }, () -> "the warm-up row did not reach every mirror");
     }
 
-    private static List<MirrorNode> startMirrors(List<PgServer> servers) {
+    static List<MirrorNode> startMirrors(List<PgServer> servers) {
         List<MirrorNode> nodes = new ArrayList<>();
         try {
             for (Map<String, String> settings : mirrorSettings(servers)) {
@@ -342,7 +344,7 @@ public final class BenchMain {
         return nodes;
     }
 
-    private static void closeAll(List<MirrorNode> nodes) {
+    static void closeAll(List<MirrorNode> nodes) {
         nodes.forEach(MirrorNode::close);
     }
 
