@@ -170,6 +170,10 @@ final class JoinBenchmark {
             JoinTimeline timeline = new JoinTimeline();
             long walBefore = walPosition(b);
             ActivitySampler sampler = ActivitySampler.start(a, b);
+            var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                    .getOperatingSystemMXBean();
+            double donorCpu0 = donor.cpuSeconds();
+            long ownCpu0 = os.getProcessCpuTime();
             long start = System.nanoTime();
             timeline.start(start);
             MirrorNode node = MirrorNode.start(joinerConfig, timeline::progress);
@@ -186,6 +190,8 @@ final class JoinBenchmark {
                 }
                 long ready = System.nanoTime();
                 double seconds = (ready - start) / 1e9;
+                double donorCpu = donor.cpuSeconds() - donorCpu0;
+                double joinerCpu = (os.getProcessCpuTime() - ownCpu0) / 1e9;
                 Map<String, Object> profile = sampler.finish();
                 BenchMain.say(String.format(Locale.ROOT, "  %s joined and ready: %.2f s", node.nodeId(), seconds));
                 Map<String, Object> r = new LinkedHashMap<>();
@@ -194,6 +200,11 @@ final class JoinBenchmark {
                 r.put("target_wal_bytes", wal);
                 BenchMain.say(String.format(Locale.ROOT, "    target WAL written: %.1f MiB", wal / 1048576.0));
                 r.put("chunk_pages", joinerConfig.capture().joinChunkPages());
+                // The two JVMs' share of the 2 cores; this JVM also ran the activity sampler.
+                r.put("donor_jvm_cpu_s", donorCpu);
+                r.put("joiner_jvm_cpu_s", joinerCpu);
+                BenchMain.say(String.format(Locale.ROOT, "    CPU time: donor JVM %.2f s, joiner JVM (this one) %.2f s",
+                        donorCpu, joinerCpu));
                 r.putAll(timeline.report(started, ready));
                 r.put("profile", profile);
                 printProfile(profile);

@@ -104,6 +104,11 @@ final class MirrorProcess implements AutoCloseable {
         return readyAtNanos;
     }
 
+    /** CPU time the process has used so far (user and system), in seconds; -1 where the OS does not say. */
+    double cpuSeconds() {
+        return process.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(-1.0);
+    }
+
     /** Fails with the reason when the process has exited (e.g. out of memory), so a run stops at once. */
     void checkAlive() {
         if (!process.isAlive()) {

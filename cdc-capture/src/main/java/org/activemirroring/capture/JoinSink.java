@@ -121,6 +121,7 @@ public final class JoinSink {
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_session (session text PRIMARY KEY, donor text NOT NULL, "
                     + "vector jsonb NOT NULL, donor_head bigint NOT NULL DEFAULT 0, began_at timestamptz NOT NULL)");
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_ddl (idx int PRIMARY KEY)");
+            s.execute("CREATE TABLE IF NOT EXISTS mirror.join_autovacuum_off (tbl text PRIMARY KEY)");
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_table (tbl text PRIMARY KEY, session text NOT NULL, "
                     + "next_page bigint NOT NULL, rows_done boolean NOT NULL, versions_after text, done boolean NOT NULL)");
         }
@@ -306,6 +307,7 @@ public final class JoinSink {
                     + " cannot describe them for copying: " + begin.ddlProblem());
         }
         PostgresSchemaScript.run(c, begin.beforeData());
+        pauseAutovacuum(c, begin);
         try (Statement s = c.createStatement()) {
             s.executeUpdate("UPDATE mirror.join_state SET schema_created = true");
         }
@@ -536,10 +538,55 @@ public final class JoinSink {
                 }
             }
         }
+        resumeAutovacuum(c);
         try (Statement s = c.createStatement()) {
             s.executeUpdate("UPDATE mirror.join_state SET after_done = true");
         }
         c.commit();
+    }
+
+    /**
+     * Keeps autovacuum off the tables this join created until their keys, indexes and foreign
+     * keys are built. Freshly loaded tables are what autovacuum picks first, and each of those
+     * statements that needed a lock autovacuum held waited for deadlock_timeout (1 s by default)
+     * before PostgreSQL cancelled autovacuum (benchmark: three such waits in one join). A table
+     * whose donor sets autovacuum_enabled itself keeps that setting.
+     */
+    private static void pauseAutovacuum(Connection c, JoinWire.Begin begin) throws SQLException {
+        try (PreparedStatement explicit = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM unnest(reloptions) o"
+                + " WHERE o LIKE 'autovacuum_enabled=%') FROM pg_class WHERE oid = ?::regclass AND relkind = 'r'");
+             PreparedStatement record = c.prepareStatement("INSERT INTO mirror.join_autovacuum_off (tbl) VALUES (?)"
+                     + " ON CONFLICT DO NOTHING");
+             Statement s = c.createStatement()) {
+            for (JoinWire.TableInfo t : begin.tables()) {
+                String quoted = JoinSource.quoted(t.name());
+                explicit.setString(1, quoted);
+                try (ResultSet rs = explicit.executeQuery()) {
+                    if (!rs.next() || rs.getBoolean(1)) {
+                        continue; // partitioned (no storage of its own) or set by the site
+                    }
+                }
+                s.execute("ALTER TABLE " + quoted + " SET (autovacuum_enabled = off)");
+                record.setString(1, t.name());
+                record.executeUpdate();
+            }
+        }
+    }
+
+    /** Gives the tables {@link #pauseAutovacuum} paused back to autovacuum; in the caller's transaction. */
+    private static void resumeAutovacuum(Connection c) throws SQLException {
+        List<String> paused = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT tbl FROM mirror.join_autovacuum_off")) {
+            while (rs.next()) {
+                paused.add(rs.getString(1));
+            }
+        }
+        try (Statement s = c.createStatement()) {
+            for (String t : paused) {
+                s.execute("ALTER TABLE " + JoinSource.quoted(t) + " RESET (autovacuum_enabled)");
+            }
+            s.executeUpdate("DELETE FROM mirror.join_autovacuum_off");
+        }
     }
 
     /** Statements that need nothing but the loaded table and may run beside each other. */

@@ -73,6 +73,15 @@ class JoinIT {
                 // The readiness gate: while the join loads, no node exists to serve the site.
                 Await.until(Duration.ofSeconds(60), () -> launcher.phase().contains("joining from"), launcher::phase);
                 assertNull(launcher.node(), "a joining mirror must not serve requests: " + launcher.phase());
+                // Tables the join created stay out of autovacuum's way until their indexes are built.
+                Await.until(Duration.ofSeconds(60), () -> PAGES.matcher(launcher.phase()).find(), launcher::phase);
+                try (Connection c = servers.get(2).connect(); Statement st = c.createStatement();
+                     ResultSet rs = st.executeQuery("SELECT (SELECT after_done FROM mirror.join_state),"
+                             + " coalesce(reloptions::text, '') FROM pg_class WHERE oid = 'public.documents'::regclass")) {
+                    assertTrue(rs.next());
+                    assertTrue(rs.getBoolean(1) || rs.getString(2).contains("autovacuum_enabled=off"),
+                            "documents while loading: reloptions " + rs.getString(2));
+                }
                 Await.until(CONVERGE, () -> launcher.node() != null && launcher.node().isReady(),
                         () -> launcher.phase() + " / " + launcher.lastFailure());
                 nodes.add(launcher.node());
@@ -86,6 +95,7 @@ class JoinIT {
                 assertTrue(SiteSchema.count(servers.get(2), "documents") >= SEED_ROWS);
                 // The copied schema has the donor's constraints and indexes, not just its columns.
                 assertEquals(schemaObjects(servers.get(0)), schemaObjects(servers.get(2)));
+                assertEquals("null", reloptions(servers.get(2), "public.documents"), "autovacuum is back after the join");
                 for (MirrorNode n : nodes) {
                     assertTrue(n.status().ready(), n.nodeId() + " ready: " + n.status().problem());
                     // Every site writes its own keys: replaying what the snapshot already held is
@@ -240,7 +250,7 @@ class JoinIT {
                             raw bytea,
                             note text);
                         CREATE TABLE item_links (a bigint NOT NULL REFERENCES items(id), b bigint NOT NULL REFERENCES items(id),
-                            weight double precision, PRIMARY KEY (a, b));
+                            weight double precision, PRIMARY KEY (a, b)) WITH (autovacuum_enabled = false, fillfactor = 90);
                         INSERT INTO items (moods, tags, price, seen, span, addr, doc, raw, note)
                         SELECT ARRAY['sad', 'happy']::mood[], ARRAY['a b', 'tab\there', 'quote"', NULL], g / 7.0,
                                now() - g * interval '1 hour', g * interval '1 minute', '10.0.0.1'::inet,
@@ -257,7 +267,11 @@ class JoinIT {
                 nodes.addAll(TestMirrors.startAll(configs)); // the second joins: it has no tables
                 for (String table : List.of("items", "item_links")) {
                     assertEquals(tableDigest(servers.get(0), table), tableDigest(servers.get(1), table), table);
+                    // The join keeps autovacuum off the tables it creates only until their indexes
+                    // are built; a table the site set up otherwise keeps the site's options.
+                    assertEquals(reloptions(servers.get(0), table), reloptions(servers.get(1), table), table);
                 }
+                assertEquals("null", reloptions(servers.get(1), "items"));
                 // The copied identity column keeps handing out keys (on this mirror's slot) after the join.
                 try (Connection c = servers.get(1).connect(); Statement st = c.createStatement()) {
                     st.execute("INSERT INTO items (moods) VALUES ('{ok}')");
@@ -266,6 +280,17 @@ class JoinIT {
                         () -> "the insert on the joined mirror did not replicate");
             } finally {
                 TestMirrors.closeAll(nodes);
+            }
+        }
+    }
+
+    private static String reloptions(PgServer server, String table) throws SQLException {
+        try (Connection c = server.connect(); PreparedStatement ps = c.prepareStatement(
+                "SELECT coalesce(reloptions::text, 'null') FROM pg_class WHERE oid = ?::regclass")) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
             }
         }
     }
