@@ -224,12 +224,15 @@ public final class JoinSink {
             emptyForRejoin(c);
             recordSession(c, begin);
             createSchemaIfAbsent(c, begin);
-            int i = 0;
-            for (JoinWire.TableInfo t : begin.tables()) {
-                i++;
-                loadTable(c, donor, begin, t, fetcher, progress, "table " + i + "/" + begin.tables().size());
+            try (DdlPhase ddl = new DdlPhase(c, begin)) {
+                int i = 0;
+                for (JoinWire.TableInfo t : begin.tables()) {
+                    i++;
+                    loadTable(c, donor, begin, t, fetcher, progress, "table " + i + "/" + begin.tables().size());
+                    ddl.tableLoaded(c, t);
+                }
+                finishSchema(c, begin, progress, ddl);
             }
-            finishSchema(c, begin, progress);
             return complete(c, begin);
         } finally {
             fetcher.shutdownNow();
@@ -470,35 +473,148 @@ public final class JoinSink {
      * at once; the rest in order. Each statement commits together with its number in
      * {@code mirror.join_ddl}, so a resumed join runs each exactly once.
      */
-    private void finishSchema(Connection c, JoinWire.Begin begin, Consumer<String> progress) throws Exception {
-        boolean created;
-        boolean done;
-        try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT schema_created, after_done FROM mirror.join_state")) {
-            if (!rs.next()) {
-                throw new IllegalStateException("mirror.join_state has no row; the join was not started with markLoading");
-            }
-            created = rs.getBoolean(1);
-            done = rs.getBoolean(2);
-        }
-        Set<Integer> finished = new HashSet<>();
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT idx FROM mirror.join_ddl")) {
-            while (rs.next()) {
-                finished.add(rs.getInt(1));
-            }
-        }
-        c.rollback();
-        if (!created || done) {
+    /**
+     * Builds what the schema copy leaves for after the rows (keys, indexes, foreign keys, their
+     * validation), resuming after the statements already done. Statements that need only their
+     * own table may already be running ({@link DdlPhase#tableLoaded}); a foreign key waits for
+     * everything before it.
+     */
+    private void finishSchema(Connection c, JoinWire.Begin begin, Consumer<String> progress, DdlPhase ddl)
+            throws Exception {
+        if (!ddl.active) {
             return;
         }
         List<String> statements = begin.afterData();
-        java.util.concurrent.BlockingQueue<Connection> pool = new java.util.concurrent.ArrayBlockingQueue<>(DDL_CONNECTIONS);
-        ExecutorService workers = Executors.newFixedThreadPool(DDL_CONNECTIONS, r -> {
-            Thread t = new Thread(r, "am-join-ddl-" + node);
-            t.setDaemon(true);
-            return t;
-        });
-        try {
+        for (int i = 0; i < statements.size(); i++) {
+            if (ddl.finished.contains(i) || ddl.started.contains(i)) {
+                continue;
+            }
+            String sql = statements.get(i);
+            if (!parallel(sql)) {
+                ddl.awaitAll(); // a barrier: it may need what the ones before it build
+                ddl.runNow(i, sql);
+            } else {
+                ddl.start(i, sql);
+            }
+            progress.accept("joining from " + begin.donor() + ": constraints and indexes, " + (i + 1) + "/"
+                    + statements.size());
+        }
+        ddl.awaitAll();
+        resumeAutovacuum(c);
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate("UPDATE mirror.join_state SET after_done = true");
+        }
+        c.commit();
+    }
+
+    /**
+     * The statements that follow the rows, on {@link #DDL_CONNECTIONS} connections of their own.
+     * Inactive (nothing to run) unless this join created the schema and has not finished it.
+     */
+    private final class DdlPhase implements AutoCloseable {
+        final boolean active;
+        final Set<Integer> finished = new HashSet<>();
+        final Set<Integer> started = new HashSet<>();
+        private final List<String> statements;
+        private final List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+        private final java.util.concurrent.BlockingQueue<Connection> pool =
+                new java.util.concurrent.ArrayBlockingQueue<>(DDL_CONNECTIONS);
+        private ExecutorService workers;
+
+        DdlPhase(Connection c, JoinWire.Begin begin) throws SQLException {
+            this.statements = begin.afterData();
+            boolean created;
+            boolean done;
+            try (Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT schema_created, after_done FROM mirror.join_state")) {
+                if (!rs.next()) {
+                    throw new IllegalStateException("mirror.join_state has no row; the join was not started with markLoading");
+                }
+                created = rs.getBoolean(1);
+                done = rs.getBoolean(2);
+            }
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT idx FROM mirror.join_ddl")) {
+                while (rs.next()) {
+                    finished.add(rs.getInt(1));
+                }
+            }
+            c.rollback();
+            this.active = created && !done;
+        }
+
+        /**
+         * Starts the keys and indexes of {@code t}, whose rows are all loaded, while the next table
+         * loads: on 2 cores the load leaves gaps (waits for the donor, commits) they fill. A
+         * statement is matched to its table by the name the donor's script wrote (quote_ident);
+         * one that does not match waits for {@link #finishSchema}.
+         */
+        void tableLoaded(Connection c, JoinWire.TableInfo t) throws Exception {
+            if (!active) {
+                return;
+            }
+            String name;
+            try (PreparedStatement ps = c.prepareStatement("SELECT quote_ident(?) || '.' || quote_ident(?)")) {
+                int dot = t.name().indexOf('.');
+                ps.setString(1, t.name().substring(0, dot));
+                ps.setString(2, t.name().substring(dot + 1));
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    name = rs.getString(1);
+                }
+            }
+            c.rollback();
+            List<Integer> own = new ArrayList<>();
+            for (int i = 0; i < statements.size(); i++) {
+                if (!finished.contains(i) && !started.contains(i) && ownKeyOrIndex(statements.get(i), name)) {
+                    own.add(i);
+                }
+            }
+            if (own.isEmpty()) {
+                return;
+            }
+            // One after the other on one connection: a key takes its table exclusively, so an index
+            // of the same table beside it would only wait, holding the other connection.
+            if (workers == null) {
+                open();
+            }
+            started.addAll(own);
+            running.add(workers.submit(() -> {
+                for (int i : own) {
+                    runDdl(pool, i, statements.get(i));
+                }
+                return null;
+            }));
+        }
+
+        void start(int idx, String sql) throws SQLException {
+            if (workers == null) {
+                open();
+            }
+            started.add(idx);
+            running.add(workers.submit(() -> {
+                runDdl(pool, idx, sql);
+                return null;
+            }));
+        }
+
+        void runNow(int idx, String sql) throws Exception {
+            if (workers == null) {
+                open();
+            }
+            started.add(idx);
+            runDdl(pool, idx, sql);
+        }
+
+        void awaitAll() throws Exception {
+            JoinSink.awaitAll(running);
+        }
+
+        private void open() throws SQLException {
+            workers = Executors.newFixedThreadPool(DDL_CONNECTIONS, r -> {
+                Thread t = new Thread(r, "am-join-ddl-" + node);
+                t.setDaemon(true);
+                return t;
+            });
             for (int i = 0; i < DDL_CONNECTIONS; i++) {
                 Connection w = config.connect();
                 try (Statement s = w.createStatement()) {
@@ -508,28 +624,13 @@ public final class JoinSink {
                 w.setAutoCommit(false);
                 pool.add(w);
             }
-            List<java.util.concurrent.Future<?>> running = new ArrayList<>();
-            for (int i = 0; i < statements.size(); i++) {
-                if (finished.contains(i)) {
-                    continue;
-                }
-                String sql = statements.get(i);
-                int idx = i;
-                if (!parallel(sql)) {
-                    awaitAll(running); // a barrier: it may need what the ones before it build
-                    runDdl(pool, idx, sql);
-                } else {
-                    running.add(workers.submit(() -> {
-                        runDdl(pool, idx, sql);
-                        return null;
-                    }));
-                }
-                progress.accept("joining from " + begin.donor() + ": constraints and indexes, " + (i + 1) + "/"
-                        + statements.size());
+        }
+
+        @Override
+        public void close() {
+            if (workers != null) {
+                workers.shutdownNow();
             }
-            awaitAll(running);
-        } finally {
-            workers.shutdownNow();
             for (Connection w : pool) {
                 try {
                     w.close();
@@ -538,11 +639,18 @@ public final class JoinSink {
                 }
             }
         }
-        resumeAutovacuum(c);
-        try (Statement s = c.createStatement()) {
-            s.executeUpdate("UPDATE mirror.join_state SET after_done = true");
+    }
+
+    /**
+     * Whether {@code sql} is a key, unique, check or exclusion constraint or an index of the table
+     * written {@code table} (quote_ident form): it needs nothing but that table's rows.
+     */
+    static boolean ownKeyOrIndex(String sql, String table) {
+        if (!parallel(sql) || sql.contains(" VALIDATE CONSTRAINT ")) {
+            return false;
         }
-        c.commit();
+        return sql.startsWith("ALTER TABLE " + table + " ADD CONSTRAINT ")
+                || sql.contains(" ON " + table + " USING ") || sql.contains(" ON ONLY " + table + " USING ");
     }
 
     /**
