@@ -470,14 +470,9 @@ public final class JoinSink {
     /**
      * Constraints, indexes and foreign keys, when this join created the tables. Index builds,
      * key constraints and foreign key validations run on {@link #DDL_CONNECTIONS} connections
-     * at once; the rest in order. Each statement commits together with its number in
-     * {@code mirror.join_ddl}, so a resumed join runs each exactly once.
-     */
-    /**
-     * Builds what the schema copy leaves for after the rows (keys, indexes, foreign keys, their
-     * validation), resuming after the statements already done. Statements that need only their
-     * own table may already be running ({@link DdlPhase#tableLoaded}); a foreign key waits for
-     * everything before it.
+     * at once; a foreign key waits for everything before it. A table's own keys and indexes may
+     * already be running ({@link DdlPhase#tableLoaded}). Each statement commits together with its
+     * number in {@code mirror.join_ddl}, so a resumed join runs each exactly once.
      */
     private void finishSchema(Connection c, JoinWire.Begin begin, Consumer<String> progress, DdlPhase ddl)
             throws Exception {
