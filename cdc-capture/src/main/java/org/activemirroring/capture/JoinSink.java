@@ -487,9 +487,10 @@ public final class JoinSink {
             String sql = statements.get(i);
             if (!parallel(sql)) {
                 ddl.awaitAll(); // a barrier: it may need what the ones before it build
-                ddl.runNow(i, sql);
+                ddl.start(List.of(i));
+                ddl.awaitAll();
             } else {
-                ddl.start(i, sql);
+                ddl.start(List.of(i));
             }
             progress.accept("joining from " + begin.donor() + ": constraints and indexes, " + (i + 1) + "/"
                     + statements.size());
@@ -564,40 +565,25 @@ public final class JoinSink {
                     own.add(i);
                 }
             }
-            if (own.isEmpty()) {
-                return;
-            }
             // One after the other on one connection: a key takes its table exclusively, so an index
             // of the same table beside it would only wait, holding the other connection.
+            if (!own.isEmpty()) {
+                start(own);
+            }
+        }
+
+        /** Runs the statements {@code idxs}, in that order, on one connection beside whatever runs. */
+        void start(List<Integer> idxs) throws SQLException {
             if (workers == null) {
                 open();
             }
-            started.addAll(own);
+            started.addAll(idxs);
             running.add(workers.submit(() -> {
-                for (int i : own) {
+                for (int i : idxs) {
                     runDdl(pool, i, statements.get(i));
                 }
                 return null;
             }));
-        }
-
-        void start(int idx, String sql) throws SQLException {
-            if (workers == null) {
-                open();
-            }
-            started.add(idx);
-            running.add(workers.submit(() -> {
-                runDdl(pool, idx, sql);
-                return null;
-            }));
-        }
-
-        void runNow(int idx, String sql) throws Exception {
-            if (workers == null) {
-                open();
-            }
-            started.add(idx);
-            runDdl(pool, idx, sql);
         }
 
         void awaitAll() throws Exception {
