@@ -24,7 +24,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * <p>{@code mirror.row_version} holds, per mirrored row that a mirrored write has touched, the
  * version of its last winning write (deletes stay as tombstones). The applier writes it in the
  * same transaction as the rows it applies; capture writes it for this mirror's own writes. Both
- * take {@link #lock} first, so neither decides on a version the other is about to replace.
+ * take the advisory transaction lock {@link #LOCK_KEY} first, so neither decides on a version the
+ * other is about to replace.
  *
  * <p>{@code mirror.conflict} keeps every write that lost, with both row images. Stateless; every
  * method works on the given connection and never commits.
@@ -181,14 +182,6 @@ public final class PostgresVersionStore {
                     + "loser_clock bigint NOT NULL, loser_origin text NOT NULL, loser_op text NOT NULL, "
                     + "loser_row jsonb, loser_seq bigint NOT NULL, "
                     + "winner_clock bigint NOT NULL, winner_origin text NOT NULL, winner_row jsonb)");
-        }
-    }
-
-    /** Serialises version writers until the transaction ends. */
-    void lock(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
-            ps.setLong(1, LOCK_KEY);
-            ps.executeQuery().close();
         }
     }
 
