@@ -8,7 +8,6 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 
 /**
@@ -75,11 +74,6 @@ public final class RowValues extends AbstractMap<String, String> {
         private String[] names = new String[16];
         private String[] vals = new String[16];
         private int size;
-
-        /** A builder whose rows share column names with each other only. */
-        Builder() {
-            this(new ConcurrentHashMap<>());
-        }
 
         /** A builder sharing column names with every other builder given the same map. */
         Builder(Map<String, Columns> seen) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class RowValuesTest {
     @Test
     void behavesAsAnOrderedMapWithNullValues() {
-        RowValues row = new RowValues.Builder().put("id", "7").put("name", null).put("city", "Oslo").build("t");
+        RowValues row = new RowValues.Builder(new HashMap<>()).put("id", "7").put("name", null).put("city", "Oslo").build("t");
         Map<String, String> expected = new LinkedHashMap<>();
         expected.put("id", "7");
         expected.put("name", null);
@@ -38,7 +39,7 @@ class RowValuesTest {
 
     @Test
     void rowsWithTheSameColumnsShareTheirNames() throws Exception {
-        RowValues.Builder b = new RowValues.Builder();
+        RowValues.Builder b = new RowValues.Builder(new HashMap<>());
         RowValues first = b.put("id", "1").put("v", "a").build("t");
         RowValues second = b.put("id", "2").put("v", "b").build("t");
         RowValues other = b.put("id", "3").build("t");
@@ -52,7 +53,7 @@ class RowValuesTest {
 
     @Test
     void wideRowsFindEveryColumn() {
-        RowValues.Builder b = new RowValues.Builder();
+        RowValues.Builder b = new RowValues.Builder(new HashMap<>());
         for (int i = 0; i < 40; i++) {
             b.put("c" + i, Integer.toString(i));
         }
@@ -66,7 +67,7 @@ class RowValuesTest {
 
     @Test
     void aColumnTwiceIsRefused() {
-        RowValues.Builder b = new RowValues.Builder().put("id", "1").put("id", "2");
+        RowValues.Builder b = new RowValues.Builder(new HashMap<>()).put("id", "1").put("id", "2");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.build("t"));
         assertTrue(e.getMessage().contains("'id' appears twice"), e.getMessage());
     }
