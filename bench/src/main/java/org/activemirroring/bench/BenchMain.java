@@ -159,25 +159,13 @@ public final class BenchMain {
             long[] base = {0};
             try (RawCapture capture = new RawCapture(raw, "bench_rows")) {
                 capture.start();
-                for (Pass pass : passes(warmupRows, rows)) {
-                    for (int txSize : new int[] {pass.rows(), 100}) {
-                        String mode = mode(txSize, pass.rows());
-                        long captured = capture.rowEvents();
-                        double rate = timeRows(pass.label("raw capture, " + mode), raw, next(base, pass), pass.rows(), txSize,
-                                () -> capture.rowEvents() - captured);
-                        (pass.timed() ? rates : warmRates).put("capture_" + mode, rate);
-                    }
-                }
+                runPasses("raw capture", "capture", raw, passes(warmupRows, rows), base, rates, warmRates, (from, n) -> {
+                    long captured = capture.rowEvents();
+                    return () -> capture.rowEvents() - captured;
+                });
             }
-            for (Pass pass : passes(warmupRows, rows)) {
-                for (int txSize : new int[] {pass.rows(), 100}) {
-                    String mode = mode(txSize, pass.rows());
-                    long from = next(base, pass);
-                    double rate = timeRows(pass.label("native, " + mode), pub, from, pass.rows(), txSize,
-                            () -> countRange(sub, from, pass.rows()));
-                    (pass.timed() ? rates : warmRates).put("native_" + mode, rate);
-                }
-            }
+            runPasses("native", "native", pub, passes(warmupRows, rows), base, rates, warmRates,
+                    (from, n) -> () -> countRange(sub, from, n));
             // Each mirror in its own JVM with its own heap limit, so its heap is measured alone.
             List<MirrorProcess> procs = new ArrayList<>();
             long heapPeak = 0;
@@ -188,17 +176,10 @@ public final class BenchMain {
                 }
                 awaitWarmUp(all.subList(0, mirrors));
                 List<PgServer> targets = all.subList(1, mirrors);
-                for (Pass pass : passes(warmupRows, rows)) {
-                    for (int txSize : new int[] {pass.rows(), 100}) {
-                        String mode = mode(txSize, pass.rows());
-                        long from = next(base, pass);
-                        double rate = timeRows(pass.label("ours, " + mode), all.get(0), from, pass.rows(), txSize, () -> {
-                            procs.forEach(MirrorProcess::checkAlive);
-                            return targets.stream().mapToLong(t -> countRange(t, from, pass.rows())).min().orElse(0);
-                        });
-                        (pass.timed() ? rates : warmRates).put("ours_" + mode, rate);
-                    }
-                }
+                runPasses("ours", "ours", all.get(0), passes(warmupRows, rows), base, rates, warmRates, (from, n) -> () -> {
+                    procs.forEach(MirrorProcess::checkAlive);
+                    return targets.stream().mapToLong(t -> countRange(t, from, n)).min().orElse(0);
+                });
                 for (MirrorProcess p : procs) {
                     heapPeak = Math.max(heapPeak, p.peakLiveHeapMb());
                     say("  " + p.nodeId() + " peak live heap " + p.peakLiveHeapMb() + " MiB (-Xmx" + nodeHeap + ")");
@@ -252,11 +233,30 @@ public final class BenchMain {
         return warmupRows > 0 ? List.of(new Pass(warmupRows, false), new Pass(rows, true)) : List.of(new Pass(rows, true));
     }
 
-    /** The first id of the pass's rows: every pass writes ids no other pass wrote. */
-    private static long next(long[] base, Pass pass) {
-        long from = base[0];
-        base[0] += pass.rows();
-        return from;
+    /** Reads how many of the rows from id {@code from} on a system shows; made just before they are written. */
+    @FunctionalInterface
+    private interface Visible {
+        LongSupplier of(long from, int rows) throws SQLException;
+    }
+
+    /**
+     * Each pass through one system, as one transaction and as 100-row transactions, each on ids no
+     * other pass wrote ({@code base} holds the next free one); rates by "{@code key}_mode" into
+     * {@code rates} (timed pass) or {@code warmRates}.
+     */
+    private static void runPasses(String label, String key, PgServer source, List<Pass> passes, long[] base,
+                                  Map<String, Double> rates, Map<String, Double> warmRates, Visible visible)
+            throws SQLException {
+        for (Pass pass : passes) {
+            for (int txSize : new int[] {pass.rows(), 100}) {
+                String mode = mode(txSize, pass.rows());
+                long from = base[0];
+                base[0] += pass.rows();
+                double rate = timeRows(pass.label(label + ", " + mode), source, from, pass.rows(), txSize,
+                        visible.of(from, pass.rows()));
+                (pass.timed() ? rates : warmRates).put(key + "_" + mode, rate);
+            }
+        }
     }
 
     /** Inserts rows in transactions of {@code txSize} and returns rows/s until {@code visible} reaches them. */
