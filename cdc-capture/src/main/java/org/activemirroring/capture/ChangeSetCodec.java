@@ -222,15 +222,16 @@ public final class ChangeSetCodec {
             throw new ChangeSetFormatException("field 'r' (rows) must be a non-empty array");
         }
         List<RowChange> rows = new ArrayList<>();
-        // Rows of a table share their column names (see RowValues).
-        Map<String, RowValues.Columns> columns = new java.util.HashMap<>();
+        // Rows of a table share their column names (see RowValues): by field (k, a, b), then table.
+        Map<String, Map<String, RowValues.Columns>> columns = new java.util.HashMap<>();
         while (p.nextToken() != JsonToken.END_ARRAY) {
             rows.add(row(p, rows.size(), columns));
         }
         return rows;
     }
 
-    private static RowChange row(JsonParser p, int index, Map<String, RowValues.Columns> columns) throws IOException {
+    private static RowChange row(JsonParser p, int index, Map<String, Map<String, RowValues.Columns>> columns)
+            throws IOException {
         String where = "row " + index;
         if (p.currentToken() != JsonToken.START_OBJECT) {
             throw new ChangeSetFormatException(where + " is not a JSON object");
@@ -308,14 +309,15 @@ public final class ChangeSetCodec {
 
     /** A map of column values; null for a JSON null (absent images). */
     private static Map<String, String> valueMap(JsonParser p, String where, String field, String table,
-                                                Map<String, RowValues.Columns> columns) throws IOException {
+                                                Map<String, Map<String, RowValues.Columns>> columns)
+            throws IOException {
         if (p.currentToken() == JsonToken.VALUE_NULL) {
             return null;
         }
         if (p.currentToken() != JsonToken.START_OBJECT) {
             throw new ChangeSetFormatException(where + ": field '" + field + "' must be an object of column values");
         }
-        RowValues.Builder out = new RowValues.Builder(columns);
+        RowValues.Builder out = new RowValues.Builder(columns.computeIfAbsent(field, f -> new java.util.HashMap<>()));
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String column = p.currentName();
             JsonToken v = p.nextToken();
@@ -329,7 +331,7 @@ public final class ChangeSetCodec {
             }
         }
         try {
-            return out.build(table + "#" + field);
+            return out.build(table);
         } catch (IllegalArgumentException e) {
             throw new ChangeSetFormatException(where + ": in '" + field + "', " + e.getMessage());
         }

@@ -29,8 +29,10 @@ final class RowChangeConverter {
     private final ValueEncoder encoder;
     private final Set<String> fullBeforeImage;
     private final Map<String, List<String>> indexKeyColumns;
-    /** Column names shared by the rows of a table (key, after- and before-images apart). */
-    private final Map<String, RowValues.Columns> columns = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Column names shared by the rows of a table, by table: keys, after- and before-images apart. */
+    private final Map<String, RowValues.Columns> keyColumns = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, RowValues.Columns> afterColumns = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, RowValues.Columns> beforeColumns = new java.util.concurrent.ConcurrentHashMap<>();
 
     RowChangeConverter(ValueEncoder encoder, Set<String> fullBeforeImage) {
         this(encoder, fullBeforeImage, Map.of());
@@ -79,7 +81,7 @@ final class RowChangeConverter {
                     + " columns, so its rows cannot be mirrored; add a primary key or exclude it with"
                     + " mirror.tables.exclude=" + table);
         }
-        RowValues.Builder keyValues = new RowValues.Builder(columns);
+        RowValues.Builder keyValues = new RowValues.Builder(keyColumns);
         List<String> order = indexKeyColumns.get(table);
         if (order != null) {
             for (String col : order) {
@@ -98,15 +100,16 @@ final class RowChangeConverter {
             }
         }
         List<String> unchanged = new ArrayList<>();
-        Map<String, String> after = image(table + "#after", table, value.getStruct("after"), unchanged);
+        Map<String, String> after = image(afterColumns, table, value.getStruct("after"), unchanged);
         // With the default replica identity a delete's before-image holds only the key and
         // Debezium sets every other column to null: not the old values, so not sent as such.
         Map<String, String> before = fullBeforeImage.contains(table)
-                ? image(table + "#before", table, value.getStruct("before"), new ArrayList<>()) : null;
-        return new RowChange(table, op, keyValues.build(table + "#key"), op == RowChange.Op.DELETE ? null : after, before, unchanged);
+                ? image(beforeColumns, table, value.getStruct("before"), new ArrayList<>()) : null;
+        return new RowChange(table, op, keyValues.build(table), op == RowChange.Op.DELETE ? null : after, before, unchanged);
     }
 
-    private Map<String, String> image(String shape, String table, Struct row, List<String> unchanged) {
+    private Map<String, String> image(Map<String, RowValues.Columns> columns, String table, Struct row,
+                                      List<String> unchanged) {
         if (row == null) {
             return null;
         }
@@ -119,7 +122,7 @@ final class RowChangeConverter {
                 out.put(f.name(), encoder.encode(table, f.name(), f.schema(), v));
             }
         }
-        return out.build(shape);
+        return out.build(table);
     }
 
     static boolean isUnavailable(Object v, Schema schema) {

@@ -101,7 +101,7 @@ public final class RowValues extends AbstractMap<String, String> {
         }
 
         /**
-         * The row so far, as {@code shape}'s kind of row (e.g. a table and whether key or image);
+         * The row so far, as a row of {@code shape} (a table: callers keep keys and images apart by map);
          * the builder is empty again afterwards.
          *
          * @throws IllegalArgumentException if a column was put twice
