@@ -35,12 +35,12 @@ import org.slf4j.LoggerFactory;
  * to succeed W2 and peers would drop W2 without a conflict record. Barriers live in memory: after
  * a restart, a race whose first write was stamped before the stop is resolved as before.
  *
- * <p>Known gap: {@code mirror.row_version} holds only the newest applied change. When applied
- * changes and local writes interleave on one row before capture stamps the first of them (local
- * W, applied R, local L that saw R, applied R2), the versioner sees R2 only: it may restore W and
- * let L claim W as its prev, and W is superseded without a conflict record. ConvergenceIT with
- * {@code -Dconvergence.clients=4} shows it; closing it needs every applied change that crossed an
- * uncaptured local write kept (with its log position) until capture passes it.
+ * <p>A repair checks and restores a row atomically: it locks the row first ({@code FOR UPDATE}),
+ * so a local transaction that holds the row (say it read R with {@code FOR UPDATE} and is about
+ * to write) is waited for, and the repair then sees its write and leaves the row alone. Without
+ * the lock, the restore would overwrite that write here while peers applied it, and the writer,
+ * who saw R, would be sent as succeeding the restored image. A row found absent cannot be locked;
+ * its restore is an insert that gives way to a concurrent local insert of the same key.
  *
  * <p>Used by the capture thread only. One database connection, set up as a repair session (its
  * writes are not captured again).
@@ -255,17 +255,16 @@ public final class CaptureVersioner implements AutoCloseable {
         for (Race race : races) {
             RowChange row = race.row();
             TableShape t = shape(c, row.table());
-            PostgresVersionStore.CurrentRow current = versions.currentRow(c, t, row.key());
+            PostgresVersionStore.CurrentRow current = versions.currentRow(c, t, row.key(), true);
             boolean untouchedSince = current == null ? race.stored().deleted()
                     : current.xmin() == race.stored().writerXid();
-            if (!untouchedSince) {
+            if (!untouchedSince || !restoreImage(c, t, row, current == null)) {
                 // A later local write replaced the applied change already; capture sends it next.
                 continue;
             }
             lost.add(new Conflict(0, now, Conflict.Kind.RACE, row.table(), row.key(), race.stored().version(),
                     race.stored().deleted() ? "d" : "u", current == null ? null : current.json(), mine,
                     PostgresVersionStore.imageJson(row.after()), 0));
-            restoreImage(c, t, row);
             String id = row.table() + '\0' + PostgresVersionStore.keyText(row.key());
             pendingBarriers.put(id, new Barrier(race.stored().writerLsn(), mine, true, currentXid(c),
                     row.op() == RowChange.Op.DELETE));
@@ -289,24 +288,36 @@ public final class CaptureVersioner implements AutoCloseable {
             RowChange row = e.getValue();
             Barrier b = barrier(e.getKey());
             TableShape t = shape(c, row.table());
-            PostgresVersionStore.CurrentRow current = versions.currentRow(c, t, row.key());
+            PostgresVersionStore.CurrentRow current = versions.currentRow(c, t, row.key(), true);
             boolean untouchedSince = current == null ? b.restoredDeleted() : current.xmin() == b.repairXid();
-            if (!untouchedSince) {
+            if (!untouchedSince || !restoreImage(c, t, row, current == null)) {
                 // A local write after R replaced the restored image: it saw that one, not this.
                 continue;
             }
-            restoreImage(c, t, row);
             pendingBarriers.put(e.getKey(), new Barrier(b.lsn(), mine, true, currentXid(c),
                     row.op() == RowChange.Op.DELETE));
             repairs++;
         }
     }
 
-    private void restoreImage(Connection c, TableShape t, RowChange row) throws SQLException {
-        RowStatement st = dialect.rowStatement(t, row);
+    /**
+     * Sets a row back to a local write's image, after {@link PostgresVersionStore#currentRow}
+     * locked it (or found none). A present row is locked, so nothing wrote it since the check. An
+     * absent one cannot be locked: a local transaction may be inserting it right now, and its
+     * insert wins, since its writer did not see the restored image.
+     *
+     * @param absent whether the check found no row
+     * @return whether the row now holds the image: false if a concurrent local insert came first
+     */
+    private boolean restoreImage(Connection c, TableShape t, RowChange row, boolean absent) throws SQLException {
+        boolean delete = row.op() == RowChange.Op.DELETE;
+        if (absent && delete) {
+            return true;
+        }
+        RowStatement st = absent ? dialect.insertIfAbsent(t, row) : dialect.rowStatement(t, row);
         try (PreparedStatement ps = c.prepareStatement(st.sql())) {
             st.bind(ps);
-            ps.executeUpdate();
+            return ps.executeUpdate() > 0 || !absent;
         }
     }
 

@@ -53,6 +53,16 @@ public interface Dialect {
      */
     RowStatement rowStatement(TableShape table, RowChange row) throws SQLException;
 
+    /**
+     * Renders an insert or update change as an insert of its {@code after} image that does
+     * nothing when a row with that key exists, so that its update count says whether it wrote.
+     * Capture restores a row this way where it found none, without overwriting a row that a
+     * concurrent local transaction inserts meanwhile.
+     *
+     * @throws SQLException when the change is a delete or does not fit the local table
+     */
+    RowStatement insertIfAbsent(TableShape table, RowChange row) throws SQLException;
+
     /** The applied vector: per origin the highest applied seq. */
     Map<String, Long> readAppliedVector(Connection c) throws SQLException;
 

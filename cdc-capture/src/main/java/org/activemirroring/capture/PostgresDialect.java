@@ -52,7 +52,7 @@ public final class PostgresDialect implements Dialect {
         return versions;
     }
 
-    private enum Op { UPSERT, DELETE }
+    private enum Op { UPSERT, DELETE, INSERT_IF_ABSENT }
 
     private record SqlKey(String table, Op op, List<String> columns) {
     }
@@ -198,6 +198,18 @@ public final class PostgresDialect implements Dialect {
                     k -> deleteSql(t, cols));
             return statement(sql, t, cols, row.key());
         }
+        return insertStatement(t, row, Op.UPSERT);
+    }
+
+    @Override
+    public RowStatement insertIfAbsent(TableShape t, RowChange row) throws SQLException {
+        if (row.op() == RowChange.Op.DELETE) {
+            throw new SQLException("A delete of " + t.qualifiedName() + " has no row image to insert");
+        }
+        return insertStatement(t, row, Op.INSERT_IF_ABSENT);
+    }
+
+    private RowStatement insertStatement(TableShape t, RowChange row, Op op) throws SQLException {
         // Key values come from the after-image where present; the key map fills any gap.
         Map<String, String> values = new LinkedHashMap<>(row.after());
         for (Map.Entry<String, String> k : row.key().entrySet()) {
@@ -205,7 +217,8 @@ public final class PostgresDialect implements Dialect {
         }
         List<String> cols = new ArrayList<>(values.keySet());
         checkColumns(t, cols);
-        String sql = sqlCache.computeIfAbsent(new SqlKey(t.qualifiedName(), Op.UPSERT, cols), k -> upsertSql(t, cols));
+        String sql = sqlCache.computeIfAbsent(new SqlKey(t.qualifiedName(), op, cols),
+                k -> op == Op.UPSERT ? upsertSql(t, cols) : insertIfAbsentSql(t, cols));
         return statement(sql, t, cols, values);
     }
 
@@ -252,14 +265,7 @@ public final class PostgresDialect implements Dialect {
     }
 
     static String upsertSql(TableShape t, List<String> cols) {
-        StringBuilder sb = new StringBuilder("INSERT INTO ").append(table(t)).append(" (");
-        appendJoined(sb, cols, PostgresDialect::quote);
-        // The origin's identity value is the row's identity everywhere: write it, not a local one.
-        sb.append(cols.stream().anyMatch(t.alwaysIdentity()::contains) ? ") OVERRIDING SYSTEM VALUE VALUES (" : ") VALUES (");
-        appendJoined(sb, cols, col -> placeholder(t, col));
-        sb.append(") ON CONFLICT (");
-        appendJoined(sb, t.primaryKey(), PostgresDialect::quote);
-        sb.append(") ");
+        StringBuilder sb = insertOnConflict(t, cols);
         List<String> set = new ArrayList<>();
         for (String col : cols) {
             if (!t.primaryKey().contains(col) && !t.alwaysIdentity().contains(col)) {
@@ -273,6 +279,23 @@ public final class PostgresDialect implements Dialect {
             appendJoined(sb, set, col -> quote(col) + " = EXCLUDED." + quote(col));
         }
         return sb.toString();
+    }
+
+    static String insertIfAbsentSql(TableShape t, List<String> cols) {
+        return insertOnConflict(t, cols).append("DO NOTHING").toString();
+    }
+
+    /** {@code INSERT INTO t (cols) VALUES (...) ON CONFLICT (primary key) }, the action left to add. */
+    private static StringBuilder insertOnConflict(TableShape t, List<String> cols) {
+        StringBuilder sb = new StringBuilder("INSERT INTO ").append(table(t)).append(" (");
+        appendJoined(sb, cols, PostgresDialect::quote);
+        // The origin's identity value is the row's identity everywhere: write it, not a local one.
+        sb.append(cols.stream().anyMatch(t.alwaysIdentity()::contains) ? ") OVERRIDING SYSTEM VALUE VALUES (" : ") VALUES (");
+        appendJoined(sb, cols, col -> placeholder(t, col));
+        sb.append(") ON CONFLICT (");
+        appendJoined(sb, t.primaryKey(), PostgresDialect::quote);
+        sb.append(") ");
+        return sb;
     }
 
     static String deleteSql(TableShape t, List<String> cols) {

@@ -509,6 +509,16 @@ public final class PostgresVersionStore {
 
     /** The row as stored now, or null if there is none. */
     CurrentRow currentRow(Connection c, TableShape t, Map<String, String> key) throws SQLException {
+        return currentRow(c, t, key, false);
+    }
+
+    /**
+     * The row as stored now, or null if there is none; with {@code lock}, the row is locked
+     * ({@code FOR UPDATE}) until the transaction ends. A local transaction that holds the row is
+     * waited for, and the row is then read as it left it, so that nothing can change the row
+     * between this read and a write that depends on it.
+     */
+    CurrentRow currentRow(Connection c, TableShape t, Map<String, String> key, boolean lock) throws SQLException {
         List<String> cols = new ArrayList<>(key.keySet());
         StringBuilder sql = new StringBuilder("SELECT row_to_json(t)::text, t.xmin::text::bigint FROM ")
                 .append(PostgresDialect.quote(t.schema())).append('.').append(PostgresDialect.quote(t.table()))
@@ -516,6 +526,9 @@ public final class PostgresVersionStore {
         for (int i = 0; i < cols.size(); i++) {
             sql.append(i > 0 ? " AND " : "").append("t.").append(PostgresDialect.quote(cols.get(i))).append(" = ")
                     .append(PostgresDialect.placeholder(t, cols.get(i)));
+        }
+        if (lock) {
+            sql.append(" FOR UPDATE");
         }
         try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
             for (int i = 0; i < cols.size(); i++) {

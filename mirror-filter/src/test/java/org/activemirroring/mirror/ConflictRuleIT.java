@@ -290,6 +290,62 @@ class ConflictRuleIT {
         assertEquals("W", race.get("winner_note"), race.toString());
     }
 
+    /**
+     * A's delete W leaves no row, so B's R is applied over it before capture saw W; then a local
+     * transaction L on A locks the row holding R while capture is about to repair the race. The
+     * repair must wait for L and then see that L replaced R: restoring W over L's update would drop
+     * L on A while every peer keeps it (and L's writer saw R, not W).
+     */
+    @Test
+    void aRaceRepairNeverOverwritesALocalWriteThatLockedTheRowFirst() throws Exception {
+        exec(pa, "INSERT INTO account (id, name, note) VALUES (403, 'acct-403', 'v0')");
+        awaitEverywhere("account 403 inserted", "SELECT note FROM account WHERE id = 403", "v0");
+        long aHead = a.ownJournalHead();
+        long repairsBefore = a.status().conflicts().raceRepairs();
+        try (Connection l = pa.connect()) {
+            l.setAutoCommit(false);
+            a.holdCapture(true);
+            try {
+                exec(pa, "DELETE FROM account WHERE id = 403");
+                exec(pb, "UPDATE account SET note = 'R' WHERE id = 403");
+                Await.until(WAIT, () -> "R".equals(query(pa, "SELECT note FROM account WHERE id = 403")),
+                        () -> "R never applied over the deleted row on " + a.nodeId() + "; status " + a.status());
+                try (Statement st = l.createStatement();
+                     ResultSet rs = st.executeQuery("SELECT note FROM account WHERE id = 403 FOR UPDATE")) {
+                    assertTrue(rs.next());
+                    assertEquals("R", rs.getString(1), "L reads R");
+                }
+            } finally {
+                a.holdCapture(false);
+            }
+            // Capture stamps W, finds R written after it and goes to repair: it must wait for L's lock.
+            Await.until(WAIT, () -> "t".equals(query(pa, "SELECT count(*) > 0 FROM pg_stat_activity"
+                            + " WHERE wait_event_type = 'Lock' AND query LIKE '%account%'")),
+                    () -> "capture never waited for L's row lock; status " + a.status());
+            try (Statement st = l.createStatement()) {
+                st.executeUpdate("UPDATE account SET note = 'L' WHERE id = 403");
+            }
+            l.commit();
+        }
+        Await.until(WAIT, () -> a.ownJournalHead() >= aHead + 2, () -> a.nodeId() + " never published W and L");
+        awaitConverged();
+
+        for (PgServer s : servers) {
+            assertEquals("L", query(s, "SELECT note FROM account WHERE id = 403"), s.name() + " final value");
+        }
+        assertEquals(a.nodeId(), sameVersionEverywhere("public.account", "[\"403\"]").origin());
+        assertEquals(repairsBefore, a.status().conflicts().raceRepairs(), "L replaced R: nothing to restore");
+        // R lost to W, and W (the delete) was replaced by L, whose writer never saw it: both logged.
+        List<Map<String, String>> logged = new ArrayList<>();
+        for (PgServer s : servers) {
+            logged.addAll(conflicts(s, "public.account", "403"));
+        }
+        assertTrue(logged.stream().anyMatch(k -> b.nodeId().equals(k.get("loser_origin"))
+                && "R".equals(k.get("loser_note"))), "R is logged as lost: " + logged);
+        assertTrue(logged.stream().anyMatch(k -> a.nodeId().equals(k.get("loser_origin"))
+                && "d".equals(k.get("loser_op"))), "W is logged as lost: " + logged);
+    }
+
     /** Two rows claim name 'alice' on A and B at once: the same one is kept everywhere, the other logged. */
     @Test
     void uniqueKeyCollisionKeepsTheSameRowEverywhereWithoutStalling() throws Exception {

@@ -29,8 +29,8 @@ import org.junit.jupiter.api.Test;
  *
  * <p>{@code -Dconvergence.seed=N} replays a seed (printed at start); {@code -Dconvergence.seconds=N}
  * or {@code -Dsoak} runs longer than the CI default of 30 s; {@code -Dconvergence.clients=N} (default
- * 2 per mirror) raises contention: with 4 on a 2-core machine capture lags enough to show the race
- * gap described in {@code CaptureVersioner} (LOST tokens; the dump in target/ shows the history).
+ * 2 per mirror) raises contention: with 4 on a 2-core machine capture lags far behind, so local
+ * writes and applied changes race on rows often (a violation writes the history to target/).
  */
 class ConvergenceIT {
     private static final int KEYS = 20;
