@@ -43,6 +43,11 @@ import org.slf4j.LoggerFactory;
 public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     /** Rows per JDBC batch: large enough to amortise round trips, small enough to bound driver memory. */
     private static final int MAX_BATCH = 1000;
+    /**
+     * Up to this many winning rows, a ChangeSet delivered alone is written, versioned, recorded
+     * and committed in one round trip ({@link StatementChain}); larger ones are batched.
+     */
+    private static final int ONE_TRIP_ROWS = 16;
 
     private volatile ApplyObserver observer = ApplyObserver.NONE;
     private static final Logger LOG = LoggerFactory.getLogger(ChangeSetApplier.class);
@@ -76,6 +81,11 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     private boolean locked;
     /** Whether the current apply transaction recorded its applied seq yet. */
     private boolean recorded;
+    /**
+     * The ChangeSet being applied is the whole transaction and commits right after: its last
+     * statements may carry the commit ({@link #ONE_TRIP_ROWS}).
+     */
+    private boolean commitWithLastWrite;
     /** Whether the database records commit timestamps (checked on connecting) and they are used. */
     private boolean tracksCommitTimestamps;
     private volatile boolean commitTimestampsAllowed = true;
@@ -209,7 +219,12 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             return;
         }
         try {
-            applyAndStage(c, cs, true);
+            commitWithLastWrite = staged.isEmpty() && pending.isEmpty() && unrecorded.isEmpty();
+            try {
+                applyAndStage(c, cs, true);
+            } finally {
+                commitWithLastWrite = false;
+            }
             commitStaged(c);
         } catch (SQLException | RuntimeException e) {
             abandon(c);
@@ -579,6 +594,11 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         List<RowChange> winners = new ArrayList<>();
         List<String> winnerKeys = new ArrayList<>();
         decide(c, cs, rows, keyTexts, stored, rowStates, lost, winners, winnerKeys);
+        if (last && !recorded && commitWithLastWrite && !careful && lost.isEmpty()
+                && winners.size() <= ONE_TRIP_ROWS) {
+            commitInOneTrip(c, cs, winners, winnerKeys);
+            return true;
+        }
         long[] writerXids = applyRows(c, cs, winners, lost);
         // Per table, per key the last winning write and the xid that wrote its row.
         Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
@@ -601,6 +621,35 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             }
         }
         return true;
+    }
+
+    /**
+     * The common case of a small ChangeSet with nothing lost: its rows, their versions, the
+     * applied seq and the commit go in one round trip instead of four. A unique-key collision
+     * fails it as a batch would, and the careful second pass runs as usual.
+     */
+    private void commitInOneTrip(Connection c, ChangeSet cs, List<RowChange> winners, List<String> winnerKeys)
+            throws SQLException {
+        StatementChain chain = new StatementChain();
+        Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
+        for (int i = 0; i < winners.size(); i++) {
+            RowChange row = winners.get(i);
+            chain.add(dialect.rowStatement(shape(c, row.table()), row));
+            writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(winnerKeys.get(i),
+                    new PostgresVersionStore.Write(winnerKeys.get(i), cs.version(), row.op() == RowChange.Op.DELETE,
+                            row.prev(), 0, cs.seq(), 0));
+        }
+        if (writes.isEmpty()) {
+            versions.addWrite(chain, c, null, List.of(), cs.origin(), cs.seq());
+        }
+        int t = 0;
+        for (Map.Entry<String, Map<String, PostgresVersionStore.Write>> e : writes.entrySet()) {
+            boolean lastTable = ++t == writes.size();
+            versions.addWrite(chain, c, e.getKey(), e.getValue().values(), lastTable ? cs.origin() : null,
+                    lastTable ? cs.seq() : 0);
+        }
+        chain.commit().execute(c);
+        recorded = true;
     }
 
     /**

@@ -416,69 +416,71 @@ public final class PostgresVersionStore {
 
     private void write(Connection c, String table, Collection<Write> writes, String appliedOrigin, long appliedSeq)
             throws SQLException {
-        if (writes.isEmpty()) {
-            if (appliedOrigin != null) {
-                try (PreparedStatement ps = c.prepareStatement(PostgresDialect.RECORD_APPLIED_SQL)) {
-                    ps.setString(1, appliedOrigin);
-                    ps.setLong(2, appliedSeq);
-                    ps.executeUpdate();
+        StatementChain chain = new StatementChain();
+        addWrite(chain, c, table, writes, appliedOrigin, appliedSeq);
+        chain.execute(c);
+    }
+
+    private static final String WRITE_SQL = "INSERT INTO mirror.row_version (tbl, pk, clock, origin, deleted,"
+            + " prev_clock, prev_origin, source_tx, origin_seq, writer_xid, writer_lsn) "
+            + "SELECT ?, u.pk, u.clock, u.origin, u.deleted, u.prev_clock, u.prev_origin, u.source_tx,"
+            + " u.origin_seq, CASE WHEN u.writer_xid > 0 THEN u.writer_xid ELSE " + CURRENT_XID + " END, "
+            + CURRENT_LSN + " "
+            + "FROM unnest(?::text[], ?::bigint[], ?::text[], ?::boolean[], ?::bigint[], ?::text[],"
+            + " ?::bigint[], ?::bigint[], ?::bigint[]) AS u(pk, clock, origin, deleted, prev_clock,"
+            + " prev_origin, source_tx, origin_seq, writer_xid) "
+            + "ON CONFLICT (tbl, pk) DO UPDATE SET clock = EXCLUDED.clock, origin = EXCLUDED.origin,"
+            + " deleted = EXCLUDED.deleted, prev_clock = EXCLUDED.prev_clock,"
+            + " prev_origin = EXCLUDED.prev_origin, source_tx = EXCLUDED.source_tx,"
+            + " origin_seq = EXCLUDED.origin_seq, writer_xid = EXCLUDED.writer_xid,"
+            + " writer_lsn = EXCLUDED.writer_lsn";
+
+    /**
+     * Appends {@link #write} to {@code chain} and, if {@code appliedOrigin} is not null, the
+     * record of {@code appliedSeq} as that origin's applied position.
+     */
+    void addWrite(StatementChain chain, Connection c, String table, Collection<Write> writes, String appliedOrigin,
+                  long appliedSeq) throws SQLException {
+        if (!writes.isEmpty()) {
+            int n = writes.size();
+            String[] pk = new String[n];
+            Long[] clock = new Long[n];
+            String[] origin = new String[n];
+            Boolean[] deleted = new Boolean[n];
+            Long[] prevClock = new Long[n];
+            String[] prevOrigin = new String[n];
+            Long[] sourceTx = new Long[n];
+            Long[] originSeq = new Long[n];
+            Long[] writerXid = new Long[n];
+            int i = 0;
+            for (Write w : writes) {
+                pk[i] = w.keyText();
+                clock[i] = w.version().clock();
+                origin[i] = w.version().origin();
+                deleted[i] = w.deleted();
+                prevClock[i] = w.prev() == null ? null : w.prev().clock();
+                prevOrigin[i] = w.prev() == null ? null : w.prev().origin();
+                sourceTx[i] = w.sourceTx();
+                originSeq[i] = w.originSeq();
+                writerXid[i] = w.writerXid();
+                i++;
+            }
+            java.sql.Array[] arrays = {c.createArrayOf("text", pk), c.createArrayOf("int8", clock),
+                c.createArrayOf("text", origin), c.createArrayOf("bool", deleted), c.createArrayOf("int8", prevClock),
+                c.createArrayOf("text", prevOrigin), c.createArrayOf("int8", sourceTx),
+                c.createArrayOf("int8", originSeq), c.createArrayOf("int8", writerXid)};
+            chain.add(WRITE_SQL, 1 + arrays.length, (ps, first) -> {
+                ps.setString(first, table);
+                for (int a = 0; a < arrays.length; a++) {
+                    ps.setArray(first + 1 + a, arrays[a]);
                 }
-            }
-            return;
+            });
         }
-        int n = writes.size();
-        String[] pk = new String[n];
-        Long[] clock = new Long[n];
-        String[] origin = new String[n];
-        Boolean[] deleted = new Boolean[n];
-        Long[] prevClock = new Long[n];
-        String[] prevOrigin = new String[n];
-        Long[] sourceTx = new Long[n];
-        Long[] originSeq = new Long[n];
-        Long[] writerXid = new Long[n];
-        int i = 0;
-        for (Write w : writes) {
-            pk[i] = w.keyText();
-            clock[i] = w.version().clock();
-            origin[i] = w.version().origin();
-            deleted[i] = w.deleted();
-            prevClock[i] = w.prev() == null ? null : w.prev().clock();
-            prevOrigin[i] = w.prev() == null ? null : w.prev().origin();
-            sourceTx[i] = w.sourceTx();
-            originSeq[i] = w.originSeq();
-            writerXid[i] = w.writerXid();
-            i++;
-        }
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO mirror.row_version (tbl, pk, clock, origin, deleted, prev_clock, prev_origin, source_tx,"
-                        + " origin_seq, writer_xid, writer_lsn) "
-                        + "SELECT ?, u.pk, u.clock, u.origin, u.deleted, u.prev_clock, u.prev_origin, u.source_tx,"
-                        + " u.origin_seq, CASE WHEN u.writer_xid > 0 THEN u.writer_xid ELSE " + CURRENT_XID + " END, "
-                        + CURRENT_LSN + " "
-                        + "FROM unnest(?::text[], ?::bigint[], ?::text[], ?::boolean[], ?::bigint[], ?::text[],"
-                        + " ?::bigint[], ?::bigint[], ?::bigint[]) AS u(pk, clock, origin, deleted, prev_clock,"
-                        + " prev_origin, source_tx, origin_seq, writer_xid) "
-                        + "ON CONFLICT (tbl, pk) DO UPDATE SET clock = EXCLUDED.clock, origin = EXCLUDED.origin,"
-                        + " deleted = EXCLUDED.deleted, prev_clock = EXCLUDED.prev_clock,"
-                        + " prev_origin = EXCLUDED.prev_origin, source_tx = EXCLUDED.source_tx,"
-                        + " origin_seq = EXCLUDED.origin_seq, writer_xid = EXCLUDED.writer_xid,"
-                        + " writer_lsn = EXCLUDED.writer_lsn"
-                        + (appliedOrigin == null ? "" : "; " + PostgresDialect.RECORD_APPLIED_SQL))) {
-            ps.setString(1, table);
-            ps.setArray(2, c.createArrayOf("text", pk));
-            ps.setArray(3, c.createArrayOf("int8", clock));
-            ps.setArray(4, c.createArrayOf("text", origin));
-            ps.setArray(5, c.createArrayOf("bool", deleted));
-            ps.setArray(6, c.createArrayOf("int8", prevClock));
-            ps.setArray(7, c.createArrayOf("text", prevOrigin));
-            ps.setArray(8, c.createArrayOf("int8", sourceTx));
-            ps.setArray(9, c.createArrayOf("int8", originSeq));
-            ps.setArray(10, c.createArrayOf("int8", writerXid));
-            if (appliedOrigin != null) {
-                ps.setString(11, appliedOrigin);
-                ps.setLong(12, appliedSeq);
-            }
-            ps.execute();
+        if (appliedOrigin != null) {
+            chain.add(PostgresDialect.RECORD_APPLIED_SQL, 2, (ps, first) -> {
+                ps.setString(first, appliedOrigin);
+                ps.setLong(first + 1, appliedSeq);
+            });
         }
     }
 

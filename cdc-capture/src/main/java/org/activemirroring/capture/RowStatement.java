@@ -13,11 +13,16 @@ import java.sql.SQLException;
 public record RowStatement(String sql, Object[] params, boolean[] binary) {
 
     void bind(PreparedStatement ps) throws SQLException {
+        bind(ps, 1);
+    }
+
+    /** Binds the parameters to placeholders {@code first}, {@code first + 1}, ... */
+    void bind(PreparedStatement ps, int first) throws SQLException {
         for (int i = 0; i < params.length; i++) {
             if (binary[i]) {
-                ps.setBytes(i + 1, (byte[]) params[i]);
+                ps.setBytes(first + i, (byte[]) params[i]);
             } else {
-                ps.setString(i + 1, (String) params[i]);
+                ps.setString(first + i, (String) params[i]);
             }
         }
     }
