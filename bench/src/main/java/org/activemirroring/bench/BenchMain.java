@@ -34,7 +34,7 @@ import org.activemirroring.testsupport.PostgresServers;
  * printed beside the reference measured in the same run ({@link CatchUpBenchmark} for catchup).
  */
 public final class BenchMain {
-    static final String USAGE = "usage: bench/run lag|throughput|catchup|join|idle [--seconds N] [--rate R] [--mirrors M]"
+    static final String USAGE = "usage: bench/run lag|throughput|catchup|join|idle|apply [--seconds N] [--rate R] [--mirrors M]"
             + " [--rows N] [--warmup-rows N] [--seconds-down N] [--stop clean|kill] [--node-heap 512m] [--mb N]";
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
@@ -61,9 +61,10 @@ public final class BenchMain {
                     opts.getOrDefault("node-heap", "512m"));
             case "idle" -> IdleBenchmark.run(Integer.parseInt(opts.getOrDefault("mirrors", "2")),
                     Integer.parseInt(opts.getOrDefault("seconds", "20")));
+            case "apply" -> ApplyBenchmark.run(Integer.parseInt(opts.getOrDefault("rows", "4000")));
             case "join" -> JoinBenchmark.run(Integer.parseInt(opts.getOrDefault("mb", "1024")),
                     opts.getOrDefault("node-heap", "512m"));
-            default -> throw new IllegalArgumentException("Unknown benchmark '" + kind + "': use lag, throughput, catchup, join or idle");
+            default -> throw new IllegalArgumentException("Unknown benchmark '" + kind + "': use lag, throughput, catchup, join, idle or apply");
         };
         writeResults(Path.of(opts.getOrDefault("results", "bench/results")), kind, result);
         System.out.println(result.get("RESULT"));

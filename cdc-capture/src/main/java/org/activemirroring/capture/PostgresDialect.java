@@ -95,6 +95,11 @@ public final class PostgresDialect implements Dialect {
     private static void prepareSession(Connection c, String origin) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("SET session_replication_role = replica");
+            // The session runs the same few statements over and over, each an index lookup per
+            // key whatever the values. Left to choose, PostgreSQL keeps planning them afresh for
+            // each execution (the custom plan looks cheaper for a key array of unknown length):
+            // half of a one-row apply's time was planning (bench/run apply).
+            s.execute("SET plan_cache_mode = force_generic_plan");
             // Creating and then setting up is not atomic; a concurrent creator makes the create
             // fail with a unique violation, which a reconnect then gets past.
             s.execute("SELECT pg_replication_origin_create('" + origin + "') "
