@@ -177,6 +177,15 @@ final class CapturePreflight {
      */
     static Result check(CaptureConfig config) throws CaptureException {
         try (Connection c = config.connect()) {
+            int serverVersion;
+            try (var st = c.createStatement(); var rs = st.executeQuery("SHOW server_version_num")) {
+                rs.next();
+                serverVersion = rs.getInt(1);
+            }
+            String tooOld = versionRefusal(serverVersion);
+            if (tooOld != null) {
+                throw new CaptureException(tooOld, null);
+            }
             List<String> noKey = new ArrayList<>();
             Map<Table, PostgresDialect.Identity> byIndex = new LinkedHashMap<>();
             for (Table t : mirroredTables(c, config.schemas(), config.tablesExclude())) {
@@ -197,16 +206,25 @@ final class CapturePreflight {
                 keyColumns.put(e.getKey().qualified(), e.getValue().columns());
             }
             Set<String> fullIdentity = tablesWithFullIdentity(c, config.schemas());
-            int serverVersion;
-            try (var st = c.createStatement(); var rs = st.executeQuery("SHOW server_version_num")) {
-                rs.next();
-                serverVersion = rs.getInt(1);
-            }
             return new Result(fullIdentity, keyColumns, serverVersion);
         } catch (SQLException e) {
             throw new CaptureException("Capture cannot check the database at " + config.dbUrl() + ": " + e.getMessage()
                     + "; check mirror.db.url, mirror.db.user and mirror.db.password", e);
         }
+    }
+
+    /** The oldest PostgreSQL mirrors run on: commit-timestamp origins and xid8 functions (14). */
+    static final int MIN_SERVER_VERSION = 140_000;
+
+    /** Why a server of {@code server_version_num} cannot be mirrored, or null if it can. */
+    static String versionRefusal(int serverVersionNum) {
+        if (serverVersionNum >= MIN_SERVER_VERSION) {
+            return null;
+        }
+        return "Capture refuses to start: this database runs PostgreSQL " + serverVersionNum / 10_000 + "."
+                + serverVersionNum % 10_000 + " (server_version_num " + serverVersionNum + "), and mirrors need"
+                + " PostgreSQL 14 or later (they read commit timestamps with their replication origin,"
+                + " pg_xact_commit_timestamp_origin). Upgrade the server, e.g. with pg_upgrade, then start again.";
     }
 
     /** One message for everything that keeps capture from starting, with what to do. */
