@@ -24,9 +24,10 @@ import org.activemirroring.transport.EpochMicros;
 
 /**
  * What applying one small change costs a receiving mirror, beside the same write made by the
- * site itself: {@code bench/run apply [--rows 4000]}. One server; single-row inserts, one per
- * transaction, timed one by one, alternately in blocks: the site's own insert (autocommit) and
- * our applier applying a one-row ChangeSet (decode, locks and version reads, the row, its
+ * site itself: {@code bench/run apply [--rows 4000] [--tx-rows 1]}. One server; --rows transactions
+ * of --tx-rows inserts each, timed one by one, alternately in blocks: the site's own transaction
+ * (autocommit for one row, else one JDBC batch and a commit) and our applier applying a ChangeSet
+ * of as many rows (decode, locks and version reads, the row, its
  * version, the applied seq, the commit). The applier's round trips are most of the
  * received-to-applied stage of {@code lag}; here they are measured without the rest of the
  * pipeline sharing the machine.
@@ -38,9 +39,12 @@ final class ApplyBenchmark {
     private ApplyBenchmark() {
     }
 
-    static Map<String, Object> run(int rows) throws Exception {
+    static Map<String, Object> run(int rows, int txRows) throws Exception {
         if (rows < BLOCK) {
             throw new IllegalArgumentException("--rows must be at least " + BLOCK + ", was " + rows);
+        }
+        if (txRows < 1 || txRows > 1000) {
+            throw new IllegalArgumentException("--tx-rows must be 1 to 1000, was " + txRows);
         }
         try (PostgresServers pgs = BenchMain.startServers(1)) {
             PgServer server = pgs.servers().get(0);
@@ -58,31 +62,45 @@ final class ApplyBenchmark {
                          "INSERT INTO bench_rows (id, batch, amount, label) VALUES (?, ?, ?, ?)")) {
                 long[] next = {1, 1_000_000_000L};
                 long[] seq = {0};
+                site.setAutoCommit(txRows == 1);
                 Step plain = () -> {
-                    long id = next[0]++;
-                    insert.setLong(1, id);
-                    insert.setInt(2, 1);
-                    insert.setBigDecimal(3, new java.math.BigDecimal("12.50"));
-                    insert.setString(4, "row " + id);
-                    insert.executeUpdate();
+                    for (int i = 0; i < txRows; i++) {
+                        long id = next[0]++;
+                        insert.setLong(1, id);
+                        insert.setInt(2, 1);
+                        insert.setBigDecimal(3, new java.math.BigDecimal("12.50"));
+                        insert.setString(4, "row " + id);
+                        if (txRows == 1) {
+                            insert.executeUpdate();
+                        } else {
+                            insert.addBatch();
+                        }
+                    }
+                    if (txRows > 1) {
+                        insert.executeBatch();
+                        site.commit();
+                    }
                 };
                 Step ours = () -> {
-                    long id = next[1]++;
-                    Map<String, String> after = new LinkedHashMap<>();
-                    after.put("id", Long.toString(id));
-                    after.put("batch", "2");
-                    after.put("amount", "12.50");
-                    after.put("label", "row " + id);
-                    RowChange row = new RowChange(TABLE, RowChange.Op.INSERT, Map.of("id", Long.toString(id)), after,
-                            null, List.of(), RowVersion.NONE);
+                    List<RowChange> changes = new ArrayList<>(txRows);
+                    for (int i = 0; i < txRows; i++) {
+                        long id = next[1]++;
+                        Map<String, String> after = new LinkedHashMap<>();
+                        after.put("id", Long.toString(id));
+                        after.put("batch", "2");
+                        after.put("amount", "12.50");
+                        after.put("label", "row " + id);
+                        changes.add(new RowChange(TABLE, RowChange.Op.INSERT, Map.of("id", Long.toString(id)), after,
+                                null, List.of(), RowVersion.NONE));
+                    }
                     long s = ++seq[0];
                     long now = EpochMicros.now();
-                    ChangeSet cs = new ChangeSet("bench-1", s, s, now, now, peerClock.tick(), Map.of(), List.of(row));
+                    ChangeSet cs = new ChangeSet("bench-1", s, s, now, now, peerClock.tick(), Map.of(), changes);
                     applier.deliver(new Envelope(Envelope.FORMAT_VERSION, "bench-1", s, new byte[Envelope.HASH_LENGTH],
                             ChangeSet.PAYLOAD_TYPE, codec.encode(cs), new byte[0]));
                 };
-                BenchMain.say("Apply: " + rows + " single-row transactions each way, alternating blocks of " + BLOCK
-                        + ", after as many untimed ...");
+                BenchMain.say("Apply: " + rows + " transactions of " + txRows + " row(s) each way, alternating blocks of "
+                        + BLOCK + ", after as many untimed ...");
                 time(plain, rows, new long[rows], 0);
                 time(ours, rows, new long[rows], 0);
                 long[] plainNanos = new long[rows];
@@ -95,10 +113,11 @@ final class ApplyBenchmark {
                 LatencyStats p = new LatencyStats(plainNanos);
                 LatencyStats o = new LatencyStats(oursNanos);
                 BenchMain.say("  site's own insert " + p.summary());
-                BenchMain.say("  applier, 1-row    " + o.summary());
+                BenchMain.say("  applier           " + o.summary());
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("kind", "apply");
                 r.put("rows", rows);
+                r.put("tx_rows", txRows);
                 r.put("plain", stats(p));
                 r.put("ours", stats(o));
                 r.put("RESULT", String.format(Locale.ROOT,

@@ -61,7 +61,8 @@ public final class BenchMain {
                     opts.getOrDefault("node-heap", "512m"));
             case "idle" -> IdleBenchmark.run(Integer.parseInt(opts.getOrDefault("mirrors", "2")),
                     Integer.parseInt(opts.getOrDefault("seconds", "20")));
-            case "apply" -> ApplyBenchmark.run(Integer.parseInt(opts.getOrDefault("rows", "4000")));
+            case "apply" -> ApplyBenchmark.run(Integer.parseInt(opts.getOrDefault("rows", "4000")),
+                    Integer.parseInt(opts.getOrDefault("tx-rows", "1")));
             case "join" -> JoinBenchmark.run(Integer.parseInt(opts.getOrDefault("mb", "1024")),
                     opts.getOrDefault("node-heap", "512m"));
             default -> throw new IllegalArgumentException("Unknown benchmark '" + kind + "': use lag, throughput, catchup, join, idle or apply");
