@@ -280,7 +280,8 @@ public final class CaptureVersioner implements AutoCloseable {
         for (Race race : races) {
             RowChange row = race.row();
             TableShape t = shape(c, row.table());
-            PostgresVersionStore.CurrentRow current = versions.currentRow(c, t, row.key(), true);
+            PostgresVersionStore.CurrentRow current = lockIf(c, t, row.key(),
+                    r -> r == null ? race.stored().deleted() : r.xmin() == race.stored().writerXid());
             boolean untouchedSince = current == null ? race.stored().deleted()
                     : current.xmin() == race.stored().writerXid();
             if (!untouchedSince || !restoreImage(c, t, row, current == null)) {
@@ -313,7 +314,8 @@ public final class CaptureVersioner implements AutoCloseable {
             RowChange row = e.getValue();
             Barrier b = barrier(e.getKey());
             TableShape t = shape(c, row.table());
-            PostgresVersionStore.CurrentRow current = versions.currentRow(c, t, row.key(), true);
+            PostgresVersionStore.CurrentRow current = lockIf(c, t, row.key(),
+                    r -> r == null ? b.restoredDeleted() : r.xmin() == b.repairXid());
             boolean untouchedSince = current == null ? b.restoredDeleted() : current.xmin() == b.repairXid();
             if (!untouchedSince || !restoreImage(c, t, row, current == null)) {
                 // A local write after R replaced the restored image: it saw that one, not this.
@@ -323,6 +325,18 @@ public final class CaptureVersioner implements AutoCloseable {
                     row.op() == RowChange.Op.DELETE));
             repairs++;
         }
+    }
+
+    /**
+     * The row as committed now; if it is as {@code untouched} wants it, read again with a lock
+     * ({@code FOR UPDATE}), so that nothing can write it before the repair does. A row already
+     * written since stays so, and is not waited for: a long local transaction that holds such a
+     * row does not hold up capture.
+     */
+    private PostgresVersionStore.CurrentRow lockIf(Connection c, TableShape t, Map<String, String> key,
+            java.util.function.Predicate<PostgresVersionStore.CurrentRow> untouched) throws SQLException {
+        PostgresVersionStore.CurrentRow seen = versions.currentRow(c, t, key, false);
+        return untouched.test(seen) ? versions.currentRow(c, t, key, true) : seen;
     }
 
     /**
