@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -35,9 +36,10 @@ import org.slf4j.LoggerFactory;
  * to succeed W2 and peers would drop W2 without a conflict record. Barriers live in memory: after
  * a restart, a race whose first write was stamped before the stop is resolved as before.
  *
- * <p>A repair checks and restores a row atomically: it locks the row first ({@code FOR UPDATE}),
- * so a local transaction that holds the row (say it read R with {@code FOR UPDATE} and is about
- * to write) is waited for, and the repair then sees its write and leaves the row alone. Without
+ * <p>A repair checks and restores a row atomically: a row that still looks untouched is read
+ * again {@code FOR UPDATE} before it is restored, so a local transaction that holds the row (say
+ * it read R with {@code FOR UPDATE} and is about to write) is waited for, and the repair then sees
+ * its write and leaves the row alone. Without
  * the lock, the restore would overwrite that write here while peers applied it, and the writer,
  * who saw R, would be sent as succeeding the restored image. A row found absent cannot be locked;
  * its restore is an insert that gives way to a concurrent local insert of the same key.
@@ -117,11 +119,10 @@ public final class CaptureVersioner implements AutoCloseable {
                 versions.setCaptureProgress(c, nodeId, stampedCommit);
             }
             if (unsent != null) {
-                StatementChain last = unsent;
-                unsent = null;
-                last.commit().execute(c);
+                unsent.commit(); // the last version writes carry the commit
+                sendUnsent(c);
             }
-            c.commit(); // nothing to send if the chain committed
+            c.commit(); // sends nothing if the chain committed
             for (Map.Entry<String, Barrier> e : pendingBarriers.entrySet()) {
                 if (e.getValue() == null) {
                     barriers.remove(e.getKey());
@@ -280,11 +281,10 @@ public final class CaptureVersioner implements AutoCloseable {
         for (Race race : races) {
             RowChange row = race.row();
             TableShape t = shape(c, row.table());
-            PostgresVersionStore.CurrentRow current = lockIf(c, t, row.key(),
-                    r -> r == null ? race.stored().deleted() : r.xmin() == race.stored().writerXid());
-            boolean untouchedSince = current == null ? race.stored().deleted()
-                    : current.xmin() == race.stored().writerXid();
-            if (!untouchedSince || !restoreImage(c, t, row, current == null)) {
+            Predicate<PostgresVersionStore.CurrentRow> untouchedSince =
+                    r -> r == null ? race.stored().deleted() : r.xmin() == race.stored().writerXid();
+            PostgresVersionStore.CurrentRow current = lockIf(c, t, row.key(), untouchedSince);
+            if (!untouchedSince.test(current) || !restoreImage(c, t, row, current == null)) {
                 // A later local write replaced the applied change already; capture sends it next.
                 continue;
             }
@@ -314,10 +314,10 @@ public final class CaptureVersioner implements AutoCloseable {
             RowChange row = e.getValue();
             Barrier b = barrier(e.getKey());
             TableShape t = shape(c, row.table());
-            PostgresVersionStore.CurrentRow current = lockIf(c, t, row.key(),
-                    r -> r == null ? b.restoredDeleted() : r.xmin() == b.repairXid());
-            boolean untouchedSince = current == null ? b.restoredDeleted() : current.xmin() == b.repairXid();
-            if (!untouchedSince || !restoreImage(c, t, row, current == null)) {
+            Predicate<PostgresVersionStore.CurrentRow> untouchedSince =
+                    r -> r == null ? b.restoredDeleted() : r.xmin() == b.repairXid();
+            PostgresVersionStore.CurrentRow current = lockIf(c, t, row.key(), untouchedSince);
+            if (!untouchedSince.test(current) || !restoreImage(c, t, row, current == null)) {
                 // A local write after R replaced the restored image: it saw that one, not this.
                 continue;
             }
@@ -334,7 +334,7 @@ public final class CaptureVersioner implements AutoCloseable {
      * row does not hold up capture.
      */
     private PostgresVersionStore.CurrentRow lockIf(Connection c, TableShape t, Map<String, String> key,
-            java.util.function.Predicate<PostgresVersionStore.CurrentRow> untouched) throws SQLException {
+            Predicate<PostgresVersionStore.CurrentRow> untouched) throws SQLException {
         PostgresVersionStore.CurrentRow seen = versions.currentRow(c, t, key, false);
         return untouched.test(seen) ? versions.currentRow(c, t, key, true) : seen;
     }

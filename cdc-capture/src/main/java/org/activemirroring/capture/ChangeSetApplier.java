@@ -415,9 +415,11 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                     new PostgresVersionStore.Write(winnerKeys.get(i), cs.version(),
                             row.op() == RowChange.Op.DELETE, row.prev(), 0, cs.seq(), 0));
         }
+        StatementChain versionWrites = new StatementChain();
         for (Map.Entry<String, Map<String, PostgresVersionStore.Write>> e : writes.entrySet()) {
-            versions.write(c, e.getKey(), e.getValue().values());
+            versions.addWrite(versionWrites, c, e.getKey(), e.getValue().values(), null, 0);
         }
+        versionWrites.execute(c);
         versions.log(c, lost);
         for (int i = 0; i < fresh.size(); i++) {
             stage(fresh.get(i), true, lostCounts.get(i), false);
@@ -533,7 +535,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             throws SQLException {
         // The first read locks the origin's applied seq and the versions (one round trip); the
         // last version write records the applied seq (another). A ChangeSet of one table costs
-        // four round trips: that read, the row statements, that write, the commit. Within a group
+        // four round trips: that read, the row statements, that write, the commit; a small one
+        // delivered alone, two (the last three go as one chain, see applyChunk). Within a group
         // (recordNow false) the locks are taken once and the applied seq is recorded at commit.
         locked = false;
         recorded = !recordNow;
@@ -570,8 +573,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
 
     /**
      * Decides, applies and versions up to {@link #MAX_BATCH} rows of a ChangeSet: one read of the
-     * stored versions per table, one batch per run of same-shape statements, one version write
-     * per table.
+     * stored versions, one batch per run of same-shape statements, the version writes of every
+     * table in one round trip.
      */
     private boolean applyChunk(Connection c, ChangeSet cs, List<RowChange> rows, List<Conflict> lost, boolean last)
             throws SQLException {
@@ -594,12 +597,21 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         List<RowChange> winners = new ArrayList<>();
         List<String> winnerKeys = new ArrayList<>();
         decide(c, cs, rows, keyTexts, stored, rowStates, lost, winners, winnerKeys);
-        if (last && !recorded && commitWithLastWrite && !careful && lost.isEmpty()
-                && winners.size() <= ONE_TRIP_ROWS) {
-            commitInOneTrip(c, cs, winners, winnerKeys);
-            return true;
+        // A small ChangeSet with nothing lost that is the whole transaction: its rows, their
+        // versions, the applied seq and the commit go as one chain, one round trip instead of
+        // four. A unique-key collision fails it as a batch would; the careful pass runs as usual.
+        boolean oneTrip = last && !recorded && commitWithLastWrite && !careful && lost.isEmpty()
+                && winners.size() <= ONE_TRIP_ROWS;
+        StatementChain chain = new StatementChain();
+        long[] writerXids;
+        if (oneTrip) {
+            for (RowChange row : winners) {
+                chain.add(dialect.rowStatement(shape(c, row.table()), row));
+            }
+            writerXids = new long[winners.size()]; // no savepoint: the top-level transaction's xid (0)
+        } else {
+            writerXids = applyRows(c, cs, winners, lost);
         }
-        long[] writerXids = applyRows(c, cs, winners, lost);
         // Per table, per key the last winning write and the xid that wrote its row.
         Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
         for (int i = 0; i < winners.size(); i++) {
@@ -610,46 +622,23 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                                 row.prev(), 0, cs.seq(), writerXids[i]));
             }
         }
-        List<Map.Entry<String, Map<String, PostgresVersionStore.Write>>> byTable = new ArrayList<>(writes.entrySet());
-        for (int t = 0; t < byTable.size(); t++) {
-            var e = byTable.get(t);
-            if (last && !recorded && t == byTable.size() - 1 && lost.isEmpty()) {
-                versions.writeAndRecordApplied(c, e.getKey(), e.getValue().values(), cs.origin(), cs.seq());
-                recorded = true;
-            } else {
-                versions.write(c, e.getKey(), e.getValue().values());
-            }
-        }
-        return true;
-    }
-
-    /**
-     * The common case of a small ChangeSet with nothing lost: its rows, their versions, the
-     * applied seq and the commit go in one round trip instead of four. A unique-key collision
-     * fails it as a batch would, and the careful second pass runs as usual.
-     */
-    private void commitInOneTrip(Connection c, ChangeSet cs, List<RowChange> winners, List<String> winnerKeys)
-            throws SQLException {
-        StatementChain chain = new StatementChain();
-        Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
-        for (int i = 0; i < winners.size(); i++) {
-            RowChange row = winners.get(i);
-            chain.add(dialect.rowStatement(shape(c, row.table()), row));
-            writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(winnerKeys.get(i),
-                    new PostgresVersionStore.Write(winnerKeys.get(i), cs.version(), row.op() == RowChange.Op.DELETE,
-                            row.prev(), 0, cs.seq(), 0));
-        }
-        if (writes.isEmpty()) {
-            versions.addWrite(chain, c, null, List.of(), cs.origin(), cs.seq());
-        }
+        // The applied seq goes with the last version write (or alone, in a one-trip chain).
+        boolean record = last && !recorded && lost.isEmpty() && (oneTrip || !writes.isEmpty());
         int t = 0;
         for (Map.Entry<String, Map<String, PostgresVersionStore.Write>> e : writes.entrySet()) {
-            boolean lastTable = ++t == writes.size();
-            versions.addWrite(chain, c, e.getKey(), e.getValue().values(), lastTable ? cs.origin() : null,
-                    lastTable ? cs.seq() : 0);
+            t++;
+            boolean recordHere = record && t == writes.size();
+            versions.addWrite(chain, c, e.getKey(), e.getValue().values(), recordHere ? cs.origin() : null, cs.seq());
         }
-        chain.commit().execute(c);
-        recorded = true;
+        if (record && writes.isEmpty()) {
+            versions.addWrite(chain, c, null, List.of(), cs.origin(), cs.seq());
+        }
+        if (oneTrip) {
+            chain.commit();
+        }
+        chain.execute(c);
+        recorded |= record;
+        return true;
     }
 
     /**

@@ -396,31 +396,6 @@ public final class PostgresVersionStore {
         }
     }
 
-    /**
-     * Stores versions of rows of one table (one key at most once), stamped with the WAL position
-     * and each with the (sub)transaction that wrote its row ({@link Write#writerXid}, 0 for this
-     * top-level transaction).
-     */
-    void write(Connection c, String table, Collection<Write> writes) throws SQLException {
-        write(c, table, writes, null, 0);
-    }
-
-    /**
-     * {@link #write} and, in the same round trip, records {@code seq} as the applied position of
-     * {@code origin} (the last statement of an applied ChangeSet).
-     */
-    void writeAndRecordApplied(Connection c, String table, Collection<Write> writes, String origin, long seq)
-            throws SQLException {
-        write(c, table, writes, origin, seq);
-    }
-
-    private void write(Connection c, String table, Collection<Write> writes, String appliedOrigin, long appliedSeq)
-            throws SQLException {
-        StatementChain chain = new StatementChain();
-        addWrite(chain, c, table, writes, appliedOrigin, appliedSeq);
-        chain.execute(c);
-    }
-
     private static final String WRITE_SQL = "INSERT INTO mirror.row_version (tbl, pk, clock, origin, deleted,"
             + " prev_clock, prev_origin, source_tx, origin_seq, writer_xid, writer_lsn) "
             + "SELECT ?, u.pk, u.clock, u.origin, u.deleted, u.prev_clock, u.prev_origin, u.source_tx,"
@@ -436,8 +411,10 @@ public final class PostgresVersionStore {
             + " writer_lsn = EXCLUDED.writer_lsn";
 
     /**
-     * Appends {@link #write} to {@code chain} and, if {@code appliedOrigin} is not null, the
-     * record of {@code appliedSeq} as that origin's applied position.
+     * Appends to {@code chain} the storing of versions of rows of one table (one key at most
+     * once), stamped with the WAL position and each with the (sub)transaction that wrote its row
+     * ({@link Write#writerXid}, 0 for this top-level transaction); then, if {@code appliedOrigin}
+     * is not null, the record of {@code appliedSeq} as that origin's applied position.
      */
     void addWrite(StatementChain chain, Connection c, String table, Collection<Write> writes, String appliedOrigin,
                   long appliedSeq) throws SQLException {

@@ -61,15 +61,6 @@ final class StatementChain {
         return this;
     }
 
-    boolean isEmpty() {
-        return binders.isEmpty();
-    }
-
-    /** The SQL sent (for tests). */
-    String sql() {
-        return sql.toString();
-    }
-
     /** Sends every statement in one round trip; the first failing one throws, and the rest do not run. */
     void execute(Connection c) throws SQLException {
         if (binders.isEmpty()) {
