@@ -229,18 +229,10 @@ final class CatchUpBenchmark {
         }
     }
 
-    /**
-     * The restarted mirror logs at INFO with times (catch-up logs each fetch); BENCH_NODE_OPTS adds
-     * JVM options, e.g. {@code -XX:StartFlightRecording=filename=/tmp/catchup.jfr} to profile it.
-     */
+    /** The restarted mirror logs at INFO with times (catch-up logs each fetch). */
     private static List<String> restartedJvmOptions() {
-        List<String> opts = new ArrayList<>(List.of("-Dorg.slf4j.simpleLogger.log.org.activemirroring=info",
-                "-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS"));
-        String extra = System.getenv("BENCH_NODE_OPTS");
-        if (extra != null && !extra.isBlank()) {
-            opts.addAll(List.of(extra.trim().split("\\s+")));
-        }
-        return opts;
+        return List.of("-Dorg.slf4j.simpleLogger.log.org.activemirroring=info",
+                "-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS");
     }
 
     /** Log lines of the restarted mirror that mark its start-up and catch-up, as seconds since spawn. */

@@ -37,6 +37,21 @@ final class MirrorProcess implements AutoCloseable {
         this.spawnedAtNanos = spawnedAtNanos;
     }
 
+    /**
+     * JVM options for every mirror process, from the environment's {@code BENCH_NODE_OPTS} (e.g. a
+     * JFR recording while profiling); {@code {dir}} in them becomes the node's own directory.
+     */
+    private static List<String> nodeJavaOptions(Path dir) {
+        String opts = System.getenv().getOrDefault("BENCH_NODE_OPTS", "").trim();
+        List<String> out = new ArrayList<>();
+        if (!opts.isEmpty()) {
+            for (String o : opts.split("\\s+")) {
+                out.add(o.replace("{dir}", dir.toString()));
+            }
+        }
+        return out;
+    }
+
     /** Starts the node and waits for its READY line. */
     static MirrorProcess start(Map<String, String> settings, Path dir, String maxHeap) throws Exception {
         return start(settings, dir, maxHeap, List.of());
@@ -57,6 +72,7 @@ final class MirrorProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx" + maxHeap, "-XX:+ExitOnOutOfMemoryError", "-Xlog:gc:file=" + gcLog, "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
         cmd.addAll(jvmOptions);
+        cmd.addAll(nodeJavaOptions(dir));
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.activemirroring.mirror.MirrorMain", props.toString()));
         long spawnedAt = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectError(dir.resolve("stderr.log").toFile()).start();

@@ -14,15 +14,20 @@ final class CopyText {
 
     /** The first field of the last row, unescaped; null for NULL. The data must hold a row. */
     static String firstFieldOfLastLine(byte[] copy, int length) {
-        int end = length;
-        if (end > 0 && copy[end - 1] == '\n') {
+        return firstFieldOfLastLine(copy, 0, length);
+    }
+
+    /** Like {@link #firstFieldOfLastLine(byte[], int)}, of the data from {@code from} to {@code to}. */
+    static String firstFieldOfLastLine(byte[] copy, int from, int to) {
+        int end = to;
+        if (end > from && copy[end - 1] == '\n') {
             end--;
         }
-        if (end <= 0) {
+        if (end <= from) {
             throw new IllegalArgumentException("COPY data holds no row");
         }
         int start = end;
-        while (start > 0 && copy[start - 1] != '\n') {
+        while (start > from && copy[start - 1] != '\n') {
             start--;
         }
         int fieldEnd = start;

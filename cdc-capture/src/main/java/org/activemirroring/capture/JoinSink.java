@@ -19,6 +19,7 @@ import java.util.function.Consumer;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.activemirroring.transport.Reply;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,7 +72,7 @@ public final class JoinSink {
     /** Sends one join request to the donor and returns the answer. */
     @FunctionalInterface
     public interface Donor {
-        byte[] call(JoinWire.Request request) throws Exception;
+        Reply call(JoinWire.Request request) throws Exception;
     }
 
     private final CaptureConfig config;
@@ -345,6 +346,7 @@ public final class JoinSink {
                 }
             }
         }
+        boolean binary = binaryRows(c, begin, t);
         c.rollback();
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.join_table (tbl, session, next_page, rows_done, "
                 + "versions_after, done) VALUES (?, ?, ?, ?, ?, false) ON CONFLICT (tbl) DO UPDATE SET session = "
@@ -366,20 +368,20 @@ public final class JoinSink {
             c.commit();
             rowsDone = true;
         }
-        java.util.concurrent.Future<byte[]> pending = null;
+        java.util.concurrent.Future<Reply> pending = null;
         while (!rowsDone) {
             long from = nextPage;
             long to = pages < 0 ? 1 : Math.min(pages, from + chunkPages);
             boolean last = pages < 0 || to >= pages;
-            byte[] frame = pending != null ? await(pending) : donor.call(JoinWire.Request.rows(session, tbl, from, to));
+            Reply frame = pending != null ? await(pending) : donor.call(JoinWire.Request.rows(session, tbl, from, to, binary));
             // The next chunk travels while this one loads.
             pending = last ? null : fetcher.submit(
-                    () -> donor.call(JoinWire.Request.rows(session, tbl, to, Math.min(pages, to + chunkPages))));
+                    () -> donor.call(JoinWire.Request.rows(session, tbl, to, Math.min(pages, to + chunkPages), binary)));
             JoinWire.Chunk chunk = JoinWire.parseChunk(frame);
-            copyIn(c, copyIn, chunk);
+            copyIn(c, chunk.header().binary() ? copyIn + " WITH (FORMAT binary)" : copyIn, chunk);
             recordRows(c, tbl, to, last);
             commitChunk(c, begin, chunk, progress, where + " " + tbl + ", pages " + from + ".." + to + " of "
-                    + (pages < 0 ? "all" : Long.toString(pages)));
+                    + (pages < 0 ? "all" : Long.toString(pages)) + (chunk.header().binary() ? " (binary)" : ""));
             nextPage = to;
             rowsDone = last;
         }
@@ -414,9 +416,42 @@ public final class JoinSink {
         return sb.append(") FROM STDIN").toString();
     }
 
+    /**
+     * Whether to ask for {@code t}'s rows in COPY's binary format: the donor can give them so, its
+     * server is of this one's major version, and this table's columns have exactly the donor's
+     * types. Binary input skips parsing every value from text, the larger part of a load's cost
+     * (a third to a half less server time for the same rows); text stays the way for everything
+     * else, as it converts between types and versions.
+     */
+    private boolean binaryRows(Connection c, JoinWire.Begin begin, JoinWire.TableInfo t) throws SQLException {
+        if (!t.binary() || t.types() == null || begin.serverVersion() / 10_000 != JoinSource.serverVersion(c) / 10_000) {
+            return false;
+        }
+        try {
+            return JoinSource.columnTypes(c, t.name(), t.columns()).names().equals(t.types());
+        } catch (IllegalStateException e) {
+            return false; // a column the donor copies is missing here: text COPY reports it
+        }
+    }
+
     private static void copyIn(Connection c, String sql, JoinWire.Chunk chunk) throws Exception {
-        if (chunk.length() > 0) {
-            c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, chunk.copy(), 1 << 16);
+        if (chunk.length() == 0) {
+            return;
+        }
+        // Straight from the frame: no stream and no intermediate buffer.
+        org.postgresql.copy.CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql);
+        try {
+            in.writeToCopy(chunk.frame(), chunk.offset(), chunk.length());
+            in.endCopy();
+        } catch (SQLException | RuntimeException e) {
+            if (in.isActive()) {
+                try {
+                    in.cancelCopy();
+                } catch (SQLException cancel) {
+                    e.addSuppressed(cancel);
+                }
+            }
+            throw e;
         }
     }
 

@@ -15,6 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
+import org.activemirroring.transport.Reply;
+import org.activemirroring.transport.RequestHandler;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * <p>Sessions idle longer than {@link #IDLE_TIMEOUT_MS} are closed (an open snapshot holds back
  * vacuum on this database); at most {@link #MAX_SESSIONS} run at once.
  */
-public final class JoinSource implements AutoCloseable {
+public final class JoinSource implements RequestHandler, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(JoinSource.class);
 
@@ -89,8 +91,14 @@ public final class JoinSource implements AutoCloseable {
         this.hello = hello;
     }
 
-    /** A {@code RequestHandler}: answers one join request. */
+    @Override
     public byte[] handle(String from, byte[] body) throws Exception {
+        return reply(from, body).toBytes();
+    }
+
+    /** Answers one join request; chunks leave the transport its byte, so they go out without a copy. */
+    @Override
+    public Reply reply(String from, byte[] body) throws Exception {
         JoinWire.Request r = JoinWire.parse(body, JoinWire.Request.class);
         if (r.version() != JoinWire.VERSION) {
             throw new IllegalArgumentException("join protocol version " + r.version() + " from " + from
@@ -102,12 +110,12 @@ public final class JoinSource implements AutoCloseable {
         }
         switch (r.op()) {
             case "hello":
-                return JoinWire.json(hello.get());
+                return Reply.of(JoinWire.json(hello.get()));
             case "begin":
-                return JoinWire.json(begin(from).begin);
+                return Reply.of(JoinWire.json(begin(from).begin));
             case "resume": {
                 Session s = session(r.session());
-                return JoinWire.json(s.begin);
+                return Reply.of(JoinWire.json(s.begin));
             }
             case "rows":
                 return rows(session(r.session()), r);
@@ -118,7 +126,7 @@ public final class JoinSource implements AutoCloseable {
                 if (s != null) {
                     closeSession(s, "finished");
                 }
-                return new byte[0];
+                return Reply.of(new byte[0]);
             }
             default:
                 throw new IllegalArgumentException("unknown join op '" + r.op() + "'");
@@ -190,7 +198,8 @@ public final class JoinSource implements AutoCloseable {
                 }
                 // the columns COPY can write: generated ones are computed by the joiner
                 List<String> columns = List.copyOf(dialect.describe(c, t).columns().keySet());
-                tables.add(new JoinWire.TableInfo(t, columns, pages(c, t)));
+                ColumnTypes types = columnTypes(c, t, columns);
+                tables.add(new JoinWire.TableInfo(t, columns, pages(c, t), types.names(), types.binary()));
             }
             PostgresSchemaScript ddl = new PostgresSchemaScript(List.of(), List.of());
             String ddlProblem = null;
@@ -206,7 +215,7 @@ public final class JoinSource implements AutoCloseable {
             }
             String id = UUID.randomUUID().toString();
             Session s = new Session(id, c, new JoinWire.Begin(id, node, vector, tables, ddl.beforeData(), ddl.afterData(),
-                    ddlProblem));
+                    ddlProblem, serverVersion(c)));
             sessions.put(id, s);
             LOG.info("Mirror {}: serving a join to {} from one snapshot of {} tables (session {}, vector {})", node,
                     joiner, tables.size(), id, vector);
@@ -215,6 +224,54 @@ public final class JoinSource implements AutoCloseable {
             closeQuietly(c);
             throw e;
         }
+    }
+
+    /** {@code server_version_num} of the database behind {@code c}. */
+    static int serverVersion(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SHOW server_version_num")) {
+            rs.next();
+            return Integer.parseInt(rs.getString(1));
+        }
+    }
+
+    /**
+     * The types of {@code columns} of a table, in that order, as {@code format_type} writes them,
+     * and whether COPY's binary format carries them safely to another database of the same major
+     * version (see {@link JoinWire.TableInfo}).
+     */
+    record ColumnTypes(List<String> names, boolean binary) {
+    }
+
+    static ColumnTypes columnTypes(Connection c, String table, List<String> columns) throws SQLException {
+        Map<String, String> names = new java.util.HashMap<>();
+        boolean binary = true;
+        // 16384 is FirstNormalObjectId: below it, the types initdb made, the same in every
+        // database of a major version. reg* values are object ids of the database they come from.
+        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
+                + " t.oid < 16384 AND t.typsend::oid <> 0 AND t.typreceive::oid <> 0 AND t.typname NOT LIKE 'reg%'"
+                + " AND (e.oid IS NULL OR (e.oid < 16384 AND e.typname NOT LIKE 'reg%'))"
+                + " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+                + " LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'"
+                + " WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped")) {
+            ps.setString(1, quoted(table));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    names.put(rs.getString(1), rs.getString(2));
+                    if (columns.contains(rs.getString(1))) {
+                        binary &= rs.getBoolean(3);
+                    }
+                }
+            }
+        }
+        List<String> out = new ArrayList<>(columns.size());
+        for (String col : columns) {
+            String type = names.get(col);
+            if (type == null) {
+                throw new IllegalStateException("column " + col + " of " + table + " has no type in pg_attribute");
+            }
+            out.add(type);
+        }
+        return new ColumnTypes(List.copyOf(out), binary);
     }
 
     /** Pages of the table now; tuples this snapshot sees cannot be beyond them. -1 for a partitioned table. */
@@ -229,7 +286,7 @@ public final class JoinSource implements AutoCloseable {
         }
     }
 
-    private byte[] rows(Session s, JoinWire.Request r) throws Exception {
+    private Reply rows(Session s, JoinWire.Request r) throws Exception {
         JoinWire.TableInfo t = table(s, r.table());
         StringBuilder sql = new StringBuilder("COPY (SELECT ");
         appendColumns(sql, t.columns());
@@ -242,11 +299,14 @@ public final class JoinSource implements AutoCloseable {
             sql.append(" WHERE ctid >= '(").append(r.fromPage()).append(",0)'::tid AND ctid < '(")
                     .append(r.toPage()).append(",0)'::tid");
         }
-        sql.append(") TO STDOUT");
-        return copyOut(s, sql.toString(), null);
+        // Binary only for a table whose every type allows it, whatever the joiner asked.
+        boolean binary = r.wantsBinary() && t.binary();
+        sql.append(binary ? ") TO STDOUT WITH (FORMAT binary)" : ") TO STDOUT");
+        long sizeGuess = t.pages() >= 0 ? (r.toPage() - r.fromPage()) * 8192 : 0;
+        return copyOut(s, sql.toString(), null, binary, sizeGuess);
     }
 
-    private byte[] versions(Session s, JoinWire.Request r) throws Exception {
+    private Reply versions(Session s, JoinWire.Request r) throws Exception {
         JoinWire.TableInfo t = table(s, r.table());
         int limit = Math.max(1, Math.min(r.limit(), MAX_VERSION_ROWS));
         // The key goes first so the last key of the chunk is easy to find; writer xid and LSN are
@@ -258,24 +318,32 @@ public final class JoinSource implements AutoCloseable {
             sql.append(" AND pk > ").append(literal(r.after()));
         }
         sql.append(" ORDER BY pk LIMIT ").append(limit).append(") TO STDOUT");
-        return copyOut(s, sql.toString(), r.table());
+        return copyOut(s, sql.toString(), r.table(), false, (long) limit * 128);
     }
 
-    private byte[] copyOut(Session s, String sql, String keyedTable) throws Exception {
-        Buffer out = new Buffer();
+    /**
+     * Runs a COPY TO of this session's snapshot and frames what it wrote. {@code sizeGuess}: about
+     * how many bytes to expect (the pages of the range), so the buffer does not grow by doubling
+     * and copying; the data can be larger (values stored compressed) or much smaller.
+     */
+    private Reply copyOut(Session s, String sql, String keyedTable, boolean binary, long sizeGuess) throws Exception {
+        Buffer out = new Buffer((int) Math.max(1 << 16, Math.min(sizeGuess + (sizeGuess >> 3), 64 << 20)));
+        out.write(new byte[JoinWire.DATA_OFFSET]); // the frame goes around the data in place
         long rows;
         synchronized (s) {
             rows = s.connection.unwrap(PGConnection.class).getCopyAPI().copyOut(sql, out);
             s.lastUsed = System.currentTimeMillis();
         }
-        String last = keyedTable == null || rows == 0 ? null : CopyText.firstFieldOfLastLine(out.bytes(), out.size());
-        return JoinWire.chunk(new JoinWire.ChunkHeader(rows, last, ownJournalHead.getAsLong()), out.bytes(), out.size());
+        String last = keyedTable == null || rows == 0 ? null
+                : CopyText.firstFieldOfLastLine(out.bytes(), JoinWire.DATA_OFFSET, out.size());
+        return JoinWire.chunkInPlace(new JoinWire.ChunkHeader(rows, last, ownJournalHead.getAsLong(),
+                binary ? JoinWire.BINARY : null), out.bytes(), out.size());
     }
 
     /** A byte buffer whose contents are framed without another copy. */
     private static final class Buffer extends ByteArrayOutputStream {
-        Buffer() {
-            super(1 << 20);
+        Buffer(int size) {
+            super(size);
         }
 
         byte[] bytes() {

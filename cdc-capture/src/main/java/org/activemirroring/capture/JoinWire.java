@@ -8,12 +8,15 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.activemirroring.transport.Reply;
 
 /**
  * The messages of a join between a joining mirror and its donor, carried as unicast requests of
  * kind {@link #KIND}. Requests and the {@code begin} answer are JSON; a chunk answer is a frame of
- * a JSON header followed by the raw bytes of a PostgreSQL {@code COPY ... TO STDOUT} (text format),
- * which the joiner feeds to {@code COPY ... FROM STDIN} unchanged.
+ * a JSON header followed by the raw bytes of a PostgreSQL {@code COPY ... TO STDOUT}, which the
+ * joiner feeds to {@code COPY ... FROM STDIN} unchanged. Chunks are in COPY's text format, or in its
+ * binary format when the joiner asks for it and the donor can give it for that table (the header
+ * says which).
  *
  * <p>Everything decoded here comes from the network: a malformed message is an
  * {@link IllegalArgumentException} with the reason, never a half-read value.
@@ -34,32 +37,41 @@ public final class JoinWire {
 
     /** What a joiner asks. {@code op}: hello, begin, rows, versions, end. */
     public record Request(int version, String op, String session, String table, long fromPage, long toPage,
-                          String after, int limit) {
+                          String after, int limit, String format) {
         public static Request hello() {
-            return new Request(VERSION, "hello", null, null, 0, 0, null, 0);
+            return new Request(VERSION, "hello", null, null, 0, 0, null, 0, null);
         }
 
         public static Request begin() {
-            return new Request(VERSION, "begin", null, null, 0, 0, null, 0);
+            return new Request(VERSION, "begin", null, null, 0, 0, null, 0, null);
         }
 
         /** Resumes {@code session} if the donor still holds it (answered like begin). */
         public static Request resume(String session) {
-            return new Request(VERSION, "resume", session, null, 0, 0, null, 0);
+            return new Request(VERSION, "resume", session, null, 0, 0, null, 0, null);
         }
 
-        public static Request rows(String session, String table, long fromPage, long toPage) {
-            return new Request(VERSION, "rows", session, table, fromPage, toPage, null, 0);
+        /** Rows of a page range; {@code binary} asks for COPY's binary format (see {@link TableInfo#binary}). */
+        public static Request rows(String session, String table, long fromPage, long toPage, boolean binary) {
+            return new Request(VERSION, "rows", session, table, fromPage, toPage, null, 0, binary ? BINARY : null);
         }
 
         public static Request versions(String session, String table, String after, int limit) {
-            return new Request(VERSION, "versions", session, table, 0, 0, after, limit);
+            return new Request(VERSION, "versions", session, table, 0, 0, after, limit, null);
         }
 
         public static Request end(String session) {
-            return new Request(VERSION, "end", session, null, 0, 0, null, 0);
+            return new Request(VERSION, "end", session, null, 0, 0, null, 0, null);
+        }
+
+        /** Whether this request asks for COPY's binary format. */
+        public boolean wantsBinary() {
+            return BINARY.equals(format);
         }
     }
+
+    /** The {@code format} of a request or chunk in COPY's binary format (absent: text). */
+    public static final String BINARY = "binary";
 
     /**
      * A donor's state: {@code complete} (holds the data, can serve a join), {@code joining} (is
@@ -68,31 +80,40 @@ public final class JoinWire {
     public record Hello(String node, String state, boolean ready) {
     }
 
-    /** One mirrored table of a snapshot: COPY column list and size in pages (-1: one chunk). */
-    public record TableInfo(String name, List<String> columns, long pages) {
+    /**
+     * One mirrored table of a snapshot: COPY column list, size in pages (-1: one chunk), each
+     * column's type as {@code format_type} writes it, and whether the donor can copy its rows in
+     * COPY's binary format: every column of a built-in type with binary input and output whose
+     * binary form holds no object id of the donor's own (no {@code reg*} types, no user-defined
+     * types, enums, composites or arrays of them). {@code types} is null from a donor of an older
+     * release, and then {@code binary} is false.
+     */
+    public record TableInfo(String name, List<String> columns, long pages, List<String> types, boolean binary) {
     }
 
     /**
      * The answer to begin: the snapshot's session, what it holds (per origin, every change up to
      * this seq is in it), its tables, and the DDL to create them on an empty database, or why the
-     * donor cannot give it ({@code ddlProblem}; a joiner that has the tables does not need it).
+     * donor cannot give it ({@code ddlProblem}; a joiner that has the tables does not need it), and
+     * the donor database's {@code server_version_num} (0 from a donor of an older release).
      */
     public record Begin(String session, String donor, Map<String, Long> vector, List<TableInfo> tables,
-                        List<String> beforeData, List<String> afterData, String ddlProblem) {
+                        List<String> beforeData, List<String> afterData, String ddlProblem, int serverVersion) {
     }
 
     /**
-     * Header of a chunk: rows in it, for versions the last key (null when no rows), and the
-     * donor's own journal head when it answered.
+     * Header of a chunk: rows in it, for versions the last key (null when no rows), the donor's own
+     * journal head when it answered, and the COPY format of the data ({@link #BINARY}, or null for
+     * text).
      */
-    public record ChunkHeader(long rows, String last, long donorHead) {
+    public record ChunkHeader(long rows, String last, long donorHead, String format) {
+        public boolean binary() {
+            return BINARY.equals(format);
+        }
     }
 
-    /** A chunk: header and COPY text, {@code length} bytes of {@code frame} from {@code offset}. */
+    /** A chunk: header and COPY data, {@code length} bytes of {@code frame} from {@code offset}. */
     public record Chunk(ChunkHeader header, byte[] frame, int offset, int length) {
-        public java.io.InputStream copy() {
-            return new java.io.ByteArrayInputStream(frame, offset, length);
-        }
     }
 
     public static byte[] json(Object value) {
@@ -115,22 +136,54 @@ public final class JoinWire {
         }
     }
 
-    /** Frames {@code length} bytes of COPY text from {@code copy} (one copy of the data). */
+    /** Room a donor leaves for the chunk header before the COPY data it frames in place. */
+    static final int HEADER_ROOM = 256;
+    /**
+     * Where a donor writes COPY data in the array it frames in place: after a free byte for the
+     * transport ({@link Reply}), the header's length and {@link #HEADER_ROOM}.
+     */
+    static final int DATA_OFFSET = 1 + 4 + HEADER_ROOM;
+
+    /**
+     * Frames the COPY data of {@code array} from {@link #DATA_OFFSET} to {@code end} where it is:
+     * the header goes in the room before it, padded with spaces (JSON allows them), so the frame
+     * is an ordinary one and the data is never copied. A header too long for the room (a long key)
+     * gets a frame of its own, with one copy of the data.
+     */
+    static Reply chunkInPlace(ChunkHeader header, byte[] array, int end) {
+        byte[] h = json(header);
+        if (h.length > HEADER_ROOM) {
+            return Reply.of(chunk(header, Arrays.copyOfRange(array, DATA_OFFSET, end), end - DATA_OFFSET));
+        }
+        ByteBuffer.wrap(array, 1, 4).putInt(HEADER_ROOM);
+        System.arraycopy(h, 0, array, 5, h.length);
+        Arrays.fill(array, 5 + h.length, DATA_OFFSET, (byte) ' ');
+        return new Reply(array, 1, end - 1);
+    }
+
+    /** Frames {@code length} bytes of COPY data from {@code copy} (one copy of the data). */
     public static byte[] chunk(ChunkHeader header, byte[] copy, int length) {
         byte[] h = json(header);
         return ByteBuffer.allocate(4 + h.length + length).putInt(h.length).put(h).put(copy, 0, length).array();
     }
 
     public static Chunk parseChunk(byte[] frame) {
-        if (frame.length < 4) {
-            throw new IllegalArgumentException("join chunk of " + frame.length + " bytes has no header");
+        return parseChunk(Reply.of(frame));
+    }
+
+    /** The chunk framed in {@code frame}'s bytes, read in place. */
+    public static Chunk parseChunk(Reply frame) {
+        int size = frame.length();
+        if (size < 4) {
+            throw new IllegalArgumentException("join chunk of " + size + " bytes has no header");
         }
-        int len = ByteBuffer.wrap(frame, 0, 4).getInt();
-        if (len <= 0 || len > frame.length - 4) {
+        int start = frame.offset();
+        int len = ByteBuffer.wrap(frame.array(), start, 4).getInt();
+        if (len <= 0 || len > size - 4) {
             throw new IllegalArgumentException("join chunk header length " + len + " does not fit a frame of "
-                    + frame.length + " bytes");
+                    + size + " bytes");
         }
-        ChunkHeader h = parse(Arrays.copyOfRange(frame, 4, 4 + len), ChunkHeader.class);
-        return new Chunk(h, frame, 4 + len, frame.length - 4 - len);
+        ChunkHeader h = parse(Arrays.copyOfRange(frame.array(), start + 4, start + 4 + len), ChunkHeader.class);
+        return new Chunk(h, frame.array(), start + 4 + len, size - 4 - len);
     }
 }

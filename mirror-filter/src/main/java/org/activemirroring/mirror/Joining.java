@@ -200,7 +200,8 @@ final class Joining {
                     Thread.sleep(1_000);
                     continue;
                 }
-                Map<String, Long> vector = sink.load(r -> call(donor, r), begin, progress);
+                Map<String, Long> vector = sink.load(
+                        r -> transport.requestReply(donor, JoinWire.KIND, JoinWire.json(r), REQUEST_TIMEOUT), begin, progress);
                 try {
                     call(donor, JoinWire.Request.end(begin.session()));
                 } catch (TransportException e) {

@@ -146,7 +146,7 @@ public final class MirrorNode implements AutoCloseable {
                         return new JoinWire.Hello(node, joining.state(), n != null && n.isReady());
                     });
             started.add(joinSource);
-            transport.registerRequestHandler(JoinWire.KIND, joinSource::handle);
+            transport.registerRequestHandler(JoinWire.KIND, joinSource);
             joining.ensureComplete();
 
             SequenceKeeper sequences = SequenceKeeper.start(config.capture(), node);

@@ -76,7 +76,7 @@ final class InboundMessages implements org.jgroups.blocks.RequestHandler {
         }
     }
 
-    private byte[] serve(String from, WireFormat.Request r) {
+    private Object serve(String from, WireFormat.Request r) {
         try {
             switch (r.kind()) {
                 case WireFormat.HEADS:
@@ -94,8 +94,7 @@ final class InboundMessages implements org.jgroups.blocks.RequestHandler {
                     if (h == null) {
                         return WireFormat.error("mirror " + self + " has no handler for request kind '" + r.kind() + "'");
                     }
-                    byte[] out = h.handle(from, r.body());
-                    return WireFormat.ok(out == null ? new byte[0] : out);
+                    return WireFormat.ok(h.reply(from, r.body()));
                 }
             }
         } catch (IllegalArgumentException e) {

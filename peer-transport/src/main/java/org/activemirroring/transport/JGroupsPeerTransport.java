@@ -262,6 +262,11 @@ public final class JGroupsPeerTransport implements PeerTransport {
 
     @Override
     public byte[] request(String node, String kind, byte[] body, Duration timeout) throws TransportException {
+        return requestReply(node, kind, body, timeout).toBytes();
+    }
+
+    @Override
+    public Reply requestReply(String node, String kind, byte[] body, Duration timeout) throws TransportException {
         MessageDispatcher d = dispatcher;
         if (d == null || closed) {
             throw new TransportException("request to " + node + " needs a started, open transport", false);
@@ -281,12 +286,11 @@ public final class JGroupsPeerTransport implements PeerTransport {
         if (rsp == null || rsp.length == 0) {
             throw new TransportException("Request '" + kind + "' to " + node + " got no answer", true);
         }
-        byte[] out = java.util.Arrays.copyOfRange(rsp, 1, rsp.length);
         if (rsp[0] != WireFormat.OK) {
             throw new TransportException("Node " + node + " answered request '" + kind + "' with an error: "
-                    + new String(out, java.nio.charset.StandardCharsets.UTF_8), false);
+                    + new String(rsp, 1, rsp.length - 1, java.nio.charset.StandardCharsets.UTF_8), false);
         }
-        return out;
+        return new Reply(rsp, 1, rsp.length - 1);
     }
 
     /**

@@ -70,6 +70,11 @@ public interface PeerTransport extends AutoCloseable {
     /** Sends a request to one mirror and waits for its answer. */
     byte[] request(String node, String kind, byte[] body, Duration timeout) throws TransportException;
 
+    /** Like {@link #request}, the answer in place where the transport received it (no copy). */
+    default Reply requestReply(String node, String kind, byte[] body, Duration timeout) throws TransportException {
+        return Reply.of(request(node, kind, body, timeout));
+    }
+
     /** Replaces the observer of envelope stages (null: none). Safe to call at any time. */
     void observe(TransportObserver observer);
 

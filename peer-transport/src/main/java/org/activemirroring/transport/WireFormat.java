@@ -75,6 +75,18 @@ final class WireFormat {
         }
     }
 
+    /**
+     * An OK answer with {@code body}, as JGroups sends it: in place when the byte before the body is
+     * free (see {@link Reply}), else a copy.
+     */
+    static Object ok(Reply body) {
+        if (body.offset() >= 1) {
+            body.array()[body.offset() - 1] = OK;
+            return new org.jgroups.util.ByteArray(body.array(), body.offset() - 1, body.length() + 1);
+        }
+        return ok(body.toBytes());
+    }
+
     static byte[] ok(byte[] body) {
         byte[] out = new byte[body.length + 1];
         out[0] = OK;

@@ -326,11 +326,31 @@ class JGroupsPeerTransportIT {
             throw new IllegalStateException("no snapshot now");
         });
         assertThrows(IllegalArgumentException.class, () -> a.registerRequestHandler("transport.x", (f, b) -> b));
+        // A large answer framed in place: the handler leaves bytes before the body, whatever they hold.
+        byte[] large = new byte[3 << 20];
+        new java.util.Random(7).nextBytes(large);
+        a.registerRequestHandler("large", new RequestHandler() {
+            @Override
+            public byte[] handle(String fromNode, byte[] body) {
+                throw new AssertionError("the transport asks for a Reply");
+            }
+
+            @Override
+            public Reply reply(String fromNode, byte[] body) {
+                byte[] room = new byte[large.length + 9];
+                java.util.Arrays.fill(room, (byte) 0x5a);
+                System.arraycopy(large, 0, room, 5, large.length);
+                return new Reply(room, 5, large.length);
+            }
+        });
         a.start(new RecordingHandler("a"), Map.of());
         PeerTransport b = started("b", new RecordingHandler("b"), Map.of());
         awaitMembers(Set.of("a", "b"), a, b);
         byte[] rsp = b.request("a", "echo", "hi".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(5));
         assertEquals("b:hi", new String(rsp, StandardCharsets.UTF_8));
+        Reply r = b.requestReply("a", "large", new byte[0], Duration.ofSeconds(10));
+        assertArrayEquals(large, java.util.Arrays.copyOfRange(r.array(), r.offset(), r.offset() + r.length()));
+        assertArrayEquals(large, b.request("a", "large", new byte[0], Duration.ofSeconds(10)));
         TransportException ex = assertThrows(TransportException.class,
                 () -> b.request("a", "boom", new byte[0], Duration.ofSeconds(5)));
         assertTrue(ex.getMessage().contains("no snapshot now"), ex.getMessage());
