@@ -54,6 +54,11 @@ public final class JoinSink {
 
     /** Row versions per chunk. */
     public static final int VERSION_CHUNK = 20_000;
+    /**
+     * Chunks asked for ahead of the one loading. With one, a chunk that took longer to arrive
+     * than the one before took to load left the joiner's database idle.
+     */
+    static final int PREFETCH = 2;
 
     public enum State {
         /** No decision yet: a new mirror. */
@@ -123,6 +128,7 @@ public final class JoinSink {
                     + "vector jsonb NOT NULL, donor_head bigint NOT NULL DEFAULT 0, began_at timestamptz NOT NULL)");
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_ddl (idx int PRIMARY KEY)");
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_autovacuum_off (tbl text PRIMARY KEY)");
+            s.execute("CREATE TABLE IF NOT EXISTS mirror.join_validate (idx int PRIMARY KEY, stmt text NOT NULL)");
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_table (tbl text PRIMARY KEY, session text NOT NULL, "
                     + "next_page bigint NOT NULL, rows_done boolean NOT NULL, versions_after text, done boolean NOT NULL)");
         }
@@ -207,7 +213,7 @@ public final class JoinSink {
      *                   committed so far stays, and the next call goes on from there
      */
     public Map<String, Long> load(Donor donor, JoinWire.Begin begin, Consumer<String> progress) throws Exception {
-        ExecutorService fetcher = Executors.newSingleThreadExecutor(r -> {
+        ExecutorService fetcher = Executors.newFixedThreadPool(PREFETCH, r -> {
             Thread t = new Thread(r, "am-join-fetch-" + node);
             t.setDaemon(true);
             return t;
@@ -270,6 +276,7 @@ public final class JoinSink {
             s.execute("DELETE FROM mirror.join_table");
             s.execute("DELETE FROM mirror.join_session");
             s.execute("DELETE FROM mirror.join_ddl");
+            s.execute("DELETE FROM mirror.join_validate");
             s.execute("UPDATE mirror.join_state SET status = 'loading'");
         }
         c.commit();
@@ -368,16 +375,21 @@ public final class JoinSink {
             c.commit();
             rowsDone = true;
         }
-        java.util.concurrent.Future<Reply> pending = null;
+        java.util.ArrayDeque<java.util.concurrent.Future<Reply>> ahead = new java.util.ArrayDeque<>();
+        long requested = nextPage;
+        long end = pages < 0 ? 1 : pages;
         while (!rowsDone) {
             long from = nextPage;
-            long to = pages < 0 ? 1 : Math.min(pages, from + chunkPages);
-            boolean last = pages < 0 || to >= pages;
-            Reply frame = pending != null ? await(pending) : donor.call(JoinWire.Request.rows(session, tbl, from, to, binary));
-            // The next chunk travels while this one loads.
-            pending = last ? null : fetcher.submit(
-                    () -> donor.call(JoinWire.Request.rows(session, tbl, to, Math.min(pages, to + chunkPages), binary)));
-            JoinWire.Chunk chunk = JoinWire.parseChunk(frame);
+            long to = Math.min(end, from + chunkPages);
+            boolean last = to >= end;
+            // This chunk and the next ones travel while the one before loads.
+            while (ahead.size() <= PREFETCH && requested < end) {
+                long f = requested;
+                long t2 = Math.min(end, f + chunkPages);
+                ahead.add(fetcher.submit(() -> donor.call(JoinWire.Request.rows(session, tbl, f, t2, binary))));
+                requested = t2;
+            }
+            JoinWire.Chunk chunk = JoinWire.parseChunk(await(ahead.poll()));
             copyIn(c, chunk.header().binary() ? copyIn + " WITH (FORMAT binary)" : copyIn, chunk);
             recordRows(c, tbl, to, last);
             commitChunk(c, begin, chunk, progress, where + " " + tbl + ", pages " + from + ".." + to + " of "
@@ -503,11 +515,13 @@ public final class JoinSink {
     static final int DDL_CONNECTIONS = 2;
 
     /**
-     * Constraints, indexes and foreign keys, when this join created the tables. Index builds,
-     * key constraints and foreign key validations run on {@link #DDL_CONNECTIONS} connections
-     * at once; a foreign key waits for everything before it. A table's own keys and indexes may
-     * already be running ({@link DdlPhase#tableLoaded}). Each statement commits together with its
-     * number in {@code mirror.join_ddl}, so a resumed join runs each exactly once.
+     * Constraints, indexes and foreign keys, when this join created the tables. Index builds and
+     * key constraints run on {@link #DDL_CONNECTIONS} connections at once; a foreign key, added
+     * {@code NOT VALID}, waits for everything before it. A table's own keys and indexes may already
+     * be running ({@link DdlPhase#tableLoaded}). Each statement commits together with its number in
+     * {@code mirror.join_ddl}, so a resumed join runs each exactly once. Foreign key validations
+     * are recorded in {@code mirror.join_validate} with the end of this phase and run once the
+     * mirror is ready ({@link #validateNext}).
      */
     private void finishSchema(Connection c, JoinWire.Begin begin, Consumer<String> progress, DdlPhase ddl)
             throws Exception {
@@ -515,11 +529,16 @@ public final class JoinSink {
             return;
         }
         List<String> statements = begin.afterData();
+        Map<Integer, String> validations = new LinkedHashMap<>();
         for (int i = 0; i < statements.size(); i++) {
             if (ddl.finished.contains(i) || ddl.started.contains(i)) {
                 continue;
             }
             String sql = statements.get(i);
+            if (validation(sql)) {
+                validations.put(i, sql);
+                continue;
+            }
             if (!parallel(sql)) {
                 ddl.awaitAll(); // a barrier: it may need what the ones before it build
                 ddl.start(List.of(i));
@@ -532,10 +551,85 @@ public final class JoinSink {
         }
         ddl.awaitAll();
         resumeAutovacuum(c);
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.join_validate (idx, stmt) VALUES (?, ?)"
+                + " ON CONFLICT (idx) DO NOTHING")) {
+            for (Map.Entry<Integer, String> v : validations.entrySet()) {
+                ps.setInt(1, v.getKey());
+                ps.setString(2, v.getValue());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
         try (Statement s = c.createStatement()) {
             s.executeUpdate("UPDATE mirror.join_state SET after_done = true");
         }
         c.commit();
+    }
+
+    /** A foreign key's validation (its constraint exists NOT VALID before). */
+    private static boolean validation(String sql) {
+        return sql.toUpperCase(java.util.Locale.ROOT).contains(" VALIDATE CONSTRAINT ");
+    }
+
+    /**
+     * Validates one foreign key a join left {@code NOT VALID} for after the mirror is ready, and
+     * forgets it in the same transaction. The join adds every foreign key before it completes, so
+     * each is enforced on every new write from the start; validating only checks the copied rows
+     * against each other, which takes a scan of the table and holds no lock that writers wait
+     * for ({@code SHARE UPDATE EXCLUSIVE}). A violation leaves the constraint {@code NOT VALID}
+     * and is logged, as during the join; another failure (the database went away) leaves the
+     * record for the next try.
+     *
+     * @param running told the statement while it runs, so a stopping mirror can cancel it
+     * @return false when there was nothing left to validate
+     */
+    public boolean validateNext(Consumer<Statement> running) throws SQLException {
+        try (Connection c = config.connect()) {
+            c.setAutoCommit(false);
+            int idx;
+            String sql;
+            try (Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT idx, stmt FROM mirror.join_validate ORDER BY idx LIMIT 1"
+                         + " FOR UPDATE SKIP LOCKED")) {
+                if (!rs.next()) {
+                    c.rollback();
+                    return false;
+                }
+                idx = rs.getInt(1);
+                sql = rs.getString(2);
+            }
+            try (Statement s = c.createStatement()) {
+                s.execute("SAVEPOINT validate");
+                running.accept(s);
+                try {
+                    long t0 = System.nanoTime();
+                    s.execute(sql);
+                    LOG.info("Mirror {}: {} ({} ms)", node, sql, (System.nanoTime() - t0) / 1_000_000);
+                } catch (SQLException e) {
+                    if (!"23503".equals(e.getSQLState())) {
+                        throw e;
+                    }
+                    s.execute("ROLLBACK TO SAVEPOINT validate");
+                    // Tables loaded from different snapshots agree only once replay caught up.
+                    LOG.warn("Mirror {}: {} failed ({}); the constraint stays NOT VALID until validated by hand", node,
+                            sql, e.getMessage());
+                } finally {
+                    running.accept(null);
+                }
+                s.executeUpdate("DELETE FROM mirror.join_validate WHERE idx = " + idx);
+            }
+            c.commit();
+            return true;
+        }
+    }
+
+    /** Foreign keys a join left to validate after the mirror is ready ({@link #validateNext}). */
+    public int validationsLeft() throws SQLException {
+        try (Connection c = config.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM mirror.join_validate")) {
+            rs.next();
+            return rs.getInt(1);
+        }
     }
 
     /**
@@ -662,7 +756,7 @@ public final class JoinSink {
      * written {@code table} (quote_ident form): it needs nothing but that table's rows.
      */
     static boolean ownKeyOrIndex(String sql, String table) {
-        if (!parallel(sql) || sql.contains(" VALIDATE CONSTRAINT ")) {
+        if (!parallel(sql) || validation(sql)) {
             return false;
         }
         return sql.startsWith("ALTER TABLE " + table + " ADD CONSTRAINT ")
@@ -716,7 +810,7 @@ public final class JoinSink {
     /** Statements that need nothing but the loaded table and may run beside each other. */
     private static boolean parallel(String sql) {
         String u = sql.toUpperCase(java.util.Locale.ROOT);
-        return u.startsWith("CREATE INDEX") || u.startsWith("CREATE UNIQUE INDEX") || u.contains(" VALIDATE CONSTRAINT ")
+        return u.startsWith("CREATE INDEX") || u.startsWith("CREATE UNIQUE INDEX")
                 || (u.startsWith("ALTER TABLE") && u.contains(" ADD CONSTRAINT ") && !u.contains(" FOREIGN KEY "));
     }
 
@@ -742,19 +836,11 @@ public final class JoinSink {
     private void runDdl(java.util.concurrent.BlockingQueue<Connection> pool, int idx, String sql) throws Exception {
         Connection w = pool.take();
         try (Statement s = w.createStatement()) {
-            s.execute("SAVEPOINT ddl");
             try {
                 PostgresSchemaScript.run(w, List.of(sql));
             } catch (SQLException e) {
-                if (!sql.contains("VALIDATE CONSTRAINT")) {
-                    w.rollback();
-                    throw e;
-                }
-                // Tables loaded from different snapshots agree only once replay caught up; the
-                // constraint holds for every new row meanwhile.
-                s.execute("ROLLBACK TO SAVEPOINT ddl");
-                LOG.warn("Mirror {}: {} failed ({}); the constraint stays NOT VALID until validated by hand", node, sql,
-                        e.getMessage());
+                w.rollback();
+                throw e;
             }
             s.executeUpdate("INSERT INTO mirror.join_ddl (idx) VALUES (" + idx + ")");
             w.commit();

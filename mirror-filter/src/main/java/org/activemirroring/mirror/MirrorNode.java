@@ -60,6 +60,7 @@ public final class MirrorNode implements AutoCloseable {
     private final SlotMonitor slotMonitor;
     private final JoinSource joinSource;
     private final JoinSink joinSink;
+    private final ForeignKeyValidation validation;
     /** Why this mirror must copy its data again; null while it need not. */
     private volatile String rejoinReason;
     private volatile boolean restartRequested;
@@ -70,7 +71,9 @@ public final class MirrorNode implements AutoCloseable {
 
     private MirrorNode(MirrorConfig config, SequenceKeeper sequences, ChangeSetApplier applier,
                        JGroupsPeerTransport transport, DebeziumCapture capture, CaptureVersioner versioner,
-                       ConflictLogReader conflicts, JoinSource joinSource, JoinSink joinSink) {
+                       ConflictLogReader conflicts, JoinSource joinSource, JoinSink joinSink,
+                       ForeignKeyValidation validation) {
+        this.validation = validation;
         this.joinSource = joinSource;
         this.joinSink = joinSink;
         this.config = config;
@@ -172,9 +175,12 @@ public final class MirrorNode implements AutoCloseable {
             started.add(capture);
             capture.start();
 
+            ForeignKeyValidation validation = ForeignKeyValidation.start(sink, node);
+            started.add(validation);
+
             LOG.info("Mirror '{}' is replicating; members {}", node, transport.members());
             MirrorNode n = new MirrorNode(config, sequences, applier, transport, capture, versioner,
-                    new ConflictLogReader(config.capture(), dialect), joinSource, sink);
+                    new ConflictLogReader(config.capture(), dialect), joinSource, sink, validation);
             self.set(n);
             transport.onHistoryLost((origin, from, firsts) -> n.historyLost(origin, from, firsts));
             return n;
@@ -201,6 +207,14 @@ public final class MirrorNode implements AutoCloseable {
      * True while the node replicates: not closed, sequences aligned at least once, capture
      * running, remote changes being delivered.
      */
+    /**
+     * Whether foreign keys a join added {@code NOT VALID} are being validated (the mirror serves
+     * meanwhile; see {@link org.activemirroring.capture.JoinSink#validateNext}).
+     */
+    public boolean validatingForeignKeys() {
+        return !validation.finished();
+    }
+
     public boolean isReady() {
         return !closed && rejoinReason == null && sequences.asserted() && capture.isRunning() && transport.isDelivering();
     }
@@ -359,6 +373,7 @@ public final class MirrorNode implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        closeQuietly(validation, "foreign key validation");
         closeQuietly(capture, "capture");
         closeQuietly(joinSource, "join sessions");
         closeQuietly(transport, "transport");

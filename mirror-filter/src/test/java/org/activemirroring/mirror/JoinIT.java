@@ -93,7 +93,11 @@ class JoinIT {
                 ReplicationChecks.fenceAndAwait(nodes, servers, writers, 1, CONVERGE);
                 ReplicationChecks.assertConvergedExactlyOnceNoEcho(nodes, servers, writers);
                 assertTrue(SiteSchema.count(servers.get(2), "documents") >= SEED_ROWS);
-                // The copied schema has the donor's constraints and indexes, not just its columns.
+                // The copied schema has the donor's constraints and indexes, not just its columns; the
+                // foreign keys are validated once the mirror serves.
+                Await.until(CONVERGE, () -> !launcher.node().validatingForeignKeys(), () -> "still validating foreign keys");
+                assertEquals(0, count(servers.get(2), "SELECT count(*) FROM mirror.join_validate"));
+                assertEquals(0, count(servers.get(2), "SELECT count(*) FROM pg_constraint WHERE NOT convalidated"));
                 assertEquals(schemaObjects(servers.get(0)), schemaObjects(servers.get(2)));
                 assertEquals("null", reloptions(servers.get(2), "public.documents"), "autovacuum is back after the join");
                 for (MirrorNode n : nodes) {
@@ -304,6 +308,13 @@ class JoinIT {
             } finally {
                 TestMirrors.closeAll(nodes);
             }
+        }
+    }
+
+    private static long count(PgServer server, String sql) throws SQLException {
+        try (Connection c = server.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 
