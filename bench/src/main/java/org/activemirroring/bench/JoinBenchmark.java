@@ -293,7 +293,7 @@ final class JoinBenchmark {
                     + " connected, a peer with the data found)", toLooking));
             BenchMain.say(String.format(Locale.ROOT, "    start -> first chunk loaded       %7.2f s (+ donor ready, snapshot begun,"
                     + " schema created, first chunk)", toFirst));
-            BenchMain.say(String.format(Locale.ROOT, "    first -> last chunk loaded        %7.2f s (%d chunks, %d MiB of COPY text,"
+            BenchMain.say(String.format(Locale.ROOT, "    first -> last chunk loaded        %7.2f s (%d chunks, %d MiB of COPY data,"
                     + " %.1f MiB/s)", loading, chunks, mib, loading > 0 ? mib / loading : 0));
             tables.forEach((t, s) -> BenchMain.say(String.format(Locale.ROOT, "      %-28s rows %7.2f s, row versions %.2f s",
                     t, s[0], s[1])));
