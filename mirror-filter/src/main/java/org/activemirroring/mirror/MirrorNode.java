@@ -300,7 +300,7 @@ public final class MirrorNode implements AutoCloseable {
         return new NodeStatus(nodeId(), isReady() && problem == null, members, origins, t.originated(),
                 t.journalHeads().getOrDefault(nodeId(), 0L), capture.stats(), applier.stats(), sequences.stats(),
                 new NodeStatus.ConflictStatus(conflictCount, applier.stats().conflicts(), versioner.repairs()),
-                slotStatus(), problem);
+                slotStatus(), validatingForeignKeys(), problem);
     }
 
     private SlotMonitor.SlotStatus slotStatus() {

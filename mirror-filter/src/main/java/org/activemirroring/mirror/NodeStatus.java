@@ -24,16 +24,18 @@ import org.activemirroring.capture.SequenceStats;
  * @param conflicts  the conflict log: writes that lost under the conflict rule
  * @param slot       the replication slot: WAL it holds back on the database server, with a warning
  *                   past {@code mirror.capture.slot.warn-bytes}; null if the database could not be asked
+ * @param validatingForeignKeys whether the foreign keys a join added {@code NOT VALID} are still
+ *                   being validated (enforced on new writes meanwhile)
  * @param problem    why the node is not ready, or null
  */
 public record NodeStatus(String nodeId, boolean ready, List<String> members, Map<String, OriginStatus> origins,
                          long originated, long journalHead, CaptureStats capture, ApplierStats apply,
                          SequenceStats sequences, ConflictStatus conflicts, SlotMonitor.SlotStatus slot,
-                         String problem) {
+                         boolean validatingForeignKeys, String problem) {
 
     /** The status of a mirror whose node is not running yet; {@code problem} says why. */
     static NodeStatus starting(String nodeId, String problem) {
-        return new NodeStatus(nodeId, false, List.of(), Map.of(), 0, 0, null, null, null, null, null, problem);
+        return new NodeStatus(nodeId, false, List.of(), Map.of(), 0, 0, null, null, null, null, null, false, problem);
     }
 
     /**

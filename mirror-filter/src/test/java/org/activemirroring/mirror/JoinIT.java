@@ -95,7 +95,8 @@ class JoinIT {
                 assertTrue(SiteSchema.count(servers.get(2), "documents") >= SEED_ROWS);
                 // The copied schema has the donor's constraints and indexes, not just its columns; the
                 // foreign keys are validated once the mirror serves.
-                Await.until(CONVERGE, () -> !launcher.node().validatingForeignKeys(), () -> "still validating foreign keys");
+                Await.until(CONVERGE, () -> !launcher.node().status().validatingForeignKeys(),
+                        () -> "still validating foreign keys");
                 assertEquals(0, count(servers.get(2), "SELECT count(*) FROM mirror.join_validate"));
                 assertEquals(0, count(servers.get(2), "SELECT count(*) FROM pg_constraint WHERE NOT convalidated"));
                 assertEquals(schemaObjects(servers.get(0)), schemaObjects(servers.get(2)));
