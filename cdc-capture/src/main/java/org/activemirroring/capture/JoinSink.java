@@ -756,7 +756,7 @@ public final class JoinSink {
      * written {@code table} (quote_ident form): it needs nothing but that table's rows.
      */
     static boolean ownKeyOrIndex(String sql, String table) {
-        if (!parallel(sql) || validation(sql)) {
+        if (!parallel(sql)) {
             return false;
         }
         return sql.startsWith("ALTER TABLE " + table + " ADD CONSTRAINT ")

@@ -125,8 +125,13 @@ public final class JoinWire {
     }
 
     public static <T> T parse(byte[] bytes, Class<T> type) {
+        return parse(Reply.of(bytes), type);
+    }
+
+    /** A JSON message read where it is in {@code message}'s array. */
+    public static <T> T parse(Reply message, Class<T> type) {
         try {
-            T v = JSON.readValue(bytes, type);
+            T v = JSON.readValue(message.array(), message.offset(), message.length(), type);
             if (v == null) {
                 throw new IllegalArgumentException("empty " + type.getSimpleName());
             }
@@ -153,22 +158,14 @@ public final class JoinWire {
     static Reply chunkInPlace(ChunkHeader header, byte[] array, int end) {
         byte[] h = json(header);
         if (h.length > HEADER_ROOM) {
-            return Reply.of(chunk(header, Arrays.copyOfRange(array, DATA_OFFSET, end), end - DATA_OFFSET));
+            int length = end - DATA_OFFSET;
+            return Reply.of(ByteBuffer.allocate(4 + h.length + length).putInt(h.length).put(h)
+                    .put(array, DATA_OFFSET, length).array());
         }
         ByteBuffer.wrap(array, 1, 4).putInt(HEADER_ROOM);
         System.arraycopy(h, 0, array, 5, h.length);
         Arrays.fill(array, 5 + h.length, DATA_OFFSET, (byte) ' ');
         return new Reply(array, 1, end - 1);
-    }
-
-    /** Frames {@code length} bytes of COPY data from {@code copy} (one copy of the data). */
-    public static byte[] chunk(ChunkHeader header, byte[] copy, int length) {
-        byte[] h = json(header);
-        return ByteBuffer.allocate(4 + h.length + length).putInt(h.length).put(h).put(copy, 0, length).array();
-    }
-
-    public static Chunk parseChunk(byte[] frame) {
-        return parseChunk(Reply.of(frame));
     }
 
     /** The chunk framed in {@code frame}'s bytes, read in place. */
@@ -183,7 +180,7 @@ public final class JoinWire {
             throw new IllegalArgumentException("join chunk header length " + len + " does not fit a frame of "
                     + size + " bytes");
         }
-        ChunkHeader h = parse(Arrays.copyOfRange(frame.array(), start + 4, start + 4 + len), ChunkHeader.class);
+        ChunkHeader h = parse(new Reply(frame.array(), start + 4, len), ChunkHeader.class);
         return new Chunk(h, frame.array(), start + 4 + len, size - 4 - len);
     }
 }

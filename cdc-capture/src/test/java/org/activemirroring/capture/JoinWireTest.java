@@ -52,7 +52,7 @@ class JoinWireTest {
     @Test
     void aFrameWhoseHeaderLengthDoesNotFitIsRefused() {
         byte[] frame = {0, 0, 1, 0, '{', '}'};
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JoinWire.parseChunk(frame));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JoinWire.parseChunk(Reply.of(frame)));
         assertTrue(e.getMessage().contains("does not fit"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new Reply(frame, 4, 3));
     }

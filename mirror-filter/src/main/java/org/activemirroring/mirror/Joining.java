@@ -11,6 +11,7 @@ import org.activemirroring.capture.JoinRefusedException;
 import org.activemirroring.capture.JoinSink;
 import org.activemirroring.capture.JoinWire;
 import org.activemirroring.transport.PeerTransport;
+import org.activemirroring.transport.Reply;
 import org.activemirroring.transport.TransportException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -200,8 +201,7 @@ final class Joining {
                     Thread.sleep(1_000);
                     continue;
                 }
-                Map<String, Long> vector = sink.load(
-                        r -> transport.requestReply(donor, JoinWire.KIND, JoinWire.json(r), REQUEST_TIMEOUT), begin, progress);
+                Map<String, Long> vector = sink.load(r -> call(donor, r), begin, progress);
                 try {
                     call(donor, JoinWire.Request.end(begin.session()));
                 } catch (TransportException e) {
@@ -256,12 +256,13 @@ final class Joining {
         }
     }
 
-    private byte[] call(String peer, JoinWire.Request r) throws TransportException {
+    private Reply call(String peer, JoinWire.Request r) throws TransportException {
         return call(peer, r, REQUEST_TIMEOUT);
     }
 
-    private byte[] call(String peer, JoinWire.Request r, Duration timeout) throws TransportException {
-        return transport.request(peer, JoinWire.KIND, JoinWire.json(r), timeout);
+    /** The answer where the transport received it: a chunk is loaded from there, JSON read there. */
+    private Reply call(String peer, JoinWire.Request r, Duration timeout) throws TransportException {
+        return transport.requestReply(peer, JoinWire.KIND, JoinWire.json(r), timeout);
     }
 
     private static void checkInterrupted() throws InterruptedException {
