@@ -10,8 +10,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Validates, on a thread of its own, the foreign keys a join added {@code NOT VALID}, once the
- * mirror serves ({@link JoinSink#validateNext}). Nothing to do on most starts; a mirror stopped
- * halfway goes on at its next start.
+ * mirror serves ({@link JoinSink#validateNext}) and has replayed what its snapshot may already
+ * have held: until then replay passes through states that never existed on any mirror (a row the
+ * snapshot had deleted comes back until the delete is replayed too), and a validation could see
+ * an order without its customer. Nothing to do on most starts; a mirror stopped halfway goes on
+ * at its next start.
  */
 final class ForeignKeyValidation implements AutoCloseable {
 
@@ -19,19 +22,24 @@ final class ForeignKeyValidation implements AutoCloseable {
 
     private final JoinSink sink;
     private final String node;
+    private final java.util.function.BooleanSupplier replayed;
     private final AtomicReference<Statement> running = new AtomicReference<>();
     private final Thread thread;
     private volatile boolean closed;
+    /** How often it looks whether replay has reached the horizon. */
+    static final long REPLAY_POLL_MS = 50;
 
-    private ForeignKeyValidation(JoinSink sink, String node) {
+    private ForeignKeyValidation(JoinSink sink, String node, java.util.function.BooleanSupplier replayed) {
         this.sink = sink;
         this.node = node;
+        this.replayed = replayed;
         this.thread = new Thread(this::run, "am-validate-" + node);
         thread.setDaemon(true);
     }
 
-    static ForeignKeyValidation start(JoinSink sink, String node) {
-        ForeignKeyValidation v = new ForeignKeyValidation(sink, node);
+    /** @param replayed whether the mirror has applied every change up to its join's replay horizon */
+    static ForeignKeyValidation start(JoinSink sink, String node, java.util.function.BooleanSupplier replayed) {
+        ForeignKeyValidation v = new ForeignKeyValidation(sink, node, replayed);
         v.thread.start();
         return v;
     }
@@ -39,12 +47,17 @@ final class ForeignKeyValidation implements AutoCloseable {
     private void run() {
         int done = 0;
         try {
+            while (!closed && sink.validationsLeft() > 0 && !replayed.getAsBoolean()) {
+                Thread.sleep(REPLAY_POLL_MS);
+            }
             while (!closed && sink.validateNext(running::set)) {
                 done++;
             }
             if (done > 0) {
                 LOG.info("Mirror {}: validated the {} foreign key(s) its join left to check", node, done);
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // stopping: tried again at the next start
         } catch (SQLException | RuntimeException e) {
             if (!closed) {
                 LOG.warn("Mirror {}: validating the foreign keys its join copied stopped ({}); the constraints stay"
@@ -71,6 +84,7 @@ final class ForeignKeyValidation implements AutoCloseable {
                 LOG.debug("cancelling a validation: {}", e.toString());
             }
         }
+        thread.interrupt(); // waiting for replay
         thread.join(10_000);
     }
 }

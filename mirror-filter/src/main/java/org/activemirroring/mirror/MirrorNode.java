@@ -162,7 +162,8 @@ public final class MirrorNode implements AutoCloseable {
             // Under the transport, a backlog (catch-up, bursts) is applied several ChangeSets per
             // database transaction, committed when the transport flushes.
             applier.groupDeliveries(true);
-            applier.replayHorizon(sink.replayHorizon());
+            Map<String, Long> horizon = sink.replayHorizon();
+            applier.replayHorizon(horizon);
             started.add(applier);
             Map<String, Long> applied = applier.appliedVector();
 
@@ -175,7 +176,8 @@ public final class MirrorNode implements AutoCloseable {
             started.add(capture);
             capture.start();
 
-            ForeignKeyValidation validation = ForeignKeyValidation.start(sink, node);
+            ForeignKeyValidation validation = ForeignKeyValidation.start(sink, node, () -> horizon.entrySet().stream()
+                    .allMatch(h -> applier.appliedNow().getOrDefault(h.getKey(), 0L) >= h.getValue()));
             started.add(validation);
 
             LOG.info("Mirror '{}' is replicating; members {}", node, transport.members());
