@@ -43,8 +43,14 @@ public final class MirrorConfig {
                     + " database. never: start from this database as it is (the first mirror of a network).")
             .check(v -> v.equals("auto") || v.equals("never"), "auto or never");
 
+    public static final ConfigOption<Integer> START_CATCHUP_MAX_MS = ConfigOption.integer(
+            "mirror.start.catchup.max.ms", 60_000, 0, 3_600_000, Importance.RARE,
+            "At start, how long a mirror applies what it missed (from its peers' journals) before it starts capturing"
+                    + " and serving; it serves only once caught up, or after this long if the backlog is larger. 0: serve"
+                    + " at once and catch up meanwhile.");
+
     /** This module's own options. */
-    public static final List<ConfigOption<?>> FILTER_OPTIONS = List.of(JOIN, RETRY_AFTER_SECONDS);
+    public static final List<ConfigOption<?>> FILTER_OPTIONS = List.of(JOIN, START_CATCHUP_MAX_MS, RETRY_AFTER_SECONDS);
 
     /** Every option a mirror understands, in documentation order. */
     public static final List<ConfigOption<?>> ALL_OPTIONS = allOptions();
@@ -54,10 +60,12 @@ public final class MirrorConfig {
     private final CaptureConfig capture;
     private final int retryAfterSeconds;
     private final boolean joinNever;
+    private final int startCatchUpMaxMs;
 
     private MirrorConfig(Map<String, String> raw, TransportConfig transport, CaptureConfig capture,
-                         int retryAfterSeconds, boolean joinNever) {
+                         int retryAfterSeconds, boolean joinNever, int startCatchUpMaxMs) {
         this.joinNever = joinNever;
+        this.startCatchUpMaxMs = startCatchUpMaxMs;
         this.raw = raw;
         this.transport = transport;
         this.capture = capture;
@@ -84,10 +92,11 @@ public final class MirrorConfig {
         CaptureConfig capture = CaptureConfig.from(raw, problems);
         int retryAfter = RETRY_AFTER_SECONDS.read(raw, problems);
         String join = JOIN.read(raw, problems);
+        int startCatchUpMax = START_CATCHUP_MAX_MS.read(raw, problems);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new MirrorConfig(raw, transport, capture, retryAfter, "never".equals(join));
+        return new MirrorConfig(raw, transport, capture, retryAfter, "never".equals(join), startCatchUpMax);
     }
 
     /**
@@ -160,6 +169,11 @@ public final class MirrorConfig {
     /** True if this mirror never copies its data from a peer ({@code mirror.join=never}). */
     public boolean joinNever() {
         return joinNever;
+    }
+
+    /** See {@link #START_CATCHUP_MAX_MS}. */
+    public int startCatchUpMaxMs() {
+        return startCatchUpMaxMs;
     }
 
     public int retryAfterSeconds() {

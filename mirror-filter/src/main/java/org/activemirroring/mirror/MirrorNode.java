@@ -167,7 +167,22 @@ public final class MirrorNode implements AutoCloseable {
             started.add(applier);
             Map<String, Long> applied = applier.appliedVector();
 
+            // History loss found while this start still waits for catch-up goes to the node once
+            // it exists.
+            Object lossLock = new Object();
+            java.util.concurrent.atomic.AtomicReference<Runnable> earlyLoss = new java.util.concurrent.atomic.AtomicReference<>();
+            transport.onHistoryLost((origin, from, firsts) -> {
+                synchronized (lossLock) {
+                    MirrorNode n = self.get();
+                    if (n == null) {
+                        earlyLoss.compareAndSet(null, () -> self.get().historyLost(origin, from, firsts));
+                        return;
+                    }
+                    n.historyLost(origin, from, firsts);
+                }
+            });
             transport.start(applier, applied);
+            awaitStartCatchUp(config, transport, progress, () -> earlyLoss.get() != null);
 
             CaptureVersioner versioner = new CaptureVersioner(config.capture(), dialect, node, clock,
                     applier::appliedNow);
@@ -183,8 +198,13 @@ public final class MirrorNode implements AutoCloseable {
             LOG.info("Mirror '{}' is replicating; members {}", node, transport.members());
             MirrorNode n = new MirrorNode(config, sequences, applier, transport, capture, versioner,
                     new ConflictLogReader(config.capture(), dialect), joinSource, sink, validation);
-            self.set(n);
-            transport.onHistoryLost((origin, from, firsts) -> n.historyLost(origin, from, firsts));
+            synchronized (lossLock) {
+                self.set(n);
+                Runnable early = earlyLoss.get();
+                if (early != null) {
+                    early.run();
+                }
+            }
             return n;
         } catch (Exception e) {
             for (int i = started.size() - 1; i >= 0; i--) {
@@ -198,6 +218,57 @@ public final class MirrorNode implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             throw new MirrorStartException("Mirror '" + node + "' could not start: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Applies what this mirror missed while it was away before capture starts and before it
+     * serves: its JVM is cold, and the capture engine's start-up would compete with the backlog
+     * for the same CPU (a restarted mirror is caught up sooner this way), and a mirror that serves
+     * pages 60 s out of date is worse than one that answers 503 for a few seconds while its peers
+     * serve. Gives up after {@link MirrorConfig#START_CATCHUP_MAX_MS}, when delivery stops, or
+     * when catch-up finds history lost (the node then copies its data again).
+     */
+    private static void awaitStartCatchUp(MirrorConfig config, JGroupsPeerTransport transport,
+                                          java.util.function.Consumer<String> progress,
+                                          java.util.function.BooleanSupplier historyLost) throws InterruptedException {
+        long maxMs = config.startCatchUpMaxMs();
+        if (maxMs == 0) {
+            return;
+        }
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(maxMs);
+        long nextReport = start + TimeUnit.SECONDS.toNanos(1);
+        Map<String, Long> first = null;
+        Map<String, Long> behind = transport.behindStart();
+        while (behind == null || !behind.isEmpty()) {
+            if (first == null && behind != null) {
+                first = behind;
+            }
+            long now = System.nanoTime();
+            if (historyLost.getAsBoolean() || !transport.isDelivering()) {
+                return; // the node goes on and reports it (copying again, or delivery stopped)
+            }
+            if (now - deadline >= 0) {
+                LOG.warn("Mirror '{}' starts capturing and serving before it caught up: still behind {} after {} ms"
+                        + " ({} is the limit); it catches up meanwhile", config.nodeId(), behind == null
+                        ? "(its peers did not say how far they are)" : "by " + behind, maxMs,
+                        MirrorConfig.START_CATCHUP_MAX_MS.key());
+                return;
+            }
+            if (now - nextReport >= 0) {
+                progress.accept(behind == null ? "catching up: asking peers how far they are"
+                        : "catching up: " + behind.values().stream().mapToLong(Long::longValue).sum()
+                                + " ChangeSet(s) to go " + behind);
+                nextReport = now + TimeUnit.SECONDS.toNanos(1);
+            }
+            Thread.sleep(5);
+            behind = transport.behindStart();
+        }
+        if (first != null && !first.isEmpty()) {
+            LOG.info("Mirror '{}' applied what it missed ({} ChangeSet(s), {}) in {} ms before starting capture",
+                    config.nodeId(), first.values().stream().mapToLong(Long::longValue).sum(), first.keySet(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         }
     }
 

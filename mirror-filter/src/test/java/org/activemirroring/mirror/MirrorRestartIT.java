@@ -1,5 +1,7 @@
 package org.activemirroring.mirror;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +46,15 @@ class MirrorRestartIT {
                     writers.get(i).runTransactions(servers.get(i), 60);
                 }
 
+                Map<String, Long> peersHeld = Map.of(nodes.get(0).nodeId(), nodes.get(0).ownJournalHead(),
+                        nodes.get(1).nodeId(), nodes.get(1).ownJournalHead());
                 nodes.set(2, MirrorNode.start(MirrorConfig.of(configs.get(2))));
+                // It starts capturing and serving only once it applied what its peers held.
+                Map<String, Long> applied = nodes.get(2).appliedVector();
+                for (Map.Entry<String, Long> held : peersHeld.entrySet()) {
+                    assertTrue(applied.getOrDefault(held.getKey(), 0L) >= held.getValue(),
+                            "started with " + applied + " applied, before catching up to " + peersHeld);
+                }
                 ReplicationChecks.awaitMembers(nodes, 3, Duration.ofSeconds(30));
                 for (int i = 0; i < 3; i++) {
                     writers.get(i).runTransactions(servers.get(i), 20);

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -69,6 +70,11 @@ final class CatchUp implements DeliveryPipeline.GapListener {
     }
     /** Per origin, the highest head any member reported in the previous periodic round. */
     private Map<String, Long> previousHeads = Map.of(); // catch-up thread only
+    /**
+     * Per other origin, the highest head the members reported in the first round that ran: what
+     * this node has to deliver before it counts as caught up after a start.
+     */
+    private final CompletableFuture<Map<String, Long>> firstHeads = new CompletableFuture<>();
     private volatile boolean closed;
 
     CatchUp(String self, Peers peers, DeliveryPipeline pipeline, ScheduledExecutorService exec, long intervalMs,
@@ -189,7 +195,20 @@ final class CatchUp implements DeliveryPipeline.GapListener {
         } finally {
             previousHeads = seenNow;
         }
+        if (!firstHeads.isDone()) {
+            Map<String, Long> others = new java.util.HashMap<>(seenNow);
+            others.remove(self);
+            firstHeads.complete(Map.copyOf(others));
+        }
         checkHistoryLost(seenNow);
+    }
+
+    /**
+     * Completes once the first round has asked every reachable member for its journal heads: per
+     * other origin, the highest head reported. Never completes if the transport closes first.
+     */
+    CompletableFuture<Map<String, Long>> firstHeads() {
+        return firstHeads;
     }
 
     /**

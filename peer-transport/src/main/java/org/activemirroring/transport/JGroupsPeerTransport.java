@@ -293,6 +293,28 @@ public final class JGroupsPeerTransport implements PeerTransport {
         return new Reply(rsp, 1, rsp.length - 1);
     }
 
+    @Override
+    public Map<String, Long> behindStart() {
+        CatchUp c = catchUp;
+        DeliveryPipeline p = pipeline;
+        if (c == null || p == null) {
+            return null;
+        }
+        Map<String, Long> target = c.firstHeads().getNow(null);
+        if (target == null) {
+            return null;
+        }
+        Map<String, Long> delivered = p.delivered();
+        Map<String, Long> behind = new java.util.TreeMap<>();
+        for (Map.Entry<String, Long> t : target.entrySet()) {
+            long gap = t.getValue() - delivered.getOrDefault(t.getKey(), 0L);
+            if (gap > 0) {
+                behind.put(t.getKey(), gap);
+            }
+        }
+        return behind;
+    }
+
     /**
      * Whether envelopes still reach the delivery handler: started, not closed, and the delivery
      * thread running (it ends only on close or on an unexpected error, which it logs).

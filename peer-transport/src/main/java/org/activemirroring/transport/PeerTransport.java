@@ -75,6 +75,18 @@ public interface PeerTransport extends AutoCloseable {
         return Reply.of(request(node, kind, body, timeout));
     }
 
+    /**
+     * How far this mirror still is from what the other members held when it started delivering:
+     * per origin, the envelopes up to the highest journal head any member reported in catch-up's
+     * first round that are not delivered yet, i.e. not handed to the delivery handler and flushed
+     * (origins caught up are absent).
+     * Null until that round has asked every reachable member. Lets a starting mirror apply its
+     * backlog before it takes on more work (capture) and before it serves.
+     */
+    default Map<String, Long> behindStart() {
+        return Map.of();
+    }
+
     /** Replaces the observer of envelope stages (null: none). Safe to call at any time. */
     void observe(TransportObserver observer);
 

@@ -1,6 +1,7 @@
 package org.activemirroring.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -79,6 +80,59 @@ class CatchUpTest {
                 releaseFirstFetch.countDown();
                 Await.until(Duration.ofSeconds(5), () -> h.last("a") == 3, () -> "got " + h.seqs("a"));
                 assertEquals(List.of(1L, 2L, 3L), h.seqs("a"));
+            } finally {
+                holder[0].close();
+                pipeline.close();
+            }
+        } finally {
+            exec.shutdownNow();
+        }
+    }
+
+    @Test
+    void theFirstRoundTellsWhatThePeersHeldAndTheBacklogIsDeliveredUpToIt() throws Exception {
+        Map<String, List<Envelope>> chains = Map.of("a", JournalTest.chain("a", 7), "b", JournalTest.chain("b", 2));
+        CatchUp.Peers peers = new CatchUp.Peers() {
+            @Override
+            public List<String> others() {
+                return List.of("p", "q");
+            }
+
+            @Override
+            public Map<String, Long> heads(String node) {
+                // p is behind q on "a"; both hold some of this node's own history, which is not waited for
+                return node.equals("p") ? Map.of("a", 4L, "me", 9L) : Map.of("a", 7L, "b", 2L, "me", 3L);
+            }
+
+            @Override
+            public List<Envelope> fetch(String node, String origin, long fromSeq, int maxCount) {
+                List<Envelope> c = chains.get(origin);
+                int from = (int) fromSeq - 1;
+                return c.subList(from, Math.min(c.size(), from + maxCount));
+            }
+
+            @Override
+            public Map<String, Long> firsts(String node) {
+                return Map.of("a", 1L, "b", 1L);
+            }
+        };
+        RecordingHandler h = new RecordingHandler("me");
+        ScheduledExecutorService exec = Executors.newScheduledThreadPool(1);
+        try (Journal journal = Journal.open(dir)) {
+            CatchUp[] holder = new CatchUp[1];
+            DeliveryPipeline pipeline = new DeliveryPipeline("me", journal, h, Map.of("a", 2L),
+                    (o, from, to, node) -> holder[0].missing(o, from, to, node), new TransportCounters());
+            holder[0] = new CatchUp("me", peers, pipeline, exec, 600_000, (o, from, firsts) -> {
+                throw new AssertionError("nothing is lost here");
+            });
+            assertFalse(holder[0].firstHeads().isDone(), "no round ran yet");
+            pipeline.start();
+            holder[0].start();
+            try {
+                assertEquals(Map.of("a", 7L, "b", 2L), holder[0].firstHeads().get(5, TimeUnit.SECONDS));
+                Await.until(Duration.ofSeconds(5), () -> pipeline.delivered().getOrDefault("a", 0L) == 7
+                        && pipeline.delivered().getOrDefault("b", 0L) == 2, () -> "delivered " + pipeline.delivered());
+                assertEquals(List.of(3L, 4L, 5L, 6L, 7L), h.seqs("a"));
             } finally {
                 holder[0].close();
                 pipeline.close();
