@@ -46,6 +46,19 @@ class EnvelopeCodecTest {
     }
 
     @Test
+    void hashIsSha256OfTheEncodingWithoutTheSignatureField() throws Exception {
+        // Journals and peers keep these hashes: the way they are computed must never change.
+        byte[] prev = new byte[Envelope.HASH_LENGTH];
+        Arrays.fill(prev, (byte) 0x5a);
+        Envelope e = new Envelope(1, "web-ü", 123_456_789_012L, prev, "cs", "{\"a\":1}".getBytes(StandardCharsets.UTF_8),
+                new byte[0]);
+        byte[] encoded = EnvelopeCodec.encode(e);
+        byte[] unsigned = Arrays.copyOf(encoded, encoded.length - 2); // the empty signature's length field
+        assertArrayEquals(java.security.MessageDigest.getInstance("SHA-256").digest(unsigned), EnvelopeCodec.hash(e));
+        assertEquals("4cddb1589083bcf4", java.util.HexFormat.of().formatHex(EnvelopeCodec.hash(e)).substring(0, 16));
+    }
+
+    @Test
     void everyTruncationIsRejected() {
         byte[] bytes = EnvelopeCodec.encode(envelope("a", 3, EnvelopeCodec.zeroHash(), "hello"));
         for (int len = 0; len < bytes.length; len++) {
