@@ -577,8 +577,8 @@ public final class JoinSink {
      * each is enforced on every new write from the start; validating only checks the copied rows
      * against each other, which takes a scan of the table and holds no lock that writers wait
      * for ({@code SHARE UPDATE EXCLUSIVE}). A violation leaves the constraint {@code NOT VALID}
-     * and is logged, as during the join; another failure (the database went away) leaves the
-     * record for the next try.
+     * and is logged, as during the join; a constraint or table dropped since is forgotten; any
+     * other failure (the database went away) leaves the record for the next try.
      *
      * @param running told the statement while it runs, so a stopping mirror can cancel it
      * @return false when there was nothing left to validate
@@ -606,13 +606,18 @@ public final class JoinSink {
                     s.execute(sql);
                     LOG.info("Mirror {}: {} ({} ms)", node, sql, (System.nanoTime() - t0) / 1_000_000);
                 } catch (SQLException e) {
-                    if (!"23503".equals(e.getSQLState())) {
+                    String state = e.getSQLState();
+                    if ("42704".equals(state) || "42P01".equals(state)) {
+                        // Someone dropped the constraint or its table since: nothing left to check.
+                        s.execute("ROLLBACK TO SAVEPOINT validate");
+                        LOG.info("Mirror {}: {} has nothing to validate any more ({})", node, sql, e.getMessage());
+                    } else if ("23503".equals(state)) {
+                        s.execute("ROLLBACK TO SAVEPOINT validate");
+                        LOG.warn("Mirror {}: {} failed ({}); the constraint stays NOT VALID until validated by hand",
+                                node, sql, e.getMessage());
+                    } else {
                         throw e;
                     }
-                    s.execute("ROLLBACK TO SAVEPOINT validate");
-                    // Tables loaded from different snapshots agree only once replay caught up.
-                    LOG.warn("Mirror {}: {} failed ({}); the constraint stays NOT VALID until validated by hand", node,
-                            sql, e.getMessage());
                 } finally {
                     running.accept(null);
                 }

@@ -63,11 +63,23 @@ class ForeignKeyValidationIT {
             assertFalse(validated(pg, "child_bad_fk"), "a violation leaves the constraint NOT VALID");
             assertFalse(sink.validateNext(s -> { }), "nothing left");
 
-            // Any other failure keeps the record: the next start tries again.
+            // A constraint or table dropped since: nothing to validate, the record goes.
             record(pg, 9, "ALTER TABLE public.child_ok VALIDATE CONSTRAINT no_such_constraint");
+            record(pg, 10, "ALTER TABLE public.no_such_table VALIDATE CONSTRAINT child_ok_fk");
+            assertTrue(sink.validateNext(s -> { }));
+            assertTrue(sink.validateNext(s -> { }));
+            assertEquals(0, sink.validationsLeft());
+
+            // Any other failure keeps the record: it is tried again.
+            try (Connection c = pg.connect(); Statement st = c.createStatement()) {
+                st.execute("ALTER TABLE child_ok DROP CONSTRAINT child_ok_fk;"
+                        + " ALTER TABLE child_ok ADD CONSTRAINT child_ok_fk FOREIGN KEY (pid) REFERENCES parent (id) NOT VALID");
+            }
+            record(pg, 11, "SET LOCAL statement_timeout = 1; SELECT pg_sleep(1); ALTER TABLE public.child_ok VALIDATE CONSTRAINT child_ok_fk");
             SQLException e = assertThrows(SQLException.class, () -> sink.validateNext(s -> { }));
-            assertEquals("42704", e.getSQLState(), e.getMessage());
+            assertEquals("57014", e.getSQLState(), e.getMessage());
             assertEquals(1, sink.validationsLeft());
+            assertFalse(validated(pg, "child_ok_fk"));
         }
     }
 

@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * have held: until then replay passes through states that never existed on any mirror (a row the
  * snapshot had deleted comes back until the delete is replayed too), and a validation could see
  * an order without its customer. Nothing to do on most starts; a mirror stopped halfway goes on
- * at its next start.
+ * at its next start, and a failure is tried again with a growing wait.
  */
 final class ForeignKeyValidation implements AutoCloseable {
 
@@ -28,6 +28,10 @@ final class ForeignKeyValidation implements AutoCloseable {
     private volatile boolean closed;
     /** How often it looks whether replay has reached the horizon. */
     static final long REPLAY_POLL_MS = 50;
+    /** After a failure (the database went away, a statement was cancelled): the first wait before trying again. */
+    static final long FIRST_RETRY_MS = 1_000;
+    /** The longest wait between attempts. */
+    static final long MAX_RETRY_MS = 300_000;
 
     private ForeignKeyValidation(JoinSink sink, String node, java.util.function.BooleanSupplier replayed) {
         this.sink = sink;
@@ -46,24 +50,44 @@ final class ForeignKeyValidation implements AutoCloseable {
 
     private void run() {
         int done = 0;
-        try {
-            while (!closed && sink.validationsLeft() > 0 && !replayed.getAsBoolean()) {
-                Thread.sleep(REPLAY_POLL_MS);
+        int failures = 0;
+        long retryMs = FIRST_RETRY_MS;
+        while (!closed) {
+            try {
+                while (!closed && sink.validationsLeft() > 0 && !replayed.getAsBoolean()) {
+                    Thread.sleep(REPLAY_POLL_MS);
+                }
+                while (!closed && sink.validateNext(running::set)) {
+                    done++;
+                    retryMs = FIRST_RETRY_MS;
+                }
+                break;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // stopping: what is left is tried at the next start
+                return;
+            } catch (SQLException | RuntimeException e) {
+                if (closed) {
+                    return;
+                }
+                if (failures++ == 0) {
+                    LOG.warn("Mirror {}: validating the foreign keys its join copied failed ({}); the constraints stay"
+                            + " NOT VALID (still enforced on new rows) and it tries again, less and less often", node,
+                            e.getMessage());
+                } else {
+                    LOG.debug("Mirror {}: validating foreign keys failed again: {}", node, e.toString());
+                }
+                try {
+                    Thread.sleep(retryMs);
+                } catch (InterruptedException stop) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
             }
-            while (!closed && sink.validateNext(running::set)) {
-                done++;
-            }
-            if (done > 0) {
-                LOG.info("Mirror {}: validated the {} foreign key(s) its join left to check", node, done);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // stopping: tried again at the next start
-        } catch (SQLException | RuntimeException e) {
-            if (!closed) {
-                LOG.warn("Mirror {}: validating the foreign keys its join copied stopped ({}); the constraints stay"
-                        + " NOT VALID (still enforced on new rows) and the mirror tries again at its next start", node,
-                        e.getMessage());
-            }
+        }
+        if (done > 0) {
+            LOG.info("Mirror {}: validated the {} foreign key(s) its join left to check{}", node, done,
+                    failures > 0 ? " (after " + failures + " failed attempt(s))" : "");
         }
     }
 
