@@ -83,6 +83,12 @@ final class DeliveryPipeline {
     static final long MAX_GROUP_BYTES = 16L * 1024 * 1024;
     /** ... and none older than this (a steady stream never leaves the queue empty). */
     static final long MAX_GROUP_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    /**
+     * ... or than this while at least {@link #MAX_GROUP} more wait behind the group: a backlog
+     * (catch-up after a start, a burst) waits for all of it anyway, and a cold JVM fills a group
+     * slowly, so the age limit would cut it into many small transactions.
+     */
+    static final long MAX_BACKLOG_GROUP_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
     private final String self;
     private final Journal journal;
@@ -273,8 +279,9 @@ final class DeliveryPipeline {
     }
 
     private boolean groupFull() {
+        long age = System.nanoTime() - groupStartNanos;
         return unflushed.size() >= MAX_GROUP || unflushedBytes >= MAX_GROUP_BYTES
-                || System.nanoTime() - groupStartNanos >= MAX_GROUP_NANOS;
+                || age >= (queue.size() >= MAX_GROUP ? MAX_BACKLOG_GROUP_NANOS : MAX_GROUP_NANOS);
     }
 
     /**

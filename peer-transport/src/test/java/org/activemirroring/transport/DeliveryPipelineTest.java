@@ -220,4 +220,39 @@ class DeliveryPipelineTest {
         }
         assertEquals(Map.of("a", 600L, "b", 600L), pipeline.delivered());
     }
+
+    @Test
+    void aSlowHandlerWithABacklogGetsFullGroupsNotOnesCutByAge() throws Exception {
+        // Each delivery takes 0.2 ms: by the 20 ms age alone a group would end near 100 envelopes.
+        List<Integer> groupSizes = Collections.synchronizedList(new ArrayList<>());
+        DeliveryHandler slow = new DeliveryHandler() {
+            private int open;
+
+            @Override
+            public void deliver(Envelope e) {
+                long until = System.nanoTime() + 200_000;
+                while (System.nanoTime() < until) {
+                    Thread.onSpinWait();
+                }
+                open++;
+            }
+
+            @Override
+            public void flush() {
+                groupSizes.add(open);
+                open = 0;
+            }
+        };
+        journal = Journal.open(dir);
+        pipeline = new DeliveryPipeline("me", journal, slow, Map.of(), (o, from, to, node) -> { }, counters);
+        List<Envelope> a = JournalTest.chain("a", 3 * DeliveryPipeline.MAX_GROUP);
+        for (Envelope e : a) { // the backlog is there before the thread starts
+            pipeline.put(e, "x");
+        }
+        pipeline.start();
+        Await.until(WAIT, () -> pipeline.delivered().getOrDefault("a", 0L) == a.size(),
+                () -> "delivered " + pipeline.delivered());
+        assertTrue(groupSizes.contains(DeliveryPipeline.MAX_GROUP),
+                "while " + DeliveryPipeline.MAX_GROUP + " or more wait, a group fills up; groups were " + groupSizes);
+    }
 }
