@@ -105,6 +105,10 @@ public final class PostgresVersionStore {
      * Needs {@code track_commit_timestamp=on} (see {@link #tracksCommitTimestamps}). Parameters:
      * the node, then per key column a text array.
      */
+    private static final String LOCK_APPLIED = "SELECT origin, applied_seq FROM mirror.applied WHERE origin = ANY (?) FOR UPDATE";
+    private static final String VERSION_LOCK = "SELECT pg_advisory_xact_lock(" + LOCK_KEY + ")";
+    private static final SqlTexts.PerKey<TableShape> ROW_STATES_SQL = new SqlTexts.PerKey<>(PostgresVersionStore::rowStatesSql);
+
     private static String rowStatesSql(TableShape t) {
         List<String> cols = t.primaryKey();
         // One index lookup per key (LATERAL, kept from being flattened into a join by the LIMIT; a
@@ -286,27 +290,27 @@ public final class PostgresVersionStore {
     AppliedAndVersions lockAppliedAndRead(Connection c, Collection<String> origins, boolean versionLock,
                                           Map<String, ? extends Collection<String>> keysByTable,
                                           List<RowStateQuery> states, String node) throws SQLException {
-        StringBuilder sql = new StringBuilder();
+        List<String> statements = new ArrayList<>();
         if (!origins.isEmpty()) {
-            sql.append("SELECT origin, applied_seq FROM mirror.applied WHERE origin = ANY (?) FOR UPDATE; ");
+            statements.add(LOCK_APPLIED);
         }
         if (versionLock) {
-            sql.append("SELECT pg_advisory_xact_lock(" + LOCK_KEY + "); ");
+            statements.add(VERSION_LOCK);
         }
         for (int i = 0; i < keysByTable.size(); i++) {
-            sql.append(SELECT_VERSIONS).append("; ");
+            statements.add(SELECT_VERSIONS);
         }
         for (RowStateQuery q : states) {
-            sql.append(rowStatesSql(q.table())).append("; ");
+            statements.add(ROW_STATES_SQL.get(q.table()));
         }
         Map<String, Long> applied = new HashMap<>();
         Map<String, Map<String, StoredVersion>> out = new HashMap<>();
         List<RowState[]> found = new ArrayList<>();
-        if (sql.length() == 0) {
+        if (statements.isEmpty()) {
             return new AppliedAndVersions(applied, out, found);
         }
         List<Array> arrays = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        try (PreparedStatement ps = c.prepareStatement(SqlTexts.join(statements))) {
             int p = 1;
             if (!origins.isEmpty()) {
                 Array a = c.createArrayOf("text", origins.toArray());

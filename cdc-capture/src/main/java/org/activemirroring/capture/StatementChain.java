@@ -23,7 +23,7 @@ final class StatementChain {
         void bind(PreparedStatement ps, int first) throws SQLException;
     }
 
-    private final StringBuilder sql = new StringBuilder();
+    private final List<String> statements = new ArrayList<>();
     private final List<Binder> binders = new ArrayList<>();
     private final List<Integer> firsts = new ArrayList<>();
     private int params;
@@ -39,10 +39,7 @@ final class StatementChain {
         if (committed) {
             throw new IllegalStateException("nothing can follow the commit of a statement chain");
         }
-        if (sql.length() > 0) {
-            sql.append("; ");
-        }
-        sql.append(statement);
+        statements.add(statement);
         binders.add(binder);
         firsts.add(params + 1);
         params += paramCount;
@@ -66,7 +63,7 @@ final class StatementChain {
         if (binders.isEmpty()) {
             return;
         }
-        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        try (PreparedStatement ps = c.prepareStatement(SqlTexts.join(statements))) {
             for (int i = 0; i < binders.size(); i++) {
                 binders.get(i).bind(ps, firsts.get(i));
             }
