@@ -45,7 +45,7 @@ final class CatchUpBenchmark {
     private static final long POLL_NANOS = 10_000_000L;
     private static final double SAMPLE_SECONDS = 0.25;
     private static final Pattern MILESTONE = Pattern.compile(
-            "keeps \\d+ sequence|joined cluster|Caught up|Fetched missing|Delivered .* from the local journal|Capture started|is replicating");
+            "keeps \\d+ sequence|joined cluster|Caught up|Fetched missing|Delivered .* from the local journal|applied what it missed|Capture started|is replicating");
 
     private CatchUpBenchmark() {
     }
