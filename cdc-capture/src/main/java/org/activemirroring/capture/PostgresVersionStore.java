@@ -97,6 +97,10 @@ public final class PostgresVersionStore {
     record RowStateQuery(TableShape table, List<Map<String, String>> keys) {
     }
 
+    private static final String LOCK_APPLIED = "SELECT origin, applied_seq FROM mirror.applied WHERE origin = ANY (?) FOR UPDATE";
+    private static final String VERSION_LOCK = "SELECT pg_advisory_xact_lock(" + LOCK_KEY + ")";
+    private static final SqlTexts.PerKey<TableShape> ROW_STATES_SQL = new SqlTexts.PerKey<>(PostgresVersionStore::rowStatesSql);
+
     /**
      * The SQL of a row-state query: for many keys of one table, per key (by its position in the
      * key list, from 1) the row as stored now, the transaction that wrote it and whether that was
@@ -105,10 +109,6 @@ public final class PostgresVersionStore {
      * Needs {@code track_commit_timestamp=on} (see {@link #tracksCommitTimestamps}). Parameters:
      * the node, then per key column a text array.
      */
-    private static final String LOCK_APPLIED = "SELECT origin, applied_seq FROM mirror.applied WHERE origin = ANY (?) FOR UPDATE";
-    private static final String VERSION_LOCK = "SELECT pg_advisory_xact_lock(" + LOCK_KEY + ")";
-    private static final SqlTexts.PerKey<TableShape> ROW_STATES_SQL = new SqlTexts.PerKey<>(PostgresVersionStore::rowStatesSql);
-
     private static String rowStatesSql(TableShape t) {
         List<String> cols = t.primaryKey();
         // One index lookup per key (LATERAL, kept from being flattened into a join by the LIMIT; a

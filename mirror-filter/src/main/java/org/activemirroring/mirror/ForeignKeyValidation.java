@@ -54,8 +54,10 @@ final class ForeignKeyValidation implements AutoCloseable {
         long retryMs = FIRST_RETRY_MS;
         while (!closed) {
             try {
-                while (!closed && sink.validationsLeft() > 0 && !replayed.getAsBoolean()) {
-                    Thread.sleep(REPLAY_POLL_MS);
+                if (sink.validationsLeft() > 0) {
+                    while (!closed && !replayed.getAsBoolean()) {
+                        Thread.sleep(REPLAY_POLL_MS);
+                    }
                 }
                 while (!closed && sink.validateNext(running::set)) {
                     done++;

@@ -167,22 +167,16 @@ public final class MirrorNode implements AutoCloseable {
             started.add(applier);
             Map<String, Long> applied = applier.appliedVector();
 
-            // History loss found while this start still waits for catch-up goes to the node once
-            // it exists.
-            Object lossLock = new Object();
-            java.util.concurrent.atomic.AtomicReference<Runnable> earlyLoss = new java.util.concurrent.atomic.AtomicReference<>();
+            // History loss found while this start still waits for catch-up ends the wait, and
+            // reaches the node once it exists.
+            java.util.concurrent.CompletableFuture<MirrorNode> built = new java.util.concurrent.CompletableFuture<>();
+            java.util.concurrent.atomic.AtomicBoolean lost = new java.util.concurrent.atomic.AtomicBoolean();
             transport.onHistoryLost((origin, from, firsts) -> {
-                synchronized (lossLock) {
-                    MirrorNode n = self.get();
-                    if (n == null) {
-                        earlyLoss.compareAndSet(null, () -> self.get().historyLost(origin, from, firsts));
-                        return;
-                    }
-                    n.historyLost(origin, from, firsts);
-                }
+                lost.set(true);
+                built.thenAccept(n -> n.historyLost(origin, from, firsts));
             });
             transport.start(applier, applied);
-            awaitStartCatchUp(config, transport, progress, () -> earlyLoss.get() != null);
+            awaitStartCatchUp(config, transport, progress, lost::get);
 
             CaptureVersioner versioner = new CaptureVersioner(config.capture(), dialect, node, clock,
                     applier::appliedNow);
@@ -198,13 +192,8 @@ public final class MirrorNode implements AutoCloseable {
             LOG.info("Mirror '{}' is replicating; members {}", node, transport.members());
             MirrorNode n = new MirrorNode(config, sequences, applier, transport, capture, versioner,
                     new ConflictLogReader(config.capture(), dialect), joinSource, sink, validation);
-            synchronized (lossLock) {
-                self.set(n);
-                Runnable early = earlyLoss.get();
-                if (early != null) {
-                    early.run();
-                }
-            }
+            self.set(n);
+            built.complete(n);
             return n;
         } catch (Exception e) {
             for (int i = started.size() - 1; i >= 0; i--) {

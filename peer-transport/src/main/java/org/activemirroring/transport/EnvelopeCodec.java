@@ -108,15 +108,10 @@ public final class EnvelopeCodec {
         byte[] origin = e.origin().getBytes(StandardCharsets.UTF_8);
         byte[] type = e.payloadType().getBytes(StandardCharsets.UTF_8);
         checkWritable(e, origin, type);
-        // The same bytes as writeUnsigned, fed to the digest as the header and then the payload
-        // in place: every envelope sent and received is hashed, and payloads can be megabytes.
+        // The header and then the payload in place: every envelope sent and received is hashed,
+        // and payloads can be megabytes.
         ByteBuffer header = ByteBuffer.allocate(FIXED_OVERHEAD - 2 + origin.length + type.length);
-        header.put(MAGIC).put((byte) e.formatVersion());
-        header.putShort((short) origin.length).put(origin);
-        header.putLong(e.seq());
-        header.put(e.prevHash());
-        header.putShort((short) type.length).put(type);
-        header.putInt(e.payload().length);
+        writeHeader(header, e, origin, type);
         MessageDigest digest = DIGEST.get();
         digest.update(header.array());
         digest.update(e.payload());
@@ -132,12 +127,18 @@ public final class EnvelopeCodec {
     }
 
     private static void writeUnsigned(ByteBuffer buf, Envelope e, byte[] origin, byte[] type) {
+        writeHeader(buf, e, origin, type);
+        buf.put(e.payload());
+    }
+
+    /** Everything before the payload's bytes (its length is the header's last field). */
+    private static void writeHeader(ByteBuffer buf, Envelope e, byte[] origin, byte[] type) {
         buf.put(MAGIC).put((byte) e.formatVersion());
         buf.putShort((short) origin.length).put(origin);
         buf.putLong(e.seq());
         buf.put(e.prevHash());
         buf.putShort((short) type.length).put(type);
-        buf.putInt(e.payload().length).put(e.payload());
+        buf.putInt(e.payload().length);
     }
 
     private static void checkWritable(Envelope e, byte[] origin, byte[] type) {
