@@ -158,16 +158,35 @@ public final class BenchMain {
             r.put("warmup_rows", warmupRows);
             Map<String, Double> rates = new LinkedHashMap<>();
             Map<String, Double> warmRates = new LinkedHashMap<>();
+            Map<String, CpuMeter.Usage> cpu = new LinkedHashMap<>();
+            CpuMeter meter = new CpuMeter().self("bench JVM (load, probes, raw capture's engine)")
+                    .postgres("raw capture PostgreSQL", raw).postgres("native publisher PostgreSQL", pub)
+                    .postgres("native subscriber PostgreSQL", sub);
+            for (int m = 0; m < mirrors; m++) {
+                meter.postgres("mirror " + (m + 1) + " PostgreSQL", all.get(m));
+            }
             long[] base = {0};
             try (RawCapture capture = new RawCapture(raw, "bench_rows")) {
                 capture.start();
-                runPasses("raw capture", "capture", raw, passes(warmupRows, rows), base, rates, warmRates, (from, n) -> {
+                runPasses("raw capture", "capture", raw, passes(warmupRows, rows), base, rates, warmRates, meter, cpu,
+                        (from, n) -> {
                     long captured = capture.rowEvents();
-                    return () -> capture.rowEvents() - captured;
+                    LongSupplier seen = () -> capture.rowEvents() - captured;
+                    return new Arrival() {
+                        @Override
+                        public boolean complete() {
+                            return seen.getAsLong() >= n;
+                        }
+
+                        @Override
+                        public long count() {
+                            return seen.getAsLong();
+                        }
+                    };
                 });
             }
-            runPasses("native", "native", pub, passes(warmupRows, rows), base, rates, warmRates,
-                    (from, n) -> () -> countRange(sub, from, n));
+            runPasses("native", "native", pub, passes(warmupRows, rows), base, rates, warmRates, meter, cpu,
+                    (from, n) -> new LastRowArrival(List.of(sub), from, n, () -> { }));
             // Each mirror in its own JVM with its own heap limit, so its heap is measured alone.
             List<MirrorProcess> procs = new ArrayList<>();
             long heapPeak = 0;
@@ -175,13 +194,12 @@ public final class BenchMain {
                 Path work = PostgresServers.workDir().resolve("bench-procs-" + System.nanoTime());
                 for (Map<String, String> settings : mirrorSettings(all.subList(0, mirrors))) {
                     procs.add(MirrorProcess.start(settings, work.resolve(settings.get("mirror.node.id")), nodeHeap));
+                    meter.process("mirror " + procs.size() + " JVM", procs.get(procs.size() - 1).pid());
                 }
                 awaitWarmUp(all.subList(0, mirrors));
                 List<PgServer> targets = all.subList(1, mirrors);
-                runPasses("ours", "ours", all.get(0), passes(warmupRows, rows), base, rates, warmRates, (from, n) -> () -> {
-                    procs.forEach(MirrorProcess::checkAlive);
-                    return targets.stream().mapToLong(t -> countRange(t, from, n)).min().orElse(0);
-                });
+                runPasses("ours", "ours", all.get(0), passes(warmupRows, rows), base, rates, warmRates, meter, cpu,
+                        (from, n) -> new LastRowArrival(targets, from, n, () -> procs.forEach(MirrorProcess::checkAlive)));
                 for (MirrorProcess p : procs) {
                     heapPeak = Math.max(heapPeak, p.peakLiveHeapMb());
                     say("  " + p.nodeId() + " peak live heap " + p.peakLiveHeapMb() + " MiB (-Xmx" + nodeHeap + ")");
@@ -194,6 +212,12 @@ public final class BenchMain {
             }
             r.put("rows_per_second", rates);
             r.put("warmup_rows_per_second", warmRates);
+            if (CpuMeter.available()) {
+                Map<String, Object> cpuJson = new LinkedHashMap<>();
+                cpu.forEach((k, u) -> cpuJson.put(k, u.toJson(rows)));
+                r.put("cpu", cpuJson);
+                r.put("cpu_bound", cpuBound(cpu, rates, rows));
+            }
             r.put("node_heap_limit", nodeHeap);
             r.put("node_heap_peak_live_mb", heapPeak);
             double ours = rates.get("ours_tx_100");
@@ -204,6 +228,35 @@ public final class BenchMain {
                     ours, nat, cap, ours / cap, heapPeak));
             return r;
         }
+    }
+
+    /**
+     * What the CPU cost per row of each system allows on this machine: if ours used every core
+     * at its measured cost per row, how fast could it go, as a share of raw capture's measured
+     * rate. This says whether a rate is bound by CPU (the machine is full) or by waiting.
+     */
+    private static Map<String, Object> cpuBound(Map<String, CpuMeter.Usage> cpu, Map<String, Double> rates, int rows) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        Map<String, Object> m = new LinkedHashMap<>();
+        CpuMeter.Usage ours = cpu.get("ours_tx_100");
+        CpuMeter.Usage capture = cpu.get("capture_tx_100");
+        CpuMeter.Usage nat = cpu.get("native_tx_100");
+        double oursUs = ours.microsPerRow(rows);
+        double ceiling = cores * 1e6 / oursUs;
+        m.put("cores", cores);
+        m.put("capture_cpu_us_per_row", capture.microsPerRow(rows));
+        m.put("native_cpu_us_per_row", nat.microsPerRow(rows));
+        m.put("ours_cpu_us_per_row", oursUs);
+        m.put("capture_busy_cores", capture.machineCores());
+        m.put("ours_busy_cores", ours.machineCores());
+        m.put("ours_rows_s_if_all_cores", ceiling);
+        m.put("ours_ceiling_ratio_capture", ceiling / rates.get("capture_tx_100"));
+        say(String.format(Locale.ROOT, "  CPU per row (100-row transactions): raw capture %.1f us, native %.1f us,"
+                        + " ours %.1f us. At ours' cost, %d cores carry at most %,.0f rows/s = %.2f of raw capture;"
+                        + " busy cores: raw capture %.2f, ours %.2f", capture.microsPerRow(rows), nat.microsPerRow(rows),
+                oursUs, cores, ceiling, ceiling / rates.get("capture_tx_100"), capture.machineCores(),
+                ours.machineCores()));
+        return m;
     }
 
     /** Servers with the benchmark tables: mirrors first, then the references. */
@@ -235,10 +288,91 @@ public final class BenchMain {
         return warmupRows > 0 ? List.of(new Pass(warmupRows, false), new Pass(rows, true)) : List.of(new Pass(rows, true));
     }
 
-    /** Reads how many of the rows from id {@code from} on a system shows; made just before they are written. */
+    /** Watches how many of the rows from id {@code from} on a system shows; made just before they are written. */
     @FunctionalInterface
     private interface Visible {
-        LongSupplier of(long from, int rows) throws SQLException;
+        Arrival of(long from, int rows) throws SQLException;
+    }
+
+    /** Whether a pass's rows have all arrived: polled often, so it must cost the system under test little. */
+    interface Arrival extends AutoCloseable {
+        boolean complete();
+
+        /** How many of the rows have arrived, counted exactly (once at the end, or to report a timeout). */
+        long count();
+
+        @Override
+        default void close() {
+        }
+    }
+
+    /**
+     * The rows have arrived once every target holds the pass's LAST row: both native replication
+     * and the mirrors apply one origin's transactions whole and in commit order, so the last row
+     * implies all the others (checked by one exact count at the end). A lookup by primary key on a
+     * connection kept open costs the target next to nothing; counting the range on every poll
+     * (what this replaced) cost it a new backend and a scan of up to all the rows, 50 times a
+     * second, while it was applying them.
+     */
+    static final class LastRowArrival implements Arrival {
+        private final List<PgServer> targets;
+        private final long from;
+        private final int rows;
+        private final Runnable check;
+        private final List<Connection> connections = new ArrayList<>();
+        private final List<PreparedStatement> lookups = new ArrayList<>();
+
+        LastRowArrival(List<PgServer> targets, long from, int rows, Runnable check) throws SQLException {
+            this.targets = targets;
+            this.from = from;
+            this.rows = rows;
+            this.check = check;
+            try {
+                for (PgServer t : targets) {
+                    Connection c = t.connect();
+                    connections.add(c);
+                    PreparedStatement ps = c.prepareStatement("SELECT 1 FROM bench_rows WHERE id = ?");
+                    ps.setLong(1, from + rows - 1);
+                    lookups.add(ps);
+                }
+            } catch (SQLException e) {
+                close();
+                throw e;
+            }
+        }
+
+        @Override
+        public boolean complete() {
+            check.run();
+            try {
+                for (PreparedStatement ps : lookups) {
+                    try (var rs = ps.executeQuery()) {
+                        if (!rs.next()) {
+                            return false;
+                        }
+                    }
+                }
+                return true;
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot look for the last row: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public long count() {
+            return targets.stream().mapToLong(t -> countRange(t, from, rows)).min().orElse(0);
+        }
+
+        @Override
+        public void close() {
+            for (Connection c : connections) {
+                try {
+                    c.close();
+                } catch (SQLException ignored) {
+                    // closing a benchmark's probe connection: nothing to do about it
+                }
+            }
+        }
     }
 
     /**
@@ -247,22 +381,35 @@ public final class BenchMain {
      * {@code rates} (timed pass) or {@code warmRates}.
      */
     private static void runPasses(String label, String key, PgServer source, List<Pass> passes, long[] base,
-                                  Map<String, Double> rates, Map<String, Double> warmRates, Visible visible)
+                                  Map<String, Double> rates, Map<String, Double> warmRates, CpuMeter meter,
+                                  Map<String, CpuMeter.Usage> cpu, Visible visible)
             throws SQLException {
         for (Pass pass : passes) {
             for (int txSize : new int[] {pass.rows(), 100}) {
                 String mode = mode(txSize, pass.rows());
                 long from = base[0];
                 base[0] += pass.rows();
-                double rate = timeRows(pass.label(label + ", " + mode), source, from, pass.rows(), txSize,
-                        visible.of(from, pass.rows()));
+                CpuMeter.Snapshot before = meter.snapshot();
+                double rate = timeRows(pass.label(label + ", " + mode), source, from, pass.rows(), txSize, visible);
                 (pass.timed() ? rates : warmRates).put(key + "_" + mode, rate);
+                if (pass.timed() && CpuMeter.available()) {
+                    CpuMeter.Usage used = CpuMeter.between(before, meter.snapshot());
+                    cpu.put(key + "_" + mode, used);
+                    say("    " + used.summary(pass.rows()));
+                }
             }
         }
     }
 
-    /** Inserts rows in transactions of {@code txSize} and returns rows/s until {@code visible} reaches them. */
-    private static double timeRows(String label, PgServer source, long from, int rows, int txSize, LongSupplier visible)
+    /** Inserts rows in transactions of {@code txSize} and returns rows/s until {@code arrival} is complete. */
+    private static double timeRows(String label, PgServer source, long from, int rows, int txSize, Visible visible)
+            throws SQLException {
+        try (Arrival arrival = visible.of(from, rows)) {
+            return timeRows(label, source, from, rows, txSize, arrival);
+        }
+    }
+
+    private static double timeRows(String label, PgServer source, long from, int rows, int txSize, Arrival arrival)
             throws SQLException {
         long start = System.nanoTime();
         try (Connection c = source.connect(); PreparedStatement ps = c.prepareStatement(
@@ -277,14 +424,19 @@ public final class BenchMain {
         }
         // Not Await.until: a failure in `visible` (a mirror process died) must end the run at once.
         long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-        long seen;
-        while ((seen = visible.getAsLong()) < rows) {
+        while (!arrival.complete()) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(label + ": only " + seen + " of " + rows + " rows arrived in 10 minutes");
+                throw new IllegalStateException(label + ": only " + arrival.count() + " of " + rows
+                        + " rows arrived in 10 minutes");
             }
-            LockSupport.parkNanos(20_000_000L);
+            LockSupport.parkNanos(5_000_000L);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        long arrived = arrival.count();
+        if (arrived < rows) {
+            throw new IllegalStateException(label + ": the last row arrived but only " + arrived + " of " + rows
+                    + " rows did: transactions were applied out of commit order or lost");
+        }
         double rate = rows / seconds;
         say(String.format(Locale.ROOT, "  %-22s %,d rows in %.2f s = %,.0f rows/s", label, rows, seconds, rate));
         return rate;

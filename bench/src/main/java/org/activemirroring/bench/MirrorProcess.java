@@ -52,6 +52,11 @@ final class MirrorProcess implements AutoCloseable {
         return out;
     }
 
+    /** The mirror JVM's process id. */
+    long pid() {
+        return process.pid();
+    }
+
     /** Starts the node and waits for its READY line. */
     static MirrorProcess start(Map<String, String> settings, Path dir, String maxHeap) throws Exception {
         return start(settings, dir, maxHeap, List.of());
