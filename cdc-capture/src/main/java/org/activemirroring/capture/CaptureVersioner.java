@@ -245,9 +245,10 @@ public final class CaptureVersioner implements AutoCloseable {
                     prevs.put(id, prev);
                 }
                 out.add(row.withPrev(prev));
+                // Read in this transaction under the version lock; the chunk before was written first.
                 writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(keys[i],
                         new PostgresVersionStore.Write(keys[i], mine, row.op() == RowChange.Op.DELETE, prev,
-                                cs.sourceTxId(), 0));
+                                cs.sourceTxId(), 0, 0, stored.get(row.table()).get(keys[i]) == null));
             }
             StatementChain chain = new StatementChain();
             for (Map.Entry<String, Map<String, PostgresVersionStore.Write>> e : writes.entrySet()) {

@@ -411,9 +411,11 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         for (int i = 0; i < winners.size(); i++) {
             RowChange row = winners.get(i);
             ChangeSet cs = winnerSets.get(i);
-            writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(winnerKeys.get(i),
-                    new PostgresVersionStore.Write(winnerKeys.get(i), cs.version(),
-                            row.op() == RowChange.Op.DELETE, row.prev(), 0, cs.seq(), 0));
+            String key = winnerKeys.get(i);
+            // The run's keys are disjoint between its ChangeSets, and the read holds the version lock.
+            writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(key,
+                    new PostgresVersionStore.Write(key, cs.version(), row.op() == RowChange.Op.DELETE, row.prev(), 0,
+                            cs.seq(), 0, stored.get(row.table()).get(key) == null));
         }
         StatementChain versionWrites = new StatementChain();
         for (Map.Entry<String, Map<String, PostgresVersionStore.Write>> e : writes.entrySet()) {
@@ -617,9 +619,10 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         for (int i = 0; i < winners.size(); i++) {
             if (writerXids[i] != LOST) {
                 RowChange row = winners.get(i);
-                writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(winnerKeys.get(i),
-                        new PostgresVersionStore.Write(winnerKeys.get(i), incoming, row.op() == RowChange.Op.DELETE,
-                                row.prev(), 0, cs.seq(), writerXids[i]));
+                String key = winnerKeys.get(i);
+                writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(key,
+                        new PostgresVersionStore.Write(key, incoming, row.op() == RowChange.Op.DELETE,
+                                row.prev(), 0, cs.seq(), writerXids[i], stored.get(row.table()).get(key) == null));
             }
         }
         // The applied seq goes with the last version write (or alone, in a one-trip chain).
