@@ -232,7 +232,7 @@ public final class ChangeSetCodec {
 
     private static RowChange row(JsonParser p, int index, Map<String, Map<String, RowValues.Columns>> columns)
             throws IOException {
-        String where = "row " + index;
+        RowPlace where = new RowPlace(index);
         if (p.currentToken() != JsonToken.START_OBJECT) {
             throw new ChangeSetFormatException(where + " is not a JSON object");
         }
@@ -246,35 +246,36 @@ public final class ChangeSetCodec {
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             JsonToken value = p.nextToken();
-            String at = table == null ? where : where + " (" + table + ")";
             switch (name) {
-                case "t" -> table = text(p, "t", where);
-                case "o" -> opCode = text(p, "o", at);
-                case "k" -> key = valueMap(p, at, "k", table, columns);
-                case "a" -> after = valueMap(p, at, "a", table, columns);
-                case "b" -> before = valueMap(p, at, "b", table, columns);
+                case "t" -> {
+                    table = text(p, "t", where);
+                    where.table = table;
+                }
+                case "o" -> opCode = text(p, "o", where);
+                case "k" -> key = valueMap(p, where, "k", table, columns);
+                case "a" -> after = valueMap(p, where, "a", table, columns);
+                case "b" -> before = valueMap(p, where, "b", table, columns);
                 case "u" -> {
                     if (value == JsonToken.VALUE_NULL) {
                         break;
                     }
                     if (value != JsonToken.START_ARRAY) {
-                        throw new ChangeSetFormatException(at + ": field 'u' (unchanged columns) must be an array");
+                        throw new ChangeSetFormatException(where + ": field 'u' (unchanged columns) must be an array");
                     }
                     while (p.nextToken() != JsonToken.END_ARRAY) {
                         if (p.currentToken() != JsonToken.VALUE_STRING) {
-                            throw new ChangeSetFormatException(at + ": field 'u' must hold column names");
+                            throw new ChangeSetFormatException(where + ": field 'u' must hold column names");
                         }
                         unchanged.add(p.getText());
                     }
                 }
-                case "p" -> prev = version(p, at);
+                case "p" -> prev = version(p, where);
                 default -> p.skipChildren();
             }
         }
         if (table == null) {
             throw new ChangeSetFormatException(where + ": field 't' must be a string, was missing");
         }
-        where = where + " (" + table + ")";
         if (opCode == null) {
             throw new ChangeSetFormatException(where + ": field 'o' must be a string, was missing");
         }
@@ -288,27 +289,48 @@ public final class ChangeSetCodec {
         }
     }
 
-    private static RowVersion version(JsonParser p, String where) throws IOException {
+    private static RowVersion version(JsonParser p, Object where) throws IOException {
         if (p.currentToken() == JsonToken.VALUE_NULL) {
             return null;
         }
-        String problem = where + ": field 'p' (previous version) must be [clock, origin]";
         if (p.currentToken() != JsonToken.START_ARRAY || p.nextToken() != JsonToken.VALUE_NUMBER_INT) {
-            throw new ChangeSetFormatException(problem);
+            throw badPrevious(where);
         }
         long clock = p.getLongValue();
         if (p.nextToken() != JsonToken.VALUE_STRING) {
-            throw new ChangeSetFormatException(problem);
+            throw badPrevious(where);
         }
         String origin = p.getText();
         if (p.nextToken() != JsonToken.END_ARRAY) {
-            throw new ChangeSetFormatException(problem);
+            throw badPrevious(where);
         }
         return new RowVersion(clock, origin);
     }
 
+    private static ChangeSetFormatException badPrevious(Object where) {
+        return new ChangeSetFormatException(where + ": field 'p' (previous version) must be [clock, origin]");
+    }
+
+    /**
+     * Where in a ChangeSet a row is, for error messages: "row 3 (public.items)". Its text is
+     * built only when a message needs it, not for every field of every row decoded.
+     */
+    private static final class RowPlace {
+        private final int index;
+        private String table;
+
+        RowPlace(int index) {
+            this.index = index;
+        }
+
+        @Override
+        public String toString() {
+            return table == null ? "row " + index : "row " + index + " (" + table + ")";
+        }
+    }
+
     /** A map of column values; null for a JSON null (absent images). */
-    private static Map<String, String> valueMap(JsonParser p, String where, String field, String table,
+    private static Map<String, String> valueMap(JsonParser p, Object where, String field, String table,
                                                 Map<String, Map<String, RowValues.Columns>> columns)
             throws IOException {
         if (p.currentToken() == JsonToken.VALUE_NULL) {
@@ -351,7 +373,7 @@ public final class ChangeSetCodec {
         }
     }
 
-    private static String text(JsonParser p, String field, String where) throws IOException {
+    private static String text(JsonParser p, String field, Object where) throws IOException {
         if (p.currentToken() != JsonToken.VALUE_STRING) {
             throw new ChangeSetFormatException(where + ": field '" + field + "' must be a string, was " + p.getText());
         }

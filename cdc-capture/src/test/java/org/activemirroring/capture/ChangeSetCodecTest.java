@@ -98,6 +98,16 @@ class ChangeSetCodecTest {
         assertMessage("column 'id' appears twice",
                 "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"h\":1,\"r\":[{\"t\":\"s.t\",\"o\":\"d\",\"k\":{\"id\":\"1\",\"id\":\"2\"}}]}");
         assertMessage("payload type", null);
+        // Where in the ChangeSet: the row's index, and its table once that was read.
+        assertMessage("row 1 is not a JSON object", "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":["
+                + "{\"t\":\"s.t\",\"o\":\"d\",\"k\":{\"id\":\"1\"}},7]}");
+        assertMessage("row 0 (s.t): field 'o' must be a string, was missing",
+                "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[{\"t\":\"s.t\",\"k\":{\"id\":\"1\"}}]}");
+        assertMessage("row 0 (s.t): field 'p' (previous version) must be [clock, origin]",
+                "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[{\"t\":\"s.t\",\"o\":\"d\",\"p\":[\"x\"],"
+                        + "\"k\":{\"id\":\"1\"}}]}");
+        assertMessage("row 0: field 'o' must be a string, was 5",
+                "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[{\"o\":5,\"t\":\"s.t\",\"k\":{\"id\":\"1\"}}]}");
     }
 
     private void assertMessage(String expected, String json) {
