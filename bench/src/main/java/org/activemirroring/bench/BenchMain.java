@@ -135,7 +135,7 @@ public final class BenchMain {
     }
 
     /**
-     * Each system (raw capture, native, ours) first carries {@code warmupRows} rows in each mode,
+     * Each system (raw capture, native, ours) carries, in each mode, first {@code warmupRows} rows
      * untimed, then the timed {@code rows}. Without it the mirror JVMs, started just before, spent
      * a third of the machine's CPU in the JIT compiler during the timed runs (perf: C2 compiler
      * threads 37% of all samples; ~25 s of compile time per mirror JVM), which a long-running
@@ -251,11 +251,22 @@ public final class BenchMain {
         m.put("ours_busy_cores", ours.machineCores());
         m.put("ours_rows_s_if_all_cores", ceiling);
         m.put("ours_ceiling_ratio_capture", ceiling / rates.get("capture_tx_100"));
+        // The mirror JVMs are a minute old here and still compiling; one running for days is not.
+        double oursSteadyUs = ours.microsPerRowWithoutJit(rows);
+        double steadyCeiling = cores * 1e6 / oursSteadyUs;
+        m.put("ours_jit_cpu_seconds", ours.jit());
+        m.put("capture_jit_cpu_seconds", capture.jit());
+        m.put("ours_cpu_us_per_row_without_jit", oursSteadyUs);
+        m.put("ours_rows_s_if_all_cores_without_jit", steadyCeiling);
+        m.put("ours_ceiling_ratio_capture_without_jit", steadyCeiling / rates.get("capture_tx_100"));
         say(String.format(Locale.ROOT, "  CPU per row (100-row transactions): raw capture %.1f us, native %.1f us,"
                         + " ours %.1f us. At ours' cost, %d cores carry at most %,.0f rows/s = %.2f of raw capture;"
                         + " busy cores: raw capture %.2f, ours %.2f", capture.microsPerRow(rows), nat.microsPerRow(rows),
                 oursUs, cores, ceiling, ceiling / rates.get("capture_tx_100"), capture.machineCores(),
                 ours.machineCores()));
+        say(String.format(Locale.ROOT, "  The JIT compiled for %.2f s of ours' CPU (raw capture's JVM: %.2f s); without"
+                        + " it ours costs %.1f us per row: at most %,.0f rows/s = %.2f of raw capture's measured rate",
+                ours.jit(), capture.jit(), oursSteadyUs, steadyCeiling, steadyCeiling / rates.get("capture_tx_100")));
         return m;
     }
 
@@ -384,8 +395,11 @@ public final class BenchMain {
                                   Map<String, Double> rates, Map<String, Double> warmRates, CpuMeter meter,
                                   Map<String, CpuMeter.Usage> cpu, Visible visible)
             throws SQLException {
-        for (Pass pass : passes) {
-            for (int txSize : new int[] {pass.rows(), 100}) {
+        // Each mode's warm-up right before its timed pass: the other mode's code paths, run in
+        // between, left the JIT compiling again for a third of the timed pass.
+        for (boolean oneTx : new boolean[] {true, false}) {
+            for (Pass pass : passes) {
+                int txSize = oneTx ? pass.rows() : 100;
                 String mode = mode(txSize, pass.rows());
                 long from = base[0];
                 base[0] += pass.rows();

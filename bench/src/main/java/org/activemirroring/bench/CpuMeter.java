@@ -34,20 +34,36 @@ final class CpuMeter {
     private record Role(String name, long pid, boolean tree) {
     }
 
-    /** CPU ticks per role, and the machine's busy and total ticks, at one moment. */
-    record Snapshot(Map<String, Long> ticks, long machineBusy, long machineTotal, long nanos) {
+    /** Thread names of HotSpot's JIT compilers, as Linux shows them (15 characters at most). */
+    private static final String[] JIT_THREADS = {"C1 CompilerThre", "C2 CompilerThre"};
+
+    /** CPU ticks per role (and of a JVM's JIT compiler threads), and the machine's busy and total ticks, at one moment. */
+    record Snapshot(Map<String, Long> ticks, Map<String, Long> jitTicks, long machineBusy, long machineTotal,
+                    long nanos) {
     }
 
     /**
      * What the roles used between two snapshots.
      *
      * @param seconds      CPU seconds per role, in the order the roles were added
+     * @param jitSeconds   of those, per JVM role, the seconds its JIT compiler threads used
      * @param machineCores the machine's busy time over the wall time: cores in use by everything
      * @param wallSeconds  the wall time between the snapshots
      */
-    record Usage(Map<String, Double> seconds, double machineCores, double wallSeconds) {
+    record Usage(Map<String, Double> seconds, Map<String, Double> jitSeconds, double machineCores,
+                 double wallSeconds) {
         double total() {
             return seconds.values().stream().mapToDouble(Double::doubleValue).sum();
+        }
+
+        /** CPU seconds the JVMs spent compiling: what a JVM running for long pays no more. */
+        double jit() {
+            return jitSeconds.values().stream().mapToDouble(Double::doubleValue).sum();
+        }
+
+        /** Microseconds of CPU per row without the JIT's compiling. */
+        double microsPerRowWithoutJit(long rows) {
+            return (total() - jit()) * 1e6 / rows;
         }
 
         /** Microseconds of CPU per row, all roles together. */
@@ -58,8 +74,8 @@ final class CpuMeter {
         /** One line: total, per row, and the roles that used at least 0.05 s. */
         String summary(long rows) {
             StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
-                    "cpu %.2f s (%.1f us/row, %.2f of %d cores busy)", total(), microsPerRow(rows),
-                    machineCores, Runtime.getRuntime().availableProcessors()));
+                    "cpu %.2f s (%.1f us/row, %.2f of %d cores busy; JIT compiling %.2f s of it)", total(),
+                    microsPerRow(rows), machineCores, Runtime.getRuntime().availableProcessors(), jit()));
             seconds.forEach((role, s) -> {
                 if (s >= 0.05) {
                     sb.append(String.format(Locale.ROOT, "; %s %.2f", role, s));
@@ -72,6 +88,8 @@ final class CpuMeter {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("cpu_seconds", seconds);
             m.put("cpu_seconds_total", total());
+            m.put("jit_cpu_seconds", jitSeconds);
+            m.put("jit_cpu_seconds_total", jit());
             m.put("cpu_us_per_row", microsPerRow(rows));
             m.put("machine_busy_cores", machineCores);
             m.put("wall_seconds", wallSeconds);
@@ -120,6 +138,7 @@ final class CpuMeter {
     Snapshot snapshot() {
         Map<Long, long[]> stats = available() ? readAll() : Map.of();
         Map<String, Long> ticks = new LinkedHashMap<>();
+        Map<String, Long> jit = new LinkedHashMap<>();
         for (Role r : roles) {
             long[] own = stats.get(r.pid());
             long t = 0;
@@ -134,20 +153,26 @@ final class CpuMeter {
                 }
             }
             ticks.put(r.name(), t);
+            if (!r.tree() && own != null) {
+                jit.put(r.name(), jitTicks(PROC.resolve(Long.toString(r.pid()))));
+            }
         }
         long[] machine = machine();
-        return new Snapshot(ticks, machine[0], machine[1], System.nanoTime());
+        return new Snapshot(ticks, jit, machine[0], machine[1], System.nanoTime());
     }
 
     static Usage between(Snapshot a, Snapshot b) {
         Map<String, Double> seconds = new LinkedHashMap<>();
         b.ticks().forEach((role, t) -> seconds.put(role, Math.max(0, t - a.ticks().getOrDefault(role, 0L))
                 / TICKS_PER_SECOND));
+        Map<String, Double> jit = new LinkedHashMap<>();
+        b.jitTicks().forEach((role, t) -> jit.put(role, Math.max(0, t - a.jitTicks().getOrDefault(role, 0L))
+                / TICKS_PER_SECOND));
         double wall = (b.nanos() - a.nanos()) / 1e9;
         long total = b.machineTotal() - a.machineTotal();
         int cores = Runtime.getRuntime().availableProcessors();
         double busyCores = total <= 0 ? 0 : (double) (b.machineBusy() - a.machineBusy()) / total * cores;
-        return new Usage(seconds, busyCores, wall);
+        return new Usage(seconds, jit, busyCores, wall);
     }
 
     /** Per pid: parent pid, own user+system ticks, reaped children's user+system ticks. */
@@ -170,6 +195,34 @@ final class CpuMeter {
         return out;
     }
 
+    /**
+     * User+system ticks of a process's JIT compiler threads, from {@code <proc>/task/<tid>/stat};
+     * compiler threads that ended are not counted (HotSpot keeps its compiler threads while busy).
+     */
+    static long jitTicks(Path process) {
+        long sum = 0;
+        try (var tasks = Files.newDirectoryStream(process.resolve("task"))) {
+            for (Path task : tasks) {
+                String s;
+                try {
+                    s = Files.readString(task.resolve("stat"));
+                } catch (IOException e) {
+                    continue; // the thread ended
+                }
+                String name = s.substring(s.indexOf('(') + 1, s.lastIndexOf(')'));
+                for (String jit : JIT_THREADS) {
+                    if (name.startsWith(jit)) {
+                        long[] st = parseStat(s);
+                        sum += st[1];
+                    }
+                }
+            }
+        } catch (IOException e) {
+            return 0; // the process is gone
+        }
+        return sum;
+    }
+
     /** Fields of {@code /proc/<pid>/stat}, or null if the process is gone. */
     static long[] stat(Path file) {
         String s;
@@ -178,6 +231,10 @@ final class CpuMeter {
         } catch (IOException e) {
             return null; // exited between listing and reading
         }
+        return parseStat(s);
+    }
+
+    private static long[] parseStat(String s) {
         // The command name is in parentheses and may hold spaces: fields start after the last ')'.
         String[] f = s.substring(s.lastIndexOf(')') + 2).trim().split(" ");
         long ppid = Long.parseLong(f[1]);

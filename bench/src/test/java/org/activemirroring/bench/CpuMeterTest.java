@@ -1,6 +1,7 @@
 package org.activemirroring.bench;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,6 +26,19 @@ class CpuMeterTest {
     }
 
     @Test
+    void addsUpOnlyTheJitCompilerThreads(@TempDir Path dir) throws Exception {
+        String rest = " S 1 1 1 0 -1 0 0 0 0 0 %d %d 0 0 20 0 1 0 5 6 7\n";
+        for (String[] t : new String[][] {{"11", "C2 CompilerThre", "40", "2"}, {"12", "C1 CompilerThre", "5", "1"},
+                {"13", "am-transport-be", "900", "90"}, {"14", "GC Thread#0", "70", "0"}}) {
+            Path task = Files.createDirectories(dir.resolve("task").resolve(t[0]));
+            Files.writeString(task.resolve("stat"), t[0] + " (" + t[1] + ")"
+                    + String.format(rest, Long.parseLong(t[2]), Long.parseLong(t[3])));
+        }
+        assertEquals(48, CpuMeter.jitTicks(dir));
+        assertEquals(0, CpuMeter.jitTicks(dir.resolve("gone")), "a process that exited has no threads");
+    }
+
+    @Test
     void countsTheCpuThisProcessBurns() {
         assertTrue(CpuMeter.available(), "the benchmarks read CPU times from /proc (Linux)");
         CpuMeter meter = new CpuMeter().self("this JVM");
@@ -39,5 +53,6 @@ class CpuMeterTest {
         double seconds = used.seconds().get("this JVM");
         assertTrue(seconds >= 0.3, "burned 0.4 s of CPU, measured " + seconds + " s (" + spin + ")");
         assertTrue(used.machineCores() > 0, "the machine was busy meanwhile");
+        assertTrue(used.jit() >= 0 && used.jit() <= seconds, "the JIT's share is part of the JVM's: " + used.jit());
     }
 }
