@@ -395,8 +395,8 @@ public final class BenchMain {
                                   Map<String, Double> rates, Map<String, Double> warmRates, CpuMeter meter,
                                   Map<String, CpuMeter.Usage> cpu, Visible visible)
             throws SQLException {
-        // Each mode's warm-up right before its timed pass: the other mode's code paths, run in
-        // between, left the JIT compiling again for a third of the timed pass.
+        // Each mode's warm-up right before its timed pass, so the timed pass runs the code its
+        // warm-up just ran (the young mirror JVMs keep compiling either way; CpuMeter counts it).
         for (boolean oneTx : new boolean[] {true, false}) {
             for (Pass pass : passes) {
                 int txSize = oneTx ? pass.rows() : 100;
