@@ -1,8 +1,12 @@
 package org.activemirroring.capture;
 
+import java.sql.Connection;
+import java.sql.Driver;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 
 import org.activemirroring.config.ConfigOption;
 import org.activemirroring.config.Importance;
@@ -182,18 +186,44 @@ public final class CaptureConfig {
     }
 
     /**
+     * The PostgreSQL driver of the plugin's own class loader, used directly. Not DriverManager:
+     * it registers by itself only the drivers the system class loader sees when it initialises,
+     * so inside Tomcat, with pgjdbc in WEB-INF/lib, it answers "No suitable driver found" until
+     * something happens to load org.postgresql.Driver. (Debezium's connector needs nothing of the
+     * kind: its PostgresConnection also instantiates the driver class itself.)
+     */
+    private static final Driver DRIVER = new org.postgresql.Driver();
+
+    /**
      * Opens a connection to the site database as {@code mirror.db.user}.
      *
      * @param driverProperties extra pgjdbc properties as key, value, key, value...
+     * @throws SQLException the driver's, or one saying that {@code mirror.db.url} is not a PostgreSQL URL
      */
-    public java.sql.Connection connect(String... driverProperties) throws java.sql.SQLException {
-        java.util.Properties props = new java.util.Properties();
+    public Connection connect(String... driverProperties) throws SQLException {
+        Properties props = new Properties();
         props.setProperty("user", dbUser);
         props.setProperty("password", dbPassword);
         for (int i = 0; i + 1 < driverProperties.length; i += 2) {
             props.setProperty(driverProperties[i], driverProperties[i + 1]);
         }
-        return java.sql.DriverManager.getConnection(dbUrl, props);
+        return open(dbUrl, props);
+    }
+
+    /**
+     * Connects through {@link #DRIVER}. A URL the driver does not take (its {@code connect}
+     * returns null) or none at all (a config used despite its problems) gives an SQLException
+     * saying what to write instead.
+     */
+    static Connection open(String url, Properties props) throws SQLException {
+        Connection c = url == null ? null : DRIVER.connect(url, props);
+        if (c == null) {
+            throw new SQLException((url == null ? "No valid " + DB_URL.key() + " is set"
+                    : "The PostgreSQL driver does not accept '" + url + "' as " + DB_URL.key())
+                    + ": write jdbc:postgresql://host[:port]/database (e.g. jdbc:postgresql://localhost:5432/site)",
+                    "08001");
+        }
+        return c;
     }
 
     /** Driver properties for the short connections of status pages: they must not hang a request. */

@@ -2,16 +2,21 @@ package org.activemirroring.capture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 
 import org.activemirroring.config.ConfigOption;
 import org.junit.jupiter.api.Test;
+import org.postgresql.util.PSQLException;
 
 class CaptureConfigTest {
 
@@ -105,6 +110,45 @@ class CaptureConfigTest {
         CaptureConfig.from(Map.of("mirror.db.url", "jdbc:postgresql://h/db", "mirror.db.user", "u",
                 "mirror.node.slot", "0", "mirror.db.schemas", "public,mirror"), problems);
         assertEquals(1, problems.size(), problems.toString());
+    }
+
+    @Test
+    void aUrlThatIsNotForPostgresqlGivesAMessageNamingItAndWhatToWrite() {
+        SQLException e = assertThrows(SQLException.class,
+                () -> CaptureConfig.open("jdbc:mysql://localhost/site", new Properties()));
+        assertEquals("The PostgreSQL driver does not accept 'jdbc:mysql://localhost/site' as mirror.db.url: write"
+                + " jdbc:postgresql://host[:port]/database (e.g. jdbc:postgresql://localhost:5432/site)", e.getMessage());
+
+        CaptureConfig invalid = CaptureConfig.from(Map.of("mirror.db.url", "jdbc:mysql://localhost/site",
+                "mirror.db.user", "u", "mirror.node.slot", "0"), new ArrayList<>());
+        e = assertThrows(SQLException.class, invalid::connect);
+        assertTrue(e.getMessage().startsWith("No valid mirror.db.url is set: write jdbc:postgresql://"), e.getMessage());
+    }
+
+    /**
+     * Inside Tomcat DriverManager does not know pgjdbc from WEB-INF/lib at first; connect() must
+     * not depend on it. Here pgjdbc is taken out of DriverManager, and connecting to a closed port
+     * must fail as pgjdbc does (refused), not with "No suitable driver found".
+     */
+    @Test
+    void connectDoesNotNeedDriverManagerToKnowPgjdbc() throws SQLException {
+        CaptureConfig c = CaptureConfig.from(Map.of("mirror.db.url", "jdbc:postgresql://127.0.0.1:1/site",
+                "mirror.db.user", "u", "mirror.node.slot", "0"), new ArrayList<>());
+        boolean wasRegistered = org.postgresql.Driver.isRegistered();
+        if (wasRegistered) {
+            org.postgresql.Driver.deregister();
+        }
+        try {
+            assertThrows(SQLException.class, () -> DriverManager.getDriver("jdbc:postgresql://127.0.0.1:1/site"),
+                    "test setup: DriverManager must not know pgjdbc here");
+            SQLException e = assertThrows(SQLException.class, () -> c.connect("connectTimeout", "2"));
+            assertInstanceOf(PSQLException.class, e, e.toString());
+            assertFalse(e.getMessage().contains("No suitable driver"), e.getMessage());
+        } finally {
+            if (wasRegistered && !org.postgresql.Driver.isRegistered()) {
+                org.postgresql.Driver.register();
+            }
+        }
     }
 
     @Test
