@@ -70,6 +70,19 @@ final class CapturePreflight {
 
     /** Mirrored tables: ordinary and partitioned tables (not partitions) in {@code schemas}, not in {@code excluded}. */
     static List<Table> mirroredTables(Connection c, List<String> schemas, List<String> excluded) throws SQLException {
+        return tables(c, schemas).stream().filter(t -> !excluded.contains(t.qualified())).toList();
+    }
+
+    /**
+     * Tables of the mirrored schemas that {@code mirror.tables.exclude} keeps local, by qualified
+     * name, sorted: their rows stay on each mirror, but every mirror needs the tables.
+     */
+    static List<String> excludedTables(Connection c, List<String> schemas, List<String> excluded) throws SQLException {
+        return tables(c, schemas).stream().map(Table::qualified).filter(excluded::contains).toList();
+    }
+
+    /** Every table of {@code schemas} (partitioned ones as a whole), sorted by schema and name. */
+    private static List<Table> tables(Connection c, List<String> schemas) throws SQLException {
         List<Table> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT n.nspname, cl.relname, cl.relreplident FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace "
@@ -78,10 +91,7 @@ final class CapturePreflight {
             ps.setArray(1, c.createArrayOf("text", schemas.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    Table t = new Table(rs.getString(1), rs.getString(2), rs.getString(3).charAt(0));
-                    if (!excluded.contains(t.qualified())) {
-                        out.add(t);
-                    }
+                    out.add(new Table(rs.getString(1), rs.getString(2), rs.getString(3).charAt(0)));
                 }
             }
         }

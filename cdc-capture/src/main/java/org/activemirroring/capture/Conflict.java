@@ -31,6 +31,11 @@ public record Conflict(long id, Instant detectedAt, Kind kind, String table, Map
         /** A local write and a peer's write to the same row crossed before capture saw the local one. */
         RACE,
         /** Two different rows claimed the same value of a unique key; one was kept everywhere. */
-        UNIQUE
+        UNIQUE,
+        /**
+         * A row this mirror's site wrote before the mirror joined the network, which the network
+         * holds differently (same key, other values, or another row on one of its unique keys).
+         */
+        JOIN
     }
 }

@@ -124,6 +124,9 @@ public final class JoinSink {
                     + "status text NOT NULL, how text NOT NULL, schema_created boolean NOT NULL DEFAULT false, "
                     + "after_done boolean NOT NULL DEFAULT false, horizon jsonb, started_at timestamptz NOT NULL, "
                     + "completed_at timestamptz)");
+            s.execute("ALTER TABLE mirror.join_state ADD COLUMN IF NOT EXISTS warning text");
+            // false from the start of a join until JoinStash swept what the site wrote meanwhile
+            s.execute("ALTER TABLE mirror.join_state ADD COLUMN IF NOT EXISTS swept boolean NOT NULL DEFAULT true");
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_session (session text PRIMARY KEY, donor text NOT NULL, "
                     + "vector jsonb NOT NULL, donor_head bigint NOT NULL DEFAULT 0, began_at timestamptz NOT NULL)");
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_ddl (idx int PRIMARY KEY)");
@@ -131,6 +134,7 @@ public final class JoinSink {
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_validate (idx int PRIMARY KEY, stmt text NOT NULL)");
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_table (tbl text PRIMARY KEY, session text NOT NULL, "
                     + "next_page bigint NOT NULL, rows_done boolean NOT NULL, versions_after text, done boolean NOT NULL)");
+            JoinStash.createTable(s);
         }
     }
 
@@ -166,11 +170,38 @@ public final class JoinSink {
 
     /** Records that this mirror holds its data without a join ({@code how} says why). */
     public void markComplete(String how) throws SQLException {
+        markComplete(how, null);
+    }
+
+    /**
+     * Records that this mirror holds its data without a join: {@code how} says why, {@code warning}
+     * (or null) what an operator should know about it (kept for the status page).
+     */
+    public void markComplete(String how, String warning) throws SQLException {
         try (Connection c = config.connect(); PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO mirror.join_state (status, how, started_at, completed_at) VALUES ('complete', ?, now(), now()) "
-                        + "ON CONFLICT (one) DO UPDATE SET status = 'complete', how = EXCLUDED.how, completed_at = now()")) {
+                "INSERT INTO mirror.join_state (status, how, warning, started_at, completed_at) VALUES ('complete', ?, ?,"
+                        + " now(), now()) ON CONFLICT (one) DO UPDATE SET status = 'complete', how = EXCLUDED.how,"
+                        + " warning = EXCLUDED.warning, completed_at = now()")) {
             ps.setString(1, how);
+            ps.setString(2, warning);
             ps.executeUpdate();
+        }
+    }
+
+    /** Where this mirror's data came from (the decision or the join's donors), or null before a decision. */
+    public String how() throws SQLException {
+        return stateColumn("how");
+    }
+
+    /** The warning recorded with the decision, or null. */
+    public String warning() throws SQLException {
+        return stateColumn("warning");
+    }
+
+    private String stateColumn(String column) throws SQLException {
+        try (Connection c = config.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT " + column + " FROM mirror.join_state")) {
+            return rs.next() ? rs.getString(1) : null;
         }
     }
 
@@ -182,7 +213,7 @@ public final class JoinSink {
         try (Connection c = config.connect(); PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO mirror.join_state (status, how, started_at) VALUES ('rejoin', ?, now()) "
                         + "ON CONFLICT (one) DO UPDATE SET status = 'rejoin', how = EXCLUDED.how, started_at = now(), "
-                        + "completed_at = NULL, schema_created = false, after_done = false, horizon = NULL")) {
+                        + "completed_at = NULL, schema_created = false, after_done = false, horizon = NULL, swept = false")) {
             ps.setString(1, "rejoin: " + why);
             ps.executeUpdate();
         }
@@ -191,8 +222,8 @@ public final class JoinSink {
     /** Records that a join starts (idempotent: a resumed join keeps its progress). */
     public void markLoading() throws SQLException {
         try (Connection c = config.connect(); Statement s = c.createStatement()) {
-            s.executeUpdate("INSERT INTO mirror.join_state (status, how, started_at) VALUES ('loading', 'join', now()) "
-                    + "ON CONFLICT (one) DO NOTHING");
+            s.executeUpdate("INSERT INTO mirror.join_state (status, how, started_at, swept) VALUES ('loading', 'join', now(),"
+                    + " false) ON CONFLICT (one) DO NOTHING");
         }
     }
 
@@ -306,6 +337,7 @@ public final class JoinSink {
             }
         }
         if (missing.isEmpty()) {
+            warnMissingLocal(c, begin);
             return;
         }
         if (missing.size() < begin.tables().size()) {
@@ -323,7 +355,37 @@ public final class JoinSink {
             s.executeUpdate("UPDATE mirror.join_state SET schema_created = true");
         }
         c.commit();
-        LOG.info("Mirror {}: created {} mirrored tables from {}'s schema", node, begin.tables().size(), begin.donor());
+        LOG.info("Mirror {}: created {} mirrored tables{} from {}'s schema", node, begin.tables().size(),
+                begin.localTables().isEmpty() ? "" : " and " + begin.localTables().size() + " kept local (no rows)",
+                begin.donor());
+        if (begin.localProblem() != null) {
+            LOG.warn("Mirror {}: the tables mirror.tables.exclude keeps local were not created ({}); create them with"
+                    + " the site's migrations before the site writes to them", node, begin.localProblem());
+        }
+    }
+
+    /** Tables kept local that this database lacks while it has the mirrored ones: the site must create them. */
+    private void warnMissingLocal(Connection c, JoinWire.Begin begin) throws SQLException {
+        if (begin.localTables().isEmpty()) {
+            return;
+        }
+        List<String> absent = new ArrayList<>();
+        for (String t : begin.localTables()) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NULL")) {
+                ps.setString(1, JoinSource.quoted(t));
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getBoolean(1)) {
+                        absent.add(t);
+                    }
+                }
+            }
+        }
+        c.rollback();
+        if (!absent.isEmpty()) {
+            LOG.warn("Mirror {}: this database has the mirrored tables but not {}, which mirror.tables.exclude keeps local"
+                    + " (the join copies no rows of them); the site's migrations must create them here", node, absent);
+        }
     }
 
     private void loadTable(Connection c, Donor donor, JoinWire.Begin begin, JoinWire.TableInfo t, ExecutorService fetcher,
@@ -333,11 +395,13 @@ public final class JoinSink {
         long nextPage = 0;
         boolean rowsDone = false;
         String after = null;
+        boolean fresh = true;
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT session, next_page, rows_done, versions_after, done FROM mirror.join_table WHERE tbl = ?")) {
             ps.setString(1, tbl);
             try (ResultSet rs = ps.executeQuery()) {
                 if (rs.next()) {
+                    fresh = false;
                     if (rs.getBoolean(5)) {
                         return;
                     }
@@ -355,6 +419,16 @@ public final class JoinSink {
         }
         boolean binary = binaryRows(c, begin, t);
         c.rollback();
+        if (fresh) {
+            // What the site wrote into this table before the join (schema and seed rows at its
+            // start) moves aside in the transaction that starts the load: the table then holds
+            // the donor's rows only, and JoinStash puts the site's rows back once capture runs.
+            long stashed = JoinStash.stash(c, tbl);
+            if (stashed > 0) {
+                LOG.info("Mirror {}: moved {} row(s) its site wrote into {} before the join aside; they are put back"
+                        + " where they do not contradict the network once the mirror runs", node, stashed, tbl);
+            }
+        }
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.join_table (tbl, session, next_page, rows_done, "
                 + "versions_after, done) VALUES (?, ?, ?, ?, ?, false) ON CONFLICT (tbl) DO UPDATE SET session = "
                 + "EXCLUDED.session, next_page = EXCLUDED.next_page, rows_done = EXCLUDED.rows_done, "
@@ -390,7 +464,30 @@ public final class JoinSink {
                 requested = t2;
             }
             JoinWire.Chunk chunk = JoinWire.parseChunk(await(ahead.poll()));
-            copyIn(c, chunk.header().binary() ? copyIn + " WITH (FORMAT binary)" : copyIn, chunk);
+            try {
+                copyIn(c, chunk.header().binary() ? copyIn + " WITH (FORMAT binary)" : copyIn, chunk);
+            } catch (SQLException e) {
+                if (!"23505".equals(e.getSQLState())) {
+                    throw e;
+                }
+                // The site wrote a row under a key of this chunk while the table loaded (a job of
+                // its own; its pages answer 503 until the join is done). Everything the table
+                // holds moves aside and the table loads again from its first page: the donor's
+                // rows come back as they were, the site's are put back afterwards like the rest.
+                c.rollback();
+                for (java.util.concurrent.Future<Reply> f : ahead) {
+                    f.cancel(true);
+                }
+                ahead.clear();
+                long moved = JoinStash.stash(c, tbl);
+                recordRows(c, tbl, 0, false);
+                c.commit();
+                LOG.warn("Mirror {}: the site wrote into {} while the join loaded it ({}); moved its {} row(s) aside and"
+                        + " loads it again", node, tbl, e.getMessage(), moved);
+                nextPage = 0;
+                requested = 0;
+                continue;
+            }
             recordRows(c, tbl, to, last);
             commitChunk(c, begin, chunk, progress, where + " " + tbl + ", pages " + from + ".." + to + " of "
                     + (pages < 0 ? "all" : Long.toString(pages)) + (chunk.header().binary() ? " (binary)" : ""));
@@ -908,9 +1005,16 @@ public final class JoinSink {
             }
             ps.executeBatch();
         }
+        Set<String> usedDonors = new java.util.TreeSet<>();
+        for (String s : used) {
+            usedDonors.add(donors.get(s));
+        }
         try (PreparedStatement ps = c.prepareStatement("UPDATE mirror.join_state SET status = 'complete', completed_at = now(), "
-                + "horizon = ?::jsonb")) {
+                + "horizon = ?::jsonb, how = CASE WHEN how LIKE 'rejoin%' THEN how || '; copied again from ' || ?"
+                + " ELSE 'joined the network: copied from ' || ? END")) {
             ps.setString(1, toJson(horizon));
+            ps.setString(2, String.join(", ", usedDonors));
+            ps.setString(3, String.join(", ", usedDonors));
             ps.executeUpdate();
         }
         try (Statement s = c.createStatement()) {

@@ -201,27 +201,58 @@ public final class JoinSource implements RequestHandler, AutoCloseable {
                 ColumnTypes types = columnTypes(c, t, columns);
                 tables.add(new JoinWire.TableInfo(t, columns, pages(c, t), types.names(), types.binary()));
             }
+            List<String> local = CapturePreflight.excludedTables(c, config.schemas(), config.tablesExclude());
+            String localProblem = null;
             PostgresSchemaScript ddl = new PostgresSchemaScript(List.of(), List.of());
             String ddlProblem = null;
-            try (Statement st = c.createStatement()) {
-                st.execute("SAVEPOINT ddl");
-                ddl = PostgresSchemaScript.read(c, names);
-            } catch (SQLException e) {
-                // Only a joiner without the tables needs the DDL; it reports this then.
-                ddlProblem = e.getMessage();
-                try (Statement st = c.createStatement()) {
-                    st.execute("ROLLBACK TO SAVEPOINT ddl");
+            if (!local.isEmpty()) {
+                // The tables kept local are created on the joiner too (without rows): the site
+                // writes to them there as well. If the donor cannot describe them, the mirrored
+                // tables' DDL is read alone and the joiner says which ones it has to create.
+                List<String> all = new ArrayList<>(names);
+                all.addAll(local);
+                try {
+                    ddl = readDdl(c, all);
+                } catch (SQLException e) {
+                    localProblem = e.getMessage();
+                }
+            }
+            if (local.isEmpty() || localProblem != null) {
+                try {
+                    ddl = readDdl(c, names);
+                } catch (SQLException e) {
+                    // Only a joiner without the tables needs the DDL; it reports this then.
+                    ddlProblem = e.getMessage();
                 }
             }
             String id = UUID.randomUUID().toString();
             Session s = new Session(id, c, new JoinWire.Begin(id, node, vector, tables, ddl.beforeData(), ddl.afterData(),
-                    ddlProblem, serverVersion(c)));
+                    ddlProblem, serverVersion(c), localProblem == null ? local : List.of(), localProblem));
             sessions.put(id, s);
             LOG.info("Mirror {}: serving a join to {} from one snapshot of {} tables (session {}, vector {})", node,
                     joiner, tables.size(), id, vector);
             return s;
         } catch (SQLException | RuntimeException e) {
             closeQuietly(c);
+            throw e;
+        }
+    }
+
+    /** The DDL of {@code tables} in the snapshot's transaction; on failure the transaction goes on. */
+    private static PostgresSchemaScript readDdl(Connection c, List<String> tables) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("SAVEPOINT ddl");
+        }
+        try {
+            PostgresSchemaScript ddl = PostgresSchemaScript.read(c, tables);
+            try (Statement st = c.createStatement()) {
+                st.execute("RELEASE SAVEPOINT ddl");
+            }
+            return ddl;
+        } catch (SQLException e) {
+            try (Statement st = c.createStatement()) {
+                st.execute("ROLLBACK TO SAVEPOINT ddl");
+            }
             throw e;
         }
     }

@@ -75,9 +75,15 @@ public final class JoinWire {
 
     /**
      * A donor's state: {@code complete} (holds the data, can serve a join), {@code joining} (is
-     * itself loading), {@code empty} (new and empty, has not decided where its data comes from).
+     * itself loading), {@code empty} (new, has not decided where its data comes from); {@code rows}:
+     * while undecided, whether its own mirrored tables hold rows (a site that existed before
+     * mirroring, or seed rows its site wrote at start).
      */
-    public record Hello(String node, String state, boolean ready) {
+    public record Hello(String node, String state, boolean ready, boolean rows) {
+        /** A hello without the row flag (as older releases send it). */
+        public Hello(String node, String state, boolean ready) {
+            this(node, state, ready, false);
+        }
     }
 
     /**
@@ -96,9 +102,22 @@ public final class JoinWire {
      * this seq is in it), its tables, and the DDL to create them on an empty database, or why the
      * donor cannot give it ({@code ddlProblem}; a joiner that has the tables does not need it), and
      * the donor database's {@code server_version_num} (0 from a donor of an older release).
+     * {@code localTables} are the tables {@code mirror.tables.exclude} keeps local: no rows travel,
+     * but the DDL creates them too, so the site finds every table it uses on a joined mirror
+     * ({@code localProblem} says why they are left out of the DDL when the donor cannot describe them).
      */
     public record Begin(String session, String donor, Map<String, Long> vector, List<TableInfo> tables,
-                        List<String> beforeData, List<String> afterData, String ddlProblem, int serverVersion) {
+                        List<String> beforeData, List<String> afterData, String ddlProblem, int serverVersion,
+                        List<String> localTables, String localProblem) {
+        public Begin {
+            localTables = localTables == null ? List.of() : List.copyOf(localTables);
+        }
+
+        /** A begin without tables kept local (as older releases send it). */
+        public Begin(String session, String donor, Map<String, Long> vector, List<TableInfo> tables,
+                     List<String> beforeData, List<String> afterData, String ddlProblem, int serverVersion) {
+            this(session, donor, vector, tables, beforeData, afterData, ddlProblem, serverVersion, List.of(), null);
+        }
     }
 
     /**

@@ -39,6 +39,12 @@ public final class PostgresDialect implements Dialect {
      * applied change overwrote before capture saw it. Its writes are echoes too ({@link EchoPolicy}).
      */
     public static final String REPAIR_ORIGIN = APPLY_ORIGIN + "_repair";
+    /**
+     * The origin under which a joined mirror moves aside rows capture never saw
+     * ({@link JoinStash#sweepUncaptured}): a session of its own, while the applier and capture's
+     * repairs hold theirs.
+     */
+    static final String SWEEP_ORIGIN = APPLY_ORIGIN + "_sweep";
 
     /** The plugin's own schema: bookkeeping, never mirrored. */
     public static final String BOOKKEEPING_SCHEMA = "mirror";
@@ -92,7 +98,7 @@ public final class PostgresDialect implements Dialect {
         prepareSession(c, REPAIR_ORIGIN);
     }
 
-    private static void prepareSession(Connection c, String origin) throws SQLException {
+    static void prepareSession(Connection c, String origin) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("SET session_replication_role = replica");
             // The session runs the same few statements over and over, each an index lookup per

@@ -17,16 +17,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decides where a mirror's data comes from, and runs the join when it comes from a peer.
+ * Decides where a mirror's data comes from, and runs the join when it comes from a peer. The
+ * network decides, not the mirror's own tables: real sites create their schema and insert seed
+ * rows at every start, before the plugin runs, so a new mirror's tables are rarely empty.
  *
  * <ul>
  *   <li>A mirror that finished a join, or started from its own data before, goes on as it is.</li>
- *   <li>A new mirror whose mirrored tables hold rows is the origin of its data (an existing site
- *       that starts mirroring).</li>
- *   <li>A new, empty mirror joins: it waits for a reachable peer that holds the data and is ready,
- *       loads one snapshot of it ({@link JoinSink}), and replays every origin after it. If every
- *       configured peer is reachable and just as new and empty, there is nothing to copy: the
- *       network is new.</li>
+ *   <li>{@code mirror.join=never}: it starts from its own database (warning when a reachable peer
+ *       holds data).</li>
+ *   <li>Otherwise a mirror that was never part of the network first waits, up to
+ *       {@code mirror.start.peers.wait.ms}, for every configured peer to be reachable (a view it
+ *       formed alone in its first second says nothing), then:
+ *     <ul>
+ *       <li>a reachable peer holds the data: it joins, whatever its own tables hold (what its site
+ *           wrote before is stashed and put back afterwards, see
+ *           {@link org.activemirroring.capture.JoinStash});</li>
+ *       <li>{@code mirror.join=always}: it waits for such a peer however long it takes;</li>
+ *       <li>no peer holds data, every configured peer is reachable and undecided: the one with
+ *           rows whose id sorts first starts from its own database and the others join from it;
+ *           if no one has rows, the network is new and there is nothing to copy;</li>
+ *       <li>no peer holds data and some stay unreachable past the wait: a mirror with rows starts
+ *           from its own database and says so (WARN and status), an empty one keeps waiting.</li>
+ *     </ul></li>
  *   <li>A join that stopped (crash, donor gone) resumes: with the same snapshot while its donor
  *       still holds the session, else from a new snapshot of any ready peer.</li>
  * </ul>
@@ -46,6 +58,12 @@ final class Joining {
     private final java.util.function.LongSupplier ownHead;
     /** What this mirror answers to a peer's hello while it has not decided: see {@link JoinWire.Hello}. */
     private volatile String state = "empty";
+    /** While undecided: whether this mirror's own mirrored tables hold rows. */
+    private volatile boolean ownRows;
+    /** Why this mirror holds the data it holds, for status; null until decided. */
+    private volatile String dataSource;
+    /** Set when this mirror starts from its own database although the network may hold other data. */
+    private volatile String warning;
 
     /** @param ownHead this mirror's own journal head: how many changes it published */
     Joining(MirrorConfig config, PeerTransport transport, JoinSink sink, Consumer<String> progress,
@@ -62,8 +80,23 @@ final class Joining {
         return state;
     }
 
+    /** This mirror's hello for a peer that asks. */
+    JoinWire.Hello hello(boolean ready) {
+        return new JoinWire.Hello(config.nodeId(), state, ready, "empty".equals(state) && ownRows);
+    }
+
+    /** Where this mirror's data came from, as recorded when it was decided; null before. */
+    String dataSource() {
+        return dataSource;
+    }
+
+    /** A warning about the decision (started from its own data while the network may differ), or null. */
+    String warning() {
+        return warning;
+    }
+
     /**
-     * Returns once this mirror holds its data. Blocks while it waits for a donor or loads.
+     * Returns once this mirror holds its data. Blocks while it waits for peers or a donor, or loads.
      *
      * @throws InterruptedException when the mirror is stopped meanwhile
      */
@@ -72,23 +105,26 @@ final class Joining {
         JoinSink.State s = sink.state();
         if (s == JoinSink.State.COMPLETE) {
             state = "complete";
+            dataSource = sink.how();
+            warning = sink.warning();
             return;
         }
         if (s == JoinSink.State.NONE) {
-            String how = startsFromOwnData();
-            if (how != null) {
-                sink.markComplete(how);
+            Decision d = decide();
+            if (d.ownData != null) {
+                sink.markComplete(d.ownData, d.warning);
                 state = "complete";
-                LOG.info("Mirror '{}' starts from its own database: {}", node, how);
+                dataSource = d.ownData;
+                warning = d.warning;
+                if (d.warning != null) {
+                    LOG.warn("Mirror '{}' starts from its own database: {}. {}", node, d.ownData, d.warning);
+                } else {
+                    LOG.info("Mirror '{}' starts from its own database: {}", node, d.ownData);
+                }
                 return;
             }
-        }
-        transport.connect();
-        if (s == JoinSink.State.NONE && !waitForDonorOrNewNetwork()) {
-            sink.markComplete("new network: every configured mirror was reachable and empty");
-            state = "complete";
-            LOG.info("Mirror '{}': every configured mirror is new and empty; nothing to copy", node);
-            return;
+        } else {
+            transport.connect();
         }
         boolean rejoin = s == JoinSink.State.REJOIN;
         if (!rejoin) {
@@ -98,59 +134,102 @@ final class Joining {
         progress.accept((rejoin ? "copying the data again" : "joining") + ": looking for a mirror to copy from");
         join(rejoin);
         state = "complete";
+        dataSource = sink.how();
     }
 
-    /** Why this new mirror keeps its own data, or null if it must join. */
-    private String startsFromOwnData() throws Exception {
+    /** The first start's decision: {@code ownData} says why this mirror keeps its database, null to join. */
+    private record Decision(String ownData, String warning) {
+    }
+
+    private Decision decide() throws Exception {
+        String node = config.nodeId();
         if (sink.hasHistory()) {
-            return "it was mirrored before (applied changes or ran capture)";
+            return new Decision("it was mirrored before (applied changes or ran capture)", null);
         }
-        List<String> withRows = sink.tablesWithRows();
-        if (!withRows.isEmpty()) {
-            return withRows.size() + " mirrored table(s) hold rows, e.g. " + withRows.get(0);
+        ownRows = !sink.tablesWithRows().isEmpty(); // before peers can ask (they decide on it too)
+        transport.connect();
+        if (config.joinMode() == MirrorConfig.JoinMode.NEVER) {
+            List<String> holders = new ArrayList<>();
+            for (String peer : others()) {
+                JoinWire.Hello h = hello(peer);
+                if (h != null && "complete".equals(h.state())) {
+                    holders.add(peer);
+                }
+            }
+            return new Decision("mirror.join=never", holders.isEmpty() ? null : "Mirrors " + holders + " already hold"
+                    + " the network's data and this mirror does not copy it (mirror.join=never): rows either side"
+                    + " wrote before mirroring differ until written again; use mirror.join=auto on a new mirror");
         }
-        if (config.joinNever()) {
-            return "mirror.join=never";
-        }
-        return null;
-    }
-
-    /**
-     * Waits until a peer holds the data (true: join) or every configured peer is reachable and new
-     * and empty (false: nothing to copy).
-     */
-    private boolean waitForDonorOrNewNetwork() throws InterruptedException {
-        long lastLog = 0;
-        // mirror.peers may list this mirror too (one list for all mirrors) or only the others
         String me = config.transport().bindHost() + ":" + config.transport().bindPort();
-        long expectedOthers = config.transport().peers().stream().filter(p -> !p.equals(me)).count();
+        List<String> configured = config.transport().peers().stream().filter(p -> !p.equals(me)).toList();
+        long waitMs = config.startPeersWaitMs();
+        long start = System.nanoTime();
+        long lastLog = 0;
         while (true) {
             checkInterrupted();
+            List<String> withRows = sink.tablesWithRows();
+            ownRows = !withRows.isEmpty();
             List<String> others = others();
-            boolean allEmpty = true;
+            boolean undecidedPeers = false;
+            List<String> peersWithRows = new ArrayList<>();
             for (String peer : others) {
                 JoinWire.Hello h = hello(peer);
                 if (h == null) {
-                    allEmpty = false;
+                    undecidedPeers = true; // a member that does not answer yet: no decision on it
                 } else if ("complete".equals(h.state())) {
-                    return true;
+                    if (ownRows) {
+                        LOG.info("Mirror '{}' was never part of the network and {} holds its data: it copies it;"
+                                + " what its own site wrote into {} table(s) (e.g. {}) is set aside and put back where"
+                                + " it does not contradict the network", node, peer, withRows.size(), withRows.get(0));
+                    }
+                    return new Decision(null, null);
                 } else if (!"empty".equals(h.state())) {
-                    allEmpty = false;
+                    undecidedPeers = true; // joining: some mirror holds data, wait for it
+                } else if (h.rows()) {
+                    peersWithRows.add(peer);
                 }
             }
-            if (allEmpty && others.size() >= expectedOthers && !others.isEmpty()) {
-                return false;
+            boolean allReachable = others.size() >= configured.size();
+            long waitedMs = (System.nanoTime() - start) / 1_000_000;
+            boolean waitOver = waitedMs >= waitMs;
+            if (config.joinMode() == MirrorConfig.JoinMode.AUTO && !undecidedPeers && (allReachable || waitOver)) {
+                if (ownRows && allReachable) {
+                    String first = peersWithRows.stream().filter(p -> p.compareTo(node) < 0).sorted().findFirst()
+                            .orElse(null);
+                    if (first == null) {
+                        return new Decision("no mirror of the network holds data yet and this one's " + withRows.size()
+                                + " mirrored table(s) hold rows (e.g. " + withRows.get(0) + ")"
+                                + (peersWithRows.isEmpty() ? "" : "; of the mirrors with rows " + peersWithRows
+                                        + " its id sorts first"), null);
+                    }
+                    // `first` starts from its own database; this one joins from it once it is ready.
+                } else if (ownRows) {
+                    List<String> missing = configured.size() - others.size() > 0 ? configured : List.of();
+                    return new Decision("no reachable mirror holds data and this one's " + withRows.size()
+                            + " mirrored table(s) hold rows (e.g. " + withRows.get(0) + ")",
+                            "Configured peers " + missing + " were not all reachable within " + waitMs + " ms ("
+                                    + MirrorConfig.START_PEERS_WAIT_MS.key() + "; reachable: " + others + "). If one of"
+                                    + " them holds the site's data, this mirror now differs from it: stop this mirror,"
+                                    + " empty its database, set mirror.join=always and start it again");
+                } else if (allReachable && peersWithRows.isEmpty() && (!others.isEmpty() || configured.isEmpty())) {
+                    return new Decision(configured.isEmpty() ? "a single mirror: no peers configured"
+                            : "new network: every configured mirror was reachable and empty", null);
+                }
             }
             long now = System.currentTimeMillis();
+            String waitingFor = !allReachable && !waitOver
+                    ? "waiting for the configured peers to be reachable before deciding where its data comes from ("
+                            + "reachable: " + others + " of " + configured + ", " + Math.max(0, waitMs - waitedMs)
+                            + " ms left)"
+                    : "waiting for a mirror that holds the data to be reachable (reachable: " + others + " of "
+                            + configured + (config.joinMode() == MirrorConfig.JoinMode.ALWAYS ? "; mirror.join=always"
+                            : "") + "); set mirror.join=never if this is the first mirror of a new network";
+            progress.accept(waitingFor);
             if (now - lastLog > LOG_WAIT_EVERY_MS) {
                 lastLog = now;
-                String msg = "waiting for a mirror that holds the data to be reachable (reachable: " + others
-                        + "; configured peers: " + config.transport().peers() + "); set mirror.join=never if this is"
-                        + " the first mirror of a new network";
-                LOG.info("Mirror '{}' is empty and {}", config.nodeId(), msg);
-                progress.accept(msg);
+                LOG.info("Mirror '{}' is new: {}", node, waitingFor);
             }
-            Thread.sleep(500);
+            Thread.sleep(250);
         }
     }
 

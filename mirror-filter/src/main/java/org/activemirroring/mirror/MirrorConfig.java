@@ -36,12 +36,36 @@ public final class MirrorConfig {
             "mirror.filter.retry-after.seconds", 5, 1, 3600, Importance.RARE,
             "Retry-After the filter sends with its 503 answers while this mirror is not ready.");
 
+    public static final ConfigOption<String> ADMIN_USER = ConfigOption.string("mirror.admin.user", "admin",
+            Importance.RARE, "User name for /_mirror/status and /_mirror/conflicts (HTTP Basic authentication, with the"
+                    + " password of mirror.admin.password-hash).")
+            .check(v -> v.indexOf(':') < 0 && v.chars().noneMatch(Character::isISOControl),
+                    "HTTP Basic authentication ends a user name at the first ':', and control characters cannot be"
+                            + " typed; choose a name without them");
+
+    /** Checked in {@link #of} rather than with {@code check}: a problem message must not repeat the value. */
+    public static final ConfigOption<String> ADMIN_PASSWORD_HASH = ConfigOption.string("mirror.admin.password-hash",
+            "", Importance.FREQUENT, "Hash of the password for /_mirror/status and /_mirror/conflicts (they show the"
+                    + " site's rows and database details); empty: those pages answer 403 and /_mirror/health stays the"
+                    + " only one. Make it with java -cp mirror-filter-VERSION.jar"
+                    + " org.activemirroring.mirror.AdminPassword: it asks for the password and prints this line"
+                    + " (pbkdf2-sha256$iterations$salt$hash, never the password itself).");
+
     public static final ConfigOption<String> JOIN = ConfigOption.string("mirror.join", "auto",
-            Importance.FREQUENT, "How a new mirror gets its data. auto: a mirror whose mirrored tables are empty copies"
-                    + " everything from a peer that holds the data (waiting for one to be reachable), unless every"
-                    + " configured peer is reachable and as new and empty as it is; a mirror with rows starts from its own"
-                    + " database. never: start from this database as it is (the first mirror of a network).")
-            .check(v -> v.equals("auto") || v.equals("never"), "auto or never");
+            Importance.FREQUENT, "How a mirror that was never part of the network gets its data. auto: it copies"
+                    + " everything from a reachable peer that holds the data, whatever its own site wrote at start"
+                    + " (rows the site wrote before the copy are kept: see the README); when no peer holds data, a"
+                    + " mirror whose tables hold rows starts from its own database, and an empty one waits for a peer"
+                    + " with data unless every configured peer is reachable and as new as it is. always: copy from a"
+                    + " peer, waiting for one however long it takes. never: start from this database as it is (the"
+                    + " first mirror of a network, or a site that existed before mirroring).")
+            .check(v -> v.equals("auto") || v.equals("always") || v.equals("never"), "auto, always or never");
+
+    public static final ConfigOption<Integer> START_PEERS_WAIT_MS = ConfigOption.integer(
+            "mirror.start.peers.wait.ms", 30_000, 0, 3_600_000, Importance.RARE,
+            "At a mirror's first start (before it decides where its data comes from), how long it waits for every"
+                    + " configured peer to be reachable; it decides as soon as all are, or a reachable one holds the"
+                    + " data. Status says which peers it waits for.");
 
     public static final ConfigOption<Integer> START_CATCHUP_MAX_MS = ConfigOption.integer(
             "mirror.start.catchup.max.ms", 60_000, 0, 3_600_000, Importance.RARE,
@@ -50,7 +74,8 @@ public final class MirrorConfig {
                     + " at once and catch up meanwhile.");
 
     /** This module's own options. */
-    public static final List<ConfigOption<?>> FILTER_OPTIONS = List.of(JOIN, START_CATCHUP_MAX_MS, RETRY_AFTER_SECONDS);
+    public static final List<ConfigOption<?>> FILTER_OPTIONS = List.of(JOIN, START_PEERS_WAIT_MS, START_CATCHUP_MAX_MS,
+            RETRY_AFTER_SECONDS, ADMIN_PASSWORD_HASH, ADMIN_USER);
 
     /** Every option a mirror understands, in documentation order. */
     public static final List<ConfigOption<?>> ALL_OPTIONS = allOptions();
@@ -59,12 +84,22 @@ public final class MirrorConfig {
     private final TransportConfig transport;
     private final CaptureConfig capture;
     private final int retryAfterSeconds;
-    private final boolean joinNever;
+    private final JoinMode joinMode;
     private final int startCatchUpMaxMs;
+    private final int startPeersWaitMs;
+    private final String adminUser;
+    private final PasswordHash adminPasswordHash;
+
+    /** Where a mirror that was never part of the network gets its data ({@link #JOIN}). */
+    public enum JoinMode { AUTO, ALWAYS, NEVER }
 
     private MirrorConfig(Map<String, String> raw, TransportConfig transport, CaptureConfig capture,
-                         int retryAfterSeconds, boolean joinNever, int startCatchUpMaxMs) {
-        this.joinNever = joinNever;
+                         int retryAfterSeconds, JoinMode joinMode, int startCatchUpMaxMs, int startPeersWaitMs,
+                         String adminUser, PasswordHash adminPasswordHash) {
+        this.adminUser = adminUser;
+        this.adminPasswordHash = adminPasswordHash;
+        this.joinMode = joinMode;
+        this.startPeersWaitMs = startPeersWaitMs;
         this.startCatchUpMaxMs = startCatchUpMaxMs;
         this.raw = raw;
         this.transport = transport;
@@ -93,10 +128,32 @@ public final class MirrorConfig {
         int retryAfter = RETRY_AFTER_SECONDS.read(raw, problems);
         String join = JOIN.read(raw, problems);
         int startCatchUpMax = START_CATCHUP_MAX_MS.read(raw, problems);
+        int startPeersWait = START_PEERS_WAIT_MS.read(raw, problems);
+        String adminUser = ADMIN_USER.read(raw, problems);
+        PasswordHash adminPasswordHash = readPasswordHash(raw, problems);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new MirrorConfig(raw, transport, capture, retryAfter, "never".equals(join), startCatchUpMax);
+        return new MirrorConfig(raw, transport, capture, retryAfter,
+                JoinMode.valueOf(join.toUpperCase(java.util.Locale.ROOT)), startCatchUpMax, startPeersWait,
+                adminUser, adminPasswordHash);
+    }
+
+    /** The admin password's hash, or null when none is set. */
+    private static PasswordHash readPasswordHash(Map<String, String> raw, List<String> problems) {
+        String value = ADMIN_PASSWORD_HASH.read(raw, problems);
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        try {
+            return PasswordHash.parse(value);
+        } catch (IllegalArgumentException e) {
+            // The value is left out: someone may have put the password itself there.
+            problems.add("Invalid value for '" + ADMIN_PASSWORD_HASH.key() + "' (not shown here): " + e.getMessage()
+                    + ". Make one with java -cp mirror-filter-VERSION.jar org.activemirroring.mirror.AdminPassword"
+                    + " and put the line it prints into mirror.properties.");
+            return null;
+        }
     }
 
     /**
@@ -168,7 +225,17 @@ public final class MirrorConfig {
 
     /** True if this mirror never copies its data from a peer ({@code mirror.join=never}). */
     public boolean joinNever() {
-        return joinNever;
+        return joinMode == JoinMode.NEVER;
+    }
+
+    /** See {@link #JOIN}. */
+    public JoinMode joinMode() {
+        return joinMode;
+    }
+
+    /** See {@link #START_PEERS_WAIT_MS}. */
+    public int startPeersWaitMs() {
+        return startPeersWaitMs;
     }
 
     /** See {@link #START_CATCHUP_MAX_MS}. */
@@ -178,6 +245,16 @@ public final class MirrorConfig {
 
     public int retryAfterSeconds() {
         return retryAfterSeconds;
+    }
+
+    /** See {@link #ADMIN_USER}. */
+    public String adminUser() {
+        return adminUser;
+    }
+
+    /** See {@link #ADMIN_PASSWORD_HASH}; null when none is set (the admin pages are off). */
+    PasswordHash adminPasswordHash() {
+        return adminPasswordHash;
     }
 
     /** The checked settings as given, for modules that read their own options later. */

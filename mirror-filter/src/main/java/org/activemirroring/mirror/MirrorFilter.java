@@ -4,18 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.SQLException;
 import java.util.Collections;
-import java.util.List;
 import java.util.Map;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.NullNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -26,18 +16,17 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
-import org.activemirroring.capture.Conflict;
-import org.activemirroring.capture.ConflictLogReader;
-import org.activemirroring.capture.HybridClock;
-import org.activemirroring.capture.RowVersion;
 import org.activemirroring.config.ConfigException;
 
 /**
- * The plugin's entry point in a web site: add it to {@code web.xml} in front of everything.
+ * The plugin's entry point in a web site, in front of every other filter: {@link MirrorInitializer}
+ * adds it by itself, or declare it first in {@code web.xml}.
  *
  * <p>It starts this Tomcat's mirror node from {@code mirror.properties}, answers
- * {@code /_mirror/health} (200 when ready, 503 otherwise) and {@code /_mirror/status} (JSON), and
- * holds site requests back with 503 and Retry-After while the node is not ready.
+ * {@code /_mirror/health} (open to anyone: 200 "ready", else 503 with one word for the phase) and
+ * the admin pages {@code /_mirror/status} and {@code /_mirror/conflicts} (JSON, behind credentials:
+ * see {@link AdminEndpoints}), and holds site requests back with 503 and Retry-After while the node
+ * is not ready. A request it let through carries the attribute {@link #SEEN_ATTRIBUTE}.
  *
  * <p>Where the configuration comes from, first match wins: the init-param {@code config-file},
  * the system property {@code mirror.config}, the environment variable {@code MIRROR_CONFIG},
@@ -47,14 +36,15 @@ import org.activemirroring.config.ConfigException;
 public final class MirrorFilter implements Filter {
     /** The only init-param this filter accepts. */
     public static final String CONFIG_FILE_PARAM = "config-file";
+    /** Set on every request this filter has seen, so that the site (and tests) can tell it ran first. */
+    public static final String SEEN_ATTRIBUTE = "org.activemirroring.mirror.seen";
     static final String HEALTH_PATH = "/_mirror/health";
-    static final String STATUS_PATH = "/_mirror/status";
-    static final String CONFLICTS_PATH = "/_mirror/conflicts";
-
-    private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS).enable(SerializationFeature.INDENT_OUTPUT);
+    static final String CONFIG_PROPERTY = "mirror.config";
+    static final String CONFIG_ENV = "MIRROR_CONFIG";
+    static final String CONFIG_RESOURCE = "/WEB-INF/mirror.properties";
 
     private NodeLauncher launcher;
+    private AdminEndpoints admin;
 
     @Override
     public void init(FilterConfig filterConfig) throws ServletException {
@@ -71,26 +61,27 @@ public final class MirrorFilter implements Filter {
             throw new ServletException(e.getMessage(), e);
         }
         launcher = new NodeLauncher(config, MirrorNode::start);
+        admin = new AdminEndpoints(launcher);
         launcher.launch();
     }
 
     private static MirrorConfig loadConfig(FilterConfig filterConfig) throws ServletException {
         Map<String, String> env = System.getenv();
-        String path = firstNonBlank(filterConfig.getInitParameter(CONFIG_FILE_PARAM), System.getProperty("mirror.config"),
-                env.get("MIRROR_CONFIG"));
+        String path = firstNonBlank(filterConfig.getInitParameter(CONFIG_FILE_PARAM), System.getProperty(CONFIG_PROPERTY),
+                env.get(CONFIG_ENV));
         if (path != null) {
             return MirrorConfig.load(Path.of(path), env);
         }
-        InputStream in = filterConfig.getServletContext().getResourceAsStream("/WEB-INF/mirror.properties");
+        InputStream in = filterConfig.getServletContext().getResourceAsStream(CONFIG_RESOURCE);
         if (in == null) {
             throw new ServletException("No mirror configuration found: set the MirrorFilter init-param '"
                     + CONFIG_FILE_PARAM + "', the system property 'mirror.config' or MIRROR_CONFIG to the path of "
                     + "mirror.properties, or put it at /WEB-INF/mirror.properties.");
         }
-        return MirrorConfig.load(in, "/WEB-INF/mirror.properties", env);
+        return MirrorConfig.load(in, CONFIG_RESOURCE, env);
     }
 
-    private static String firstNonBlank(String... values) {
+    static String firstNonBlank(String... values) {
         for (String v : values) {
             if (v != null && !v.isBlank()) {
                 return v.trim();
@@ -102,116 +93,66 @@ public final class MirrorFilter implements Filter {
     @Override
     public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
             throws IOException, ServletException {
+        if (req.getAttribute(SEEN_ATTRIBUTE) != null) {
+            // Already gated by a MirrorFilter (declared twice, or a dispatch mapped in web.xml): once is enough.
+            chain.doFilter(req, res);
+            return;
+        }
+        req.setAttribute(SEEN_ATTRIBUTE, Boolean.TRUE);
         HttpServletRequest request = (HttpServletRequest) req;
         HttpServletResponse response = (HttpServletResponse) res;
         String path = request.getRequestURI().substring(request.getContextPath().length());
         MirrorNode node = launcher.node();
         boolean ready = node != null && node.isReady();
         if (HEALTH_PATH.equals(path)) {
-            health(response, ready);
-        } else if (STATUS_PATH.equals(path)) {
-            status(response, node);
-        } else if (CONFLICTS_PATH.equals(path)) {
-            conflicts(request, response, node);
+            health(response, node, ready);
+        } else if (AdminEndpoints.isAdminPath(path)) {
+            admin.serve(path, request, response);
         } else if (!ready) {
-            unavailable(response);
+            response.setHeader("Retry-After", Integer.toString(launcher.config().retryAfterSeconds()));
+            write(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "text/plain", "This mirror is not ready yet ("
+                    + phaseWord(node) + "); try again in " + launcher.config().retryAfterSeconds() + " seconds.\n");
         } else {
             chain.doFilter(req, res);
         }
     }
 
-    private void health(HttpServletResponse response, boolean ready) throws IOException {
+    /** Open to anyone (load balancers), so it says nothing an attacker could use: no addresses, no error text. */
+    private void health(HttpServletResponse response, MirrorNode node, boolean ready) throws IOException {
         if (ready) {
             write(response, HttpServletResponse.SC_OK, "text/plain", "ready\n");
         } else {
-            unavailable(response);
+            response.setHeader("Retry-After", Integer.toString(launcher.config().retryAfterSeconds()));
+            write(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "text/plain",
+                    "not ready: " + phaseWord(node) + "\n");
         }
-    }
-
-    private void unavailable(HttpServletResponse response) throws IOException {
-        response.setHeader("Retry-After", Integer.toString(launcher.config().retryAfterSeconds()));
-        write(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "text/plain",
-                "This mirror is not ready yet: " + (launcher.lastFailure() == null ? launcher.phase() : launcher.lastFailure())
-                        + "\n");
-    }
-
-    private void status(HttpServletResponse response, MirrorNode node) throws IOException {
-        NodeStatus body = node != null ? node.status() : NodeStatus.starting(launcher.config().nodeId(),
-                launcher.lastFailure() == null ? launcher.phase() : launcher.lastFailure());
-        write(response, HttpServletResponse.SC_OK, "application/json", JSON.writeValueAsString(body));
     }
 
     /**
-     * The conflict log as JSON, newest first: {@code ?limit=} (1..1000, default 100) and
-     * {@code ?before=<id>} to page back.
+     * One word for what a mirror that is not ready does. The launcher's phase and last failure can
+     * hold host names, URLs and error text, so only their kind shows here; the status page has them.
      */
-    private void conflicts(HttpServletRequest request, HttpServletResponse response, MirrorNode node)
-            throws IOException {
-        if (node == null) {
-            unavailable(response);
-            return;
+    private String phaseWord(MirrorNode node) {
+        if (node != null) {
+            return "degraded"; // running, but not replicating (capture, transport or sequences not ready)
         }
-        int limit;
-        long before;
-        try {
-            long requested = parameter(request, "limit", 100);
-            limit = (int) Math.max(0, Math.min(requested, ConflictLogReader.MAX_LIMIT + 1));
-            before = parameter(request, "before", 0);
-            if (limit < 1 || limit > ConflictLogReader.MAX_LIMIT || before < 0) {
-                throw new NumberFormatException();
-            }
-        } catch (NumberFormatException e) {
-            write(response, HttpServletResponse.SC_BAD_REQUEST, "text/plain", "Use ?limit=1.."
-                    + ConflictLogReader.MAX_LIMIT + " and ?before=<conflict id> (whole numbers), e.g. "
-                    + CONFLICTS_PATH + "?limit=50\n");
-            return;
+        if (launcher.lastFailure() != null) {
+            return "retrying";
         }
-        List<Conflict> list;
-        try {
-            list = node.conflicts(limit, before);
-        } catch (SQLException e) {
-            write(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "text/plain",
-                    "Cannot read the conflict log from the site database: " + e.getMessage() + "\n");
-            return;
+        String phase = launcher.phase();
+        if (phase.startsWith("joining") || phase.startsWith("copying")) {
+            return "joining";
         }
-        ObjectNode body = JSON.createObjectNode();
-        body.put("nodeId", node.nodeId());
-        ArrayNode items = body.putArray("conflicts");
-        for (Conflict k : list) {
-            ObjectNode item = items.addObject();
-            item.put("id", k.id());
-            item.put("detectedAt", k.detectedAt().toString());
-            item.put("kind", k.kind().name().toLowerCase(java.util.Locale.ROOT));
-            item.put("table", k.table());
-            item.set("key", JSON.valueToTree(k.key()));
-            ObjectNode loser = item.putObject("loser");
-            version(loser, k.loser());
-            loser.put("op", k.loserOp());
-            loser.put("seq", k.loserSeq());
-            loser.set("row", rawJson(k.loserRow()));
-            ObjectNode winner = item.putObject("winner");
-            version(winner, k.winner());
-            winner.set("row", rawJson(k.winnerRow()));
+        if (phase.startsWith("catching up")) {
+            return "catching-up";
         }
-        write(response, HttpServletResponse.SC_OK, "application/json", JSON.writeValueAsString(body));
+        if (phase.startsWith("waiting for")) {
+            return "waiting-for-peers"; // a new mirror before it knows where its data comes from
+        }
+        return phase.startsWith("restarting") ? "restarting" : "starting";
     }
 
-    private static void version(ObjectNode target, RowVersion v) {
-        target.put("origin", v.origin());
-        target.put("clock", v.clock());
-        target.put("time", HybridClock.toInstant(v.clock()).toString());
-    }
-
-    private static JsonNode rawJson(String json) throws IOException {
-        return json == null ? NullNode.getInstance() : JSON.readTree(json);
-    }
-
-    private static long parameter(HttpServletRequest request, String name, long dflt) {
-        String v = request.getParameter(name);
-        return v == null || v.isBlank() ? dflt : Long.parseLong(v.trim());
-    }
-
-    private static void write(HttpServletResponse response, int code, String type, String body) throws IOException {
+    static void write(HttpServletResponse response, int code, String type, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         response.setStatus(code);
         response.setContentType(type + ";charset=UTF-8");
@@ -226,6 +167,7 @@ public final class MirrorFilter implements Filter {
         if (launcher != null) {
             launcher.close();
             launcher = null;
+            admin = null;
         }
     }
 

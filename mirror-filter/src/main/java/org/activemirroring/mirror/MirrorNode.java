@@ -21,6 +21,7 @@ import org.activemirroring.capture.ConflictLogReader;
 import org.activemirroring.capture.HybridClock;
 import org.activemirroring.capture.JoinSink;
 import org.activemirroring.capture.JoinSource;
+import org.activemirroring.capture.JoinStash;
 import org.activemirroring.capture.JoinWire;
 import org.activemirroring.capture.SlotMonitor;
 import org.activemirroring.capture.DebeziumCapture;
@@ -65,6 +66,30 @@ public final class MirrorNode implements AutoCloseable {
     private volatile String rejoinReason;
     private volatile boolean restartRequested;
     private volatile boolean closed;
+    private final DataOrigin dataOrigin;
+
+    /**
+     * Where this mirror's data came from, for status: how it was decided (joined from whom, or why
+     * it started from its own database), a warning when that choice may leave it different from the
+     * network, and what became of the rows its site wrote before a join (null when none).
+     */
+    public record DataOrigin(String how, String warning, String siteRowsBeforeJoin) {
+    }
+
+    /**
+     * Puts back the rows the site wrote before this mirror's join ({@link JoinStash}); returns what
+     * happened, or null when there were none. Runs while capture runs, before the node serves.
+     */
+    private static String restoreStash(MirrorConfig config, PostgresDialect dialect, JoinSink sink) throws Exception {
+        JoinStash stash = new JoinStash(config.capture(), dialect, config.nodeId());
+        stash.sweepUncaptured();
+        if (stash.pending() == 0) {
+            return null;
+        }
+        String[] last = sink.lastSession();
+        JoinStash.Outcome o = stash.restore(last == null ? "network" : last[1]);
+        return o.toString();
+    }
 
     /** How often tombstones every mirror has applied are purged from mirror.row_version. */
     static final long TOMBSTONE_PURGE_INTERVAL_SECONDS = 60;
@@ -72,7 +97,8 @@ public final class MirrorNode implements AutoCloseable {
     private MirrorNode(MirrorConfig config, SequenceKeeper sequences, ChangeSetApplier applier,
                        JGroupsPeerTransport transport, DebeziumCapture capture, CaptureVersioner versioner,
                        ConflictLogReader conflicts, JoinSource joinSource, JoinSink joinSink,
-                       ForeignKeyValidation validation) {
+                       ForeignKeyValidation validation, DataOrigin dataOrigin) {
+        this.dataOrigin = dataOrigin;
         this.validation = validation;
         this.joinSource = joinSource;
         this.joinSink = joinSink;
@@ -146,7 +172,7 @@ public final class MirrorNode implements AutoCloseable {
                     () -> transport.stats().journalHeads().getOrDefault(node, 0L),
                     () -> {
                         MirrorNode n = self.get();
-                        return new JoinWire.Hello(node, joining.state(), n != null && n.isReady());
+                        return joining.hello(n != null && n.isReady());
                     });
             started.add(joinSource);
             transport.registerRequestHandler(JoinWire.KIND, joinSource);
@@ -184,6 +210,8 @@ public final class MirrorNode implements AutoCloseable {
                     EchoPolicy.forDialect(dialect), versioner);
             started.add(capture);
             capture.start();
+            // Rows the site wrote before a join go back now that capture sends them on.
+            String restored = restoreStash(config, dialect, sink);
 
             ForeignKeyValidation validation = ForeignKeyValidation.start(sink, node, () -> horizon.entrySet().stream()
                     .allMatch(h -> applier.appliedNow().getOrDefault(h.getKey(), 0L) >= h.getValue()));
@@ -191,7 +219,8 @@ public final class MirrorNode implements AutoCloseable {
 
             LOG.info("Mirror '{}' is replicating; members {}", node, transport.members());
             MirrorNode n = new MirrorNode(config, sequences, applier, transport, capture, versioner,
-                    new ConflictLogReader(config.capture(), dialect), joinSource, sink, validation);
+                    new ConflictLogReader(config.capture(), dialect), joinSource, sink, validation,
+                    new DataOrigin(joining.dataSource(), joining.warning(), restored));
             self.set(n);
             built.complete(n);
             return n;
@@ -362,7 +391,7 @@ public final class MirrorNode implements AutoCloseable {
         return new NodeStatus(nodeId(), isReady() && problem == null, members, origins, t.originated(),
                 t.journalHeads().getOrDefault(nodeId(), 0L), capture.stats(), applier.stats(), sequences.stats(),
                 new NodeStatus.ConflictStatus(conflictCount, applier.stats().conflicts(), versioner.repairs()),
-                slotStatus(), validatingForeignKeys(), problem);
+                slotStatus(), validatingForeignKeys(), dataOrigin, problem);
     }
 
     private SlotMonitor.SlotStatus slotStatus() {

@@ -26,16 +26,19 @@ import org.activemirroring.capture.SequenceStats;
  *                   past {@code mirror.capture.slot.warn-bytes}; null if the database could not be asked
  * @param validatingForeignKeys whether the foreign keys a join added {@code NOT VALID} are still
  *                   being validated (enforced on new writes meanwhile)
+ * @param dataOrigin where this mirror's data came from (joined from which mirror, or why it started
+ *                   from its own database), with a warning when that may leave it different from
+ *                   the network; null while it starts
  * @param problem    why the node is not ready, or null
  */
 public record NodeStatus(String nodeId, boolean ready, List<String> members, Map<String, OriginStatus> origins,
                          long originated, long journalHead, CaptureStats capture, ApplierStats apply,
                          SequenceStats sequences, ConflictStatus conflicts, SlotMonitor.SlotStatus slot,
-                         boolean validatingForeignKeys, String problem) {
+                         boolean validatingForeignKeys, MirrorNode.DataOrigin dataOrigin, String problem) {
 
     /** The status of a mirror whose node is not running yet; {@code problem} says why. */
     static NodeStatus starting(String nodeId, String problem) {
-        return new NodeStatus(nodeId, false, List.of(), Map.of(), 0, 0, null, null, null, null, null, false, problem);
+        return new NodeStatus(nodeId, false, List.of(), Map.of(), 0, 0, null, null, null, null, null, false, null, problem);
     }
 
     /**

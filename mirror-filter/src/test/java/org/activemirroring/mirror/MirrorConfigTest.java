@@ -139,6 +139,30 @@ class MirrorConfigTest {
     }
 
     @Test
+    void theAdminPasswordHashIsCheckedAtLoadWithoutShowingIt() {
+        MirrorConfig none = MirrorConfig.of(valid());
+        assertEquals("admin", none.adminUser());
+        assertEquals(null, none.adminPasswordHash(), "no hash: the admin pages are off");
+
+        String hash = PasswordHash.create("pw".toCharArray(), PasswordHash.MIN_ITERATIONS,
+                new java.security.SecureRandom()).encoded();
+        Map<String, String> m = TestMirrors.with(valid(), "mirror.admin.password-hash", hash);
+        m.put("mirror.admin.user", "ops");
+        MirrorConfig c = MirrorConfig.of(m);
+        assertEquals("ops", c.adminUser());
+        assertTrue(c.adminPasswordHash().matches("pw".toCharArray()));
+
+        // The password itself where the hash belongs: refused, and not echoed into the log.
+        m.put("mirror.admin.password-hash", "MyPlainPassword");
+        m.put("mirror.admin.user", "ops:1");
+        ConfigException e = assertThrows(ConfigException.class, () -> MirrorConfig.of(m));
+        assertEquals(2, e.problems().size(), () -> "problems: " + e.problems());
+        assertProblem(e.problems(), "mirror.admin.password-hash", "org.activemirroring.mirror.AdminPassword");
+        assertProblem(e.problems(), "mirror.admin.user", "':'");
+        assertFalse(e.getMessage().contains("MyPlainPassword"), e.getMessage());
+    }
+
+    @Test
     void everyOptionIsDocumentedAndUnique() {
         Set<String> keys = new HashSet<>();
         for (ConfigOption<?> o : MirrorConfig.ALL_OPTIONS) {

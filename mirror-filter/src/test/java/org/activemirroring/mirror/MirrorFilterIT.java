@@ -1,6 +1,11 @@
 package org.activemirroring.mirror;
 
+import static org.activemirroring.mirror.SiteHttp.body;
+import static org.activemirroring.mirror.SiteHttp.get;
+import static org.activemirroring.mirror.SiteHttp.liveThreads;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,7 +44,9 @@ import org.junit.jupiter.api.Test;
 
 /** The filter in a real (embedded) Tomcat: health, status, the readiness gate, a clean undeploy. */
 class MirrorFilterIT {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final String ADMIN_PASSWORD = "it-admin-pw";
+    private static final String ADMIN_HASH = PasswordHash.create(ADMIN_PASSWORD.toCharArray(),
+            PasswordHash.DEFAULT_ITERATIONS, new java.security.SecureRandom()).encoded();
 
     @Test
     void servesHealthAndStatusAndGatesTheSiteUntilReady() throws Exception {
@@ -47,30 +54,40 @@ class MirrorFilterIT {
             PgServer pg = pgs.get(0);
             SiteSchema.create(pg);
             Path work = PostgresServers.workDir().resolve("filter-" + System.nanoTime());
-            Map<String, String> good = MirrorSettings.forServers("filter", List.of(pg)).get(0);
-            // A second mirror whose database is not there: it must stay not-ready and say why.
-            Map<String, String> broken = TestMirrors.with(TestMirrors.with(
+            Map<String, String> good = TestMirrors.with(MirrorSettings.forServers("filter", List.of(pg)).get(0),
+                    "mirror.admin.password-hash", ADMIN_HASH);
+            // A second mirror whose database is not there: it must stay not-ready and say why (to the admin only).
+            int missingDbPort = MirrorSettings.freeTransportPort();
+            Map<String, String> broken = TestMirrors.with(TestMirrors.with(TestMirrors.with(
                     MirrorSettings.forServers("broken", List.of(pg)).get(0), "mirror.db.url",
-                    "jdbc:postgresql://127.0.0.1:" + MirrorSettings.freeTransportPort() + "/none"),
-                    "mirror.filter.retry-after.seconds", "7");
+                    "jdbc:postgresql://127.0.0.1:" + missingDbPort + "/none"),
+                    "mirror.filter.retry-after.seconds", "7"), "mirror.admin.password-hash", ADMIN_HASH);
+            // A third without an admin password: its admin pages are off. Its node never starts either.
+            Map<String, String> noHash = TestMirrors.with(MirrorSettings.forServers("nohash", List.of(pg)).get(0),
+                    "mirror.db.url", "jdbc:postgresql://127.0.0.1:" + missingDbPort + "/none");
 
             Tomcat tomcat = new Tomcat();
             tomcat.setBaseDir(work.resolve("tomcat").toString());
             tomcat.setPort(0);
             tomcat.getConnector();
-            addSite(tomcat, "/good", write(work.resolve("good.properties"), good));
-            addSite(tomcat, "/broken", write(work.resolve("broken.properties"), broken));
+            addSite(tomcat, "/good", SiteHttp.writeProperties(work.resolve("good.properties"), good));
+            addSite(tomcat, "/broken", SiteHttp.writeProperties(work.resolve("broken.properties"), broken));
+            addSite(tomcat, "/nohash", SiteHttp.writeProperties(work.resolve("nohash.properties"), noHash));
             tomcat.start();
             try {
                 String base = "http://127.0.0.1:" + tomcat.getConnector().getLocalPort();
 
                 Await.until(Duration.ofSeconds(60), () -> get(base + "/good/_mirror/health").statusCode() == 200,
-                        () -> "good mirror never became ready: " + body(base + "/good/_mirror/status"));
+                        () -> "good mirror never became ready: " + adminBody(base + "/good/_mirror/status"));
                 HttpResponse<String> page = get(base + "/good/page");
                 assertEquals(200, page.statusCode());
                 assertEquals("site page", page.body());
 
-                JsonNode status = new ObjectMapper().readTree(get(base + "/good/_mirror/status").body());
+                assertEquals("true", page.headers().firstValue("X-Mirror-Seen").orElse(null),
+                        "the mirror filter ran before the site");
+                adminPagesNeedCredentials(base);
+
+                JsonNode status = new ObjectMapper().readTree(admin(base + "/good/_mirror/status").body());
                 assertEquals("filter-1", status.get("nodeId").asText());
                 assertTrue(status.get("ready").asBoolean());
                 assertEquals("filter-1", status.get("members").get(0).asText());
@@ -85,11 +102,30 @@ class MirrorFilterIT {
                 assertEquals("7", gated.headers().firstValue("Retry-After").orElse(null));
                 assertEquals(503, get(base + "/broken/_mirror/health").statusCode());
                 Await.until(Duration.ofSeconds(30), () -> !new ObjectMapper()
-                                .readTree(body(base + "/broken/_mirror/status")).get("problem").asText().equals("starting"),
+                                .readTree(adminBody(base + "/broken/_mirror/status")).get("problem").asText()
+                                .equals("starting"),
                         () -> "the broken mirror's status never named its problem");
-                JsonNode brokenStatus = new ObjectMapper().readTree(body(base + "/broken/_mirror/status"));
+                JsonNode brokenStatus = new ObjectMapper().readTree(adminBody(base + "/broken/_mirror/status"));
                 assertEquals(false, brokenStatus.get("ready").asBoolean());
                 assertTrue(brokenStatus.get("problem").asText().contains("broken-1"), brokenStatus.toString());
+
+                // Health and the gate are open to anyone: a word for the phase, never the failure's text.
+                for (String open : List.of("/broken/_mirror/health", "/broken/page")) {
+                    HttpResponse<String> r = get(base + open);
+                    assertEquals(503, r.statusCode(), open);
+                    for (String secret : List.of("jdbc", "127.0.0.1", Integer.toString(missingDbPort), "none",
+                            "Exception", "broken-1")) {
+                        assertFalse(r.body().contains(secret), open + " shows '" + secret + "': " + r.body());
+                    }
+                }
+                assertEquals("not ready: retrying\n", get(base + "/broken/_mirror/health").body());
+
+                for (String adminPage : List.of("/nohash/_mirror/status", "/nohash/_mirror/conflicts")) {
+                    HttpResponse<String> off = admin(base + adminPage);
+                    assertEquals(403, off.statusCode(), adminPage + ": " + off.body());
+                    assertTrue(off.body().contains("mirror.admin.password-hash")
+                            && off.body().contains("org.activemirroring.mirror.AdminPassword"), off.body());
+                }
             } finally {
                 tomcat.stop();
                 tomcat.destroy();
@@ -102,7 +138,7 @@ class MirrorFilterIT {
     /** {@code /_mirror/conflicts}: the log as JSON, newest first, paged; bad parameters get a 400 that says how. */
     private static void conflictLogIsServedAsJson(String site, PgServer pg) throws Exception {
         ObjectMapper json = new ObjectMapper();
-        HttpResponse<String> empty = get(site + "/_mirror/conflicts");
+        HttpResponse<String> empty = admin(site + "/_mirror/conflicts");
         assertEquals(200, empty.statusCode(), empty.body());
         assertTrue(empty.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
         JsonNode none = json.readTree(empty.body());
@@ -118,7 +154,7 @@ class MirrorFilterIT {
                     + " (now(), 'update', 'public.customers', '{\"id\":\"8\"}', 65536, 'peer-a', 'd', NULL, 4,"
                     + " 131072, 'peer-b', '{\"id\":8,\"name\":\"kept\"}')");
         }
-        JsonNode all = json.readTree(get(site + "/_mirror/conflicts").body()).get("conflicts");
+        JsonNode all = json.readTree(admin(site + "/_mirror/conflicts").body()).get("conflicts");
         assertEquals(2, all.size(), all.toString());
         JsonNode newest = all.get(0);
         assertEquals("8", newest.get("key").get("id").asText(), "newest first: " + all);
@@ -134,17 +170,37 @@ class MirrorFilterIT {
         assertEquals("peer-b", older.get("winner").get("origin").asText());
         assertEquals("kept", older.get("winner").get("row").get("name").asText());
 
-        JsonNode page = json.readTree(get(site + "/_mirror/conflicts?limit=1").body()).get("conflicts");
+        JsonNode page = json.readTree(admin(site + "/_mirror/conflicts?limit=1").body()).get("conflicts");
         assertEquals(1, page.size());
         assertEquals(newest.get("id").asLong(), page.get(0).get("id").asLong());
-        JsonNode next = json.readTree(get(site + "/_mirror/conflicts?limit=1&before=" + newest.get("id").asLong())
+        JsonNode next = json.readTree(admin(site + "/_mirror/conflicts?limit=1&before=" + newest.get("id").asLong())
                 .body()).get("conflicts");
         assertEquals(older.get("id").asLong(), next.get(0).get("id").asLong(), "paging back with ?before=");
 
         for (String bad : List.of("limit=abc", "limit=0", "limit=1001", "before=-1")) {
-            HttpResponse<String> r = get(site + "/_mirror/conflicts?" + bad);
+            HttpResponse<String> r = admin(site + "/_mirror/conflicts?" + bad);
             assertEquals(400, r.statusCode(), bad + ": " + r.body());
             assertTrue(r.body().contains("?limit=1..1000"), bad + " gets a message saying what to send: " + r.body());
+        }
+    }
+
+    /** Status and conflicts need the admin's credentials; health does not. */
+    private static void adminPagesNeedCredentials(String base) throws Exception {
+        HttpResponse<String> health = get(base + "/good/_mirror/health");
+        assertEquals(200, health.statusCode());
+        assertEquals("ready\n", health.body());
+        for (String page : List.of("/good/_mirror/status", "/good/_mirror/conflicts")) {
+            HttpResponse<String> none = get(base + page);
+            assertEquals(401, none.statusCode(), page);
+            assertEquals(AdminEndpoints.CHALLENGE, none.headers().firstValue("WWW-Authenticate").orElse(null));
+            assertFalse(none.body().contains("nodeId"), none.body());
+            HttpResponse<String> wrong = get(base + page, "admin", "not-the-password");
+            assertEquals(401, wrong.statusCode(), page);
+            assertEquals(AdminEndpoints.CHALLENGE, wrong.headers().firstValue("WWW-Authenticate").orElse(null));
+            assertEquals(401, get(base + page, "root", ADMIN_PASSWORD).statusCode(), "wrong user");
+            HttpResponse<String> right = admin(base + page);
+            assertEquals(200, right.statusCode(), page + ": " + right.body());
+            assertTrue(right.body().contains("\"nodeId\" : \"filter-1\""), right.body());
         }
     }
 
@@ -180,29 +236,24 @@ class MirrorFilterIT {
         Tomcat.addServlet(ctx, "site", new HttpServlet() {
             @Override
             protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+                resp.setHeader("X-Mirror-Seen", String.valueOf(req.getAttribute(MirrorFilter.SEEN_ATTRIBUTE) != null));
                 resp.getWriter().write("site page");
             }
         });
         ctx.addServletMappingDecoded("/*", "site");
     }
 
-    private static Path write(Path file, Map<String, String> settings) throws IOException {
-        Files.createDirectories(file.getParent());
-        StringBuilder sb = new StringBuilder();
-        settings.forEach((k, v) -> sb.append(k).append('=').append(v.replace("\\", "\\\\")).append('\n'));
-        Files.writeString(file, sb.toString());
-        return file;
+
+
+    /** As the admin (user "admin", the test's password). */
+    private static HttpResponse<String> admin(String url) throws IOException, InterruptedException {
+        return get(url, "admin", ADMIN_PASSWORD);
     }
 
-    private static HttpResponse<String> get(String url) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** The body, or what went wrong fetching it (for failure messages, which cannot throw). */
-    private static String body(String url) {
+    /** The admin's view of a page, or what went wrong fetching it (for failure messages, which cannot throw). */
+    private static String adminBody(String url) {
         try {
-            return get(url).body();
+            return admin(url).body();
         } catch (IOException e) {
             return e.toString();
         } catch (InterruptedException e) {
@@ -211,10 +262,6 @@ class MirrorFilterIT {
         }
     }
 
-    private static List<String> liveThreads(String prefix) {
-        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
-                .filter(n -> n.startsWith(prefix)).toList();
-    }
 
     private static FilterConfig filterConfig(Map<String, String> params) {
         return new FilterConfig() {

@@ -197,8 +197,8 @@ public final class JGroupsPeerTransport implements PeerTransport {
             p.start();
             pipeline = p; // from here on, multicast envelopes are delivered
             catchUp.start();
-            scheduler.scheduleWithFixedDelay(this::applyRetention, RETENTION_INTERVAL_SECONDS,
-                    RETENTION_INTERVAL_SECONDS, TimeUnit.SECONDS);
+            scheduler.scheduleWithFixedDelay(this::applyRetention, config.journalRetentionCheckSeconds(),
+                    config.journalRetentionCheckSeconds(), TimeUnit.SECONDS);
             LOG.info("Mirror {} delivers from {}", self, appliedVector);
         } catch (RuntimeException e) {
             close();
@@ -388,9 +388,6 @@ public final class JGroupsPeerTransport implements PeerTransport {
     void setSendFilter(Predicate<Envelope> filter) {
         this.sendFilter = filter;
     }
-
-    /** How often journal retention runs. */
-    static final long RETENTION_INTERVAL_SECONDS = 60;
 
     /**
      * Deletes journal segments beyond the retention limits, keeping every envelope of another

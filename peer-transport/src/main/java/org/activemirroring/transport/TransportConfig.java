@@ -75,10 +75,14 @@ public final class TransportConfig {
             "mirror.journal.segment.bytes", Journal.DEFAULT_SEGMENT_BYTES, 4096, 1L << 34, Importance.RARE,
             "Size of one journal segment file; retention deletes whole segments.");
 
+    public static final ConfigOption<Integer> JOURNAL_RETENTION_CHECK_SECONDS = ConfigOption.integer(
+            "mirror.journal.retention.check.seconds", 60, 1, 86_400, Importance.RARE,
+            "How often the journal deletes segments past mirror.journal.retention.bytes and .hours.");
+
     /** All transport options, in documentation order. */
     public static final List<ConfigOption<?>> OPTIONS = List.of(NODE_ID_OPTION, DATA_DIR, BIND_HOST, BIND_PORT, PEERS,
             CLUSTER_NAME, JGROUPS_CONFIG, JOURNAL_FSYNC, JOURNAL_RETENTION_BYTES, JOURNAL_RETENTION_HOURS,
-            JOURNAL_SEGMENT_BYTES, REQUEST_TIMEOUT_MS, CATCHUP_INTERVAL_MS);
+            JOURNAL_SEGMENT_BYTES, JOURNAL_RETENTION_CHECK_SECONDS, REQUEST_TIMEOUT_MS, CATCHUP_INTERVAL_MS);
 
     private final String nodeId;
     private final Path dataDir;
@@ -92,6 +96,7 @@ public final class TransportConfig {
     private final int catchUpIntervalMs;
     private final long journalRetentionBytes;
     private final int journalRetentionHours;
+    private final int journalRetentionCheckSeconds;
     private final long journalSegmentBytes;
     private final Map<String, String> raw;
 
@@ -111,12 +116,18 @@ public final class TransportConfig {
         this.catchUpIntervalMs = CATCHUP_INTERVAL_MS.read(raw, problems);
         this.journalRetentionBytes = JOURNAL_RETENTION_BYTES.read(raw, problems);
         this.journalRetentionHours = JOURNAL_RETENTION_HOURS.read(raw, problems);
+        this.journalRetentionCheckSeconds = JOURNAL_RETENTION_CHECK_SECONDS.read(raw, problems);
         this.journalSegmentBytes = JOURNAL_SEGMENT_BYTES.read(raw, problems);
     }
 
     /** Per origin, bytes of envelopes the journal keeps at most (by whole segments). */
     public long journalRetentionBytes() {
         return journalRetentionBytes;
+    }
+
+    /** See {@link #JOURNAL_RETENTION_CHECK_SECONDS}. */
+    public int journalRetentionCheckSeconds() {
+        return journalRetentionCheckSeconds;
     }
 
     public java.time.Duration journalRetention() {

@@ -1,0 +1,164 @@
+package org.activemirroring.mirror;
+
+import java.io.IOException;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Locale;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.activemirroring.capture.Conflict;
+import org.activemirroring.capture.ConflictLogReader;
+import org.activemirroring.capture.HybridClock;
+import org.activemirroring.capture.RowVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin pages, {@code /_mirror/status} and {@code /_mirror/conflicts}: they show database
+ * details, error texts and whole rows of the site's tables, so they need HTTP Basic credentials
+ * ({@code mirror.admin.user} and the password whose hash is {@code mirror.admin.password-hash}),
+ * and answer 403 while no hash is configured. Never logs the password or the Authorization header.
+ */
+final class AdminEndpoints {
+    static final String STATUS_PATH = "/_mirror/status";
+    static final String CONFLICTS_PATH = "/_mirror/conflicts";
+    static final String CHALLENGE = "Basic realm=\"ActiveMirroring\", charset=\"UTF-8\"";
+
+    private static final Logger LOG = LoggerFactory.getLogger(AdminEndpoints.class);
+    private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS).enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final NodeLauncher launcher;
+    /** Null when no password hash is configured: the pages are off. */
+    private final AdminCredentials credentials;
+
+    AdminEndpoints(NodeLauncher launcher) {
+        this.launcher = launcher;
+        MirrorConfig config = launcher.config();
+        this.credentials = config.adminPasswordHash() == null ? null
+                : new AdminCredentials(config.adminUser(), config.adminPasswordHash());
+        if (credentials == null) {
+            LOG.info("Mirror '{}': {} and {} are off (403) until mirror.admin.password-hash is set; make one with"
+                    + " java -cp mirror-filter-VERSION.jar org.activemirroring.mirror.AdminPassword", config.nodeId(),
+                    STATUS_PATH, CONFLICTS_PATH);
+        }
+    }
+
+    static boolean isAdminPath(String path) {
+        return STATUS_PATH.equals(path) || CONFLICTS_PATH.equals(path);
+    }
+
+    void serve(String path, HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (credentials == null) {
+            MirrorFilter.write(response, HttpServletResponse.SC_FORBIDDEN, "text/plain", "The admin pages are off:"
+                    + " no admin password is set. To turn them on, make a hash with java -cp mirror-filter-VERSION.jar"
+                    + " org.activemirroring.mirror.AdminPassword, put the line it prints (mirror.admin.password-hash=...)"
+                    + " into mirror.properties and restart the web application.\n");
+            return;
+        }
+        if (!credentials.accepts(request.getHeader("Authorization"))) {
+            response.setHeader("WWW-Authenticate", CHALLENGE);
+            MirrorFilter.write(response, HttpServletResponse.SC_UNAUTHORIZED, "text/plain",
+                    "Log in as mirror.admin.user with the admin password.\n");
+            return;
+        }
+        MirrorNode node = launcher.node();
+        if (STATUS_PATH.equals(path)) {
+            status(response, node);
+        } else {
+            conflicts(request, response, node);
+        }
+    }
+
+    private void status(HttpServletResponse response, MirrorNode node) throws IOException {
+        NodeStatus body = node != null ? node.status() : NodeStatus.starting(launcher.config().nodeId(), detail());
+        MirrorFilter.write(response, HttpServletResponse.SC_OK, "application/json", JSON.writeValueAsString(body));
+    }
+
+    private String detail() {
+        String failure = launcher.lastFailure();
+        return failure == null ? launcher.phase() : failure;
+    }
+
+    /**
+     * The conflict log as JSON, newest first: {@code ?limit=} (1..1000, default 100) and
+     * {@code ?before=<id>} to page back.
+     */
+    private void conflicts(HttpServletRequest request, HttpServletResponse response, MirrorNode node)
+            throws IOException {
+        if (node == null) {
+            response.setHeader("Retry-After", Integer.toString(launcher.config().retryAfterSeconds()));
+            MirrorFilter.write(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "text/plain",
+                    "This mirror is not running yet: " + detail() + "\n");
+            return;
+        }
+        int limit;
+        long before;
+        try {
+            long requested = parameter(request, "limit", 100);
+            limit = (int) Math.max(0, Math.min(requested, ConflictLogReader.MAX_LIMIT + 1));
+            before = parameter(request, "before", 0);
+            if (limit < 1 || limit > ConflictLogReader.MAX_LIMIT || before < 0) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            MirrorFilter.write(response, HttpServletResponse.SC_BAD_REQUEST, "text/plain", "Use ?limit=1.."
+                    + ConflictLogReader.MAX_LIMIT + " and ?before=<conflict id> (whole numbers), e.g. "
+                    + CONFLICTS_PATH + "?limit=50\n");
+            return;
+        }
+        List<Conflict> list;
+        try {
+            list = node.conflicts(limit, before);
+        } catch (SQLException e) {
+            MirrorFilter.write(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "text/plain",
+                    "Cannot read the conflict log from the site database: " + e.getMessage() + "\n");
+            return;
+        }
+        ObjectNode body = JSON.createObjectNode();
+        body.put("nodeId", node.nodeId());
+        ArrayNode items = body.putArray("conflicts");
+        for (Conflict k : list) {
+            ObjectNode item = items.addObject();
+            item.put("id", k.id());
+            item.put("detectedAt", k.detectedAt().toString());
+            item.put("kind", k.kind().name().toLowerCase(Locale.ROOT));
+            item.put("table", k.table());
+            item.set("key", JSON.valueToTree(k.key()));
+            ObjectNode loser = item.putObject("loser");
+            version(loser, k.loser());
+            loser.put("op", k.loserOp());
+            loser.put("seq", k.loserSeq());
+            loser.set("row", rawJson(k.loserRow()));
+            ObjectNode winner = item.putObject("winner");
+            version(winner, k.winner());
+            winner.set("row", rawJson(k.winnerRow()));
+        }
+        MirrorFilter.write(response, HttpServletResponse.SC_OK, "application/json", JSON.writeValueAsString(body));
+    }
+
+    private static void version(ObjectNode target, RowVersion v) {
+        target.put("origin", v.origin());
+        target.put("clock", v.clock());
+        target.put("time", HybridClock.toInstant(v.clock()).toString());
+    }
+
+    private static JsonNode rawJson(String json) throws IOException {
+        return json == null ? NullNode.getInstance() : JSON.readTree(json);
+    }
+
+    private static long parameter(HttpServletRequest request, String name, long dflt) {
+        String v = request.getParameter(name);
+        return v == null || v.isBlank() ? dflt : Long.parseLong(v.trim());
+    }
+}
