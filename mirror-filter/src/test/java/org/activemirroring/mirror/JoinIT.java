@@ -235,6 +235,68 @@ class JoinIT {
         }
     }
 
+    /**
+     * Two new mirrors whose sites both wrote rows before mirroring, started at once: the one whose
+     * id sorts first starts from its database, the other copies it, and the other's own rows are
+     * not lost (new keys reach both, a key held differently goes to its conflict log).
+     */
+    @Test
+    void newMirrorsThatBothHoldRowsAgreeOnOneOrigin() throws Exception {
+        try (PostgresServers pgs = PostgresServers.start("both", 2)) {
+            List<PgServer> servers = pgs.servers();
+            for (int i = 0; i < 2; i++) {
+                SiteSchema.create(servers.get(i));
+                try (Connection c = servers.get(i).connect(); Statement st = c.createStatement()) {
+                    st.execute("INSERT INTO documents (id, owner, title, body, version) VALUES (1, 'site', 'welcome',"
+                            + " 'seed', 1), (2, 'site', 'about', " + (i == 0 ? "'ours'" : "'theirs'") + ", 1), ("
+                            + (10 + i) + ", 'site', 'only here', 'mirror " + i + "', 1)");
+                }
+            }
+            List<Map<String, String>> configs = new ArrayList<>();
+            for (Map<String, String> m : MirrorSettings.forServers("both", servers)) {
+                configs.add(TestMirrors.with(m, "mirror.join", "auto"));
+            }
+            List<NodeLauncher> launchers = new ArrayList<>();
+            try {
+                for (Map<String, String> c : configs) {
+                    NodeLauncher l = new NodeLauncher(MirrorConfig.of(c), MirrorNode::start);
+                    launchers.add(l);
+                    l.launch();
+                }
+                Await.until(CONVERGE, () -> launchers.stream().allMatch(l -> l.node() != null && l.node().isReady()),
+                        () -> launchers.get(0).phase() + " / " + launchers.get(1).phase());
+                assertTrue(TestMirrors.joinHow(servers.get(0)).startsWith("no mirror of the network holds data yet"),
+                        TestMirrors.joinHow(servers.get(0)));
+                assertTrue(TestMirrors.joinHow(servers.get(1)).startsWith("joined the network: copied from both-1"),
+                        TestMirrors.joinHow(servers.get(1)));
+                Await.until(CONVERGE, () -> SiteSchema.digest(servers.get(0)).equals(SiteSchema.digest(servers.get(1)))
+                                && SiteSchema.count(servers.get(0), "documents") == 4,
+                        () -> "documents differ: " + dump(servers.get(0)) + " / " + dump(servers.get(1)));
+                try (Connection c = servers.get(1).connect(); Statement st = c.createStatement();
+                     ResultSet rs = st.executeQuery("SELECT loser_row->>'body', winner_row->>'body' FROM mirror.conflict"
+                             + " WHERE kind = 'join'")) {
+                    assertTrue(rs.next(), "the row the joiner held differently is in its conflict log");
+                    assertEquals("theirs", rs.getString(1));
+                    assertEquals("ours", rs.getString(2));
+                }
+            } finally {
+                for (NodeLauncher l : launchers) {
+                    l.close();
+                }
+            }
+        }
+    }
+
+    private static String dump(PgServer server) {
+        try (Connection c = server.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT string_agg(id || ':' || body, ', ' ORDER BY id) FROM documents")) {
+            rs.next();
+            return rs.getString(1);
+        } catch (SQLException e) {
+            return e.toString();
+        }
+    }
+
     @Test
     void joinCopiesIdentityGeneratedEnumArrayAndOtherColumnsExactly() throws Exception {
         try (PostgresServers pgs = PostgresServers.start("jtypes", 2)) {
