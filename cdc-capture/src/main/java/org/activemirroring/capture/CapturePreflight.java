@@ -61,43 +61,6 @@ final class CapturePreflight {
     private CapturePreflight() {
     }
 
-    /** A mirrored table as the catalog has it; {@code replicaIdentity} is {@code pg_class.relreplident}. */
-    record Table(String schema, String name, char replicaIdentity) {
-        String qualified() {
-            return schema + "." + name;
-        }
-    }
-
-    /** Mirrored tables: ordinary and partitioned tables (not partitions) in {@code schemas}, not in {@code excluded}. */
-    static List<Table> mirroredTables(Connection c, List<String> schemas, List<String> excluded) throws SQLException {
-        return tables(c, schemas).stream().filter(t -> !excluded.contains(t.qualified())).toList();
-    }
-
-    /**
-     * Tables of the mirrored schemas that {@code mirror.tables.exclude} keeps local, by qualified
-     * name, sorted: their rows stay on each mirror, but every mirror needs the tables.
-     */
-    static List<String> excludedTables(Connection c, List<String> schemas, List<String> excluded) throws SQLException {
-        return tables(c, schemas).stream().map(Table::qualified).filter(excluded::contains).toList();
-    }
-
-    /** Every table of {@code schemas} (partitioned ones as a whole), sorted by schema and name. */
-    private static List<Table> tables(Connection c, List<String> schemas) throws SQLException {
-        List<Table> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT n.nspname, cl.relname, cl.relreplident FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace "
-                        + "WHERE n.nspname = ANY (?) AND cl.relkind IN ('r', 'p') AND NOT cl.relispartition "
-                        + "ORDER BY 1, 2")) {
-            ps.setArray(1, c.createArrayOf("text", schemas.toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Table(rs.getString(1), rs.getString(2), rs.getString(3).charAt(0)));
-                }
-            }
-        }
-        return out;
-    }
-
     /**
      * Columns of mirrored tables whose type capture cannot carry exactly, each as
      * {@code "schema.table.column has type T (why)"}. Domains count as their base type, arrays by
@@ -197,8 +160,8 @@ final class CapturePreflight {
                 throw new CaptureException(tooOld, null);
             }
             List<String> noKey = new ArrayList<>();
-            Map<Table, PostgresDialect.Identity> byIndex = new LinkedHashMap<>();
-            for (Table t : mirroredTables(c, config.schemas(), config.tablesExclude())) {
+            Map<MirroredTables.Table, PostgresDialect.Identity> byIndex = new LinkedHashMap<>();
+            for (MirroredTables.Table t : MirroredTables.of(config).list(c)) {
                 PostgresDialect.Identity id = PostgresDialect.identity(c, t.schema(), t.name());
                 if (id == null) {
                     noKey.add(t.qualified());
@@ -211,7 +174,7 @@ final class CapturePreflight {
                 throw new CaptureException(refusal(noKey, badColumns), null);
             }
             Map<String, List<String>> keyColumns = new LinkedHashMap<>();
-            for (Map.Entry<Table, PostgresDialect.Identity> e : byIndex.entrySet()) {
+            for (Map.Entry<MirroredTables.Table, PostgresDialect.Identity> e : byIndex.entrySet()) {
                 useIndexAsReplicaIdentity(c, e.getKey(), e.getValue());
                 keyColumns.put(e.getKey().qualified(), e.getValue().columns());
             }
@@ -265,7 +228,7 @@ final class CapturePreflight {
      * refuses updates and deletes on a published table that has no primary key, and deletes would
      * not carry the key columns.
      */
-    private static void useIndexAsReplicaIdentity(Connection c, Table t, PostgresDialect.Identity id)
+    private static void useIndexAsReplicaIdentity(Connection c, MirroredTables.Table t, PostgresDialect.Identity id)
             throws SQLException, CaptureException {
         if (t.replicaIdentity() == 'f') {
             return;

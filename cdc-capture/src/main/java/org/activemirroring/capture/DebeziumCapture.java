@@ -266,8 +266,9 @@ public final class DebeziumCapture implements AutoCloseable {
         p.setProperty("slot.name", config.slotName(nodeId));
         p.setProperty("publication.name", config.publication());
         p.setProperty("publication.autocreate.mode", "filtered");
-        List<String> schemas = new ArrayList<>(config.schemas().stream().map(DebeziumCapture::regex).toList());
-        List<String> excluded = new ArrayList<>(config.tablesExclude().stream().map(DebeziumCapture::regex).toList());
+        MirroredTables mirrored = MirroredTables.of(config);
+        List<String> schemas = new ArrayList<>(mirrored.schemas().stream().map(DebeziumCapture::regex).toList());
+        List<String> excluded = new ArrayList<>(mirrored.excluded().stream().map(DebeziumCapture::regex).toList());
         if (config.heartbeatIntervalMs() > 0) {
             // The heartbeat table must be in the publication: its rows are the changes that carry
             // capture's position forward while the mirrored tables are quiet. Every other table of

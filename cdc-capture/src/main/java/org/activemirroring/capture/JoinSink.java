@@ -155,7 +155,7 @@ public final class JoinSink {
     public List<String> tablesWithRows() throws SQLException {
         List<String> out = new ArrayList<>();
         try (Connection c = config.connect()) {
-            for (CapturePreflight.Table t : CapturePreflight.mirroredTables(c, config.schemas(), config.tablesExclude())) {
+            for (MirroredTables.Table t : MirroredTables.of(config).list(c)) {
                 try (Statement s = c.createStatement();
                      ResultSet rs = s.executeQuery("SELECT EXISTS (SELECT 1 FROM " + JoinSource.quoted(t.qualified()) + ")")) {
                     rs.next();
@@ -289,7 +289,7 @@ public final class JoinSink {
             }
         }
         List<String> tables = new ArrayList<>();
-        for (CapturePreflight.Table t : CapturePreflight.mirroredTables(c, config.schemas(), config.tablesExclude())) {
+        for (MirroredTables.Table t : MirroredTables.of(config).list(c)) {
             tables.add(JoinSource.quoted(t.qualified()));
         }
         try (Statement s = c.createStatement()) {
@@ -327,7 +327,7 @@ public final class JoinSink {
 
     private void createSchemaIfAbsent(Connection c, JoinWire.Begin begin) throws SQLException {
         Set<String> present = new HashSet<>();
-        for (CapturePreflight.Table t : CapturePreflight.mirroredTables(c, config.schemas(), config.tablesExclude())) {
+        for (MirroredTables.Table t : MirroredTables.of(config).list(c)) {
             present.add(t.qualified());
         }
         List<String> missing = new ArrayList<>();

@@ -187,7 +187,7 @@ public final class JoinSource implements RequestHandler, AutoCloseable {
             vector.put(node, head);
             List<String> names = new ArrayList<>();
             List<JoinWire.TableInfo> tables = new ArrayList<>();
-            for (CapturePreflight.Table t : CapturePreflight.mirroredTables(c, config.schemas(), config.tablesExclude())) {
+            for (MirroredTables.Table t : MirroredTables.of(config).list(c)) {
                 names.add(t.qualified());
             }
             for (String t : names) {
@@ -201,7 +201,7 @@ public final class JoinSource implements RequestHandler, AutoCloseable {
                 ColumnTypes types = columnTypes(c, t, columns);
                 tables.add(new JoinWire.TableInfo(t, columns, pages(c, t), types.names(), types.binary()));
             }
-            List<String> local = CapturePreflight.excludedTables(c, config.schemas(), config.tablesExclude());
+            List<String> local = MirroredTables.of(config).keptLocal(c);
             String localProblem = null;
             PostgresSchemaScript ddl = new PostgresSchemaScript(List.of(), List.of());
             String ddlProblem = null;

@@ -130,7 +130,7 @@ public final class JoinStash {
             }
             long moved = 0;
             List<String> tables = new ArrayList<>();
-            for (CapturePreflight.Table t : CapturePreflight.mirroredTables(c, config.schemas(), config.tablesExclude())) {
+            for (MirroredTables.Table t : MirroredTables.of(config).list(c)) {
                 tables.add(t.qualified());
             }
             for (String table : tables) {

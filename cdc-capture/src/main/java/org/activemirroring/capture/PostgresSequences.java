@@ -70,14 +70,14 @@ final class PostgresSequences {
             """;
 
     /** The sequences feeding mirrored tables, each once, in name order. */
-    static List<Sequence> discover(Connection c, List<String> schemas, List<String> excluded) throws SQLException {
+    static List<Sequence> discover(Connection c, MirroredTables mirrored) throws SQLException {
         Map<String, Sequence> out = new LinkedHashMap<>();
         try (PreparedStatement ps = c.prepareStatement(DISCOVER)) {
-            ps.setArray(1, c.createArrayOf("text", schemas.toArray()));
+            ps.setArray(1, c.createArrayOf("text", mirrored.schemas().toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     String table = rs.getString(3);
-                    if (excluded.contains(table)) {
+                    if (!mirrored.isMirrored(table)) {
                         continue;
                     }
                     Sequence s = out.get(rs.getString(1));

@@ -115,8 +115,7 @@ public final class SequenceKeeper implements AutoCloseable {
             connection = config.connect();
             connection.setAutoCommit(true);
         }
-        List<PostgresSequences.Sequence> sequences = PostgresSequences.discover(connection, config.schemas(),
-                config.tablesExclude());
+        List<PostgresSequences.Sequence> sequences = PostgresSequences.discover(connection, MirroredTables.of(config));
         Map<String, Long> nowSeen = new HashMap<>();
         int count = 0;
         String newProblem = null;
