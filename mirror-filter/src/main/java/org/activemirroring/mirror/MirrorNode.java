@@ -28,6 +28,7 @@ import org.activemirroring.capture.DebeziumCapture;
 import org.activemirroring.capture.EchoPolicy;
 import org.activemirroring.capture.PostgresDialect;
 import org.activemirroring.capture.SequenceKeeper;
+import org.activemirroring.transport.DeliveryStatus;
 import org.activemirroring.transport.JGroupsPeerTransport;
 import org.activemirroring.transport.TransportObserver;
 import org.activemirroring.transport.TransportStats;
@@ -295,10 +296,6 @@ public final class MirrorNode implements AutoCloseable {
     }
 
     /**
-     * True while the node replicates: not closed, sequences aligned at least once, capture
-     * running, remote changes being delivered.
-     */
-    /**
      * Whether foreign keys a join added {@code NOT VALID} are being validated (the mirror serves
      * meanwhile; see {@link org.activemirroring.capture.JoinSink#validateNext}).
      */
@@ -306,6 +303,11 @@ public final class MirrorNode implements AutoCloseable {
         return !validation.finished();
     }
 
+    /**
+     * True while the node replicates: not closed, sequences aligned at least once, capture
+     * running, remote changes being delivered (not while delivery is down after an unexpected
+     * error: it restarts by itself, and the node is ready again once it runs).
+     */
     public boolean isReady() {
         return !closed && rejoinReason == null && sequences.asserted() && capture.isRunning() && transport.isDelivering();
     }
@@ -359,8 +361,9 @@ public final class MirrorNode implements AutoCloseable {
             Throwable failure = capture.failure();
             problem = "capture stopped: " + (failure == null ? "unknown reason" : failure.getMessage());
         }
-        if (problem == null && !transport.isDelivering()) {
-            problem = "delivery of other mirrors' changes stopped; the log says why; restart this mirror";
+        DeliveryStatus delivery = transport.deliveryStatus();
+        if (problem == null && !delivery.running()) {
+            problem = deliveryProblem(delivery);
         }
         Map<String, Long> applied;
         try {
@@ -389,9 +392,21 @@ public final class MirrorNode implements AutoCloseable {
             LOG.debug("Cannot count the conflict log: {}", e.toString());
         }
         return new NodeStatus(nodeId(), isReady() && problem == null, members, origins, t.originated(),
-                t.journalHeads().getOrDefault(nodeId(), 0L), capture.stats(), applier.stats(), sequences.stats(),
+                t.journalHeads().getOrDefault(nodeId(), 0L), capture.stats(), applier.stats(), delivery,
+                sequences.stats(),
                 new NodeStatus.ConflictStatus(conflictCount, applier.stats().conflicts(), versioner.repairs()),
                 slotStatus(), validatingForeignKeys(), dataOrigin, problem);
+    }
+
+    /** Why other mirrors' changes are not applied here, and what happens next. */
+    static String deliveryProblem(DeliveryStatus d) {
+        if (d.downSince() == null) {
+            return "delivery of other mirrors' changes stopped; the log says why; restart this mirror";
+        }
+        return "delivery of other mirrors' changes is down since " + d.downSince() + " after an unexpected error: "
+                + d.lastError() + "; it restarts by itself" + (d.nextRestart() == null ? " now" : " at " + d.nextRestart())
+                + " (restarts so far: " + d.restarts() + "; the wait doubles while it keeps failing). If it keeps"
+                + " failing, that error needs fixing; the log has its stack trace";
     }
 
     private SlotMonitor.SlotStatus slotStatus() {

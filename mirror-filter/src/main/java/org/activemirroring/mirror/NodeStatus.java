@@ -7,6 +7,7 @@ import org.activemirroring.capture.ApplierStats;
 import org.activemirroring.capture.CaptureStats;
 import org.activemirroring.capture.SlotMonitor;
 import org.activemirroring.capture.SequenceStats;
+import org.activemirroring.transport.DeliveryStatus;
 
 /**
  * What {@code /_mirror/status} shows: who this mirror is, who it sees, and how far it has applied
@@ -20,6 +21,11 @@ import org.activemirroring.capture.SequenceStats;
  * @param journalHead highest sequence number of this mirror's own journal
  * @param capture    capture counters: published, echoes dropped, replays skipped
  * @param apply      applier counters: applied, duplicates, failed attempts
+ * @param delivery   whether other mirrors' changes reach the applier: {@code running}, how often
+ *                   delivery restarted itself after an unexpected error ({@code restarts}), the last
+ *                   such error ({@code lastError}, {@code lastErrorAt}; kept after it runs again, so a
+ *                   flapping delivery shows), since when it is down ({@code downSince}, null while it
+ *                   runs) and its next restart; null while the node starts
  * @param sequences  key allocation: sequences kept interleaved, corrections (each after a reset), the last one
  * @param conflicts  the conflict log: writes that lost under the conflict rule
  * @param slot       the replication slot: WAL it holds back on the database server, with a warning
@@ -33,12 +39,13 @@ import org.activemirroring.capture.SequenceStats;
  */
 public record NodeStatus(String nodeId, boolean ready, List<String> members, Map<String, OriginStatus> origins,
                          long originated, long journalHead, CaptureStats capture, ApplierStats apply,
-                         SequenceStats sequences, ConflictStatus conflicts, SlotMonitor.SlotStatus slot,
-                         boolean validatingForeignKeys, MirrorNode.DataOrigin dataOrigin, String problem) {
+                         DeliveryStatus delivery, SequenceStats sequences, ConflictStatus conflicts,
+                         SlotMonitor.SlotStatus slot, boolean validatingForeignKeys, MirrorNode.DataOrigin dataOrigin, String problem) {
 
     /** The status of a mirror whose node is not running yet; {@code problem} says why. */
     static NodeStatus starting(String nodeId, String problem) {
-        return new NodeStatus(nodeId, false, List.of(), Map.of(), 0, 0, null, null, null, null, null, false, null, problem);
+        return new NodeStatus(nodeId, false, List.of(), Map.of(), 0, 0, null, null, null, null, null, null, false, null,
+                problem);
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.activemirroring.transport;
 
 import java.io.IOException;
+import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,6 +32,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>An envelope is journaled before it is delivered: once the handler has seen it, this node can
  * serve it to others. A handler failure is retried with backoff, never skipped.
+ *
+ * <p>Failures are sorted (see {@link DeliveryHandler}): a checked exception from the handler is
+ * expected and retried in place, with the same envelope or group. Anything else, a
+ * RuntimeException or Error from the handler or a fault of this class, leaves the per-origin
+ * state in doubt: the thread then drops all of it, waits ({@link DeliveryRestarts}: 1 s doubling
+ * to 60 s), asks the handler where it stands ({@link DeliveryHandler#restartFrom}) and starts over
+ * from there, as at start: first what the local journal holds past that point, then the queue.
+ * Envelopes it held only in memory (early ones) come again through catch-up. So delivery never
+ * stops for good, and nothing is delivered twice or skipped.
  */
 final class DeliveryPipeline {
 
@@ -52,6 +62,15 @@ final class DeliveryPipeline {
     /** Told about a hole in an origin's sequence, so it can be fetched. */
     interface GapListener {
         void missing(String origin, long fromSeq, long toSeq, String seenFrom);
+    }
+
+    /**
+     * Waits before a restart; false when the pipeline closes meanwhile. The default waits on the
+     * pipeline's own condition, so {@link #close} ends it at once; tests replace it to see and
+     * control the delays instead of sleeping through them.
+     */
+    interface RestartPause {
+        boolean await(long millis) throws InterruptedException;
     }
 
     private record Inbound(Envelope envelope, String from, int permits) {
@@ -93,7 +112,8 @@ final class DeliveryPipeline {
     private final String self;
     private final Journal journal;
     private final DeliveryHandler handler;
-    private final Map<String, Long> applied;
+    /** Where delivery (re)started: per origin, the highest seq the handler had (delivery thread only). */
+    private Map<String, Long> applied;
     private final GapListener gaps;
     private final TransportCounters counters;
     private final BlockingQueue<Inbound> queue = new LinkedBlockingQueue<>();
@@ -117,9 +137,31 @@ final class DeliveryPipeline {
     private final Condition stopping = lock.newCondition();
     private final Thread thread;
     private volatile boolean closed;
+    private final DeliveryRestarts restarts;
+    private final RestartPause restartPause;
+    /** The envelope handed to the handler and not returned yet, for the failure report (delivery thread only). */
+    private Envelope inHand;
+    /** Whether the handler's flush runs, for the failure report (delivery thread only). */
+    private boolean flushing;
+    /** Whether the handler's restartFrom runs, for the failure report (delivery thread only). */
+    private boolean askingWhereToRestart;
+    /** After a restart: true until what had to be redone went through (delivery thread only). */
+    private boolean recovering;
 
     DeliveryPipeline(String self, Journal journal, DeliveryHandler handler, Map<String, Long> appliedVector,
                      GapListener gaps, TransportCounters counters) {
+        this(self, journal, handler, appliedVector, gaps, counters, new DeliveryRestarts(self, Clock.systemUTC()), null);
+    }
+
+    /**
+     * @param restarts     when to restart after an unexpected failure, and the record of it
+     * @param restartPause how to wait before a restart; null: wait on this pipeline (ends on close)
+     */
+    DeliveryPipeline(String self, Journal journal, DeliveryHandler handler, Map<String, Long> appliedVector,
+                     GapListener gaps, TransportCounters counters, DeliveryRestarts restarts,
+                     RestartPause restartPause) {
+        this.restarts = restarts;
+        this.restartPause = restartPause != null ? restartPause : this::awaitStop;
         this.self = self;
         this.journal = journal;
         this.handler = handler;
@@ -138,12 +180,25 @@ final class DeliveryPipeline {
     }
 
     void start() {
+        restarts.started();
         thread.start();
     }
 
-    /** False once the delivery thread has ended (closed, or stopped by an unexpected error). */
-    boolean isAlive() {
-        return thread.isAlive();
+    /**
+     * True while envelopes are being delivered: the thread runs and is not closing, and is not
+     * down after an unexpected failure (waiting to restart, or redoing what was lost).
+     */
+    boolean isRunning() {
+        return threadRunning() && !restarts.isDown();
+    }
+
+    private boolean threadRunning() {
+        return !closed && thread.isAlive();
+    }
+
+    /** Whether delivery runs, how often it restarted, its last unexpected error. */
+    DeliveryStatus status() {
+        return restarts.status(threadRunning());
     }
 
     private volatile TransportObserver observer = TransportObserver.NONE;
@@ -206,43 +261,140 @@ final class DeliveryPipeline {
         }
     }
 
+    /**
+     * Delivers until closed. An unexpected failure (anything but what {@link #deliverUntilClosed}
+     * handles itself) is recorded, and after a backoff delivery starts over from what the handler
+     * committed; a failure of the restart itself is one more failure. Only {@link #close} ends it.
+     */
     private void run() {
-        try {
+        boolean restart = false;
+        while (!closed) {
+            Throwable failure;
             try {
-                replayLocalJournal();
-            } catch (IOException e) {
-                // not fatal: what could not be read from disk is fetched from peers instead
-                LOG.warn("Replaying the local journal stopped early: {}; catch-up fetches the rest from peers",
-                        e.toString());
+                if (restart) {
+                    restarts.restarting();
+                    startOver();
+                }
+                deliverUntilClosed(restart);
+                return;
+            } catch (InterruptedException e) {
+                if (closed) {
+                    return;
+                }
+                failure = e; // only close() interrupts this thread: anything else is a fault too
+            } catch (Throwable t) { // RuntimeException or Error: the in-memory state is in doubt
+                if (closed) {
+                    return;
+                }
+                failure = t;
             }
-            while (!closed) {
-                if (!unflushed.isEmpty() && (single || (queue.isEmpty() && redo.isEmpty()) || groupFull())) {
-                    flush();
-                    continue;
+            restart = true;
+            long delay = restarts.failed(failure, during());
+            Thread.interrupted(); // a stray interrupt must not cut the wait short: that would spin
+            try {
+                if (!restartPause.await(delay)) {
+                    return;
                 }
-                Inbound in = redo.poll();
-                if (in == null) {
-                    in = parkedCount > 0 || !unflushed.isEmpty()
-                            ? queue.poll(unflushed.isEmpty() ? PARKED_RETRY_MS : 1, TimeUnit.MILLISECONDS)
-                            : queue.take();
-                    if (in != null) {
-                        room.release(in.permits());
-                    }
+            } catch (InterruptedException e) {
+                if (closed) {
+                    return;
                 }
+            }
+        }
+    }
+
+    /** What was going on when a failure struck, for the log and status; null if nothing in particular. */
+    private String during() {
+        Envelope e = inHand;
+        if (e != null) {
+            return "delivering " + e.origin() + "#" + e.seq();
+        }
+        if (askingWhereToRestart) {
+            return "asking the delivery handler where to restart";
+        }
+        return flushing ? "flushing a group of " + unflushed.size() + " envelope(s)" : null;
+    }
+
+    /**
+     * Forgets all per-origin state, open group and redo list (they may be half updated) and sets
+     * the start position to what the handler committed, or, if it cannot say, to what was flushed.
+     * The queue stays: its envelopes are checked against the new position like any others.
+     */
+    private void startOver() throws Exception {
+        states.clear();
+        parkedCount = 0;
+        unflushed.clear();
+        groupStart.clear();
+        unflushedBytes = 0;
+        redo.clear();
+        single = false;
+        lostGroups = 0;
+        groupBackoff = MIN_BACKOFF_MS;
+        inHand = null;
+        flushing = false;
+        Map<String, Long> flushed = Map.copyOf(delivered);
+        askingWhereToRestart = true;
+        Map<String, Long> committed = handler.restartFrom();
+        askingWhereToRestart = false;
+        Map<String, Long> from = committed == null ? flushed : Map.copyOf(committed);
+        for (Map.Entry<String, Long> f : flushed.entrySet()) {
+            long c = from.getOrDefault(f.getKey(), 0L);
+            if (c < f.getValue()) {
+                LOG.warn("Mirror {}: the delivery handler says it committed {}#{} but its flush of {}#{} had succeeded;"
+                        + " delivering from {}#{} again", self, f.getKey(), c, f.getKey(), f.getValue(), f.getKey(), c + 1);
+            }
+        }
+        applied = from;
+        delivered.keySet().retainAll(from.keySet());
+        from.forEach((o, seq) -> {
+            if (seq > 0) {
+                delivered.put(o, seq);
+                received.merge(o, seq, Math::max);
+            } else {
+                delivered.remove(o);
+            }
+        });
+    }
+
+    /**
+     * Delivers the local journal's envelopes past the start position, then the queue, until
+     * closed. Handles expected failures itself; throws what it cannot handle.
+     *
+     * @param restarted after an unexpected failure: delivery counts as running again once what it
+     *                  redid from the journal is flushed
+     */
+    private void deliverUntilClosed(boolean restarted) throws InterruptedException {
+        recovering = restarted;
+        try {
+            replayLocalJournal();
+        } catch (IOException e) {
+            // not fatal: what could not be read from disk is fetched from peers instead
+            LOG.warn("Replaying the local journal stopped early: {}; catch-up fetches the rest from peers",
+                    e.toString());
+        }
+        while (!closed) {
+            if (recovering && unflushed.isEmpty() && redo.isEmpty()) {
+                recovering = false;
+                restarts.resumed();
+            }
+            if (!unflushed.isEmpty() && (single || (queue.isEmpty() && redo.isEmpty()) || groupFull())) {
+                flush();
+                continue;
+            }
+            Inbound in = redo.poll();
+            if (in == null) {
+                in = parkedCount > 0 || !unflushed.isEmpty()
+                        ? queue.poll(unflushed.isEmpty() ? PARKED_RETRY_MS : 1, TimeUnit.MILLISECONDS)
+                        : queue.take();
                 if (in != null) {
-                    process(in);
-                }
-                if (parkedCount > 0) {
-                    retryParked();
+                    room.release(in.permits());
                 }
             }
-        } catch (InterruptedException e) {
-            if (!closed) {
-                LOG.warn("Delivery thread interrupted; delivery stops");
+            if (in != null) {
+                process(in);
             }
-        } catch (RuntimeException e) {
-            if (!closed) {
-                LOG.error("Delivery thread failed; no more envelopes are delivered until restart", e);
+            if (parkedCount > 0) {
+                retryParked();
             }
         }
     }
@@ -272,8 +424,13 @@ final class DeliveryPipeline {
                 }
             }
             if (st.next > 1 + applied.getOrDefault(origin, 0L)) {
-                LOG.info("Delivered {}#{}..{} from the local journal", origin,
-                        applied.getOrDefault(origin, 0L) + 1, st.next - 1);
+                // after a restart only at debug: a restart logs one line, not one per origin
+                String text = "Delivered {}#{}..{} from the local journal";
+                if (recovering) {
+                    LOG.debug(text, origin, applied.getOrDefault(origin, 0L) + 1, st.next - 1);
+                } else {
+                    LOG.info(text, origin, applied.getOrDefault(origin, 0L) + 1, st.next - 1);
+                }
             }
         }
     }
@@ -289,12 +446,17 @@ final class DeliveryPipeline {
      * handler fails, the whole group is offered again.
      */
     private void flush() throws InterruptedException {
+        flushing = true;
         try {
             handler.flush();
+        } catch (RuntimeException e) {
+            throw e; // unexpected: run() starts over from what the handler committed
         } catch (Exception e) {
+            flushing = false;
             groupLost(e, null);
             return;
         }
+        flushing = false;
         for (Inbound in : unflushed) {
             delivered.put(in.envelope().origin(), in.envelope().seq());
         }
@@ -495,12 +657,15 @@ final class DeliveryPipeline {
             try {
                 journal.append(e, false); // false = already held (e.g. replay): fine
                 received.merge(e.origin(), e.seq(), Math::max);
+                inHand = e;
                 handler.deliver(e);
+                inHand = null;
                 if (failures > 0) {
                     LOG.info("Delivered {} after {} failed attempts", e, failures);
                 }
                 return true;
             } catch (NotYetDeliverableException ex) {
+                inHand = null;
                 LOG.debug("{} waits: {}", e, ex.getMessage());
                 return null;
             } catch (InterruptedException ex) {
@@ -509,7 +674,10 @@ final class DeliveryPipeline {
                 }
                 Thread.currentThread().interrupt();
                 throw ex;
+            } catch (RuntimeException ex) {
+                throw ex; // unexpected (a bug): run() starts over from what the handler committed
             } catch (Exception ex) {
+                inHand = null;
                 if (!unflushed.isEmpty()) {
                     groupLost(ex, in);
                     return false;

@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Parts, each in its own class: {@link Journal} (durable history per origin),
  * {@link InboundMessages} (what arrives from the network),
- * {@link DeliveryPipeline} (one delivery thread: dedupe, hash chain, order, retries),
+ * {@link DeliveryPipeline} (one delivery thread: dedupe, hash chain, order, retries, restarts after
+ * an unexpected error),
  * {@link CatchUp} (one thread fetching what is missing from any peer), {@link WireFormat} (the
  * bytes between mirrors). This class wires them to the channel: a {@link MessageDispatcher} carries
  * multicast envelopes and unicast request/response; JGroups threads only decode, queue, or answer
@@ -316,12 +317,22 @@ public final class JGroupsPeerTransport implements PeerTransport {
     }
 
     /**
-     * Whether envelopes still reach the delivery handler: started, not closed, and the delivery
-     * thread running (it ends only on close or on an unexpected error, which it logs).
+     * Whether envelopes reach the delivery handler: started, not closed, and delivery not down
+     * after an unexpected error. Such an error does not stop delivery for good: it restarts by
+     * itself with backoff, and {@link TransportStats#delivery()} says since when it is down and why.
      */
     public boolean isDelivering() {
         DeliveryPipeline p = pipeline;
-        return started && !closed && p != null && p.isAlive();
+        return started && !closed && p != null && p.isRunning();
+    }
+
+    /**
+     * Whether delivery runs, how often it restarted itself after an unexpected error, the last
+     * such error and since when it is down (also in {@link #stats()}); never null.
+     */
+    public DeliveryStatus deliveryStatus() {
+        DeliveryPipeline p = pipeline;
+        return p == null ? DeliveryStatus.NOT_STARTED : p.status();
     }
 
     @Override
@@ -333,7 +344,8 @@ public final class JGroupsPeerTransport implements PeerTransport {
     public TransportStats stats() {
         DeliveryPipeline p = pipeline;
         return new TransportStats(members(), journal.heads(), p == null ? Map.of() : p.delivered(),
-                counters.originated.get(), counters.duplicatesDropped.get(), counters.invalidDropped.get());
+                counters.originated.get(), counters.duplicatesDropped.get(), counters.invalidDropped.get(),
+                deliveryStatus());
     }
 
     @Override

@@ -1,19 +1,29 @@
 package org.activemirroring.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The delivery rules without a network: envelopes are fed as the network or catch-up would. */
 class DeliveryPipelineTest {
@@ -33,6 +43,33 @@ class DeliveryPipelineTest {
         pipeline = new DeliveryPipeline("me", journal, h, applied,
                 (o, from, to, node) -> gaps.add(new long[] {from, to}), counters);
         return pipeline;
+    }
+
+    private final ManualClock clock = new ManualClock(Instant.parse("2024-05-01T10:00:00Z"));
+    /** Restart delays the pipeline waited, in order (the clock moves by each). */
+    private final List<Long> pauses = Collections.synchronizedList(new ArrayList<>());
+
+    /**
+     * A pipeline whose restart waits are recorded and move the manual clock instead of taking
+     * time; each waits for a permit first when {@code permits} is given (the test releases them).
+     */
+    private DeliveryPipeline restartingPipeline(DeliveryHandler h, DeliveryPipeline.GapListener gapListener,
+                                                Semaphore permits) throws IOException {
+        journal = Journal.open(dir);
+        pipeline = new DeliveryPipeline("me", journal, h, Map.of(), gapListener, counters,
+                new DeliveryRestarts("me", clock), ms -> {
+                    pauses.add(ms);
+                    if (permits != null) {
+                        permits.acquire(); // close() interrupts this
+                    }
+                    clock.advance(Duration.ofMillis(ms));
+                    return true;
+                });
+        return pipeline;
+    }
+
+    private static List<Long> range(long from, long to) {
+        return LongStream.rangeClosed(from, to).boxed().collect(Collectors.toList());
     }
 
     @AfterEach
@@ -164,13 +201,17 @@ class DeliveryPipelineTest {
         final java.util.concurrent.atomic.AtomicInteger failFlushes = new java.util.concurrent.atomic.AtomicInteger();
         final java.util.concurrent.atomic.AtomicInteger failDeliveryOf = new java.util.concurrent.atomic.AtomicInteger(-1);
         final java.util.concurrent.atomic.AtomicInteger flushes = new java.util.concurrent.atomic.AtomicInteger();
+        /** When set, a failing delivery throws this (unexpected) instead of a checked exception. */
+        volatile Supplier<? extends Throwable> deliverFault;
+        /** When set, a failing flush throws this (unexpected) instead of a checked exception. */
+        volatile Supplier<? extends Throwable> flushFault;
 
         @Override
         public void deliver(Envelope e) throws Exception {
             if (e.seq() == failDeliveryOf.get()) {
                 failDeliveryOf.set(-1);
                 staged.clear(); // the handler undoes its open group
-                throw new Exception("simulated failure delivering " + e);
+                throw failure(deliverFault, "simulated failure delivering " + e);
             }
             staged.add(e.origin() + "#" + e.seq());
         }
@@ -180,10 +221,29 @@ class DeliveryPipelineTest {
             flushes.incrementAndGet();
             if (failFlushes.getAndDecrement() > 0) {
                 staged.clear();
-                throw new Exception("simulated commit failure");
+                throw failure(flushFault, "simulated commit failure");
             }
             durable.addAll(staged);
             staged.clear();
+        }
+
+        /** The checked failure to throw; or throws the unexpected one itself. */
+        private static Exception failure(Supplier<? extends Throwable> unexpected, String checked) {
+            if (unexpected == null) {
+                return new Exception(checked);
+            }
+            Throwable t = unexpected.get();
+            if (t instanceof RuntimeException r) {
+                throw r;
+            }
+            throw (Error) t;
+        }
+
+        /** What it committed, per origin, in commit order. */
+        List<String> durable(String origin) {
+            synchronized (durable) {
+                return durable.stream().filter(x -> x.startsWith(origin + "#")).toList();
+            }
         }
     }
 
@@ -254,5 +314,162 @@ class DeliveryPipelineTest {
                 () -> "delivered " + pipeline.delivered());
         assertTrue(groupSizes.contains(DeliveryPipeline.MAX_GROUP),
                 "while " + DeliveryPipeline.MAX_GROUP + " or more wait, a group fills up; groups were " + groupSizes);
+    }
+
+    // --- unexpected failures: delivery restarts by itself ---
+
+    @ParameterizedTest
+    @ValueSource(strings = {"IllegalStateException", "StackOverflowError"})
+    void anUnexpectedFaultOfTheHandlerRestartsDeliveryWhereTheHandlerCommittedAndNothingIsMissedOrRepeated(
+            String kind) throws Exception {
+        RecordingHandler h = new RecordingHandler("me");
+        h.failOn("a", 4, 1, kind.equals("IllegalStateException")
+                ? () -> new IllegalStateException("simulated bug at a#4") : RecordingHandler::overflowStack);
+        DeliveryPipeline p = restartingPipeline(h, (o, from, to, node) -> { }, null);
+        p.start();
+        List<Envelope> a = JournalTest.chain("a", 10);
+        List<Envelope> b = JournalTest.chain("b", 10);
+        for (int i = 0; i < 10; i++) {
+            p.offer(a.get(i), "x");
+            p.offer(b.get(i), "x");
+        }
+        Await.until(WAIT, () -> p.delivered().equals(Map.of("a", 10L, "b", 10L)) && p.isRunning(),
+                () -> "delivered " + p.delivered() + ", " + p.status());
+        assertEquals(range(1, 10), h.seqs("a"), "each once, in order");
+        assertEquals(range(1, 10), h.seqs("b"));
+        assertEquals(List.of(), h.errors());
+        assertEquals(0, h.faultsLeft(), "the fault struck");
+        DeliveryStatus st = p.status();
+        assertTrue(st.running(), st.toString());
+        assertEquals(1, st.restarts());
+        assertNull(st.downSince());
+        assertNull(st.nextRestart());
+        assertTrue(st.lastError().contains(kind) && st.lastError().contains("delivering a#4"), st.lastError());
+        if (kind.equals("IllegalStateException")) {
+            assertTrue(st.lastError().contains("simulated bug at a#4"), st.lastError());
+        }
+        assertEquals(List.of(1_000L), pauses, "one restart, after the first delay");
+        assertEquals(1, h.restartQuestions.get(), "asked the handler where to restart");
+    }
+
+    @Test
+    void withoutTheHandlersVectorARestartResumesAfterWhatWasFlushedAndALostGroupComesAgainOnce() throws Exception {
+        GroupingHandler h = new GroupingHandler(); // stages, commits on flush, undoes on failure; no restartFrom
+        DeliveryPipeline p = restartingPipeline(h, (o, from, to, node) -> { }, null);
+        List<Envelope> a = JournalTest.chain("a", 600);
+        List<Envelope> b = JournalTest.chain("b", 600);
+        for (int i = 0; i < 300; i++) { // queued before the thread starts: large groups form
+            p.put(a.get(i), "x");
+            p.put(b.get(i), "x");
+        }
+        p.start();
+        Await.until(WAIT, () -> h.durable.size() == 600, () -> "durable " + h.durable.size());
+
+        // A commit that throws a RuntimeException, then a delivery that overflows the stack, in open groups.
+        h.flushFault = () -> new IllegalStateException("simulated bug in commit");
+        h.failFlushes.set(1);
+        h.deliverFault = RecordingHandler::overflowStack;
+        h.failDeliveryOf.set(450);
+        for (int i = 300; i < 600; i++) {
+            p.put(a.get(i), "x");
+            p.put(b.get(i), "x");
+        }
+        Await.until(WAIT, () -> h.durable.size() == 1200 && p.isRunning(),
+                () -> "durable " + h.durable.size() + ", " + p.status());
+        for (String o : List.of("a", "b")) {
+            assertEquals(range(1, 600).stream().map(i -> o + "#" + i).toList(), h.durable(o),
+                    "origin " + o + " in order, each once");
+        }
+        assertEquals(Map.of("a", 600L, "b", 600L), p.delivered());
+        DeliveryStatus st = p.status();
+        assertEquals(2, st.restarts(), st.toString());
+        assertTrue(st.running());
+        assertEquals(List.of(1_000L, 2_000L), pauses, "the second failure came soon: a longer wait");
+    }
+
+    @Test
+    void aHandlerThatKeepsFailingIsRestartedWithGrowingWaitsIsReportedDownAndRunsAgainOnceHealed() throws Exception {
+        RecordingHandler h = new RecordingHandler("me");
+        h.failOn("a", 2, Integer.MAX_VALUE, () -> new IllegalStateException("poisoned a#2"));
+        Semaphore permits = new Semaphore(0);
+        DeliveryPipeline p = restartingPipeline(h, (o, from, to, node) -> { }, permits);
+        p.start();
+        Instant t0 = clock.instant();
+        for (Envelope e : JournalTest.chain("a", 3)) {
+            p.offer(e, "x");
+        }
+        Await.until(WAIT, () -> pauses.size() == 1, () -> "first failure, " + p.status());
+        DeliveryStatus down = p.status();
+        assertFalse(down.running());
+        assertFalse(p.isRunning());
+        assertEquals(t0, down.downSince());
+        assertEquals(t0.plusSeconds(1), down.nextRestart());
+        assertEquals(0, down.restarts());
+        assertTrue(down.lastError().contains("poisoned a#2") && down.lastError().contains("delivering a#2"),
+                down.lastError());
+
+        int attempts = h.attempts.get();
+        permits.release(7);
+        Await.until(WAIT, () -> pauses.size() == 8, () -> "waits " + pauses);
+        assertEquals(List.of(1_000L, 2_000L, 4_000L, 8_000L, 16_000L, 32_000L, 60_000L, 60_000L), pauses);
+        assertEquals(attempts + 7, h.attempts.get(), "one attempt per restart, none in between: no hot loop");
+        down = p.status();
+        assertFalse(down.running());
+        assertEquals(7, down.restarts());
+        assertEquals(t0, down.downSince(), "down since the first failure, across restarts");
+        assertEquals(List.of(1L), h.seqs("a"), "nothing past the poisoned envelope, nothing twice");
+
+        h.healed();
+        permits.release();
+        Await.until(WAIT, () -> h.last("a") == 3 && p.isRunning(), () -> "got " + h.seqs("a") + ", " + p.status());
+        assertEquals(range(1, 3), h.seqs("a"));
+        assertEquals(List.of(), h.errors());
+        DeliveryStatus up = p.status();
+        assertEquals(8, up.restarts(), "the record stays: a flapping pipeline shows");
+        assertNull(up.downSince());
+        assertTrue(up.lastError().contains("poisoned a#2"), up.lastError());
+    }
+
+    @Test
+    void aFaultOfThePipelineItselfRestartsItAndWhatItHeldOnlyInMemoryComesAgain() throws Exception {
+        RecordingHandler h = new RecordingHandler("me");
+        AtomicInteger faults = new AtomicInteger(1);
+        DeliveryPipeline p = restartingPipeline(h, (o, from, to, node) -> {
+            if (faults.getAndDecrement() > 0) {
+                throw new IllegalStateException("simulated bug reporting a gap");
+            }
+        }, null);
+        p.start();
+        List<Envelope> a = JournalTest.chain("a", 3);
+        p.offer(a.get(2), "x"); // early: buffered in memory only, and reporting the gap fails
+        Await.until(WAIT, () -> pauses.size() == 1 && p.isRunning(), () -> "restarted, " + p.status());
+        p.offer(a.get(0), "x");
+        p.offer(a.get(1), "x");
+        Await.until(WAIT, () -> h.last("a") == 2, () -> "got " + h.seqs("a"));
+        p.offer(a.get(2), "x"); // as catch-up brings it again
+        Await.until(WAIT, () -> h.last("a") == 3, () -> "got " + h.seqs("a"));
+        assertEquals(range(1, 3), h.seqs("a"));
+        assertEquals(List.of(), h.errors());
+        assertEquals(1, p.status().restarts());
+        assertTrue(p.status().lastError().contains("simulated bug reporting a gap"), p.status().lastError());
+    }
+
+    @Test
+    void closeEndsARestartWaitAtOnce() throws Exception {
+        RecordingHandler h = new RecordingHandler("me");
+        h.failOn("a", 1, Integer.MAX_VALUE, () -> new IllegalStateException("always"));
+        journal = Journal.open(dir);
+        pipeline = new DeliveryPipeline("me", journal, h, Map.of(), (o, from, to, node) -> { }, counters,
+                new DeliveryRestarts("me", clock, Duration.ofSeconds(30), Duration.ofSeconds(60),
+                        DeliveryRestarts.HEALTHY_AFTER), null); // the real wait, 30 s
+        pipeline.start();
+        pipeline.offer(JournalTest.chain("a", 1).get(0), "x");
+        Await.until(WAIT, () -> pipeline.status().downSince() != null, () -> "down, " + pipeline.status());
+        long t0 = System.nanoTime();
+        pipeline.close();
+        assertTrue(System.nanoTime() - t0 < 1_000_000_000L, "close waited for the restart delay");
+        assertFalse(pipeline.isRunning());
+        assertEquals(1, h.attempts.get(), "no restart while waiting");
+        pipeline = null;
     }
 }

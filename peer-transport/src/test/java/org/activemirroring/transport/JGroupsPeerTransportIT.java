@@ -3,6 +3,7 @@ package org.activemirroring.transport;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -315,6 +316,51 @@ class JGroupsPeerTransportIT {
         assertEquals(range(1, 7), hb.seqs("a"));
         assertEquals(before + 5 + 4, hb.attempts.get());
         assertEquals(List.of(), hb.errors());
+    }
+
+    @Test
+    void anUnexpectedHandlerErrorStopsDeliveryOnlyUntilItRestartsItselfAndStatsShowIt() throws Exception {
+        RecordingHandler ha = new RecordingHandler("a");
+        RecordingHandler hb = new RecordingHandler("b");
+        PeerTransport a = started("a", ha, Map.of());
+        JGroupsPeerTransport b = started("b", hb, Map.of());
+        awaitMembers(Set.of("a", "b"), a, b);
+        publish(a, 3);
+        awaitLast(hb, "a", 3);
+        assertEquals(new DeliveryStatus(true, 0, null, null, null, null), b.stats().delivery());
+
+        // A bug in the handler at a#5: delivery is down for the first restart delay (1 s), then resumes.
+        hb.failOn("a", 5, 1, () -> new IllegalStateException("simulated applier bug"));
+        publish(a, 4); // a#4..7
+        java.util.concurrent.atomic.AtomicReference<DeliveryStatus> seenDown = new java.util.concurrent.atomic.AtomicReference<>();
+        Await.until(WAIT, () -> {
+            DeliveryStatus d = b.stats().delivery();
+            if (d.downSince() != null && !b.isDelivering()) {
+                seenDown.set(d);
+            }
+            return seenDown.get() != null;
+        }, () -> "delivery reported down, " + b.stats().delivery());
+        DeliveryStatus down = seenDown.get();
+        assertFalse(down.running());
+        assertTrue(down.lastError().contains("simulated applier bug") && down.lastError().contains("a#5"),
+                down.lastError());
+        assertTrue(down.nextRestart() != null && !down.nextRestart().isBefore(down.downSince()), down.toString());
+        awaitLast(hb, "a", 7);
+        Await.until(WAIT, b::isDelivering, () -> "delivering again, " + b.stats().delivery());
+
+        // A real stack overflow in the handler at a#9: the same again, after a longer wait (2 s).
+        hb.failOn("a", 9, 1, RecordingHandler::overflowStack);
+        publish(a, 3); // a#8..10
+        awaitLast(hb, "a", 10);
+        Await.until(WAIT, () -> b.isDelivering() && b.stats().delivered().getOrDefault("a", 0L) == 10,
+                () -> "delivered " + b.stats().delivered() + ", " + b.stats().delivery());
+        assertEquals(range(1, 10), hb.seqs("a"), "each once, in order, across two restarts");
+        assertEquals(List.of(), hb.errors());
+        DeliveryStatus st = b.stats().delivery();
+        assertTrue(st.running());
+        assertEquals(2, st.restarts());
+        assertNull(st.downSince());
+        assertTrue(st.lastError().contains("StackOverflowError") && st.lastError().contains("a#9"), st.lastError());
     }
 
     @Test
