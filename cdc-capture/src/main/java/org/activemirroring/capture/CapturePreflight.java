@@ -35,28 +35,25 @@ final class CapturePreflight {
     private static final Logger LOG = LoggerFactory.getLogger(CapturePreflight.class);
 
     /**
-     * Base types (pg_catalog) whose values arrive from Debezium, with the connector settings of
-     * {@link DebeziumCapture}, in a form {@link ValueEncoder} turns into text the peer's input
-     * function reads back as the same value. Enums and ranges are text too and allowed as well.
+     * Built-in base types (pg_catalog) capture carries exactly: those Debezium delivers in a form
+     * {@link ValueEncoder} turns into text the peer's input function reads back as the same value,
+     * and those {@link PostgresTextConverter} takes from Debezium as PostgreSQL's own text (bit
+     * strings, tsquery, the geometric types, pg_lsn, jsonpath). Enums, ranges, multiranges and
+     * composites are allowed as well (their text), and arrays of all of these (the array's text).
      */
     static final Set<String> SCALAR_TYPES = Set.of("int2", "int4", "int8", "oid", "numeric", "float4", "float8",
             "money", "bool", "text", "varchar", "bpchar", "name", "bytea", "date", "time", "timestamp", "timestamptz",
-            "interval", "uuid", "json", "jsonb", "xml", "inet", "cidr", "macaddr", "macaddr8");
+            "interval", "uuid", "json", "jsonb", "xml", "inet", "cidr", "macaddr", "macaddr8", "tsvector", "tsquery",
+            "bit", "varbit", "point", "line", "lseg", "box", "path", "polygon", "circle", "pg_lsn", "jsonpath");
 
-    /**
-     * Element types of one-dimensional arrays that round-trip through the array literal. Not
-     * numeric: Debezium turns a numeric[] that holds NaN or Infinity into NULL, silently.
-     */
-    static final Set<String> ARRAY_ELEMENT_TYPES = Set.of("int2", "int4", "int8", "float4", "float8",
-            "bool", "text", "varchar", "bpchar", "uuid", "date", "timestamp", "timestamptz", "inet", "cidr");
+    /** Base types of extensions capture carries exactly (as their text), by name. */
+    static final Set<String> EXTENSION_TYPES = Set.of("citext", "hstore");
 
-    /** Why some types are refused, where there is more to say than "not supported yet". */
+    /** Why some types are refused, where there is more to say than "not carried exactly yet". */
     private static final Map<String, String> REASONS = Map.of(
-            "numeric", "Debezium turns a numeric[] holding NaN or Infinity into NULL; keep the numbers in a child"
-                    + " table or a text[]",
-            "timetz", "Debezium sends it converted to UTC, so the offset would be lost; use timestamptz or time",
-            "bit", "bit strings are not carried exactly yet",
-            "varbit", "bit strings are not carried exactly yet");
+            "timetz", "Debezium converts time with time zone values to UTC before capture sees them, so the offset"
+                    + " would be lost (and an offset with seconds stops capture); use timestamptz, or time and a"
+                    + " separate offset column");
 
     private CapturePreflight() {
     }
@@ -71,10 +68,10 @@ final class CapturePreflight {
         List<String> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT n.nspname || '.' || cl.relname, a.attname, format_type(a.atttypid, a.atttypmod),"
-                        + " t.typcategory = 'A' AND t.typelem <> 0, e.typtype, e.typname,"
-                        + " e.typnamespace = 'pg_catalog'::regnamespace "
+                        + " e.typtype, e.typname, e.typnamespace = 'pg_catalog'::regnamespace "
                         + "FROM pg_attribute a JOIN pg_class cl ON cl.oid = a.attrelid "
-                        + "JOIN pg_namespace n ON n.oid = cl.relnamespace JOIN pg_type t ON t.oid = a.atttypid "
+                        + "JOIN pg_namespace n ON n.oid = cl.relnamespace JOIN pg_type t0 ON t0.oid = a.atttypid "
+                        + "JOIN pg_type t ON t.oid = CASE WHEN t0.typtype = 'd' THEN t0.typbasetype ELSE t0.oid END "
                         + "JOIN pg_type e0 ON e0.oid = CASE WHEN t.typcategory = 'A' AND t.typelem <> 0 THEN t.typelem ELSE t.oid END "
                         + "JOIN pg_type e ON e.oid = CASE WHEN e0.typtype = 'd' THEN e0.typbasetype ELSE e0.oid END "
                         + "WHERE n.nspname = ANY (?) AND cl.relkind IN ('r', 'p') AND NOT cl.relispartition "
@@ -86,11 +83,10 @@ final class CapturePreflight {
                     if (excluded.contains(rs.getString(1))) {
                         continue;
                     }
-                    boolean array = rs.getBoolean(4);
-                    char kind = rs.getString(5).charAt(0);
-                    String name = rs.getString(6);
-                    boolean catalog = rs.getBoolean(7);
-                    if (!supported(array, kind, name, catalog)) {
+                    char kind = rs.getString(4).charAt(0);
+                    String name = rs.getString(5);
+                    boolean catalog = rs.getBoolean(6);
+                    if (!supported(kind, name, catalog)) {
                         out.add(rs.getString(1) + "." + rs.getString(2) + " has type " + rs.getString(3) + " ("
                                 + REASONS.getOrDefault(name, "not carried exactly yet") + ")");
                     }
@@ -101,24 +97,21 @@ final class CapturePreflight {
     }
 
     /**
-     * Whether capture carries a column of this type exactly.
+     * Whether capture carries a column of this type exactly. An array is carried as PostgreSQL's
+     * array text, so it is whenever its element type is; a composite as its text, whatever its
+     * fields are (a timetz field keeps its offset there).
      *
-     * @param array   whether the column is an array of the type
-     * @param kind    {@code pg_type.typtype} of the (element, base) type: b base, e enum, r range, ...
+     * @param kind    {@code pg_type.typtype} of the (element, base) type: b base, e enum, r range,
+     *                m multirange, c composite, ...
      * @param name    its {@code typname}
      * @param catalog whether it is a built-in (pg_catalog) type
      */
-    static boolean supported(boolean array, char kind, String name, boolean catalog) {
-        if (kind == 'e') {
-            return true; // enum labels are text, in arrays too
-        }
-        if (array) {
-            return kind == 'b' && catalog && ARRAY_ELEMENT_TYPES.contains(name);
-        }
-        if (kind == 'r') {
-            return true; // ranges arrive in their text form
-        }
-        return kind == 'b' && (catalog ? SCALAR_TYPES.contains(name) : name.equals("citext"));
+    static boolean supported(char kind, String name, boolean catalog) {
+        return switch (kind) {
+            case 'e', 'r', 'm', 'c' -> true;
+            case 'b' -> catalog ? SCALAR_TYPES.contains(name) : EXTENSION_TYPES.contains(name);
+            default -> false;
+        };
     }
 
     /**
@@ -249,6 +242,7 @@ final class CapturePreflight {
             }
         }
         try (Statement st = c.createStatement()) {
+            DdlReplication.markInternal(st); // every mirror does this itself
             st.execute("ALTER TABLE " + PostgresDialect.quote(t.schema()) + "." + PostgresDialect.quote(t.name())
                     + " REPLICA IDENTITY USING INDEX " + PostgresDialect.quote(id.index()));
         } catch (SQLException e) {

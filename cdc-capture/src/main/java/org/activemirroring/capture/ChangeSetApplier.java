@@ -230,7 +230,22 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             abandon(c);
             throw failure("Cannot apply " + envelope + " (tx " + cs.sourceTxId() + ", " + cs.rows().size()
                     + " rows)", e);
+        } catch (Error e) {
+            abandon(c); // nothing of it may stay staged: delivery restarts from the committed vector
+            throw e;
         }
+    }
+
+    /**
+     * Delivery restarts after an unexpected error: whatever is open or staged is dropped, and it
+     * resumes right after the applied vector committed in the database.
+     */
+    @Override
+    public synchronized Map<String, Long> restartFrom() throws ApplyException {
+        if (connection != null) {
+            abandon(connection);
+        }
+        return appliedVector();
     }
 
     /**
@@ -305,6 +320,9 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             abandon(c);
             throw failure("Cannot apply and commit a group of " + n + " ChangeSet(s); they are delivered again", e);
+        } catch (Error e) {
+            abandon(c);
+            throw e;
         }
     }
 
@@ -325,7 +343,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         Set<String> runRows = new HashSet<>();
         int runSize = 0;
         for (ChangeSet cs : pending) {
-            if (cs.rows().size() > MAX_BATCH) {
+            if (cs.rows().size() > MAX_BATCH || cs.rows().stream().anyMatch(DdlReplication::isDdl)) {
                 applyRun(c, run, runKeys);
                 runRows.clear();
                 runSize = 0;
@@ -545,11 +563,31 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         openWork = true;
         clock.witness(cs.clock());
         List<RowChange> rows = cs.rows(); // never empty
-        for (int from = 0; from < rows.size(); from += MAX_BATCH) {
-            int to = Math.min(rows.size(), from + MAX_BATCH);
+        int from = 0;
+        while (from < rows.size()) {
+            if (DdlReplication.isDdl(rows.get(from))) {
+                // A schema change, in its place among the rows (see DdlReplication).
+                if (!locked) {
+                    lockedRead(c, List.of(cs.origin()), Map.of(), List.of(), new String[0], new HashMap<>());
+                    locked = true;
+                    if (txApplied.getOrDefault(cs.origin(), 0L) >= cs.seq()) {
+                        return false; // applied before: a repeated delivery
+                    }
+                }
+                DdlReplication.apply(c, rows.get(from), nodeId);
+                shapes.clear(); // tables and columns may have changed
+                uniqueColumns.clear();
+                from++;
+                continue;
+            }
+            int to = from;
+            while (to < rows.size() && to - from < MAX_BATCH && !DdlReplication.isDdl(rows.get(to))) {
+                to++;
+            }
             if (!applyChunk(c, cs, rows.subList(from, to), lost, to == rows.size())) {
                 return false;
             }
+            from = to;
         }
         versions.log(c, lost);
         if (!recorded) {

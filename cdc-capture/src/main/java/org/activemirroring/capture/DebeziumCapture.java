@@ -178,6 +178,11 @@ public final class DebeziumCapture implements AutoCloseable {
     private void createBookkeeping() throws CaptureException {
         try (java.sql.Connection c = config.connect()) {
             new PostgresDialect().createBookkeeping(c);
+            String warning = DdlReplication.install(c, MirroredTables.of(config), config.publication(),
+                    config.nodeSlot() == null ? -1 : config.nodeSlot(), config.maxMirrors());
+            if (warning != null) {
+                LOG.warn("Capture on node {}: {}", nodeId, warning);
+            }
         } catch (java.sql.SQLException e) {
             throw new CaptureException("Cannot create the mirror schema's tables in " + config.dbUrl() + " as user "
                     + config.dbUser() + ": " + e.getMessage() + "; mirror.db.user needs CREATE on the database (and,"
@@ -269,13 +274,13 @@ public final class DebeziumCapture implements AutoCloseable {
         MirroredTables mirrored = MirroredTables.of(config);
         List<String> schemas = new ArrayList<>(mirrored.schemas().stream().map(DebeziumCapture::regex).toList());
         List<String> excluded = new ArrayList<>(mirrored.excluded().stream().map(DebeziumCapture::regex).toList());
-        if (config.heartbeatIntervalMs() > 0) {
-            // The heartbeat table must be in the publication: its rows are the changes that carry
-            // capture's position forward while the mirrored tables are quiet. Every other table of
-            // the mirror schema stays out; TransactionAssembler drops the heartbeat rows.
-            schemas.add(regex(PostgresDialect.BOOKKEEPING_SCHEMA));
-            excluded.add(regex(PostgresDialect.BOOKKEEPING_SCHEMA + ".") + "(?!heartbeat$).+");
-        }
+        // Of the mirror schema, the recorded schema changes are published (they travel with the
+        // rows around them, see DdlReplication) and the heartbeat table when heartbeats are on:
+        // its rows are the changes that carry capture's position forward while the mirrored
+        // tables are quiet (TransactionAssembler drops them). Every other table stays out.
+        schemas.add(regex(PostgresDialect.BOOKKEEPING_SCHEMA));
+        excluded.add(regex(PostgresDialect.BOOKKEEPING_SCHEMA + ".") + "(?!"
+                + (config.heartbeatIntervalMs() > 0 ? "heartbeat$|" : "") + "ddl$).+");
         p.setProperty("schema.include.list", String.join(",", schemas));
         if (!excluded.isEmpty()) {
             p.setProperty("table.exclude.list", String.join(",", excluded));
@@ -293,6 +298,13 @@ public final class DebeziumCapture implements AutoCloseable {
         p.setProperty("interval.handling.mode", "string");
         p.setProperty("time.precision.mode", "adaptive_time_microseconds");
         p.setProperty("binary.handling.mode", "bytes");
+        // PostgreSQL's own text for every type whose Debezium form would lose something (arrays,
+        // bit strings, geometry, composites, extension types, ...): see PostgresTextConverter.
+        // Types Debezium does not know reach it as text only with include.unknown.datatypes;
+        // without, Debezium leaves such columns out of the event or sends NULL.
+        p.setProperty("converters", "pgtext");
+        p.setProperty("pgtext.type", PostgresTextConverter.class.getName());
+        p.setProperty("include.unknown.datatypes", "true");
         // Set explicitly because RowChangeConverter recognises unchanged TOASTed values by it.
         p.setProperty("unavailable.value.placeholder", RowChangeConverter.UNAVAILABLE);
         p.setProperty("slot.drop.on.stop", Boolean.toString(config.slotDropOnStop()));

@@ -682,6 +682,9 @@ public final class JoinSink {
      */
     public boolean validateNext(Consumer<Statement> running) throws SQLException {
         try (Connection c = config.connect()) {
+            try (Statement s = c.createStatement()) {
+                DdlReplication.markInternal(s); // validating the copied rows is this mirror's own affair
+            }
             c.setAutoCommit(false);
             int idx;
             String sql;

@@ -278,10 +278,13 @@ public final class JoinSource implements RequestHandler, AutoCloseable {
         boolean binary = true;
         // 16384 is FirstNormalObjectId: below it, the types initdb made, the same in every
         // database of a major version. reg* values are object ids of the database they come from.
+        // tsquery: its binary input refuses the empty query its binary output writes ("malformed
+        // tsquery: operand not found", PostgreSQL 16), so those rows go as text.
         try (PreparedStatement ps = c.prepareStatement("SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
                 + " t.oid < 16384 AND t.typsend::oid <> 0 AND t.typreceive::oid <> 0 AND t.typname NOT LIKE 'reg%'"
+                + " AND t.oid <> 'tsquery'::regtype"
                 + " AND (e.oid IS NULL OR (e.oid < 16384 AND e.typsend::oid <> 0 AND e.typreceive::oid <> 0"
-                + " AND e.typname NOT LIKE 'reg%'))"
+                + " AND e.typname NOT LIKE 'reg%' AND e.oid <> 'tsquery'::regtype))"
                 + " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
                 + " LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'"
                 + " WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped")) {

@@ -20,8 +20,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Values arrive as the canonical text of {@link RowChange} and are bound as text with a
  * {@code ?::<type>} cast, so PostgreSQL's own input functions parse them by the local column type
- * (numeric, timestamptz, jsonb, uuid, enums, intervals alike). Only bytea is different: base64 is
- * not bytea's text input, so those values are decoded and bound as bytes.
+ * (numeric, timestamptz, jsonb, uuid, enums, intervals, arrays, composites alike). The type is
+ * {@code format_type}'s name, quoted and schema-qualified where the session's search_path needs it.
+ * Only bytea (and a domain over it) is different: base64 is not bytea's text input, so those values
+ * are decoded and bound as bytes.
  *
  * <p>The apply session runs with {@code session_replication_role = replica}, as PostgreSQL's own
  * logical replication does: the site's triggers already fired on the origin, and their effects
@@ -126,9 +128,11 @@ public final class PostgresDialect implements Dialect {
         Set<String> binary = new HashSet<>();
         Set<String> alwaysIdentity = new HashSet<>();
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid = 'bytea'::regtype, "
+                // bytea, or a domain over it: bound as bytes. Cast from text, base64 would be read
+                // as bytea's escape format, i.e. stored as its own characters.
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod), 'bytea'::regtype::oid IN (t.oid, t.typbasetype), "
                         + "a.attidentity = 'a' FROM pg_attribute a JOIN pg_class cl ON cl.oid = a.attrelid "
-                        + "JOIN pg_namespace n ON n.oid = cl.relnamespace "
+                        + "JOIN pg_namespace n ON n.oid = cl.relnamespace JOIN pg_type t ON t.oid = a.atttypid "
                         + "WHERE n.nspname = ? AND cl.relname = ? AND a.attnum > 0 AND NOT a.attisdropped "
                         + "AND a.attgenerated = '' ORDER BY a.attnum")) {
             ps.setString(1, schema);

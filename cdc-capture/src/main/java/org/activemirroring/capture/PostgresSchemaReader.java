@@ -86,7 +86,8 @@ final class PostgresSchemaReader {
                    cn.nspname,
                    (SELECT e.extname FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
                     WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid
-                      AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e')
+                      AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'),
+                   t.typrelid, (SELECT r.relkind FROM pg_class r WHERE r.oid = t.typrelid)
             FROM pg_type t
             JOIN pg_namespace n ON n.oid = t.typnamespace
             LEFT JOIN pg_type b ON b.oid = t.typbasetype
@@ -94,6 +95,24 @@ final class PostgresSchemaReader {
             LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
             WHERE t.oid = ?
             """;
+
+    /** The attributes of a composite type, collation only where it differs from the attribute type's. */
+    private static final String COMPOSITE_ATTRIBUTES = """
+            SELECT quote_ident(a.attname), a.atttypid, format_type(a.atttypid, a.atttypmod),
+                   CASE WHEN a.attcollation <> t.typcollation
+                        THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END,
+                   cn.nspname
+            FROM pg_attribute a
+            JOIN pg_type t ON t.oid = a.atttypid
+            LEFT JOIN pg_collation co ON co.oid = a.attcollation
+            LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+            WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum
+            """;
+
+    private static final String EXTENSION =
+            "SELECT quote_ident(e.extname), quote_ident(n.nspname) FROM pg_extension e"
+                    + " JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = ?";
 
     private static final String ENUM_LABELS =
             "SELECT quote_literal(enumlabel) FROM pg_enum WHERE enumtypid = ? ORDER BY enumsortorder";
@@ -152,6 +171,8 @@ final class PostgresSchemaReader {
     private final Connection c;
     private final List<String> problems = new ArrayList<>();
     private final Set<String> schemas = new LinkedHashSet<>();
+    /** CREATE EXTENSION statements by extension name, for the extensions whose types columns use. */
+    private final Map<String, String> extensions = new LinkedHashMap<>();
     /** CREATE TYPE / DOMAIN statements by type oid, in dependency order (a domain after its base type). */
     private final Map<Long, String> types = new LinkedHashMap<>();
     private final Map<String, String> sequences = new LinkedHashMap<>();
@@ -182,6 +203,7 @@ final class PostgresSchemaReader {
         for (String schema : schemas) {
             before.add("CREATE SCHEMA IF NOT EXISTS " + schema);
         }
+        before.addAll(extensions.values());
         before.addAll(types.values());
         before.addAll(sequences.values());
         before.addAll(tables);
@@ -337,7 +359,8 @@ final class PostgresSchemaReader {
     /**
      * Puts the statements creating type {@code oid}, and the types it is built from, before the
      * tables; records a problem for a type schema copy cannot create. Built-in types (pg_catalog,
-     * information_schema) exist on every database.
+     * information_schema) exist on every database; an extension's types come with the extension
+     * ({@code CREATE EXTENSION IF NOT EXISTS}, in the donor's schema for it).
      */
     private void requireType(long oid, String usedBy) throws SQLException {
         if (types.containsKey(oid)) {
@@ -357,8 +380,7 @@ final class PostgresSchemaReader {
                 String name = rs.getString(7);
                 String extension = rs.getString(13);
                 if (extension != null) {
-                    problems.add(usedBy + " has type " + name + " of extension " + extension
-                            + ", which schema copy does not create");
+                    requireExtension(extension);
                 } else if (rs.getString(2).equals("A") && rs.getLong(3) != 0) {
                     requireType(rs.getLong(3), usedBy);
                 } else if (typtype.equals("e")) {
@@ -368,10 +390,60 @@ final class PostgresSchemaReader {
                     requireType(rs.getLong(4), usedBy);
                     schemas.add(rs.getString(6));
                     types.put(oid, unlessTypeExists(domain(oid, name, rs, usedBy)));
+                } else if (typtype.equals("c") && "c".equals(rs.getString(15))) {
+                    String schema = rs.getString(6);
+                    String create = composite(rs.getLong(14), name, usedBy); // the attribute types first
+                    schemas.add(schema);
+                    types.put(oid, unlessTypeExists(create));
+                } else if (typtype.equals("c")) {
+                    problems.add(usedBy + " has type " + name + ", the row type of table " + name
+                            + ", and schema copy creates only standalone composite types");
                 } else {
-                    problems.add(usedBy + " has type " + name + ", a " + kind(typtype)
-                            + " type, and schema copy creates only enums and domains over built-in types or enums");
+                    problems.add(usedBy + " has type " + name + ", a " + kind(typtype) + " type, and schema copy"
+                            + " creates only enums, composite types, domains over those or built-in types,"
+                            + " and the types of extensions");
                 }
+            }
+        }
+    }
+
+    /**
+     * {@code CREATE TYPE name AS (...)}, after requiring each attribute's type. PostgreSQL lets no
+     * composite contain itself, so the recursion ends.
+     */
+    private String composite(long relid, String name, String usedBy) throws SQLException {
+        List<String> attributes = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(COMPOSITE_ATTRIBUTES)) {
+            ps.setLong(1, relid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String attribute = rs.getString(1) + " " + rs.getString(3);
+                    if (rs.getString(4) != null) {
+                        requireBuiltinCollation(rs.getString(4), rs.getString(5), usedBy + " (type " + name + ")");
+                        attribute += " COLLATE " + rs.getString(4);
+                    }
+                    attributes.add(attribute);
+                    requireType(rs.getLong(2), usedBy + " (type " + name + ")");
+                }
+            }
+        }
+        return "CREATE TYPE " + name + " AS (" + String.join(", ", attributes) + ")";
+    }
+
+    /** {@code CREATE EXTENSION IF NOT EXISTS}, in the schema the donor has it in. */
+    private void requireExtension(String extension) throws SQLException {
+        if (extensions.containsKey(extension)) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement(EXTENSION)) {
+            ps.setString(1, extension);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new SQLException("Extension " + extension + " disappeared while being read");
+                }
+                schemas.add(rs.getString(2));
+                extensions.put(extension, "CREATE EXTENSION IF NOT EXISTS " + rs.getString(1) + " WITH SCHEMA "
+                        + rs.getString(2));
             }
         }
     }

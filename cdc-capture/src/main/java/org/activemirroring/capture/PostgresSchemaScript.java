@@ -13,7 +13,8 @@ import java.util.List;
  * as pg_dump splits it, because rows are bulk-loaded (COPY) in between and loading into bare
  * tables, then building keys and indexes once, is much faster than maintaining them row by row:
  * <ul>
- *   <li>{@link #beforeData}: schemas, the enum and domain types the columns use, the sequences
+ *   <li>{@link #beforeData}: schemas, the extensions whose types the columns use
+ *       ({@code CREATE EXTENSION IF NOT EXISTS}), the enum, composite and domain types they use, the sequences
  *       their defaults call or that they own, and the tables with every column (type, collation,
  *       NOT NULL, DEFAULT, identity, generated expression), with no constraint or index;</li>
  *   <li>{@link #afterData}: primary key, unique, check and exclusion constraints; the other
@@ -34,8 +35,8 @@ import java.util.List;
  *
  * <p>Refused, with every reason in one {@link SQLException}: tables that do not exist,
  * partitioned tables, partitions and inheritance (not supported yet), views and other non-table
- * relations, typed tables, columns of composite, range or extension types or of a user-defined
- * collation. Those tables must be created by the site's migrations, or excluded from mirroring.
+ * relations, typed tables, columns of range or user-defined base types (other than an
+ * extension's), of a table's row type, or of a user-defined collation. Those tables must be created by the site's migrations, or excluded from mirroring.
  *
  * <p>Statements are idempotent where PostgreSQL makes it practical ({@code IF NOT EXISTS}, an
  * existing type is kept), so running {@code beforeData} again after a partial run succeeds; an

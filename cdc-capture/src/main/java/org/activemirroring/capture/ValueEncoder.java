@@ -21,11 +21,14 @@ import org.apache.kafka.connect.data.Schema;
  * {@code decimal.handling.mode=string}, {@code interval.handling.mode=string} and
  * {@code time.precision.mode=adaptive_time_microseconds}. Date/time values get a fixed number of
  * fraction digits per semantic type (3 for millis, 6 for micros, 9 for nanos), so that the same
- * value is the same text on every mirror. One-dimensional arrays become PostgreSQL's array literal
+ * value is the same text on every mirror. Arrays, bit strings, the geometric types, composites,
+ * extension types and the other types Debezium would deliver in a lossy form arrive already as
+ * PostgreSQL's own text ({@link PostgresTextConverter}), a plain string kept as it is. A Connect
+ * array (only without that converter) becomes PostgreSQL's array literal
  * ({@code {"1","a \"q\"",NULL}}), which the applier's {@code ?::<type>[]} cast parses. Anything
- * without a faithful text form yet (multi-dimensional arrays, structs such as geometry, bit strings,
- * timetz) is refused with {@link UnsupportedTypeException} rather than sent in a form a peer would
- * misread; {@link CapturePreflight} refuses such columns already at start where the catalog shows them.
+ * without a faithful text form (timetz, Debezium's bit strings, structs) is refused with
+ * {@link UnsupportedTypeException} rather than sent in a form a peer would misread;
+ * {@link CapturePreflight} refuses such columns already at start where the catalog shows them.
  *
  * <p>Stateless and thread-safe.
  */
@@ -84,12 +87,15 @@ public final class ValueEncoder {
                     // Only with decimal.handling.mode=precise; kept correct in case someone sets it.
                     return ((BigDecimal) value).toPlainString();
                 case ZONED_TIME:
-                    // Debezium sends timetz converted to UTC: the peer would store the same instant
-                    // with offset +00, so the mirrors would differ. Refused rather than diverge.
+                    // Debezium converts timetz to UTC while it parses pgoutput's text, before any
+                    // converter runs: the peer would store the same instant with offset +00, so the
+                    // mirrors would differ. Refused rather than diverge.
                     throw new UnsupportedTypeException(table, column,
-                            "time with time zone (Debezium sends it in UTC and the offset would be lost; use timestamptz or time)");
+                            "time with time zone (Debezium sends it in UTC and the offset would be lost; use timestamptz,"
+                                    + " or time and a separate offset column)");
                 case BITS:
-                    // BYTES underneath, but base64 would be cast wrongly into bit(n) on the peer.
+                    // BYTES underneath, without a varbit's leading zeros; base64 would be cast wrongly
+                    // into bit(n) on the peer. PostgresTextConverter takes bit strings as their text.
                     throw new UnsupportedTypeException(table, column, name);
                 default:
                     break; // other semantic types (Json, Uuid, ZonedTimestamp, Enum...) use the plain type below
@@ -125,7 +131,8 @@ public final class ValueEncoder {
      * element is valid for any element type and gives one spelling per value.
      */
     String arrayLiteral(String table, String column, Schema arraySchema, List<?> elements) {
-        // numeric[] is refused by CapturePreflight: Debezium turns one holding NaN or Infinity into NULL.
+        // Only without PostgresTextConverter: Debezium's lists lose a numeric[] holding NaN or
+        // Infinity (NULL) and the elements of multi-dimensional arrays (NULLs).
         Schema elementSchema = arraySchema.valueSchema();
         if (elementSchema.type() == Schema.Type.ARRAY) {
             throw new UnsupportedTypeException(table, column, "multi-dimensional array");

@@ -26,6 +26,8 @@
  * drops transactions carrying it ({@link org.activemirroring.capture.EchoPolicy}).
  * Which tables are mirrored is decided in one place, {@link org.activemirroring.capture.MirroredTables}.
  * A joining mirror's own rows from before its join are kept by {@link org.activemirroring.capture.JoinStash}.
+ * Schema changes are recorded by an event trigger and replayed in order with the rows by
+ * {@link org.activemirroring.capture.DdlReplication}.
  * Exactly-once effect: the applier commits each ChangeSet together with the origin's applied seq
  * in {@code mirror.applied}; capture advances its offsets only after publishing and recognises
  * Debezium's replays by source txId in the node's journal tail.

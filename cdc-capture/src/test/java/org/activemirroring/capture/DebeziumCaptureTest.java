@@ -34,14 +34,16 @@ class DebeziumCaptureTest {
         assertEquals("am_web_1", p.getProperty("slot.name"));
         assertEquals("activemirroring", p.getProperty("publication.name"));
         assertEquals("filtered", p.getProperty("publication.autocreate.mode"));
-        // The mirror schema is read for its heartbeat table only.
+        // The mirror schema is read for its heartbeat table and its recorded schema changes only.
         assertEquals("public,shop,mirror", p.getProperty("schema.include.list"));
-        assertEquals("public\\.sessions,shop\\.cache,mirror\\.(?!heartbeat$).+", p.getProperty("table.exclude.list"));
+        assertEquals("public\\.sessions,shop\\.cache,mirror\\.(?!heartbeat$|ddl$).+", p.getProperty("table.exclude.list"));
         assertEquals("10000", p.getProperty("heartbeat.interval.ms"));
         assertTrue(p.getProperty("heartbeat.action.query").contains("mirror.heartbeat"));
-        java.util.regex.Pattern excludeMirror = java.util.regex.Pattern.compile("mirror\\.(?!heartbeat$).+");
+        java.util.regex.Pattern excludeMirror = java.util.regex.Pattern.compile("mirror\\.(?!heartbeat$|ddl$).+");
         assertTrue(excludeMirror.matcher("mirror.row_version").matches());
         assertTrue(!excludeMirror.matcher("mirror.heartbeat").matches());
+        assertTrue(!excludeMirror.matcher("mirror.ddl").matches());
+        assertTrue(excludeMirror.matcher("mirror.ddl_x").matches());
         assertEquals("no_data", p.getProperty("snapshot.mode"));
         assertEquals("2", p.getProperty("poll.interval.ms"));
         assertEquals("true", p.getProperty("provide.transaction.metadata"));
@@ -56,8 +58,8 @@ class DebeziumCaptureTest {
         assertEquals(Path.of("/data/am/capture/offsets.dat").toString(), p.getProperty("offset.storage.file.filename"));
         assertEquals("am-web-1", p.getProperty("topic.prefix"));
         Properties noHeartbeat = capture(Map.of("mirror.capture.heartbeat.interval.ms", "0")).properties();
-        assertNull(noHeartbeat.getProperty("table.exclude.list"));
-        assertEquals("public", noHeartbeat.getProperty("schema.include.list"));
+        assertEquals("mirror\\.(?!ddl$).+", noHeartbeat.getProperty("table.exclude.list"));
+        assertEquals("public,mirror", noHeartbeat.getProperty("schema.include.list"));
         assertNull(noHeartbeat.getProperty("heartbeat.interval.ms"));
     }
 

@@ -39,6 +39,10 @@ class SchemaScriptIT {
             CREATE DOMAIN shop.positive_qty AS integer DEFAULT 1 NOT NULL CONSTRAINT qty_positive CHECK (VALUE > 0);
             ALTER DOMAIN shop.positive_qty ADD CONSTRAINT qty_sane CHECK (VALUE < 1000000) NOT VALID;
             CREATE DOMAIN public.email AS varchar(200) COLLATE "C" CHECK (VALUE LIKE '%@%');
+            CREATE EXTENSION citext;
+            CREATE TYPE shop.address AS (street text COLLATE "C", legacy int, city varchar(40), kind shop.status,
+              tags text[]);
+            ALTER TYPE shop.address DROP ATTRIBUTE legacy;
             CREATE SEQUENCE shop.invoice_no AS integer INCREMENT BY 5 MINVALUE 100 MAXVALUE 999999 START WITH 105
               CACHE 10 CYCLE;
 
@@ -51,6 +55,8 @@ class SchemaScriptIT {
               profile jsonb,
               avatar bytea,
               created timestamptz NOT NULL DEFAULT now(),
+              nick citext,
+              home shop.address,
               CONSTRAINT customer_email_key UNIQUE NULLS NOT DISTINCT (email) INCLUDE (name)
             );
             ALTER TABLE public.customer DROP COLUMN legacy;
@@ -76,7 +82,8 @@ class SchemaScriptIT {
               history shop.status[],
               ext_ref uuid,
               total numeric(12,3) CONSTRAINT orders_total_check CHECK (total >= 0),
-              placed timestamptz DEFAULT now()
+              placed timestamptz DEFAULT now(),
+              stops shop.address[]
             ) WITH (fillfactor = 80, autovacuum_enabled = false);
             CREATE INDEX orders_open ON shop.orders (customer_id) WHERE status <> 'paid';
             CREATE INDEX orders_ext_ref_text ON shop.orders (lower(ext_ref::text)) INCLUDE (total);
@@ -186,6 +193,11 @@ class SchemaScriptIT {
         assertEquals("428C9", always.getSQLState(), "GENERATED ALWAYS refuses a value: " + always.getMessage());
         assertThrows(SQLException.class, () -> rows(t, "INSERT INTO shop.\"Order Lines\" (\"orderId\", \"lineNo\","
                 + " qty, unit_price) VALUES (1, 2, 0, 1) RETURNING 1"), "the domain's check holds before the keys");
+        assertEquals(List.of("t|paid|{\"(Main,Town,new,{a})\"}"), rows(t, "WITH u AS (UPDATE public.customer"
+                + " SET nick = 'ANN', home = ROW('Main', 'Town', 'paid', '{a}') WHERE id = 1 RETURNING nick, home),"
+                + " o AS (UPDATE shop.orders SET stops = ARRAY[ROW('Main', 'Town', 'new', '{a}')::shop.address]"
+                + " WHERE id = 1 RETURNING stops) SELECT u.nick OPERATOR(public.=) 'ann', (u.home).kind, o.stops FROM u, o"),
+                "the extension's type and the composite types work");
         Fixtures.exec(t, "INSERT INTO public.customer_tag VALUES (1, 'vip', 3)",
                 "INSERT INTO public.cache_entry VALUES ('k', '\\x00')");
     }
@@ -252,6 +264,7 @@ class SchemaScriptIT {
                     CREATE TYPE floatrange AS RANGE (subtype = float8);
                     CREATE TABLE fine (id int PRIMARY KEY);
                     CREATE TABLE with_composite (id int PRIMARY KEY, home address);
+                    CREATE TABLE with_row_type (id int PRIMARY KEY, f fine);
                     CREATE TABLE with_range (id int PRIMARY KEY, span floatrange[]);
                     CREATE TABLE measurement (at date NOT NULL, v int) PARTITION BY RANGE (at);
                     CREATE TABLE measurement_2024 PARTITION OF measurement FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
@@ -262,10 +275,11 @@ class SchemaScriptIT {
             String searchPath = rows(c, "SHOW search_path").get(0);
             c.setAutoCommit(false);
             SQLException e = assertThrows(SQLException.class, () -> PostgresSchemaScript.read(c, List.of("public.fine",
-                    "public.with_composite", "public.with_range", "public.measurement", "public.measurement_2024",
+                    "public.with_composite", "public.with_row_type", "public.with_range", "public.measurement", "public.measurement_2024",
                     "public.derived", "public.fine_view", "public.missing", "nodot")));
             String m = e.getMessage();
-            for (String expected : List.of("column public.with_composite.home has type public.address, a composite type",
+            for (String expected : List.of(
+                    "column public.with_row_type.f has type public.fine, the row type of table public.fine",
                     "column public.with_range.span has type public.floatrange, a range type",
                     "table public.measurement is partitioned, which schema copy does not support yet",
                     "table public.measurement_2024 is a partition of public.measurement",
@@ -278,6 +292,7 @@ class SchemaScriptIT {
                 assertTrue(m.contains(expected), "message has '" + expected + "': " + m);
             }
             assertFalse(m.contains("public.fine "), m);
+            assertFalse(m.contains("with_composite"), "a composite type is copied: " + m);
             assertEquals(List.of(searchPath), rows(c, "SHOW search_path"), "search_path restored, transaction usable");
             c.rollback();
         }
@@ -345,7 +360,17 @@ class SchemaScriptIT {
                    pg_get_expr(t.typdefaultbin, 0), t.typcollation::regcollation,
                    (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)
             FROM pg_type t WHERE t.typnamespace IN ('public'::regnamespace, 'shop'::regnamespace)
-              AND t.typtype IN ('e', 'd') ORDER BY 1
+              AND (t.typtype IN ('e', 'd') OR (SELECT r.relkind FROM pg_class r WHERE r.oid = t.typrelid) = 'c')
+            ORDER BY 1
+            """,
+            """
+            SELECT t.oid::regtype::text, a.attname, format_type(a.atttypid, a.atttypmod), a.attcollation::regcollation
+            FROM pg_type t JOIN pg_class r ON r.oid = t.typrelid AND r.relkind = 'c'
+            JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+            WHERE t.typnamespace IN ('public'::regnamespace, 'shop'::regnamespace) ORDER BY 1, a.attnum
+            """,
+            """
+            SELECT extname, extnamespace::regnamespace FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1
             """);
 
     /** A fresh, empty database on the test server, dropped after the class. */

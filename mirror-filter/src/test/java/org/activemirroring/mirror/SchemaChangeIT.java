@@ -1,0 +1,178 @@
+package org.activemirroring.mirror;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.activemirroring.testsupport.Await;
+import org.activemirroring.testsupport.MirrorSettings;
+import org.activemirroring.testsupport.PgServer;
+import org.activemirroring.testsupport.PostgresServers;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Schema changes travel with the data: DDL made with plain SQL on one mirror (as psql or a
+ * migration tool does) reaches the others in order with the rows around it, a table created at
+ * runtime is mirrored from its first row, and a migration every mirror runs itself takes effect
+ * once on each, without stalling anyone.
+ */
+class SchemaChangeIT {
+    private static final Duration CONVERGE = Duration.ofSeconds(90);
+
+    @Test
+    void ddlOnOneMirrorReachesEveryMirrorInOrderWithItsRows() throws Exception {
+        try (PostgresServers pgs = PostgresServers.start("ddl", 3)) {
+            List<PgServer> servers = pgs.servers();
+            for (PgServer s : servers) {
+                SiteSchema.create(s);
+            }
+            List<MirrorNode> nodes = TestMirrors.startAll(MirrorSettings.forServers("ddl", servers));
+            ExecutorService pool = Executors.newFixedThreadPool(3);
+            try {
+                ReplicationChecks.awaitMembers(nodes, 3, Duration.ofSeconds(30));
+                // An operator's psql on the first mirror: a new table with rows in the same
+                // transaction, a column with a default, an index, then rows using both.
+                sql(servers.get(0), "BEGIN; CREATE TABLE odd (id bigserial PRIMARY KEY, note text NOT NULL);"
+                        + " INSERT INTO odd (note) VALUES ('first'), ('second'); COMMIT");
+                sql(servers.get(0), "ALTER TABLE customers ADD COLUMN tier text NOT NULL DEFAULT 'basic'");
+                sql(servers.get(0), "CREATE INDEX odd_note ON odd (note)");
+                sql(servers.get(0), "INSERT INTO customers (id, owner, name, balance, created, tier) VALUES"
+                        + " (1001, 'ddl-1', 'Ada', 10, now(), 'gold')");
+                for (PgServer s : servers) {
+                    Await.until(CONVERGE, () -> count(s, "SELECT count(*) FROM odd") == 2
+                                    && count(s, "SELECT count(*) FROM customers WHERE tier = 'gold'") == 1,
+                            () -> s.name() + " has not got the new table, column and rows");
+                }
+                // The others write into the new table and column at once.
+                sql(servers.get(1), "INSERT INTO odd (note) VALUES ('from two')");
+                sql(servers.get(2), "UPDATE customers SET tier = 'platinum' WHERE id = 1001");
+
+                // A migration every mirror runs itself at about the same time, some statements
+                // without IF NOT EXISTS: each takes effect once per mirror, nobody stalls.
+                List<Future<List<String>>> migrations = new ArrayList<>();
+                for (PgServer s : servers) {
+                    migrations.add(pool.submit(() -> migrate(s)));
+                }
+                for (Future<List<String>> m : migrations) {
+                    m.get();
+                }
+                for (int i = 0; i < 3; i++) {
+                    sql(servers.get(i), "INSERT INTO mig (id, v) VALUES (" + (i + 1) + ", 'from " + i + "')"
+                            + " ON CONFLICT DO NOTHING");
+                    sql(servers.get(i), "UPDATE documents SET flag = true WHERE false");
+                }
+                // A table dropped on one mirror goes everywhere.
+                sql(servers.get(2), "CREATE TABLE scratch (id int PRIMARY KEY)");
+                sql(servers.get(2), "DROP TABLE scratch");
+
+                Await.until(CONVERGE, () -> {
+                    Map<String, String> first = digest(servers.get(0));
+                    return first.containsKey("public.mig") && count(servers.get(0), "SELECT count(*) FROM mig") == 3
+                            && digest(servers.get(1)).equals(first) && digest(servers.get(2)).equals(first);
+                }, () -> "mirrors differ: " + safeDigest(servers.get(0)) + " / " + safeDigest(servers.get(1)) + " / "
+                        + safeDigest(servers.get(2)));
+                Map<String, String> columns = columns(servers.get(0));
+                for (PgServer s : servers) {
+                    assertEquals(columns, columns(s), "schema of " + s.name());
+                    assertEquals(1, count(s, "SELECT count(*) FROM pg_indexes WHERE indexname = 'odd_note'"));
+                    assertEquals(0, count(s, "SELECT count(*) FROM pg_tables WHERE tablename = 'scratch'"));
+                    assertEquals("platinum", text(s, "SELECT tier FROM customers WHERE id = 1001"));
+                }
+                for (MirrorNode n : nodes) {
+                    assertTrue(n.isReady(), n.nodeId() + " is not ready: " + n.status().problem());
+                }
+            } finally {
+                pool.shutdownNow();
+                TestMirrors.closeAll(nodes);
+            }
+        }
+    }
+
+    /** A site's migration as each mirror runs it at its start; local failures are the site's, returned. */
+    private static List<String> migrate(PgServer s) {
+        List<String> failed = new ArrayList<>();
+        for (String step : List.of("CREATE TABLE IF NOT EXISTS mig (id int PRIMARY KEY, v text)",
+                "ALTER TABLE documents ADD COLUMN flag boolean NOT NULL DEFAULT false",
+                "CREATE INDEX IF NOT EXISTS documents_owner ON documents (owner)")) {
+            try {
+                sql(s, step);
+            } catch (SQLException e) {
+                failed.add(step + ": " + e.getMessage()); // another mirror's copy arrived first
+            }
+        }
+        return failed;
+    }
+
+    private static void sql(PgServer s, String sql) throws SQLException {
+        try (Connection c = s.connect(); Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    private static long count(PgServer s, String sql) throws SQLException {
+        return Long.parseLong(text(s, sql));
+    }
+
+    private static String text(PgServer s, String sql) throws SQLException {
+        try (Connection c = s.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    /** Per table of the public schema: row count and md5 over every row. */
+    private static Map<String, String> digest(PgServer s) throws SQLException {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (Connection c = s.connect(); Statement st = c.createStatement()) {
+            List<String> tables = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery("SELECT 'public.' || tablename FROM pg_tables WHERE schemaname = 'public'"
+                    + " ORDER BY 1")) {
+                while (rs.next()) {
+                    tables.add(rs.getString(1));
+                }
+            }
+            for (String t : tables) {
+                try (ResultSet rs = st.executeQuery("SELECT count(*) || ':' || md5(coalesce(string_agg(t::text, E'\\n'"
+                        + " ORDER BY t::text), '')) FROM " + t + " t")) {
+                    rs.next();
+                    out.put(t, rs.getString(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String safeDigest(PgServer s) {
+        try {
+            return digest(s).toString();
+        } catch (SQLException e) {
+            return e.toString();
+        }
+    }
+
+    /** Every column of the public schema with its type and default. */
+    private static Map<String, String> columns(PgServer s) throws SQLException {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (Connection c = s.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT table_name || '.' || column_name, data_type || ' '"
+                     + " || coalesce(column_default, '') FROM information_schema.columns WHERE table_schema = 'public'"
+                     + " ORDER BY 1")) {
+            while (rs.next()) {
+                out.put(rs.getString(1), rs.getString(2).replaceAll("nextval\\('.*'::regclass\\)", "nextval"));
+            }
+        }
+        return out;
+    }
+}
