@@ -50,12 +50,16 @@ public final class DdlReplication {
     public static final String TABLE = PostgresDialect.BOOKKEEPING_SCHEMA + ".ddl";
 
     /**
-     * SQLStates meaning the statement's effect is there already (or its object is gone): a
-     * migration every mirror ran itself. Duplicate table/column/object/schema/function, undefined
-     * table/column/object/function, invalid schema name.
+     * SQLStates meaning the statement's effect is there already: a migration every mirror ran
+     * itself. Duplicate table/column/object/schema/function.
      */
-    static final Set<String> ALREADY_THERE = Set.of("42P07", "42701", "42710", "42P06", "42723", "42P01", "42703",
-            "42704", "42883", "3F000");
+    static final Set<String> ALREADY_THERE = Set.of("42P07", "42701", "42710", "42P06", "42723");
+
+    /**
+     * SQLStates meaning an object is missing: "already done" only for a statement that drops or
+     * renames (every mirror ran it); for anything else the schema differs, and the change is held.
+     */
+    static final Set<String> ALREADY_GONE = Set.of("42P01", "42703", "42704", "42883", "3F000");
 
     private static final Pattern CONCURRENTLY = Pattern.compile("(?i)\\bCONCURRENTLY\\b");
 
@@ -232,7 +236,12 @@ public final class DdlReplication {
                 LOG.info("Mirror {}: applied schema change {}: {}", node, tag, abbreviate(statement));
                 return true;
             } catch (SQLException e) {
-                if (!ALREADY_THERE.contains(e.getSQLState())) {
+                String upper = statement.toUpperCase(java.util.Locale.ROOT);
+                boolean dropsOrRenames = upper.stripLeading().startsWith("DROP ") || upper.contains(" DROP ")
+                        || upper.contains(" RENAME ");
+                if (!ALREADY_THERE.contains(e.getSQLState())
+                        && !(dropsOrRenames && ALREADY_GONE.contains(e.getSQLState()))) {
+                    s.execute("ROLLBACK TO SAVEPOINT am_ddl"); // so that this error, not a follow-up, is reported
                     throw new SQLException("Schema change " + tag + " from another mirror failed here: " + e.getMessage()
                             + "; statement: " + abbreviate(statement), e.getSQLState(), e);
                 }

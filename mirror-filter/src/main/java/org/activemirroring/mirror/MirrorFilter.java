@@ -120,7 +120,9 @@ public final class MirrorFilter implements Filter {
     /** Open to anyone (load balancers), so it says nothing an attacker could use: no addresses, no error text. */
     private void health(HttpServletResponse response, MirrorNode node, boolean ready) throws IOException {
         if (ready) {
-            write(response, HttpServletResponse.SC_OK, "text/plain", "ready\n");
+            // Still 200: the site is served; the body says a peer's changes are held back here.
+            write(response, HttpServletResponse.SC_OK, "text/plain", node.degraded() == null ? "ready\n"
+                    : "ready, degraded: held-back\n");
         } else {
             response.setHeader("Retry-After", Integer.toString(launcher.config().retryAfterSeconds()));
             write(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "text/plain",

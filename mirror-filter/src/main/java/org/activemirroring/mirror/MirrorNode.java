@@ -395,7 +395,17 @@ public final class MirrorNode implements AutoCloseable {
                 t.journalHeads().getOrDefault(nodeId(), 0L), capture.stats(), applier.stats(), delivery,
                 sequences.stats(),
                 new NodeStatus.ConflictStatus(conflictCount, applier.stats().conflicts(), versioner.repairs()),
-                slotStatus(), validatingForeignKeys(), dataOrigin, problem);
+                slotStatus(), validatingForeignKeys(), dataOrigin, degraded(delivery), problem);
+    }
+
+    /** What is held back although this mirror serves, or null (see {@link NodeStatus#degraded}). */
+    public String degraded() {
+        return degraded(transport.deliveryStatus());
+    }
+
+    private static String degraded(DeliveryStatus d) {
+        return d.heldBack() == null ? null : "a change of another mirror cannot be applied here since " + d.heldSince()
+                + " and is retried with backoff; that mirror's later changes wait behind it: " + d.heldBack();
     }
 
     /** Why other mirrors' changes are not applied here, and what happens next. */

@@ -100,6 +100,43 @@ class SchemaChangeIT {
         }
     }
 
+    /**
+     * A schema change that cannot be applied on a mirror (it needs a function only its origin has)
+     * is held there, not dropped: status and health say so while the mirror serves, the rows
+     * behind it wait, and once the operator adds what is missing it goes through with them.
+     */
+    @Test
+    void aSchemaChangeThatFailsOnAMirrorIsHeldVisiblyUntilItCanBeApplied() throws Exception {
+        try (PostgresServers pgs = PostgresServers.start("held", 2)) {
+            List<PgServer> servers = pgs.servers();
+            for (PgServer s : servers) {
+                SiteSchema.create(s);
+            }
+            List<MirrorNode> nodes = TestMirrors.startAll(MirrorSettings.forServers("held", servers));
+            try {
+                ReplicationChecks.awaitMembers(nodes, 2, Duration.ofSeconds(30));
+                // A helper only the first mirror has (its schema is not mirrored).
+                sql(servers.get(0), "CREATE SCHEMA tools; CREATE FUNCTION tools.rating() RETURNS int LANGUAGE sql"
+                        + " AS 'SELECT 3'");
+                sql(servers.get(0), "ALTER TABLE documents ADD COLUMN rating int DEFAULT tools.rating()");
+                sql(servers.get(0), "INSERT INTO documents (id, owner, title, version) VALUES (7, 'held', 'x', 1)");
+                MirrorNode second = nodes.get(1);
+                Await.until(CONVERGE, () -> second.degraded() != null, () -> "never held: " + second.status());
+                assertTrue(second.degraded().contains("tools"), second.degraded());
+                assertTrue(second.isReady(), "it still serves the site");
+                assertEquals(0, count(servers.get(1), "SELECT count(*) FROM documents WHERE id = 7"),
+                        "the row written after the schema change waits behind it");
+                // The operator gives the second mirror what the change needs: it goes through.
+                sql(servers.get(1), "CREATE SCHEMA tools; CREATE FUNCTION tools.rating() RETURNS int LANGUAGE sql"
+                        + " AS 'SELECT 3'");
+                Await.until(CONVERGE, () -> count(servers.get(1), "SELECT count(*) FROM documents WHERE id = 7"
+                        + " AND rating = 3") == 1 && second.degraded() == null, () -> "still held: " + second.degraded());
+            } finally {
+                TestMirrors.closeAll(nodes);
+            }
+        }
+    }
+
     /** A site's migration as each mirror runs it at its start; local failures are the site's, returned. */
     private static List<String> migrate(PgServer s) {
         List<String> failed = new ArrayList<>();

@@ -2,6 +2,7 @@ package org.activemirroring.transport;
 
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -196,9 +197,25 @@ final class DeliveryPipeline {
         return !closed && thread.isAlive();
     }
 
-    /** Whether delivery runs, how often it restarted, its last unexpected error. */
+    /** Whether delivery runs, how often it restarted, its last unexpected error, what is held back. */
     DeliveryStatus status() {
-        return restarts.status(threadRunning());
+        DeliveryStatus s = restarts.status(threadRunning());
+        Held h = held;
+        return h == null ? s : s.withHeldBack(h.what(), h.since());
+    }
+
+    /** An envelope the handler keeps refusing (see {@link DeliveryStatus#heldBack}). */
+    private record Held(String what, Instant since) {
+    }
+
+    private volatile Held held;
+
+    /** Notes that delivering {@code e} failed with an expected failure; since the first such try. */
+    private void markHeld(Envelope e, Exception ex) {
+        Held before = held;
+        String id = e.origin() + "#" + e.seq();
+        held = new Held(id + ": " + DeliveryRestarts.cut(String.valueOf(ex.getMessage())),
+                before != null && before.what().startsWith(id + ": ") ? before.since() : restarts.now());
     }
 
     private volatile TransportObserver observer = TransportObserver.NONE;
@@ -463,6 +480,7 @@ final class DeliveryPipeline {
         if (lostGroups > 0) {
             LOG.info("Delivered again after {} lost group(s)", lostGroups);
             lostGroups = 0;
+            held = null;
         }
         groupBackoff = MIN_BACKOFF_MS;
         unflushed.clear();
@@ -479,6 +497,10 @@ final class DeliveryPipeline {
      * flush, after a backoff.
      */
     private void groupLost(Exception cause, Inbound current) throws InterruptedException {
+        Inbound first = unflushed.isEmpty() ? current : unflushed.get(0);
+        if (first != null) {
+            markHeld(first.envelope(), cause); // delivered again one by one: the one that fails shows
+        }
         if (lostGroups++ == 0) {
             LOG.warn("Delivering a group of {} envelope(s) failed; delivering them again with backoff: {}",
                     unflushed.size() + (current == null ? 0 : 1), cause.toString());
@@ -662,6 +684,7 @@ final class DeliveryPipeline {
                 inHand = null;
                 if (failures > 0) {
                     LOG.info("Delivered {} after {} failed attempts", e, failures);
+                    held = null;
                 }
                 return true;
             } catch (NotYetDeliverableException ex) {
@@ -686,6 +709,7 @@ final class DeliveryPipeline {
                     // once per streak: a database restart must not flood the log
                     LOG.warn("Delivering {} failed; retrying with backoff until it succeeds: {}", e, ex.toString());
                 }
+                markHeld(e, ex);
                 if (!awaitStop(backoff)) {
                     return false;
                 }

@@ -140,7 +140,7 @@ final class DeliveryRestarts {
     }
 
     /** Milliseconds are plenty for status pages and logs. */
-    private Instant now() {
+    Instant now() {
         return clock.instant().truncatedTo(ChronoUnit.MILLIS);
     }
 
@@ -148,7 +148,7 @@ final class DeliveryRestarts {
         return ms % 1000 == 0 ? Long.toString(ms / 1000) : String.format(java.util.Locale.ROOT, "%.3f", ms / 1000.0);
     }
 
-    private static String cut(String s) {
+    static String cut(String s) {
         return s.length() <= MAX_ERROR_CHARS ? s : s.substring(0, MAX_ERROR_CHARS) + "...";
     }
 }

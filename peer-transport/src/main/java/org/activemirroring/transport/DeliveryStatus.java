@@ -17,10 +17,26 @@ import java.time.Instant;
  * @param downSince   since when delivery has been down after an unexpected error (the first
  *                    error of the outage), or null while it runs, before start and after close
  * @param nextRestart when delivery next tries to restart while it is down, or null
+ * @param heldBack    the envelope the handler keeps refusing with an expected failure (a change
+ *                    that cannot be applied here yet: a schema change that fails, the database
+ *                    down) and its last error; everything of its origin after it waits behind it.
+ *                    Null while deliveries succeed
+ * @param heldSince   when the first attempt at {@code heldBack} failed, or null
  */
 public record DeliveryStatus(boolean running, long restarts, String lastError, Instant lastErrorAt,
-                             Instant downSince, Instant nextRestart) {
+                             Instant downSince, Instant nextRestart, String heldBack, Instant heldSince) {
 
     /** Delivery has not started yet. */
     public static final DeliveryStatus NOT_STARTED = new DeliveryStatus(false, 0, null, null, null, null);
+
+    /** A status with nothing held back. */
+    public DeliveryStatus(boolean running, long restarts, String lastError, Instant lastErrorAt, Instant downSince,
+                          Instant nextRestart) {
+        this(running, restarts, lastError, lastErrorAt, downSince, nextRestart, null, null);
+    }
+
+    /** The same status with what is held back. */
+    DeliveryStatus withHeldBack(String what, Instant since) {
+        return new DeliveryStatus(running, restarts, lastError, lastErrorAt, downSince, nextRestart, what, since);
+    }
 }

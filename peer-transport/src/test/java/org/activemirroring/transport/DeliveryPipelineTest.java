@@ -82,6 +82,32 @@ class DeliveryPipelineTest {
         }
     }
 
+    /**
+     * A change the handler keeps refusing with an expected failure (it cannot be applied here
+     * yet) is retried, never skipped, and status says what is held back and since when, until it
+     * goes through.
+     */
+    @Test
+    void aChangeThatKeepsFailingShowsAsHeldBackUntilItIsDelivered() throws Exception {
+        RecordingHandler h = new RecordingHandler("me");
+        DeliveryPipeline p = pipeline(h, Map.of());
+        h.failuresLeft.set(3); // three attempts fail: 50 + 100 + 200 ms of backoff
+        p.start();
+        List<Envelope> a = JournalTest.chain("a", 3);
+        for (Envelope e : a) {
+            p.offer(e, "x");
+        }
+        Await.until(WAIT, () -> p.status().heldBack() != null, () -> "never held back: " + p.status());
+        DeliveryStatus held = p.status();
+        assertTrue(held.heldBack().startsWith("a#1") && held.heldBack().contains("simulated database restart"),
+                held.heldBack());
+        assertTrue(held.heldSince() != null && held.running(), held.toString());
+        assertEquals(List.of(), h.seqs("a"), "nothing behind it went first");
+        Await.until(WAIT, () -> h.last("a") == 3, () -> "got " + h.seqs("a"));
+        assertEquals(List.of(1L, 2L, 3L), h.seqs("a"));
+        assertEquals(null, p.status().heldBack(), "delivered: nothing held back any more");
+    }
+
     @Test
     void outOfOrderDuplicateAndOwnEnvelopesEndUpInOrderOnce() throws Exception {
         RecordingHandler h = new RecordingHandler("me");
