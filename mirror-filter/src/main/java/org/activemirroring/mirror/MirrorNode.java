@@ -265,8 +265,10 @@ public final class MirrorNode implements AutoCloseable {
                 first = behind;
             }
             long now = System.nanoTime();
-            if (historyLost.getAsBoolean() || !transport.isDelivering()) {
-                return; // the node goes on and reports it (copying again, or delivery stopped)
+            boolean stoppedForGood = !transport.isDelivering() && transport.deliveryStatus().downSince() == null;
+            if (historyLost.getAsBoolean() || stoppedForGood) {
+                return; // the node goes on and reports it (copying again, or delivery stopped); a
+                        // delivery that restarts itself after an error is waited for, up to the limit
             }
             if (now - deadline >= 0) {
                 LOG.warn("Mirror '{}' starts capturing and serving before it caught up: still behind {} after {} ms"
