@@ -1,0 +1,151 @@
+package org.activemirroring.mirror;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.activemirroring.testsupport.Await;
+import org.activemirroring.testsupport.MirrorSettings;
+import org.activemirroring.testsupport.PgServer;
+import org.activemirroring.testsupport.PostgresServers;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A site that runs its Flyway migrations at every start, on every mirror: a release rolled out
+ * to one mirror first, then to the two others at once, then one to all three at once, with rows
+ * written on every mirror between. Each migration takes effect once per mirror, Flyway's history
+ * says so (each version once, successful, validating on every mirror), and all tables end equal.
+ */
+class FlywayMigrationsIT {
+    private static final Duration CONVERGE = Duration.ofSeconds(90);
+
+    @Test
+    void eachMigrationTakesEffectOncePerMirrorWhenEveryMirrorRunsThem() throws Exception {
+        try (PostgresServers pgs = PostgresServers.start("flyway", 3)) {
+            List<PgServer> servers = pgs.servers();
+            migrate(servers.get(0), "1"); // the site as it was before mirroring
+            List<MirrorNode> nodes = TestMirrors.startAll(MirrorSettings.forServers("flyway", servers));
+            ExecutorService pool = Executors.newFixedThreadPool(3);
+            try {
+                ReplicationChecks.awaitMembers(nodes, 3, Duration.ofSeconds(30));
+                write(servers, "before release 2");
+
+                // Release 2 on the first mirror, then on the two others at the same time.
+                migrate(servers.get(0), "2");
+                List<Future<?>> rollout = new ArrayList<>();
+                for (PgServer s : servers.subList(1, 3)) {
+                    rollout.add(pool.submit(() -> migrate(s, "2")));
+                }
+                for (Future<?> f : rollout) {
+                    f.get();
+                }
+                write(servers, "after release 2");
+                for (int i = 0; i < 3; i++) {
+                    sql(servers.get(i), "INSERT INTO tags (item_id, tag) SELECT min(id), 'tag from " + i + "' FROM items");
+                }
+
+                // Release 3 everywhere at once.
+                List<Future<?>> all = new ArrayList<>();
+                for (PgServer s : servers) {
+                    all.add(pool.submit(() -> migrate(s, "3")));
+                }
+                for (Future<?> f : all) {
+                    f.get();
+                }
+                for (int i = 0; i < 3; i++) {
+                    sql(servers.get(i), "INSERT INTO audit (note) VALUES ('audited on " + i + "')");
+                    sql(servers.get(i), "INSERT INTO tags (item_id, label) SELECT max(id), 'label from " + i + "' FROM items");
+                }
+
+                Await.until(CONVERGE, () -> digest(servers.get(0)).equals(digest(servers.get(1)))
+                                && digest(servers.get(0)).equals(digest(servers.get(2)))
+                                && count(servers.get(0), "SELECT count(*) FROM audit") == 3
+                                && count(servers.get(0), "SELECT count(*) FROM tags") == 6,
+                        () -> "mirrors differ: " + safeDigest(servers.get(0)) + " / " + safeDigest(servers.get(1))
+                                + " / " + safeDigest(servers.get(2)));
+                for (PgServer s : servers) {
+                    assertEquals(List.of("1:1:true", "2:1:true", "3:1:true"), rows(s, "SELECT version || ':' || count(*)"
+                            + " || ':' || bool_and(success) FROM flyway_schema_history GROUP BY version ORDER BY version"),
+                            "each migration once in " + s.name() + "'s history");
+                    flyway(s, "3").validate(); // Flyway itself agrees on every mirror
+                    assertEquals(7, count(s, "SELECT count(*) FROM items"));
+                    assertEquals(1, count(s, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'tags'"
+                            + " AND column_name = 'label'"));
+                }
+                for (MirrorNode n : nodes) {
+                    assertTrue(n.isReady() && n.degraded() == null, n.nodeId() + ": " + n.status());
+                }
+            } finally {
+                pool.shutdownNow();
+                TestMirrors.closeAll(nodes);
+            }
+        }
+    }
+
+    private static Flyway flyway(PgServer s, String target) {
+        return Flyway.configure().dataSource(s.jdbcUrl(), s.user(), s.password()).locations("classpath:db/site")
+                .target(target).load();
+    }
+
+    private static Void migrate(PgServer s, String target) {
+        flyway(s, target).migrate();
+        return null;
+    }
+
+    private static void write(List<PgServer> servers, String what) throws SQLException {
+        for (int i = 0; i < servers.size(); i++) {
+            sql(servers.get(i), "INSERT INTO items (name) VALUES ('" + what + " on " + i + "')");
+        }
+    }
+
+    private static void sql(PgServer s, String sql) throws SQLException {
+        try (Connection c = s.connect(); Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    private static long count(PgServer s, String sql) throws SQLException {
+        return Long.parseLong(rows(s, sql).get(0));
+    }
+
+    private static List<String> rows(PgServer s, String sql) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Connection c = s.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    /** Per table of the public schema: row count and md5 over every row. */
+    private static Map<String, String> digest(PgServer s) throws SQLException {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String t : rows(s, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")) {
+            out.put(t, rows(s, "SELECT count(*) || ':' || md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), ''))"
+                    + " FROM public." + t + " t").get(0));
+        }
+        return out;
+    }
+
+    private static String safeDigest(PgServer s) {
+        try {
+            return digest(s).toString();
+        } catch (SQLException e) {
+            return e.toString();
+        }
+    }
+}
