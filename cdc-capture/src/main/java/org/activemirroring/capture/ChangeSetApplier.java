@@ -343,22 +343,26 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         Set<String> runRows = new HashSet<>();
         int runSize = 0;
         for (ChangeSet cs : pending) {
-            if (cs.rows().size() > MAX_BATCH || cs.rows().stream().anyMatch(DdlReplication::isDdl)) {
+            String[] keys = cs.rows().size() > MAX_BATCH ? null : new String[cs.rows().size()];
+            List<String> ids = new ArrayList<>(keys == null ? 0 : keys.length);
+            boolean overlaps = false;
+            for (int i = 0; keys != null && i < keys.length; i++) {
+                RowChange row = cs.rows().get(i);
+                if (DdlReplication.isDdl(row)) {
+                    keys = null; // a schema change: its ChangeSet goes alone, in its order
+                    break;
+                }
+                keys[i] = PostgresVersionStore.keyText(row.key());
+                String id = row.table() + '\0' + keys[i];
+                ids.add(id);
+                overlaps |= runRows.contains(id);
+            }
+            if (keys == null) {
                 applyRun(c, run, runKeys);
                 runRows.clear();
                 runSize = 0;
                 applyAndStage(c, cs, false);
                 continue;
-            }
-            String[] keys = new String[cs.rows().size()];
-            List<String> ids = new ArrayList<>(keys.length);
-            boolean overlaps = false;
-            for (int i = 0; i < keys.length; i++) {
-                RowChange row = cs.rows().get(i);
-                keys[i] = PostgresVersionStore.keyText(row.key());
-                String id = row.table() + '\0' + keys[i];
-                ids.add(id);
-                overlaps |= runRows.contains(id);
             }
             // A row an earlier ChangeSet of the run touches: decide it after that one is written.
             if (overlaps || runSize + keys.length > MAX_BATCH) {

@@ -1,7 +1,6 @@
 package org.activemirroring.capture;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -212,54 +211,46 @@ public final class DdlReplication {
             return false;
         }
         boolean changed = false;
-        for (String one : changes) {
-            changed |= applyOne(c, one, searchPath, tag, node);
+        String saved = PostgresSchemaScript.setSearchPath(c, searchPath, true);
+        try {
+            for (String one : changes) {
+                changed |= applyOne(c, one, tag, node);
+            }
+        } finally {
+            PostgresSchemaScript.setSearchPath(c, saved, true);
         }
         return changed;
     }
 
-    private static boolean applyOne(Connection c, String statement, String searchPath, String tag, String node)
-            throws SQLException {
-        // Inside a transaction, as everything the applier does: no CONCURRENTLY.
-        String sql = CONCURRENTLY.matcher(statement).replaceAll("");
-        String saved;
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT current_setting('search_path')")) {
-            rs.next();
-            saved = rs.getString(1);
-        }
+    /** Runs one statement under a savepoint; false when its effect was there already. */
+    private static boolean applyOne(Connection c, String statement, String tag, String node) throws SQLException {
         try (Statement s = c.createStatement()) {
-            setSearchPath(c, searchPath);
             s.execute("SAVEPOINT am_ddl");
             try {
-                s.execute(sql);
+                // Inside a transaction, as everything the applier does: no CONCURRENTLY.
+                s.execute(CONCURRENTLY.matcher(statement).replaceAll(""));
                 s.execute("RELEASE SAVEPOINT am_ddl");
                 LOG.info("Mirror {}: applied schema change {}: {}", node, tag, abbreviate(statement));
                 return true;
             } catch (SQLException e) {
-                String upper = statement.toUpperCase(java.util.Locale.ROOT);
-                boolean dropsOrRenames = upper.stripLeading().startsWith("DROP ") || upper.contains(" DROP ")
-                        || upper.contains(" RENAME ");
-                if (!ALREADY_THERE.contains(e.getSQLState())
-                        && !(dropsOrRenames && ALREADY_GONE.contains(e.getSQLState()))) {
-                    s.execute("ROLLBACK TO SAVEPOINT am_ddl"); // so that this error, not a follow-up, is reported
+                s.execute("ROLLBACK TO SAVEPOINT am_ddl"); // the transaction goes on, and this error is the one reported
+                if (!alreadyDone(statement, e.getSQLState())) {
                     throw new SQLException("Schema change " + tag + " from another mirror failed here: " + e.getMessage()
                             + "; statement: " + abbreviate(statement), e.getSQLState(), e);
                 }
-                s.execute("ROLLBACK TO SAVEPOINT am_ddl");
                 LOG.info("Mirror {}: schema change {} is here already ({}), skipped: {}", node, tag, e.getMessage(),
                         abbreviate(statement));
                 return false;
-            } finally {
-                setSearchPath(c, saved);
             }
         }
     }
 
-    private static void setSearchPath(Connection c, String value) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT set_config('search_path', ?, true)")) {
-            ps.setString(1, value);
-            ps.execute();
-        }
+    /** Whether failing with {@code sqlState} means this mirror has the statement's effect already. */
+    private static boolean alreadyDone(String statement, String sqlState) {
+        String upper = statement.toUpperCase(java.util.Locale.ROOT);
+        boolean dropsOrRenames = upper.stripLeading().startsWith("DROP ") || upper.contains(" DROP ")
+                || upper.contains(" RENAME ");
+        return ALREADY_THERE.contains(sqlState) || dropsOrRenames && ALREADY_GONE.contains(sqlState);
     }
 
     private static String abbreviate(String sql) {

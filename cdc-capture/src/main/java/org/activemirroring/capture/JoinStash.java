@@ -271,7 +271,6 @@ public final class JoinStash {
         long same = 0;
         long restored = 0;
         List<Conflict> lost = new ArrayList<>();
-        List<Long> done = new ArrayList<>();
         Map<Long, String> rows = new LinkedHashMap<>();
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT id, row_json::text FROM mirror.join_stash WHERE tbl = ? ORDER BY id")) {
@@ -289,7 +288,6 @@ public final class JoinStash {
              Statement s = c.createStatement()) {
             for (Map.Entry<Long, String> row : rows.entrySet()) {
                 String json = row.getValue();
-                done.add(row.getKey());
                 findPs.setString(1, json);
                 findPs.setString(2, json);
                 String existing = null;
@@ -327,7 +325,7 @@ public final class JoinStash {
         }
         dialect.versions().log(c, lost);
         try (PreparedStatement del = c.prepareStatement("DELETE FROM mirror.join_stash WHERE id = ANY (?)")) {
-            del.setArray(1, c.createArrayOf("bigint", done.toArray()));
+            del.setArray(1, c.createArrayOf("bigint", rows.keySet().toArray()));
             del.executeUpdate();
         }
         if (!lost.isEmpty()) {

@@ -118,7 +118,7 @@ public record PostgresSchemaScript(List<String> beforeData, List<String> afterDa
     }
 
     /** Sets the search path, returning the previous one. */
-    private static String setSearchPath(Connection c, String value, boolean local) throws SQLException {
+    static String setSearchPath(Connection c, String value, boolean local) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT current_setting('search_path'), set_config('search_path', ?, ?)")) {
             ps.setString(1, value);

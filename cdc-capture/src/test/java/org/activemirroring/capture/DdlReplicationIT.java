@@ -1,13 +1,11 @@
 package org.activemirroring.capture;
 
+import static org.activemirroring.capture.Fixtures.rows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -75,15 +73,5 @@ class DdlReplicationIT {
             assertEquals(List.of("heartbeat", "t", "u"), rows(pg, "SELECT tablename FROM pg_publication_tables WHERE"
                     + " pubname = 'am_test' ORDER BY 1"));
         }
-    }
-
-    private static List<String> rows(PgServer pg, String sql) throws SQLException {
-        List<String> out = new ArrayList<>();
-        try (Connection c = pg.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            while (rs.next()) {
-                out.add(rs.getString(1));
-            }
-        }
-        return out;
     }
 }

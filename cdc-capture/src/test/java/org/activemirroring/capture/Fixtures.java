@@ -120,6 +120,17 @@ final class Fixtures {
         return rows;
     }
 
+    /** The first column of every row {@code sql} returns on {@code server}. */
+    static List<String> rows(PgServer server, String sql) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Connection c = server.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
     static void exec(Connection c, String... sql) throws SQLException {
         try (Statement st = c.createStatement()) {
             for (String s : sql) {

@@ -1,12 +1,10 @@
 package org.activemirroring.capture;
 
+import static org.activemirroring.capture.Fixtures.rows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 
 import org.activemirroring.testsupport.PgServer;
@@ -106,15 +104,5 @@ class JoinStashIT {
             assertEquals(List.of("0"), rows(pg, "SELECT x.roident FROM items t, pg_xact_commit_timestamp_origin(t.xmin) x"
                     + " WHERE t.id = 3"));
         }
-    }
-
-    private static List<String> rows(PgServer pg, String sql) throws SQLException {
-        List<String> out = new ArrayList<>();
-        try (Connection c = pg.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            while (rs.next()) {
-                out.add(rs.getString(1));
-            }
-        }
-        return out;
     }
 }

@@ -109,9 +109,8 @@ public final class MirrorFilter implements Filter {
         } else if (AdminEndpoints.isAdminPath(path)) {
             admin.serve(path, request, response);
         } else if (!ready) {
-            response.setHeader("Retry-After", Integer.toString(launcher.config().retryAfterSeconds()));
-            write(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "text/plain", "This mirror is not ready yet ("
-                    + phaseWord(node) + "); try again in " + launcher.config().retryAfterSeconds() + " seconds.\n");
+            unavailable(response, "This mirror is not ready yet (" + phaseWord(node) + "); try again in "
+                    + launcher.config().retryAfterSeconds() + " seconds.\n");
         } else {
             chain.doFilter(req, res);
         }
@@ -124,10 +123,13 @@ public final class MirrorFilter implements Filter {
             write(response, HttpServletResponse.SC_OK, "text/plain", node.degraded() == null ? "ready\n"
                     : "ready, degraded: held-back\n");
         } else {
-            response.setHeader("Retry-After", Integer.toString(launcher.config().retryAfterSeconds()));
-            write(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "text/plain",
-                    "not ready: " + phaseWord(node) + "\n");
+            unavailable(response, "not ready: " + phaseWord(node) + "\n");
         }
+    }
+
+    private void unavailable(HttpServletResponse response, String body) throws IOException {
+        response.setHeader("Retry-After", Integer.toString(launcher.config().retryAfterSeconds()));
+        write(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "text/plain", body);
     }
 
     /**

@@ -84,12 +84,9 @@ public final class MirrorNode implements AutoCloseable {
     private static String restoreStash(MirrorConfig config, PostgresDialect dialect, JoinSink sink) throws Exception {
         JoinStash stash = new JoinStash(config.capture(), dialect, config.nodeId());
         stash.sweepUncaptured();
-        if (stash.pending() == 0) {
-            return null;
-        }
         String[] last = sink.lastSession();
         JoinStash.Outcome o = stash.restore(last == null ? "network" : last[1]);
-        return o.toString();
+        return o.total() == 0 ? null : o.toString();
     }
 
     /** How often tombstones every mirror has applied are purged from mirror.row_version. */

@@ -1,17 +1,16 @@
 package org.activemirroring.mirror;
 
+import static org.activemirroring.mirror.SiteSql.count;
+import static org.activemirroring.mirror.SiteSql.describe;
+import static org.activemirroring.mirror.SiteSql.digest;
+import static org.activemirroring.mirror.SiteSql.exec;
+import static org.activemirroring.mirror.SiteSql.rows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.MirrorSettings;
@@ -51,7 +50,7 @@ class FlywayMigrationsIT {
                 }
                 write(servers, "after release 2");
                 for (int i = 0; i < 3; i++) {
-                    sql(servers.get(i), "INSERT INTO tags (item_id, tag) SELECT min(id), 'tag from " + i + "' FROM items");
+                    exec(servers.get(i), "INSERT INTO tags (item_id, tag) SELECT min(id), 'tag from " + i + "' FROM items");
                 }
 
                 // Release 3 the same way, from the last mirror this time.
@@ -62,16 +61,16 @@ class FlywayMigrationsIT {
                     migrate(s, "3");
                 }
                 for (int i = 0; i < 3; i++) {
-                    sql(servers.get(i), "INSERT INTO audit (note) VALUES ('audited on " + i + "')");
-                    sql(servers.get(i), "INSERT INTO tags (item_id, label) SELECT max(id), 'label from " + i + "' FROM items");
+                    exec(servers.get(i), "INSERT INTO audit (note) VALUES ('audited on " + i + "')");
+                    exec(servers.get(i), "INSERT INTO tags (item_id, label) SELECT max(id), 'label from " + i + "' FROM items");
                 }
 
                 Await.until(CONVERGE, () -> digest(servers.get(0)).equals(digest(servers.get(1)))
                                 && digest(servers.get(0)).equals(digest(servers.get(2)))
                                 && count(servers.get(0), "SELECT count(*) FROM audit") == 3
                                 && count(servers.get(0), "SELECT count(*) FROM tags") == 6,
-                        () -> "mirrors differ: " + safeDigest(servers.get(0)) + " / " + safeDigest(servers.get(1))
-                                + " / " + safeDigest(servers.get(2)));
+                        () -> "mirrors differ: " + describe(servers.get(0)) + " / " + describe(servers.get(1))
+                                + " / " + describe(servers.get(2)));
                 for (PgServer s : servers) {
                     assertEquals(List.of("1:1:true", "2:1:true", "3:1:true"), rows(s, "SELECT version || ':' || count(*)"
                             + " || ':' || bool_and(success) FROM flyway_schema_history GROUP BY version ORDER BY version"),
@@ -102,45 +101,8 @@ class FlywayMigrationsIT {
 
     private static void write(List<PgServer> servers, String what) throws SQLException {
         for (int i = 0; i < servers.size(); i++) {
-            sql(servers.get(i), "INSERT INTO items (name) VALUES ('" + what + " on " + i + "')");
+            exec(servers.get(i), "INSERT INTO items (name) VALUES ('" + what + " on " + i + "')");
         }
     }
 
-    private static void sql(PgServer s, String sql) throws SQLException {
-        try (Connection c = s.connect(); Statement st = c.createStatement()) {
-            st.execute(sql);
-        }
-    }
-
-    private static long count(PgServer s, String sql) throws SQLException {
-        return Long.parseLong(rows(s, sql).get(0));
-    }
-
-    private static List<String> rows(PgServer s, String sql) throws SQLException {
-        List<String> out = new ArrayList<>();
-        try (Connection c = s.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            while (rs.next()) {
-                out.add(rs.getString(1));
-            }
-        }
-        return out;
-    }
-
-    /** Per table of the public schema: row count and md5 over every row. */
-    private static Map<String, String> digest(PgServer s) throws SQLException {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (String t : rows(s, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")) {
-            out.put(t, rows(s, "SELECT count(*) || ':' || md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), ''))"
-                    + " FROM public." + t + " t").get(0));
-        }
-        return out;
-    }
-
-    private static String safeDigest(PgServer s) {
-        try {
-            return digest(s).toString();
-        } catch (SQLException e) {
-            return e.toString();
-        }
-    }
 }

@@ -10,9 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,8 +35,6 @@ import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 import org.apache.catalina.Context;
 import org.apache.catalina.startup.Tomcat;
-import org.apache.tomcat.util.descriptor.web.FilterDef;
-import org.apache.tomcat.util.descriptor.web.FilterMap;
 import org.junit.jupiter.api.Test;
 
 /** The filter in a real (embedded) Tomcat: health, status, the readiness gate, a clean undeploy. */
@@ -224,15 +219,7 @@ class MirrorFilterIT {
 
     private static void addSite(Tomcat tomcat, String path, Path config) {
         Context ctx = tomcat.addContext(path, null);
-        FilterDef def = new FilterDef();
-        def.setFilterName("mirror");
-        def.setFilterClass(MirrorFilter.class.getName());
-        def.addInitParameter(MirrorFilter.CONFIG_FILE_PARAM, config.toString());
-        ctx.addFilterDef(def);
-        FilterMap map = new FilterMap();
-        map.setFilterName("mirror");
-        map.addURLPattern("/*");
-        ctx.addFilterMap(map);
+        SiteHttp.declareMirrorFilter(ctx, config);
         Tomcat.addServlet(ctx, "site", new HttpServlet() {
             @Override
             protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
@@ -242,8 +229,6 @@ class MirrorFilterIT {
         });
         ctx.addServletMappingDecoded("/*", "site");
     }
-
-
 
     /** As the admin (user "admin", the test's password). */
     private static HttpResponse<String> admin(String url) throws IOException, InterruptedException {
@@ -261,7 +246,6 @@ class MirrorFilterIT {
             return e.toString();
         }
     }
-
 
     private static FilterConfig filterConfig(Map<String, String> params) {
         return new FilterConfig() {

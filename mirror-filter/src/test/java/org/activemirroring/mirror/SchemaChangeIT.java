@@ -1,5 +1,10 @@
 package org.activemirroring.mirror;
 
+import static org.activemirroring.mirror.SiteSql.count;
+import static org.activemirroring.mirror.SiteSql.describe;
+import static org.activemirroring.mirror.SiteSql.digest;
+import static org.activemirroring.mirror.SiteSql.exec;
+import static org.activemirroring.mirror.SiteSql.scalar;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,11 +49,11 @@ class SchemaChangeIT {
                 ReplicationChecks.awaitMembers(nodes, 3, Duration.ofSeconds(30));
                 // An operator's psql on the first mirror: a new table with rows in the same
                 // transaction, a column with a default, an index, then rows using both.
-                sql(servers.get(0), "BEGIN; CREATE TABLE odd (id bigserial PRIMARY KEY, note text NOT NULL);"
+                exec(servers.get(0), "BEGIN; CREATE TABLE odd (id bigserial PRIMARY KEY, note text NOT NULL);"
                         + " INSERT INTO odd (note) VALUES ('first'), ('second'); COMMIT");
-                sql(servers.get(0), "ALTER TABLE customers ADD COLUMN tier text NOT NULL DEFAULT 'basic'");
-                sql(servers.get(0), "CREATE INDEX odd_note ON odd (note)");
-                sql(servers.get(0), "INSERT INTO customers (id, owner, name, balance, created, tier) VALUES"
+                exec(servers.get(0), "ALTER TABLE customers ADD COLUMN tier text NOT NULL DEFAULT 'basic'");
+                exec(servers.get(0), "CREATE INDEX odd_note ON odd (note)");
+                exec(servers.get(0), "INSERT INTO customers (id, owner, name, balance, created, tier) VALUES"
                         + " (1001, 'ddl-1', 'Ada', 10, now(), 'gold')");
                 for (PgServer s : servers) {
                     Await.until(CONVERGE, () -> count(s, "SELECT count(*) FROM odd") == 2
@@ -56,8 +61,8 @@ class SchemaChangeIT {
                             () -> s.name() + " has not got the new table, column and rows");
                 }
                 // The others write into the new table and column at once.
-                sql(servers.get(1), "INSERT INTO odd (note) VALUES ('from two')");
-                sql(servers.get(2), "UPDATE customers SET tier = 'platinum' WHERE id = 1001");
+                exec(servers.get(1), "INSERT INTO odd (note) VALUES ('from two')");
+                exec(servers.get(2), "UPDATE customers SET tier = 'platinum' WHERE id = 1001");
 
                 // A migration every mirror runs itself at about the same time, some statements
                 // without IF NOT EXISTS: each takes effect once per mirror, nobody stalls.
@@ -69,26 +74,26 @@ class SchemaChangeIT {
                     m.get();
                 }
                 for (int i = 0; i < 3; i++) {
-                    sql(servers.get(i), "INSERT INTO mig (id, v) VALUES (" + (i + 1) + ", 'from " + i + "')"
+                    exec(servers.get(i), "INSERT INTO mig (id, v) VALUES (" + (i + 1) + ", 'from " + i + "')"
                             + " ON CONFLICT DO NOTHING");
-                    sql(servers.get(i), "UPDATE documents SET flag = true WHERE false");
+                    exec(servers.get(i), "UPDATE documents SET flag = true WHERE false");
                 }
                 // A table dropped on one mirror goes everywhere.
-                sql(servers.get(2), "CREATE TABLE scratch (id int PRIMARY KEY)");
-                sql(servers.get(2), "DROP TABLE scratch");
+                exec(servers.get(2), "CREATE TABLE scratch (id int PRIMARY KEY)");
+                exec(servers.get(2), "DROP TABLE scratch");
 
                 Await.until(CONVERGE, () -> {
                     Map<String, String> first = digest(servers.get(0));
                     return first.containsKey("public.mig") && count(servers.get(0), "SELECT count(*) FROM mig") == 3
                             && digest(servers.get(1)).equals(first) && digest(servers.get(2)).equals(first);
-                }, () -> "mirrors differ: " + safeDigest(servers.get(0)) + " / " + safeDigest(servers.get(1)) + " / "
-                        + safeDigest(servers.get(2)));
+                }, () -> "mirrors differ: " + describe(servers.get(0)) + " / " + describe(servers.get(1)) + " / "
+                        + describe(servers.get(2)));
                 Map<String, String> columns = columns(servers.get(0));
                 for (PgServer s : servers) {
                     assertEquals(columns, columns(s), "schema of " + s.name());
                     assertEquals(1, count(s, "SELECT count(*) FROM pg_indexes WHERE indexname = 'odd_note'"));
                     assertEquals(0, count(s, "SELECT count(*) FROM pg_tables WHERE tablename = 'scratch'"));
-                    assertEquals("platinum", text(s, "SELECT tier FROM customers WHERE id = 1001"));
+                    assertEquals("platinum", scalar(s, "SELECT tier FROM customers WHERE id = 1001"));
                 }
                 for (MirrorNode n : nodes) {
                     assertTrue(n.isReady(), n.nodeId() + " is not ready: " + n.status().problem());
@@ -116,10 +121,10 @@ class SchemaChangeIT {
             try {
                 ReplicationChecks.awaitMembers(nodes, 2, Duration.ofSeconds(30));
                 // A helper only the first mirror has (its schema is not mirrored).
-                sql(servers.get(0), "CREATE SCHEMA tools; CREATE FUNCTION tools.rating() RETURNS int LANGUAGE sql"
+                exec(servers.get(0), "CREATE SCHEMA tools; CREATE FUNCTION tools.rating() RETURNS int LANGUAGE sql"
                         + " AS 'SELECT 3'");
-                sql(servers.get(0), "ALTER TABLE documents ADD COLUMN rating int DEFAULT tools.rating()");
-                sql(servers.get(0), "INSERT INTO documents (id, owner, title, version) VALUES (7, 'held', 'x', 1)");
+                exec(servers.get(0), "ALTER TABLE documents ADD COLUMN rating int DEFAULT tools.rating()");
+                exec(servers.get(0), "INSERT INTO documents (id, owner, title, version) VALUES (7, 'held', 'x', 1)");
                 MirrorNode second = nodes.get(1);
                 Await.until(CONVERGE, () -> second.degraded() != null, () -> "never held: " + second.status());
                 assertTrue(second.degraded().contains("tools"), second.degraded());
@@ -127,7 +132,7 @@ class SchemaChangeIT {
                 assertEquals(0, count(servers.get(1), "SELECT count(*) FROM documents WHERE id = 7"),
                         "the row written after the schema change waits behind it");
                 // The operator gives the second mirror what the change needs: it goes through.
-                sql(servers.get(1), "CREATE SCHEMA tools; CREATE FUNCTION tools.rating() RETURNS int LANGUAGE sql"
+                exec(servers.get(1), "CREATE SCHEMA tools; CREATE FUNCTION tools.rating() RETURNS int LANGUAGE sql"
                         + " AS 'SELECT 3'");
                 Await.until(CONVERGE, () -> count(servers.get(1), "SELECT count(*) FROM documents WHERE id = 7"
                         + " AND rating = 3") == 1 && second.degraded() == null, () -> "still held: " + second.degraded());
@@ -144,59 +149,12 @@ class SchemaChangeIT {
                 "ALTER TABLE documents ADD COLUMN flag boolean NOT NULL DEFAULT false",
                 "CREATE INDEX IF NOT EXISTS documents_owner ON documents (owner)")) {
             try {
-                sql(s, step);
+                exec(s, step);
             } catch (SQLException e) {
                 failed.add(step + ": " + e.getMessage()); // another mirror's copy arrived first
             }
         }
         return failed;
-    }
-
-    private static void sql(PgServer s, String sql) throws SQLException {
-        try (Connection c = s.connect(); Statement st = c.createStatement()) {
-            st.execute(sql);
-        }
-    }
-
-    private static long count(PgServer s, String sql) throws SQLException {
-        return Long.parseLong(text(s, sql));
-    }
-
-    private static String text(PgServer s, String sql) throws SQLException {
-        try (Connection c = s.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getString(1);
-        }
-    }
-
-    /** Per table of the public schema: row count and md5 over every row. */
-    private static Map<String, String> digest(PgServer s) throws SQLException {
-        Map<String, String> out = new LinkedHashMap<>();
-        try (Connection c = s.connect(); Statement st = c.createStatement()) {
-            List<String> tables = new ArrayList<>();
-            try (ResultSet rs = st.executeQuery("SELECT 'public.' || tablename FROM pg_tables WHERE schemaname = 'public'"
-                    + " ORDER BY 1")) {
-                while (rs.next()) {
-                    tables.add(rs.getString(1));
-                }
-            }
-            for (String t : tables) {
-                try (ResultSet rs = st.executeQuery("SELECT count(*) || ':' || md5(coalesce(string_agg(t::text, E'\\n'"
-                        + " ORDER BY t::text), '')) FROM " + t + " t")) {
-                    rs.next();
-                    out.put(t, rs.getString(1));
-                }
-            }
-        }
-        return out;
-    }
-
-    private static String safeDigest(PgServer s) {
-        try {
-            return digest(s).toString();
-        } catch (SQLException e) {
-            return e.toString();
-        }
     }
 
     /** Every column of the public schema with its type and default. */

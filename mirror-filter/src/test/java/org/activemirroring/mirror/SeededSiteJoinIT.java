@@ -1,7 +1,9 @@
 package org.activemirroring.mirror;
 
+import static org.activemirroring.mirror.SiteSql.describe;
+import static org.activemirroring.mirror.SiteSql.digest;
+import static org.activemirroring.mirror.SiteSql.scalar;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -9,8 +11,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,8 +28,6 @@ import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 import org.apache.catalina.Context;
 import org.apache.catalina.startup.Tomcat;
-import org.apache.tomcat.util.descriptor.web.FilterDef;
-import org.apache.tomcat.util.descriptor.web.FilterMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -146,8 +144,10 @@ class SeededSiteJoinIT {
                 assertEquals("ok", post(siteB + "/register?name=b-1"));
                 assertEquals("ok", post(siteB + "/post?user=only-on-b&body=still+here"));
 
-                Await.until(CONVERGE, () -> digest(a).equals(digest(b)) && digest(a).equals(digest(c)),
-                        () -> "digests differ: a=" + safeDigest(a) + " b=" + safeDigest(b) + " c=" + safeDigest(c));
+                List<String> mirrored = SeedingSite.MIRRORED;
+                Await.until(CONVERGE, () -> digest(a, mirrored).equals(digest(b, mirrored))
+                                && digest(a, mirrored).equals(digest(c, mirrored)),
+                        () -> "digests differ: a=" + describe(a) + " b=" + describe(b) + " c=" + describe(c));
                 List<String> users = List.of(SiteHttp.get(siteC + "/users").body().split("\n"));
                 for (String name : List.of("admin", "early-100", "early-139", "a-29", "during-39", "only-on-b", "b-1",
                         "c-1")) {
@@ -187,15 +187,7 @@ class SeededSiteJoinIT {
             ctx.addApplicationListener(SeedingSite.Listener.class.getName());
         }
         if (webXml) {
-            FilterDef def = new FilterDef();
-            def.setFilterName("mirror");
-            def.setFilterClass(MirrorFilter.class.getName());
-            def.addInitParameter(MirrorFilter.CONFIG_FILE_PARAM, config.toString());
-            ctx.addFilterDef(def);
-            FilterMap map = new FilterMap();
-            map.setFilterName("mirror");
-            map.addURLPattern("/*");
-            ctx.addFilterMap(map);
+            SiteHttp.declareMirrorFilter(ctx, config);
         } else {
             // What Tomcat does with the plugin's META-INF/services entry when it scans WEB-INF/lib
             // (embedded Tomcat does not scan); MirrorInitializerIT checks that entry.
@@ -217,35 +209,6 @@ class SeededSiteJoinIT {
     private static void awaitHealthy(String site) {
         Await.until(CONVERGE, () -> status(site + "/_mirror/health") == 200,
                 () -> site + " never became ready: " + SiteHttp.body(site + "/_mirror/health"));
-    }
-
-    /** Per mirrored table: row count and md5 over every row's text form. */
-    static Map<String, String> digest(PgServer pg) throws SQLException {
-        Map<String, String> out = new LinkedHashMap<>();
-        try (Connection conn = pg.connect(); Statement s = conn.createStatement()) {
-            for (String t : SeedingSite.MIRRORED) {
-                try (ResultSet rs = s.executeQuery("SELECT count(*) || ':' || md5(coalesce(string_agg(t::text, E'\\n'"
-                        + " ORDER BY t::text), '')) FROM " + t + " t")) {
-                    rs.next();
-                    out.put(t, rs.getString(1));
-                }
-            }
-        }
-        return out;
-    }
-
-    private static String safeDigest(PgServer pg) {
-        try {
-            return digest(pg).toString();
-        } catch (SQLException e) {
-            return e.toString();
-        }
-    }
-
-    private static String scalar(PgServer pg, String sql) throws SQLException {
-        try (Connection conn = pg.connect(); Statement s = conn.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            return rs.next() ? rs.getString(1) : null;
-        }
     }
 
     /** The first seq of {@code origin}'s oldest journal segment (segment files are {@code <origin>@<seq>.journal}). */

@@ -13,7 +13,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
-/** Small static helpers for the tests that run the filter in Tomcat: HTTP calls, config files, threads. */
+/** Small static helpers for the tests that run the filter in Tomcat: the filter, HTTP calls, config files, threads. */
 final class SiteHttp {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
@@ -57,6 +57,19 @@ final class SiteHttp {
         settings.forEach((k, v) -> sb.append(k).append('=').append(v.replace("\\", "\\\\")).append('\n'));
         Files.writeString(file, sb.toString());
         return file;
+    }
+
+    /** Declares MirrorFilter on {@code ctx} for every path, as a site's web.xml does, reading {@code config}. */
+    static void declareMirrorFilter(org.apache.catalina.Context ctx, Path config) {
+        org.apache.tomcat.util.descriptor.web.FilterDef def = new org.apache.tomcat.util.descriptor.web.FilterDef();
+        def.setFilterName("mirror");
+        def.setFilterClass(MirrorFilter.class.getName());
+        def.addInitParameter(MirrorFilter.CONFIG_FILE_PARAM, config.toString());
+        ctx.addFilterDef(def);
+        org.apache.tomcat.util.descriptor.web.FilterMap map = new org.apache.tomcat.util.descriptor.web.FilterMap();
+        map.setFilterName("mirror");
+        map.addURLPattern("/*");
+        ctx.addFilterMap(map);
     }
 
     /** Names of live threads starting with {@code prefix}. */
