@@ -117,6 +117,20 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     private volatile boolean held;
     /** Per origin, the highest seq a join's snapshot may already hold (see {@link #replayHorizon}). */
     private volatile Map<String, Long> replayHorizon = Map.of();
+    /** Changes that failed for good or wait for a schema, and those behind them. */
+    private final ParkedChanges parked = new ParkedChanges();
+    /** A parked change is applied again: its seq is recorded already, so no duplicate check. */
+    private boolean replayingParked;
+    /** The last ChangeSet delivered and its payload: parked whole if it fails for good alone. */
+    private ChangeSet lastDelivered;
+    private byte[] lastPayload;
+    /** A schema change was applied since parked changes were last retried. */
+    private volatile boolean schemaChanged;
+    private long lastParkedRetryNanos;
+    private boolean parkedTried;
+    private long parkedSinceStart;
+    /** What {@link #parkedNow()} shows: as of the last park or retry pass. */
+    private volatile ParkedChanges.Summary parkedSummary = ParkedChanges.Summary.NONE;
 
     /**
      * Creates an applier; it connects on first use.
@@ -188,8 +202,16 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             cs = codec.decode(envelope);
         } catch (ChangeSetFormatException e) {
             failures++;
-            throw new ApplyException("Cannot apply " + envelope + ": " + e.getMessage()
-                    + "; the origin runs an incompatible version or the journal is damaged", false, e);
+            String error = "Cannot read " + envelope + ": " + e.getMessage()
+                    + "; the origin runs an incompatible version or the journal is damaged";
+            if (envelope.seq() <= appliedNow.getOrDefault(envelope.origin(), 0L)) {
+                duplicates++;
+                return;
+            }
+            parkOrThrow(envelope.origin(), envelope.seq(), List.of(ParkedChanges.ALL_TABLES),
+                    ParkedChanges.Reason.ERROR, error, null, -1, envelope.payload(),
+                    new ApplyException(error, false, e));
+            return;
         }
         Connection c;
         try {
@@ -205,6 +227,25 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             waits++;
             throw new NotYetDeliverableException(envelope + " waits for " + missing);
         }
+        String blocker;
+        try {
+            blocker = parked.blocker(c, cs);
+        } catch (SQLException e) {
+            abandon(c);
+            throw failure("Cannot read mirror.parked to apply " + envelope, e);
+        }
+        if (blocker != null) {
+            if (cs.seq() <= Math.max(appliedNow.getOrDefault(cs.origin(), 0L),
+                    stagedApplied.getOrDefault(cs.origin(), 0L))) {
+                duplicates++;
+                return;
+            }
+            parkOrThrow(cs.origin(), cs.seq(), ParkedChanges.tablesOf(cs), ParkedChanges.Reason.BEHIND,
+                    "waits behind " + blocker, null, cs.rows().size(), envelope.payload(), null);
+            return;
+        }
+        lastDelivered = cs;
+        lastPayload = envelope.payload();
         if (grouping) {
             // Applied at the next flush, with the rest of the group: a few round trips for the
             // whole group instead of a few per ChangeSet.
@@ -228,8 +269,13 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             commitStaged(c);
         } catch (SQLException | RuntimeException e) {
             abandon(c);
-            throw failure("Cannot apply " + envelope + " (tx " + cs.sourceTxId() + ", " + cs.rows().size()
-                    + " rows)", e);
+            ApplyException f = failure("Cannot apply " + envelope + " (tx " + cs.sourceTxId() + ", "
+                    + cs.rows().size() + " rows)", e);
+            if (f.isRetriable()) {
+                throw f;
+            }
+            parkOrThrow(cs.origin(), cs.seq(), ParkedChanges.tablesOf(cs), ParkedChanges.reasonFor(e),
+                    f.getMessage(), ParkedChanges.sqlStateOf(e), cs.rows().size(), envelope.payload(), f);
         } catch (Error e) {
             abandon(c); // nothing of it may stay staged: delivery restarts from the committed vector
             throw e;
@@ -314,12 +360,22 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                     + " they are delivered again", true, null);
         }
         Connection c = connection;
+        ChangeSet alone = n == 1 && pending.size() == 1 && pending.get(0) == lastDelivered ? lastDelivered : null;
         try {
             applyPending(c);
             commitStaged(c);
         } catch (SQLException | RuntimeException e) {
             abandon(c);
-            throw failure("Cannot apply and commit a group of " + n + " ChangeSet(s); they are delivered again", e);
+            ApplyException f = failure("Cannot apply and commit a group of " + n
+                    + " ChangeSet(s); they are delivered again", e);
+            if (alone == null || f.isRetriable()) {
+                throw f;
+            }
+            // Delivered alone (after a lost group, the transport goes one by one) and failed for good.
+            parkOrThrow(alone.origin(), alone.seq(), ParkedChanges.tablesOf(alone), ParkedChanges.reasonFor(e),
+                    "Cannot apply " + alone.origin() + "#" + alone.seq() + " (tx " + alone.sourceTxId() + ", "
+                            + alone.rows().size() + " rows): " + e.getMessage(),
+                    ParkedChanges.sqlStateOf(e), alone.rows().size(), lastPayload, f);
         } catch (Error e) {
             abandon(c);
             throw e;
@@ -574,11 +630,12 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 if (!locked) {
                     lockedRead(c, List.of(cs.origin()), Map.of(), List.of(), new String[0], new HashMap<>());
                     locked = true;
-                    if (txApplied.getOrDefault(cs.origin(), 0L) >= cs.seq()) {
+                    if (!replayingParked && txApplied.getOrDefault(cs.origin(), 0L) >= cs.seq()) {
                         return false; // applied before: a repeated delivery
                     }
                 }
                 DdlReplication.apply(c, rows.get(from), nodeId);
+                schemaChanged = true; // what waits for a table or column may go now
                 shapes.clear(); // tables and columns may have changed
                 uniqueColumns.clear();
                 from++;
@@ -634,7 +691,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 locked ? List.of() : List.of(cs.origin()), keysByTable, rows, keyTexts, rowStates);
         if (!locked) {
             locked = true;
-            if (txApplied.getOrDefault(cs.origin(), 0L) >= cs.seq()) {
+            if (!replayingParked && txApplied.getOrDefault(cs.origin(), 0L) >= cs.seq()) {
                 return false; // applied before: a repeated delivery
             }
         }
@@ -1055,6 +1112,246 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         held = hold;
     }
 
+    /**
+     * Parks a change that cannot be applied now, and records its seq as applied in the same
+     * transaction: the open group's (whatever it applied before goes first) or one of its own.
+     * If even that fails, a retriable failure: the transport offers the change again.
+     */
+    private void parkOrThrow(String origin, long seq, List<String> tables, ParkedChanges.Reason reason, String error,
+                             String sqlState, int rows, byte[] payload, ApplyException cause) throws ApplyException {
+        Connection c = null;
+        try {
+            c = connection();
+            if (openWork || !pending.isEmpty() || !staged.isEmpty()) {
+                applyPending(c); // in order: what was delivered before it goes first
+                parked.park(c, origin, seq, tables, reason, error, sqlState, rows, payload);
+                openWork = true;
+                stagedApplied.put(origin, seq);
+                txApplied.put(origin, seq);
+                unrecorded.merge(origin, new long[] {seq, 1}, (a, b) -> new long[] {b[0], a[1] + 1});
+            } else {
+                parked.park(c, origin, seq, tables, reason, error, sqlState, rows, payload);
+                dialect.recordApplied(c, origin, seq);
+                c.commit();
+                endTransaction();
+                appliedNow.merge(origin, seq, Math::max);
+            }
+        } catch (SQLException | RuntimeException e) {
+            if (c != null) {
+                abandon(c);
+            }
+            ApplyException f = failure("Cannot park " + origin + "#" + seq + " in mirror.parked", e);
+            if (cause != null) {
+                f.addSuppressed(cause);
+            }
+            throw new ApplyException(f.getMessage(), true, f);
+        }
+        parkedSinceStart++;
+        parkedSummary = parkedSummary.plus(origin, seq, tables, reason, error);
+        if (reason == ParkedChanges.Reason.BEHIND) {
+            LOG.info("Parked {}#{} ({}): it {}", origin, seq, String.join(", ", tables), error);
+        } else {
+            LOG.warn("Parked {}#{} ({}), {}: {}. Changes of the same tables wait behind it, everything else goes on;"
+                    + " {}", origin, seq, String.join(", ", tables), reason == ParkedChanges.Reason.SCHEMA
+                    ? "waiting for a table or column this mirror does not have yet" : "it cannot be applied", error,
+                    reason == ParkedChanges.Reason.SCHEMA ? "it is applied once the schema change arrives"
+                            : "retry or discard it with POST /_mirror/parked/retry or /_mirror/parked/discard");
+        }
+    }
+
+    /**
+     * Applies parked changes again, oldest first, when a schema change was applied since the last
+     * try or {@code everyMillis} passed: those waiting for a schema and those behind them.
+     *
+     * @return how many were applied
+     */
+    public synchronized int retryParkedIfDue(long everyMillis) throws ApplyException {
+        if (parkedTried && !schemaChanged && System.nanoTime() - lastParkedRetryNanos < everyMillis * 1_000_000L) {
+            return 0;
+        }
+        return retryParked(false, null);
+    }
+
+    /**
+     * Applies parked changes again, oldest first; one that touches a table of an earlier change
+     * still parked stays behind it. Each goes in its own transaction and leaves the park when it
+     * applied; one that fails again stays, with the new error.
+     *
+     * @param includeErrors every change that failed for good (the operator asks); otherwise those
+     *                      only with backoff (the operator may have fixed the cause, e.g. added a
+     *                      function a schema change needs), and every one waiting for a schema or
+     *                      behind another
+     * @param onlyId        with {@code includeErrors}, the one failed change to try (null: all)
+     * @return how many were applied; 0 also while a group is open (the next call does it)
+     */
+    public synchronized int retryParked(boolean includeErrors, Long onlyId) throws ApplyException {
+        if (closed || openWork || !pending.isEmpty() || !staged.isEmpty()) {
+            return 0;
+        }
+        schemaChanged = false;
+        parkedTried = true;
+        lastParkedRetryNanos = System.nanoTime();
+        Connection c;
+        List<ParkedChanges.Stored> list;
+        try {
+            c = connection();
+            list = parked.count(c) == 0 ? List.of() : parked.list(c);
+            c.commit();
+        } catch (SQLException e) {
+            if (connection != null) {
+                abandon(connection);
+            }
+            throw failure("Cannot read mirror.parked", e);
+        }
+        if (list.isEmpty()) {
+            parkedSummary = ParkedChanges.Summary.NONE;
+            return 0;
+        }
+        shapes.clear(); // the schema may have changed since they failed
+        uniqueColumns.clear();
+        Set<String> blockedTables = new HashSet<>();
+        Set<String> blockedOrigins = new HashSet<>();
+        int done = 0;
+        List<ParkedChanges.Parked> applied = new ArrayList<>();
+        for (ParkedChanges.Stored s : list) {
+            ParkedChanges.Parked e = s.entry();
+            boolean blocked = blockedOrigins.contains(e.origin())
+                    || e.tables().stream().anyMatch(blockedTables::contains);
+            boolean error = ParkedChanges.Reason.ERROR.code().equals(e.reason());
+            boolean mayTry = !error || (includeErrors ? onlyId == null || onlyId == e.id() : e.retryDue(Instant.now()));
+            if (blocked || !mayTry) {
+                block(e, blockedTables, blockedOrigins);
+                continue;
+            }
+            List<Conflict> lost = new ArrayList<>();
+            try {
+                ChangeSet cs = codec.decode(s.payload(), e.origin(), e.seq());
+                replayingParked = true;
+                applyParked(c, cs, lost);
+                parked.delete(c, e.id());
+                c.commit();
+                endTransaction();
+                conflicts += lost.size();
+                done++;
+                applied.add(e);
+                LOG.info("Applied parked {}#{} ({}) after {} attempt(s)", e.origin(), e.seq(),
+                        String.join(", ", e.tables()), e.attempts());
+            } catch (SQLException | RuntimeException ex) {
+                abandon(c);
+                if (isRetriable(ex)) {
+                    throw failure("Cannot apply parked " + e.origin() + "#" + e.seq() + " now", ex);
+                }
+                try {
+                    c = connection();
+                    parked.retried(c, e.id(), ParkedChanges.reasonFor(ex), ex.getMessage(),
+                            ParkedChanges.sqlStateOf(ex));
+                    c.commit();
+                } catch (SQLException ex2) {
+                    if (connection != null) {
+                        abandon(connection);
+                    }
+                    throw failure("Cannot record a failed retry in mirror.parked", ex2);
+                }
+                block(e, blockedTables, blockedOrigins);
+            } finally {
+                replayingParked = false;
+            }
+        }
+        parked.markStale();
+        List<ParkedChanges.Parked> left = new ArrayList<>();
+        for (ParkedChanges.Stored s : list) {
+            left.add(s.entry());
+        }
+        left.removeAll(applied);
+        parkedSummary = ParkedChanges.Summary.of(left);
+        return done;
+    }
+
+    /** How many changes are parked and the oldest, as of the last park or retry pass (no database round trip). */
+    public ParkedChanges.Summary parkedNow() {
+        return parkedSummary;
+    }
+
+    private static void block(ParkedChanges.Parked e, Set<String> tables, Set<String> origins) {
+        for (String t : e.tables()) {
+            if (ParkedChanges.ALL_TABLES.equals(t)) {
+                origins.add(e.origin());
+            } else {
+                tables.add(t);
+            }
+        }
+    }
+
+    /** Applies a parked ChangeSet in the open transaction, without recording its seq (recorded when parked). */
+    private void applyParked(Connection c, ChangeSet cs, List<Conflict> lost) throws SQLException {
+        try {
+            applyInTransaction(c, cs, lost, false);
+        } catch (SQLException e) {
+            if (!isUniqueViolation(e)) {
+                throw e;
+            }
+            c.rollback();
+            endTransaction();
+            lost.clear();
+            careful = true;
+            try {
+                applyInTransaction(c, cs, lost, false);
+            } finally {
+                careful = false;
+            }
+        }
+    }
+
+    /**
+     * Drops a parked change on the operator's request: this mirror will never have it (logged
+     * at WARN with what it held). What waited behind it is tried again at once.
+     *
+     * @return false if no parked change has that id
+     */
+    public synchronized boolean discardParked(long id) throws ApplyException {
+        if (openWork || !pending.isEmpty() || !staged.isEmpty()) {
+            throw new ApplyException("The applier is in the middle of a group; try again in a moment", true, null);
+        }
+        ParkedChanges.Parked gone = null;
+        try {
+            Connection c = connection();
+            for (ParkedChanges.Parked p : ParkedChanges.entries(c, Integer.MAX_VALUE)) {
+                if (p.id() == id) {
+                    gone = p;
+                }
+            }
+            boolean deleted = gone != null && parked.delete(c, id);
+            c.commit();
+            if (!deleted) {
+                return false;
+            }
+        } catch (SQLException e) {
+            if (connection != null) {
+                abandon(connection);
+            }
+            throw failure("Cannot discard parked change " + id, e);
+        }
+        LOG.warn("Discarded parked {}#{} ({} row change(s) of {}) on the operator's request; this mirror will not"
+                + " have that change. Its last error: {}", gone.origin(), gone.seq(), gone.rows(),
+                String.join(", ", gone.tables()), gone.error());
+        retryParked(false, null);
+        return true;
+    }
+
+    /** The parked changes, oldest first, at most {@code limit}. */
+    public synchronized List<ParkedChanges.Parked> parkedChanges(int limit) throws ApplyException {
+        try {
+            Connection c = connection();
+            List<ParkedChanges.Parked> list = ParkedChanges.entries(c, limit);
+            if (staged.isEmpty() && pending.isEmpty() && !openWork) {
+                c.commit();
+            }
+            return list;
+        } catch (SQLException e) {
+            throw failure("Cannot read mirror.parked", e);
+        }
+    }
+
     /** Replaces the observer of applied ChangeSets (null: none). */
     public void observe(ApplyObserver o) {
         observer = o == null ? ApplyObserver.NONE : o;
@@ -1062,7 +1359,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
 
     /** Counters since construction. */
     public synchronized ApplierStats stats() {
-        return new ApplierStats(applied, duplicates, ignored, failures, conflicts, waits);
+        return new ApplierStats(applied, duplicates, ignored, failures, conflicts, waits, parkedSinceStart);
     }
 
     /** Closes the connection; later calls fail. Idempotent. */
@@ -1096,6 +1393,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             // ChangeSet is rolled back.
             c.setAutoCommit(true);
             dialect.createBookkeeping(c);
+            ParkedChanges.create(c);
             dialect.prepareApplySession(c);
             tracksCommitTimestamps = commitTimestampsAllowed && PostgresVersionStore.tracksCommitTimestamps(c);
             if (!tracksCommitTimestamps && warnedCommitTimestamps.compareAndSet(false, true)) {
@@ -1181,6 +1479,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      */
     private void abandon(Connection c) {
         rollbackQuietly(c);
+        parked.markStale();
         dropStaged();
         shapes.clear();
         uniqueColumns.clear();

@@ -32,6 +32,9 @@ import org.slf4j.LoggerFactory;
 final class AdminEndpoints {
     static final String STATUS_PATH = "/_mirror/status";
     static final String CONFLICTS_PATH = "/_mirror/conflicts";
+    static final String PARKED_PATH = MirrorNode.PARKED_PATH;
+    static final String RETRY_PATH = PARKED_PATH + "/retry";
+    static final String DISCARD_PATH = PARKED_PATH + "/discard";
     static final String CHALLENGE = "Basic realm=\"ActiveMirroring\", charset=\"UTF-8\"";
 
     private static final Logger LOG = LoggerFactory.getLogger(AdminEndpoints.class);
@@ -55,7 +58,8 @@ final class AdminEndpoints {
     }
 
     static boolean isAdminPath(String path) {
-        return STATUS_PATH.equals(path) || CONFLICTS_PATH.equals(path);
+        return STATUS_PATH.equals(path) || CONFLICTS_PATH.equals(path) || PARKED_PATH.equals(path)
+                || RETRY_PATH.equals(path) || DISCARD_PATH.equals(path);
     }
 
     void serve(String path, HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -75,8 +79,10 @@ final class AdminEndpoints {
         MirrorNode node = launcher.node();
         if (STATUS_PATH.equals(path)) {
             status(response, node);
-        } else {
+        } else if (CONFLICTS_PATH.equals(path)) {
             conflicts(request, response, node);
+        } else {
+            ParkedEndpoint.serve(path, request, response, node, launcher.config().retryAfterSeconds());
         }
     }
 

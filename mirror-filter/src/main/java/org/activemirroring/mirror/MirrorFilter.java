@@ -120,8 +120,15 @@ public final class MirrorFilter implements Filter {
     private void health(HttpServletResponse response, MirrorNode node, boolean ready) throws IOException {
         if (ready) {
             // Still 200: the site is served; the body says a peer's changes are held back here.
-            write(response, HttpServletResponse.SC_OK, "text/plain", node.degraded() == null ? "ready\n"
-                    : "ready, degraded: held-back\n");
+            String degraded = node.degraded();
+            if (degraded == null) {
+                write(response, HttpServletResponse.SC_OK, "text/plain", "ready\n");
+            } else {
+                boolean heldBack = node.deliveryStatus().heldBack() != null;
+                boolean parked = node.hasParked();
+                write(response, HttpServletResponse.SC_OK, "text/plain", "ready, degraded: "
+                        + (heldBack && parked ? "held-back, parked" : parked ? "parked" : "held-back") + "\n");
+            }
         } else {
             unavailable(response, "not ready: " + phaseWord(node) + "\n");
         }

@@ -16,6 +16,7 @@ import org.activemirroring.capture.ApplyException;
 import org.activemirroring.capture.ApplyObserver;
 import org.activemirroring.capture.CaptureVersioner;
 import org.activemirroring.capture.ChangeSetApplier;
+import org.activemirroring.capture.ParkedChanges;
 import org.activemirroring.capture.Conflict;
 import org.activemirroring.capture.ConflictLogReader;
 import org.activemirroring.capture.HybridClock;
@@ -58,6 +59,9 @@ public final class MirrorNode implements AutoCloseable {
     private final CaptureVersioner versioner;
     private final ConflictLogReader conflicts;
     private final ScheduledExecutorService maintenance;
+    /** How often parked changes waiting for a schema are tried again without a schema change arriving. */
+    static final long PARKED_RETRY_MILLIS = 5_000;
+    static final String PARKED_PATH = "/_mirror/parked";
     private final SequenceKeeper sequences;
     private final SlotMonitor slotMonitor;
     private final JoinSource joinSource;
@@ -116,6 +120,39 @@ public final class MirrorNode implements AutoCloseable {
         maintenance.scheduleWithFixedDelay(this::purgeTombstones, TOMBSTONE_PURGE_INTERVAL_SECONDS,
                 TOMBSTONE_PURGE_INTERVAL_SECONDS, TimeUnit.SECONDS);
         maintenance.scheduleWithFixedDelay(joinSource::expireIdle, 60, 60, TimeUnit.SECONDS);
+        maintenance.scheduleWithFixedDelay(this::retryParked, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Applies parked changes that waited for a schema (and those behind them) once a schema change
+     * arrived, or every {@link #PARKED_RETRY_MILLIS} (the mirror's own migration may have added
+     * what they need).
+     */
+    private void retryParked() {
+        try {
+            int applied = applier.retryParkedIfDue(PARKED_RETRY_MILLIS);
+            if (applied > 0) {
+                LOG.info("Mirror '{}': applied {} parked change(s); {} still parked", nodeId(), applied,
+                        applier.parkedNow().count());
+            }
+        } catch (ApplyException | RuntimeException e) {
+            LOG.debug("Mirror '{}': retrying parked changes failed, trying again later: {}", nodeId(), e.toString());
+        }
+    }
+
+    /** The parked changes, oldest first (at most {@code limit}). */
+    public List<ParkedChanges.Parked> parkedChanges(int limit) throws ApplyException {
+        return applier.parkedChanges(limit);
+    }
+
+    /** Retries parked changes on the operator's request: one (by id) or all, failed ones included. */
+    public int retryParked(Long id) throws ApplyException {
+        return applier.retryParked(true, id);
+    }
+
+    /** Drops a parked change on the operator's request; false if there is none with that id. */
+    public boolean discardParked(long id) throws ApplyException {
+        return applier.discardParked(id);
     }
 
     /**
@@ -402,9 +439,30 @@ public final class MirrorNode implements AutoCloseable {
         return degraded(transport.deliveryStatus());
     }
 
-    private static String degraded(DeliveryStatus d) {
-        return d.heldBack() == null ? null : "a change of another mirror cannot be applied here since " + d.heldSince()
-                + " and is retried with backoff; that mirror's later changes wait behind it: " + d.heldBack();
+    private String degraded(DeliveryStatus d) {
+        List<String> what = new ArrayList<>();
+        if (d.heldBack() != null) {
+            what.add("a change of another mirror cannot be applied here since " + d.heldSince()
+                    + " and is retried with backoff; that mirror's later changes wait behind it: " + d.heldBack());
+        }
+        ParkedChanges.Summary p = applier.parkedNow();
+        if (p.count() > 0) {
+            what.add(p.count() + " change(s) of other mirrors parked since " + p.since() + " ("
+                    + (p.failed() > 0 ? p.failed() + " failed for good: retry or discard them at " + PARKED_PATH
+                    : "waiting for a schema change or behind one") + "); changes of their tables wait behind them;"
+                    + " oldest: " + p.first());
+        }
+        return what.isEmpty() ? null : String.join("; ", what);
+    }
+
+    /** How delivery of other mirrors' changes goes (held back, down). */
+    public DeliveryStatus deliveryStatus() {
+        return transport.deliveryStatus();
+    }
+
+    /** Whether changes of other mirrors are parked here (health says so). */
+    public boolean hasParked() {
+        return applier.parkedNow().count() > 0;
     }
 
     /** Why other mirrors' changes are not applied here, and what happens next. */
