@@ -29,7 +29,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * only the mirror where it ran; {@link SequenceKeeper} keeps allocation interleaved).
  *
  * <p>The tombstones are cached in memory, loaded once; capture and applier of one node share the
- * instance through their {@link PostgresVersionStore}. Thread-safe.
+ * instance through their {@link PostgresVersionStore}. A tombstone enters the cache when its
+ * statements succeeded, before its transaction commits: if that transaction then rolls back, the
+ * cache is stricter than the database until {@link #forget} or the truncate is applied again
+ * (redelivery repeats it). Thread-safe.
  */
 public final class TableTruncation {
 
@@ -89,7 +92,6 @@ public final class TableTruncation {
         if (newest != null && !h.isNewerThan(newest)) {
             return 0; // a newer truncate (or this one, delivered again) removed all this one would
         }
-        record(c, t.qualifiedName(), h);
         StringBuilder sql = new StringBuilder("DELETE FROM ").append(name(t)).append(" t WHERE NOT EXISTS (SELECT 1")
                 .append(" FROM mirror.row_version v WHERE v.tbl = ? AND NOT v.deleted AND NOT ").append(NOT_NEWER)
                 .append(keyMatch(t)).append(')');
@@ -108,6 +110,7 @@ public final class TableTruncation {
             deleted = ps.executeUpdate();
         }
         dropVersions(c, t.qualifiedName(), h);
+        record(c, t.qualifiedName(), h); // last: the cache learns it only once the statements went through
         return deleted;
     }
 
@@ -122,7 +125,6 @@ public final class TableTruncation {
      * @param c   capture's repair session: its deletes are not captured again
      */
     void recordLocal(Connection c, TableShape t, RowVersion h, long lsn, String nodeId) throws SQLException {
-        record(c, t.qualifiedName(), h);
         if (lsn > 0) {
             String sql = "DELETE FROM " + name(t) + " t WHERE EXISTS (SELECT 1 FROM mirror.row_version v"
                     + " WHERE v.tbl = ? AND " + NOT_NEWER + " AND NOT v.deleted AND v.origin <> ? AND v.writer_lsn > ?"
@@ -135,6 +137,7 @@ public final class TableTruncation {
             }
         }
         dropVersions(c, t.qualifiedName(), h);
+        record(c, t.qualifiedName(), h);
     }
 
     /** Forgets the cache (after a rolled back transaction that may have recorded a tombstone). */
