@@ -141,6 +141,7 @@ public final class CaptureVersioner implements AutoCloseable {
             }
             pendingBarriers.clear();
             shapes.clear();
+            versions.truncations().forget(); // a tombstone it recorded may be rolled back
             closeConnection();
             throw e;
         }
@@ -175,8 +176,18 @@ public final class CaptureVersioner implements AutoCloseable {
         // Keys raced with an applied change, for the whole transaction (usually empty).
         Map<String, Race> races = new LinkedHashMap<>();
         Map<String, RowChange> crossed = new LinkedHashMap<>(); // restored rows crossed again: newest image
-        for (int from = 0; from < rows.size(); from += CHUNK) {
-            List<RowChange> chunk = rows.subList(from, Math.min(rows.size(), from + CHUNK));
+        for (int from = 0; from < rows.size(); ) {
+            if (TableTruncation.isTruncate(rows.get(from))) {
+                truncate(c, rows.get(from).table(), mine, rowLsns[from], races, crossed);
+                out.add(rows.get(from));
+                from++;
+                continue;
+            }
+            int end = from;
+            while (end < rows.size() && end - from < CHUNK && !TableTruncation.isTruncate(rows.get(end))) {
+                end++; // a chunk ends at a truncate: the versions before it are written first
+            }
+            List<RowChange> chunk = rows.subList(from, end);
             String[] keys = new String[chunk.size()];
             Map<String, List<String>> byTable = new LinkedHashMap<>();
             for (int i = 0; i < chunk.size(); i++) {
@@ -255,6 +266,7 @@ public final class CaptureVersioner implements AutoCloseable {
                 versions.addWrite(chain, c, e.getKey(), e.getValue().values(), null, 0);
             }
             unsent = chain;
+            from = end;
         }
         if (!races.isEmpty() || !crossed.isEmpty()) {
             sendUnsent(c);
@@ -266,6 +278,31 @@ public final class CaptureVersioner implements AutoCloseable {
             restoreCrossed(c, mine, crossed);
         }
         return cs.stamped(now, deps, out);
+    }
+
+    /**
+     * A local TRUNCATE in the transaction being stamped with {@code mine}: the table's tombstone
+     * is recorded with that version (see {@link TableTruncation#recordLocal}), after the version
+     * writes of the rows before it. Races and barriers of the table's rows are over: the rows are
+     * gone, on every mirror.
+     */
+    private void truncate(Connection c, String table, RowVersion mine, long lsn, Map<String, Race> races,
+                          Map<String, RowChange> crossed) throws SQLException {
+        sendUnsent(c);
+        if (!locked) {
+            versions.lockAndReadRecordingProgress(c, table, List.of(), nodeId, stampedCommit);
+            locked = true;
+        }
+        versions.truncations().recordLocal(c, shape(c, table), mine, lsn, nodeId);
+        String prefix = table + '\0';
+        races.keySet().removeIf(id -> id.startsWith(prefix));
+        crossed.keySet().removeIf(id -> id.startsWith(prefix));
+        for (String id : barriers.keySet()) {
+            if (id.startsWith(prefix)) {
+                pendingBarriers.put(id, null);
+            }
+        }
+        pendingBarriers.entrySet().removeIf(e -> e.getKey().startsWith(prefix) && e.getValue() != null);
     }
 
     private void sendUnsent(Connection c) throws SQLException {

@@ -404,8 +404,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             boolean overlaps = false;
             for (int i = 0; keys != null && i < keys.length; i++) {
                 RowChange row = cs.rows().get(i);
-                if (DdlReplication.isDdl(row)) {
-                    keys = null; // a schema change: its ChangeSet goes alone, in its order
+                if (DdlReplication.isDdl(row) || TableTruncation.isTruncate(row)) {
+                    keys = null; // a schema change or truncate: its ChangeSet goes alone, in its order
                     break;
                 }
                 keys[i] = PostgresVersionStore.keyText(row.key());
@@ -625,14 +625,20 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         List<RowChange> rows = cs.rows(); // never empty
         int from = 0;
         while (from < rows.size()) {
-            if (DdlReplication.isDdl(rows.get(from))) {
-                // A schema change, in its place among the rows (see DdlReplication).
+            if (DdlReplication.isDdl(rows.get(from)) || TableTruncation.isTruncate(rows.get(from))) {
+                // A schema change or truncate, in its place among the rows (see DdlReplication, TableTruncation).
                 if (!locked) {
                     lockedRead(c, List.of(cs.origin()), Map.of(), List.of(), new String[0], new HashMap<>());
                     locked = true;
                     if (!replayingParked && txApplied.getOrDefault(cs.origin(), 0L) >= cs.seq()) {
                         return false; // applied before: a repeated delivery
                     }
+                }
+                if (TableTruncation.isTruncate(rows.get(from))) {
+                    versions.truncations().applyPeer(c, shape(c, rows.get(from).table()), cs.version(),
+                            tracksCommitTimestamps ? nodeId : null);
+                    from++;
+                    continue;
                 }
                 DdlReplication.apply(c, rows.get(from), nodeId);
                 schemaChanged = true; // what waits for a table or column may go now
@@ -642,7 +648,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 continue;
             }
             int to = from;
-            while (to < rows.size() && to - from < MAX_BATCH && !DdlReplication.isDdl(rows.get(to))) {
+            while (to < rows.size() && to - from < MAX_BATCH && !DdlReplication.isDdl(rows.get(to))
+                    && !TableTruncation.isTruncate(rows.get(to))) {
                 to++;
             }
             if (!applyChunk(c, cs, rows.subList(from, to), lost, to == rows.size())) {
@@ -761,7 +768,9 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             Boolean won = decided.get(id);
             if (won == null) {
                 StoredVersion sv = stored.get(row.table()).get(keyTexts[i]);
-                RowVersion current = sv == null ? RowVersion.NONE : sv.version();
+                // A truncate of the table newer than the row's version stands for it (TableTruncation).
+                RowVersion current = versions.truncations().atLeast(c, row.table(),
+                        sv == null ? RowVersion.NONE : sv.version());
                 PostgresVersionStore.RowState state = rowStates.get(id);
                 if (current.equals(incoming)) {
                     won = true; // an earlier chunk of this same ChangeSet wrote it

@@ -28,7 +28,9 @@ import org.activemirroring.transport.Envelope;
  *
  * {@code h} is the transaction's hybrid-clock timestamp, {@code d} its dependencies (the origin's
  * applied vector), a row's {@code p} the version it replaced on the origin as [clock, origin]
- * (absent when unknown).
+ * (absent when unknown). A row's {@code o} is {@code c}, {@code u}, {@code d}, or {@code t} for a
+ * truncate of the whole table ({@code "k":{}}, no images); payloads without truncates read as
+ * before; a build that predates truncates refuses a payload holding one as malformed.
  *
  * <pre>
  * {"v":1,"tx":745,"ct":1714558530123456,"at":1714558530130789,"h":112358132134,"d":{"web-2":17},

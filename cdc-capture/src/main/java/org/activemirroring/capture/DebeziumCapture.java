@@ -290,6 +290,8 @@ public final class DebeziumCapture implements AutoCloseable {
         p.setProperty("poll.interval.ms", Integer.toString(config.pollIntervalMs()));
         p.setProperty("provide.transaction.metadata", "true");
         p.setProperty("tombstones.on.delete", "false");
+        // Debezium skips truncates by default ("t"); they are mirrored (see TableTruncation).
+        p.setProperty("skipped.operations", "none");
         // The value forms ValueEncoder expects.
         p.setProperty("decimal.handling.mode", "string");
         // Marks numeric columns with their type: Debezium spells numeric's infinities as
@@ -408,8 +410,14 @@ public final class DebeziumCapture implements AutoCloseable {
         int i = from;
         for (; i < changeSets.size(); i++) {
             java.util.Set<Long> keys = new java.util.HashSet<>();
+            boolean truncates = false;
             for (RowChange row : changeSets.get(i).rows()) {
                 keys.add(rowHash(row));
+                truncates |= TableTruncation.isTruncate(row);
+            }
+            if (truncates) {
+                // A truncate touches every row of its table: it ends the segment, or is one alone.
+                return i > from ? i : i + 1;
             }
             if (i > from && !java.util.Collections.disjoint(seen, keys)) {
                 break;

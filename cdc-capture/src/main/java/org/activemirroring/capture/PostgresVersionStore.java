@@ -37,6 +37,8 @@ public final class PostgresVersionStore {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    private final TableTruncation truncations = new TableTruncation();
+
     /** The 32-bit id of the current transaction, comparable with a row's {@code xmin}. */
     static final String CURRENT_XID = "(pg_current_xact_id()::text::bigint % 4294967296)";
     /** The current WAL insert position as a number, comparable with Debezium's {@code source.lsn}. */
@@ -190,7 +192,13 @@ public final class PostgresVersionStore {
                     + "loser_clock bigint NOT NULL, loser_origin text NOT NULL, loser_op text NOT NULL, "
                     + "loser_row jsonb, loser_seq bigint NOT NULL, "
                     + "winner_clock bigint NOT NULL, winner_origin text NOT NULL, winner_row jsonb)");
+            TableTruncation.createTable(s);
         }
+    }
+
+    /** The tables' truncate tombstones of this mirror; shared by everyone using this store. */
+    TableTruncation truncations() {
+        return truncations;
     }
 
     /** The canonical text of a row identity: a JSON array of its values in key order. */

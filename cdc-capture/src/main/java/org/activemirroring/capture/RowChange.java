@@ -14,7 +14,8 @@ import java.util.Objects;
  * values by the column types of its own table.
  *
  * @param table     qualified table name, {@code schema.table}
- * @param op        what happened
+ * @param op        what happened; {@link Op#TRUNCATE} empties the whole table and has an empty
+ *                  key and no images
  * @param key       the row identity (primary key columns) and their values, in key order
  * @param after     full row image after the change; null for deletes. Columns whose value the
  *                  source did not send (unchanged TOASTed values) are absent and listed in
@@ -32,7 +33,9 @@ public record RowChange(String table, Op op, Map<String, String> key, Map<String
 
     /** The kind of row change. The single letters are the wire form. */
     public enum Op {
-        INSERT("c"), UPDATE("u"), DELETE("d");
+        INSERT("c"), UPDATE("u"), DELETE("d"),
+        /** The table was truncated: every row of it goes (see {@link TableTruncation}). */
+        TRUNCATE("t");
 
         private final String code;
 
@@ -58,10 +61,14 @@ public record RowChange(String table, Op op, Map<String, String> key, Map<String
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(op, "op");
         Objects.requireNonNull(key, "key");
-        if (key.isEmpty()) {
+        if (op == Op.TRUNCATE) {
+            if (!key.isEmpty() || after != null) {
+                throw new IllegalArgumentException("a truncate of " + table + " carries no key and no row image");
+            }
+        } else if (key.isEmpty()) {
             throw new IllegalArgumentException("row change on " + table + " has no key");
         }
-        if (op != Op.DELETE && after == null) {
+        if (op != Op.DELETE && op != Op.TRUNCATE && after == null) {
             throw new IllegalArgumentException(op + " on " + table + " has no after-image");
         }
         unchanged = unchanged == null ? List.of() : List.copyOf(unchanged);
@@ -71,6 +78,11 @@ public record RowChange(String table, Op op, Map<String, String> key, Map<String
     public RowChange(String table, Op op, Map<String, String> key, Map<String, String> after,
                      Map<String, String> before, List<String> unchanged) {
         this(table, op, key, after, before, unchanged, null);
+    }
+
+    /** A truncate of {@code table}: every row of it goes. */
+    public static RowChange truncate(String table) {
+        return new RowChange(table, Op.TRUNCATE, Map.of(), null, null, List.of(), null);
     }
 
     /** The same change with the previous version the origin saw. */

@@ -69,12 +69,16 @@ final class RowChangeConverter {
         Struct value = (Struct) record.value();
         Struct source = value.getStruct("source");
         String table = table(source);
+        if ("t".equals(value.getString("op"))) {
+            // One event per table a TRUNCATE emptied (CASCADE included): no key, no images.
+            return RowChange.truncate(table);
+        }
         RowChange.Op op = switch (value.getString("op")) {
             case "c", "r" -> RowChange.Op.INSERT;
             case "u" -> RowChange.Op.UPDATE;
             case "d" -> RowChange.Op.DELETE;
             default -> throw new IllegalStateException("Unexpected change event op '" + value.getString("op")
-                    + "' on " + table + "; ActiveMirroring handles inserts, updates and deletes");
+                    + "' on " + table + "; ActiveMirroring handles inserts, updates, deletes and truncates");
         };
         if (!(record.key() instanceof Struct key)) {
             throw new IllegalStateException("Table " + table + " has no primary key and no unique index over NOT NULL"

@@ -76,6 +76,41 @@ class ChangeSetCodecTest {
     }
 
     @Test
+    void truncatesTravelInPlaceAmongTheRows() {
+        RowChange insert = new RowChange("public.item", RowChange.Op.INSERT, Map.of("id", "1"), Map.of("id", "1"),
+                null, List.of());
+        ChangeSet cs = new ChangeSet("ignored", 0, 5, 1, 2, 3L << 16, Map.of(),
+                List.of(RowChange.truncate("public.item"), RowChange.truncate("public.tag"), insert));
+        byte[] payload = codec.encode(cs);
+        assertTrue(new String(payload, StandardCharsets.UTF_8).contains("{\"t\":\"public.item\",\"o\":\"t\",\"k\":{}"),
+                new String(payload, StandardCharsets.UTF_8));
+        ChangeSet back = codec.decode(envelope(payload));
+        assertEquals(cs.withEnvelope("node-a", 42), back);
+        assertEquals(RowChange.Op.TRUNCATE, back.rows().get(1).op());
+        assertTrue(back.rows().get(0).key().isEmpty());
+        assertNull(back.rows().get(0).after());
+    }
+
+    @Test
+    void payloadsWrittenBeforeTruncatesExistedStillDecode() {
+        // A ChangeSet as journals written before truncates were mirrored hold it.
+        String old = "{\"v\":1,\"tx\":7,\"ct\":1,\"at\":2,\"h\":65536,\"r\":[{\"t\":\"s.t\",\"o\":\"c\","
+                + "\"k\":{\"id\":\"1\"},\"a\":{\"id\":\"1\",\"n\":\"x\"}},{\"t\":\"s.t\",\"o\":\"d\",\"k\":{\"id\":\"2\"},"
+                + "\"p\":[65535,\"node-b\"]}]}";
+        ChangeSet back = codec.decode(envelope(old.getBytes(StandardCharsets.UTF_8)));
+        assertEquals(List.of(RowChange.Op.INSERT, RowChange.Op.DELETE), back.rows().stream().map(RowChange::op).toList());
+        assertEquals(new RowVersion(65535, "node-b"), back.rows().get(1).prev());
+        assertEquals(7, back.sourceTxId());
+    }
+
+    @Test
+    void aTruncateCarriesNoKeyAndNoImage() {
+        assertMessage("carries no key", "{\"v\":1,\"tx\":1,\"ct\":1,\"at\":1,\"r\":[{\"t\":\"s.t\",\"o\":\"t\",\"k\":{\"id\":\"1\"}}]}");
+        assertThrows(IllegalArgumentException.class, () -> new RowChange("s.t", RowChange.Op.TRUNCATE, Map.of(),
+                Map.of("id", "1"), null, List.of()));
+    }
+
+    @Test
     void payloadIsCompactJsonWithAVersion() {
         String json = new String(codec.encode(sample("v")), StandardCharsets.UTF_8);
         assertTrue(json.startsWith("{\"v\":1,\"tx\":123456789012,"), json);
