@@ -1489,6 +1489,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     private void abandon(Connection c) {
         rollbackQuietly(c);
         parked.markStale();
+        versions.truncations().forget(); // a table tombstone this transaction cached is rolled back
         dropStaged();
         shapes.clear();
         uniqueColumns.clear();

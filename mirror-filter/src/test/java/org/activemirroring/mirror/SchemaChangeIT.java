@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Schema changes travel with the data: DDL made with plain SQL on one mirror (as psql or a
  * migration tool does) reaches the others in order with the rows around it, a table created at
- * runtime is mirrored from its first row, and a migration every mirror runs itself takes effect
- * once on each, without stalling anyone.
+ * runtime is mirrored from its first row, a TRUNCATE empties the table everywhere, and a migration
+ * every mirror runs itself takes effect once on each, without stalling anyone.
  */
 class SchemaChangeIT {
     private static final Duration CONVERGE = Duration.ofSeconds(90);
@@ -78,6 +78,11 @@ class SchemaChangeIT {
                             + " ON CONFLICT DO NOTHING");
                     exec(servers.get(i), "UPDATE documents SET flag = true WHERE false");
                 }
+                // psql's TRUNCATE on one mirror empties the table on every mirror; rows after it stay.
+                Await.until(CONVERGE, () -> count(servers.get(1), "SELECT count(*) FROM odd") == 3,
+                        () -> "the second mirror has not got every row of odd");
+                exec(servers.get(1), "TRUNCATE odd");
+                exec(servers.get(1), "INSERT INTO odd (note) VALUES ('after truncate')");
                 // A table dropped on one mirror goes everywhere.
                 exec(servers.get(2), "CREATE TABLE scratch (id int PRIMARY KEY)");
                 exec(servers.get(2), "DROP TABLE scratch");
@@ -94,6 +99,7 @@ class SchemaChangeIT {
                     assertEquals(1, count(s, "SELECT count(*) FROM pg_indexes WHERE indexname = 'odd_note'"));
                     assertEquals(0, count(s, "SELECT count(*) FROM pg_tables WHERE tablename = 'scratch'"));
                     assertEquals("platinum", scalar(s, "SELECT tier FROM customers WHERE id = 1001"));
+                    assertEquals("after truncate", scalar(s, "SELECT string_agg(note, ',') FROM odd"));
                 }
                 for (MirrorNode n : nodes) {
                     assertTrue(n.isReady(), n.nodeId() + " is not ready: " + n.status().problem());
