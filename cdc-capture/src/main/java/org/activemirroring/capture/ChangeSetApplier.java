@@ -1204,6 +1204,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         List<ParkedChanges.Stored> list;
         try {
             c = connection();
+            parked.markStale(); // read it again: one cheap query every few seconds
             list = parked.count(c) == 0 ? List.of() : parked.list(c);
             c.commit();
         } catch (SQLException e) {

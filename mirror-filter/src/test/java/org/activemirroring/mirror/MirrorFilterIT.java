@@ -91,6 +91,7 @@ class MirrorFilterIT {
                 assertTrue(status.get("apply").has("applied"), status.toString());
 
                 conflictLogIsServedAsJson(base + "/good", pg);
+                parkedChangesAreListedRetriedAndDiscarded(base + "/good", pg);
 
                 HttpResponse<String> gated = get(base + "/broken/page");
                 assertEquals(503, gated.statusCode());
@@ -177,6 +178,49 @@ class MirrorFilterIT {
             assertEquals(400, r.statusCode(), bad + ": " + r.body());
             assertTrue(r.body().contains("?limit=1..1000"), bad + " gets a message saying what to send: " + r.body());
         }
+    }
+
+    /**
+     * A parked change (here one whose payload no build can read, as if a peer ran an incompatible
+     * version) shows on health and status, is listed, survives a retry that fails again, and goes
+     * when the operator discards it; the endpoints refuse wrong methods, ids and missing credentials.
+     */
+    private static void parkedChangesAreListedRetriedAndDiscarded(String site, PgServer pg) throws Exception {
+        try (java.sql.Connection c = pg.connect(); java.sql.Statement st = c.createStatement()) {
+            st.execute("INSERT INTO mirror.parked (origin, seq, tables, reason, error, row_count, payload)"
+                    + " VALUES ('ghost', 1, ARRAY['*'], 'error', 'Cannot read ghost#1', -1, '\\x00')");
+        }
+        Await.until(Duration.ofSeconds(30), () -> get(site + "/_mirror/health").body().equals("ready, degraded: parked\n"),
+                () -> "health never said parked: " + SiteHttp.body(site + "/_mirror/health"));
+        JsonNode status = new ObjectMapper().readTree(admin(site + "/_mirror/status").body());
+        assertTrue(status.get("degraded").asText().contains("ghost#1"), status.toString());
+
+        assertEquals(401, get(site + "/_mirror/parked").statusCode());
+        assertEquals(401, SiteHttp.post(site + "/_mirror/parked/discard?id=1").statusCode());
+        JsonNode listed = new ObjectMapper().readTree(admin(site + "/_mirror/parked").body()).get("parked");
+        assertEquals(1, listed.size(), listed.toString());
+        assertEquals("ghost", listed.get(0).get("origin").asText());
+        assertEquals("error", listed.get(0).get("reason").asText());
+        long id = listed.get(0).get("id").asLong();
+
+        assertEquals(405, admin(site + "/_mirror/parked/retry").statusCode(), "retry needs POST");
+        assertEquals(400, SiteHttp.post(site + "/_mirror/parked/discard", "admin", ADMIN_PASSWORD).statusCode());
+        assertEquals(400, SiteHttp.post(site + "/_mirror/parked/retry?id=x", "admin", ADMIN_PASSWORD).statusCode());
+        HttpResponse<String> retried = SiteHttp.post(site + "/_mirror/parked/retry?id=" + id, "admin", ADMIN_PASSWORD);
+        assertEquals(200, retried.statusCode(), retried.body());
+        JsonNode r = new ObjectMapper().readTree(retried.body());
+        assertEquals(0, r.get("applied").asInt(), retried.body());
+        assertEquals(1, r.get("stillParked").asInt(), retried.body());
+        JsonNode again = new ObjectMapper().readTree(admin(site + "/_mirror/parked").body()).get("parked");
+        assertEquals(2, again.get(0).get("attempts").asInt(), again.toString());
+
+        assertEquals(404, SiteHttp.post(site + "/_mirror/parked/discard?id=" + (id + 1000), "admin", ADMIN_PASSWORD)
+                .statusCode());
+        HttpResponse<String> discarded = SiteHttp.post(site + "/_mirror/parked/discard?id=" + id, "admin",
+                ADMIN_PASSWORD);
+        assertEquals(200, discarded.statusCode(), discarded.body());
+        assertEquals(0, new ObjectMapper().readTree(discarded.body()).get("stillParked").asInt());
+        assertEquals("ready\n", get(site + "/_mirror/health").body());
     }
 
     /** Status and conflicts need the admin's credentials; health does not. */

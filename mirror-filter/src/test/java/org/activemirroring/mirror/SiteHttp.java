@@ -38,6 +38,13 @@ final class SiteHttp {
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A POST with HTTP Basic credentials. */
+    static HttpResponse<String> post(String url, String user, String password) throws IOException, InterruptedException {
+        String token = Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Basic " + token)
+                .timeout(TIMEOUT).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     /** The body, or what went wrong fetching it (for failure messages, which cannot throw). */
     static String body(String url) {
         try {
