@@ -149,6 +149,22 @@ public final class JoinSource implements RequestHandler, AutoCloseable {
         return s;
     }
 
+    /**
+     * A mirror with parked changes counts them as applied without holding their effect: a copy of
+     * it would lack them for good. It does not donate until the operator retried or discarded them.
+     */
+    private void refuseWhileParked(Connection c) throws SQLException {
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*), min(origin || '#' || seq) FROM mirror.parked")) {
+            rs.next();
+            if (rs.getLong(1) > 0) {
+                throw new IllegalStateException("mirror " + node + " holds " + rs.getLong(1) + " parked change(s)"
+                        + " (first: " + rs.getString(2) + ") that a copy of it would lack; ask another mirror, or"
+                        + " retry or discard them on " + node + " (GET /_mirror/parked)");
+            }
+        }
+    }
+
     private Session begin(String joiner) throws SQLException {
         JoinWire.Hello me = hello.get();
         if (!"complete".equals(me.state()) || !me.ready()) {
@@ -185,6 +201,7 @@ public final class JoinSource implements RequestHandler, AutoCloseable {
                 }
             }
             vector.put(node, head);
+            refuseWhileParked(c);
             List<String> names = new ArrayList<>();
             List<JoinWire.TableInfo> tables = new ArrayList<>();
             for (MirroredTables.Table t : MirroredTables.of(config).list(c)) {

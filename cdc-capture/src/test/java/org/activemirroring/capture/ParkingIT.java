@@ -2,6 +2,7 @@ package org.activemirroring.capture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -150,12 +151,29 @@ class ParkingIT {
                 assertEquals(List.of(ParkedChanges.ALL_TABLES), parked.get(0).tables());
                 assertEquals(-1, parked.get(0).rows());
 
+                // A copy of this mirror would lack the parked change for good: it does not donate a join.
+                PostgresDialect dialect = new PostgresDialect();
+                try (JoinSource source = new JoinSource(Fixtures.config(s), dialect, "donor", () -> 0L,
+                        () -> new JoinWire.Hello("donor", "complete", true))) {
+                    byte[] begin = JoinWire.json(JoinWire.Request.begin());
+                    IllegalStateException refused = assertThrows(IllegalStateException.class,
+                            () -> source.reply("joiner", begin));
+                    assertTrue(refused.getMessage().contains("2 parked change(s)"), refused.getMessage());
+                }
+
                 assertFalse(applier.discardParked(parked.get(0).id() + 100), "no such id");
                 assertTrue(applier.discardParked(parked.get(0).id()));
                 assertEquals(List.of("(1,x1,,,,,)"), Fixtures.dump(c, "public.parent"),
                         "what waited behind the discarded change went at once");
                 assertEquals(List.of(), reasons(applier));
                 assertEquals(Map.of("node-x", 2L, "node-y", 1L), applier.appliedVector());
+                try (JoinSource source = new JoinSource(Fixtures.config(s), dialect, "donor", () -> 0L,
+                        () -> new JoinWire.Hello("donor", "complete", true))) {
+                    JoinWire.Begin begin = JoinWire.parse(source.reply("joiner",
+                            JoinWire.json(JoinWire.Request.begin())).toBytes(), JoinWire.Begin.class);
+                    assertEquals(1L, begin.vector().get("node-y"), "it donates again");
+                    source.reply("joiner", JoinWire.json(JoinWire.Request.end(begin.session())));
+                }
             }
         }
     }
