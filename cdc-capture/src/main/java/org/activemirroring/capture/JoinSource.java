@@ -155,6 +155,13 @@ public final class JoinSource implements RequestHandler, AutoCloseable {
      */
     private void refuseWhileParked(Connection c) throws SQLException {
         try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT to_regclass('mirror.parked') IS NULL")) {
+            rs.next();
+            if (rs.getBoolean(1)) {
+                return; // no applier ever ran here: nothing parked
+            }
+        }
+        try (Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT count(*), min(origin || '#' || seq) FROM mirror.parked")) {
             rs.next();
             if (rs.getLong(1) > 0) {
