@@ -131,6 +131,9 @@ public final class DdlReplication {
         String table = "CREATE TABLE IF NOT EXISTS " + TABLE + " (id bigserial PRIMARY KEY, txid bigint NOT NULL"
                 + " DEFAULT txid_current(), tag text NOT NULL, search_path text NOT NULL, statement text NOT NULL,"
                 + " recorded_at timestamptz NOT NULL DEFAULT now())";
+        // Who made the change (the SET ROLE role, else the login role; current_user is the
+        // function's owner here): a replay runs as that role, so what it creates belongs to the site.
+        String roleColumn = "ALTER TABLE " + TABLE + " ADD COLUMN IF NOT EXISTS made_by text";
         String schemas = array(mirrored.schemas());
         String excluded = array(mirrored.excluded());
         String pub = literal(publication);
@@ -142,8 +145,10 @@ public final class DdlReplication {
                 q := pg_catalog.current_query();
                 IF EXISTS (SELECT 1 FROM mirror.ddl d WHERE d.txid = pg_catalog.txid_current() AND d.statement = q)
                 THEN RETURN; END IF;
-                INSERT INTO mirror.ddl (tag, search_path, statement)
-                VALUES (tg_tag, pg_catalog.current_setting('search_path'), q);
+                INSERT INTO mirror.ddl (tag, search_path, statement, made_by)
+                VALUES (tg_tag, pg_catalog.current_setting('search_path'), q,
+                        CASE pg_catalog.current_setting('role') WHEN 'none' THEN session_user::text
+                             ELSE pg_catalog.current_setting('role') END);
                 """;
         String commandEnd = """
                 CREATE OR REPLACE FUNCTION mirror.capture_ddl() RETURNS event_trigger LANGUAGE plpgsql
@@ -198,7 +203,7 @@ public final class DdlReplication {
                   RAISE WARNING 'ActiveMirroring could not record a schema change (%%): other mirrors will miss it', SQLERRM;
                 END $am$
                 """.formatted(schemas, record);
-        return List.of(table, commandEnd, drop);
+        return List.of(table, roleColumn, commandEnd, drop);
     }
 
     /**
@@ -229,14 +234,46 @@ public final class DdlReplication {
         }
         boolean changed = false;
         String saved = PostgresSchemaScript.setSearchPath(c, searchPath, true);
+        boolean asMaker = becomeMaker(c, row.after().get("made_by"));
         try {
             for (String one : changes) {
                 changed |= applyOne(c, one, tag, node);
             }
         } finally {
+            if (asMaker) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("SET LOCAL ROLE NONE");
+                }
+            }
             PostgresSchemaScript.setSearchPath(c, saved, true);
         }
         return changed;
+    }
+
+    /**
+     * Runs the replay as the role that made the change where this session may (a mirror role
+     * that is not a superuser is a member of the site's roles, see {@link MirrorRoleSql}), so
+     * that a table it creates belongs to the site here as on its origin, not to the mirror.
+     * Otherwise (the role does not exist here, a superuser made the change, or the applier is that
+     * role) the applier's own role runs it.
+     */
+    private static boolean becomeMaker(Connection c, String maker) throws SQLException {
+        if (maker == null || maker.isEmpty()) {
+            return false;
+        }
+        try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT a.rolname <> current_user AND NOT a.rolsuper"
+                + " AND pg_has_role(a.oid, 'MEMBER') FROM pg_roles a WHERE a.rolname = ?")) {
+            ps.setString(1, maker);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || !rs.getBoolean(1)) {
+                    return false;
+                }
+            }
+        }
+        try (Statement s = c.createStatement()) {
+            s.execute("SET LOCAL ROLE " + PostgresDialect.quote(maker));
+        }
+        return true;
     }
 
     /** Runs one statement under a savepoint; false when its effect was there already. */
