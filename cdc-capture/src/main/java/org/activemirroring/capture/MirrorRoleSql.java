@@ -124,11 +124,11 @@ public final class MirrorRoleSql {
         }
         out.add("-- The owner's rights on the mirrored tables and sequences: membership in each owning role,\n"
                 + "-- and what a superuser owns goes to the mirror's role\n"
-                + ownership(rl, "n.nspname = ANY (" + schemaArray + ")", true, pub));
+                + siteOwnership(rl, schemaArray));
         out.add("CREATE SCHEMA IF NOT EXISTS " + PostgresDialect.BOOKKEEPING_SCHEMA + " AUTHORIZATION " + r);
         out.add("ALTER SCHEMA " + PostgresDialect.BOOKKEEPING_SCHEMA + " OWNER TO " + r);
         out.add("-- What a mirror that ran as a superuser made in schema \"mirror\", and its publication\n"
-                + ownership(rl, "n.nspname = " + JoinSource.literal(PostgresDialect.BOOKKEEPING_SCHEMA), false, pub));
+                + bookkeepingOwnership(rl, pub));
         out.add("-- Schema changes: the trigger functions belong to the role (it replaces them with its settings at\n"
                 + "-- each start); the event triggers need a superuser\nSET ROLE " + r);
         MirroredTables mirrored = MirroredTables.of(schemas, List.of());
@@ -139,41 +139,58 @@ public final class MirrorRoleSql {
     }
 
     /**
-     * A DO block giving {@code role} the owner's rights on the tables, sequences and functions in
-     * the schemas {@code where} selects: membership in their owning roles ({@code member}), or
-     * the objects themselves when a superuser owns them (or always, when not {@code member}).
-     * Sequences owned by a table follow the table.
+     * A DO block giving {@code role} the owner's rights on the tables and sequences of the
+     * mirrored schemas: membership in each owning role, or the object itself where a superuser
+     * owns it (membership in a superuser role would not give those rights). Sequences owned by a
+     * table follow the table.
      */
-    private static String ownership(String role, String where, boolean member, String publication) {
+    private static String siteOwnership(String role, String schemaArray) {
         return """
                 DO $am$ DECLARE o record; me oid := (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = %1$s);
                 BEGIN
-                  FOR o IN SELECT c.oid::regclass AS obj, c.relkind, c.relowner, a.rolsuper
-                           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                           JOIN pg_catalog.pg_roles a ON a.oid = c.relowner
-                           WHERE %2$s AND c.relkind IN ('r', 'p', 'S') AND c.relowner <> me
-                             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_class'::regclass
-                                             AND d.objid = c.oid AND d.deptype IN ('a', 'i'))
-                  LOOP
-                    IF %3$s AND NOT o.rolsuper THEN
-                      IF NOT pg_catalog.pg_has_role(me, o.relowner, 'USAGE') THEN
-                        EXECUTE pg_catalog.format('GRANT %%s TO %%I', o.relowner::regrole, %1$s);
-                      END IF;
-                    ELSE
+                  FOR o IN %2$s LOOP
+                    IF o.rolsuper THEN
                       EXECUTE pg_catalog.format('ALTER %%s %%s OWNER TO %%I',
                               CASE o.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, o.obj, %1$s);
+                    ELSIF NOT pg_catalog.pg_has_role(me, o.relowner, 'USAGE') THEN
+                      EXECUTE pg_catalog.format('GRANT %%s TO %%I', o.relowner::regrole, %1$s);
                     END IF;
                   END LOOP;
-                  IF NOT %3$s THEN
-                    FOR o IN SELECT p.oid::regprocedure AS obj FROM pg_catalog.pg_proc p
-                             JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE %2$s AND p.proowner <> me LOOP
-                      EXECUTE pg_catalog.format('ALTER FUNCTION %%s OWNER TO %%I', o.obj, %1$s);
-                    END LOOP;
-                    FOR o IN SELECT pubname FROM pg_catalog.pg_publication WHERE pubname = %4$s AND pubowner <> me LOOP
-                      EXECUTE pg_catalog.format('ALTER PUBLICATION %%I OWNER TO %%I', o.pubname, %1$s);
-                    END LOOP;
-                  END IF;
-                END $am$""".formatted(role, where, member, publication);
+                END $am$""".formatted(role, relations("n.nspname = ANY (" + schemaArray + ")"));
+    }
+
+    /**
+     * A DO block handing {@code role} what a mirror that ran as another role made: the tables,
+     * sequences and functions of schema "mirror", and the publication.
+     */
+    private static String bookkeepingOwnership(String role, String publication) {
+        return """
+                DO $am$ DECLARE o record; me oid := (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = %1$s);
+                BEGIN
+                  FOR o IN %2$s LOOP
+                    EXECUTE pg_catalog.format('ALTER %%s %%s OWNER TO %%I',
+                            CASE o.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, o.obj, %1$s);
+                  END LOOP;
+                  FOR o IN SELECT p.oid::regprocedure AS obj FROM pg_catalog.pg_proc p
+                           WHERE p.pronamespace = %3$s::regnamespace AND p.proowner <> me LOOP
+                    EXECUTE pg_catalog.format('ALTER FUNCTION %%s OWNER TO %%I', o.obj, %1$s);
+                  END LOOP;
+                  FOR o IN SELECT pubname FROM pg_catalog.pg_publication WHERE pubname = %4$s AND pubowner <> me LOOP
+                    EXECUTE pg_catalog.format('ALTER PUBLICATION %%I OWNER TO %%I', o.pubname, %1$s);
+                  END LOOP;
+                END $am$""".formatted(role, relations("n.nspname = " + BOOKKEEPING), BOOKKEEPING, publication);
+    }
+
+    private static final String BOOKKEEPING = JoinSource.literal(PostgresDialect.BOOKKEEPING_SCHEMA);
+
+    /** Tables and sequences (not owned by a table) in the schemas {@code where} selects, not the role's. */
+    private static String relations(String where) {
+        return "SELECT c.oid::regclass AS obj, c.relkind, c.relowner, a.rolsuper"
+                + "\n           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                + "\n           JOIN pg_catalog.pg_roles a ON a.oid = c.relowner"
+                + "\n           WHERE " + where + " AND c.relkind IN ('r', 'p', 'S') AND c.relowner <> me"
+                + "\n             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_class'::regclass"
+                + "\n                             AND d.objid = c.oid AND d.deptype IN ('a', 'i'))";
     }
 
     private static void check(String what, String name) {
