@@ -69,8 +69,10 @@ class LeastPrivilegeIT {
                 // Both ways, as the site's role: inserts, updates, deletes.
                 exec(sites.get(0), "INSERT INTO customers (id, owner, name, balance, created) VALUES (101, 'a', 'from a', 1, now())");
                 exec(sites.get(1), "INSERT INTO customers (id, owner, name, balance, created) VALUES (201, 'b', 'from b', 2, now())");
-                Await.until(CONVERGE, () -> count(sites.get(1), "SELECT count(*) FROM customers WHERE id = 101") == 1,
-                        () -> "customer 101 has not reached " + sites.get(1).name());
+                Await.until(CONVERGE, () -> count(sites.get(1), "SELECT count(*) FROM customers WHERE id = 101") == 1
+                                && count(sites.get(0), "SELECT count(*) FROM customers WHERE id = 201") == 1,
+                        () -> "customers 101 and 201 have not crossed: " + describe(sites.get(0)) + " / "
+                                + describe(sites.get(1)));
                 exec(sites.get(1), "INSERT INTO orders (id, customer_id, amount, placed) VALUES (1, 101, 9.5, now())");
                 exec(sites.get(0), "UPDATE customers SET balance = 42 WHERE id = 201");
                 exec(sites.get(1), "UPDATE customers SET name = 'renamed' WHERE id = 5");
@@ -84,15 +86,20 @@ class LeastPrivilegeIT {
                 // Schema changes by the site's role travel too; what they create belongs to the site
                 // on every mirror, so the site writes into it everywhere.
                 exec(sites.get(0), "ALTER TABLE customers ADD COLUMN tier text NOT NULL DEFAULT 'basic'");
-                exec(sites.get(1), "CREATE TABLE notes (id bigint PRIMARY KEY, body text NOT NULL)");
-                exec(sites.get(1), "INSERT INTO notes VALUES (1, 'from b')");
+                // A serial key: the new sequence hands out each mirror's own keys (the mirror's role
+                // sets its increment through its membership in the site's role).
+                exec(sites.get(1), "CREATE TABLE notes (id bigserial PRIMARY KEY, body text NOT NULL)");
+                exec(sites.get(1), "INSERT INTO notes (body) VALUES ('from b')");
                 Await.until(CONVERGE, () -> count(sites.get(0), "SELECT count(*) FROM notes") == 1
                                 && count(sites.get(1), "SELECT count(*) FROM information_schema.columns"
                                 + " WHERE table_name = 'customers' AND column_name = 'tier'") == 1,
                         () -> "schema changes did not travel: " + describe(sites.get(0)) + " / " + describe(sites.get(1)));
                 assertEquals(SITE, scalar(sites.get(0), "SELECT tableowner FROM pg_tables WHERE tablename = 'notes'"));
-                exec(sites.get(0), "INSERT INTO notes VALUES (2, 'from a')");
+                exec(sites.get(0), "INSERT INTO notes (body) VALUES ('from a')");
                 exec(sites.get(1), "UPDATE customers SET tier = 'gold' WHERE id = 101");
+                for (PgServer s : sites) {
+                    assertEquals("16", scalar(s, "SELECT increment_by FROM pg_sequences WHERE sequencename = 'notes_id_seq'"));
+                }
                 awaitEqual(sites, () -> count(sites.get(1), "SELECT count(*) FROM notes") == 2
                         && count(sites.get(0), "SELECT count(*) FROM customers WHERE tier = 'gold'") == 1);
                 for (MirrorNode n : nodes) {
