@@ -107,7 +107,7 @@ public final class MirrorRoleSql {
         out.add("DO $am$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = " + rl + ") THEN"
                 + " CREATE ROLE " + r + "; END IF; END $am$");
         out.add("-- Capture reads the write-ahead log through a replication slot\nALTER ROLE " + r
-                + " LOGIN REPLICATION NOSUPERUSER");
+                + " LOGIN REPLICATION");
         out.add("-- Capture creates its publication, the mirror its schema \"mirror\"\nGRANT CONNECT, CREATE ON DATABASE "
                 + PostgresDialect.quote(database) + " TO " + r);
         out.add("-- Apply sessions run as a replica (no site triggers twice); PostgreSQL 15 and later\n"
