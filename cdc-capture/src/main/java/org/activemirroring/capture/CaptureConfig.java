@@ -27,7 +27,7 @@ public final class CaptureConfig {
 
     public static final ConfigOption<String> DB_USER = ConfigOption.string("mirror.db.user", null,
                     Importance.ESSENTIAL,
-                    "Database user for capture and apply; needs the REPLICATION attribute and write access to the site tables.")
+                    "Database user for capture and apply: a superuser, or a role made with the SQL MirrorRoleSql prints (see Running as a role that is not a superuser).")
             .required();
 
     public static final ConfigOption<String> DB_PASSWORD = ConfigOption.string("mirror.db.password", "",

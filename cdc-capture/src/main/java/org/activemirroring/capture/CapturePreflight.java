@@ -152,6 +152,7 @@ final class CapturePreflight {
             if (tooOld != null) {
                 throw new CaptureException(tooOld, null);
             }
+            PrivilegeCheck.check(c, config);
             List<String> noKey = new ArrayList<>();
             Map<MirroredTables.Table, PostgresDialect.Identity> byIndex = new LinkedHashMap<>();
             for (MirroredTables.Table t : MirroredTables.of(config).list(c)) {

@@ -1,7 +1,6 @@
 package org.activemirroring.capture;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -40,7 +39,10 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Creating an event trigger needs a superuser; without one the mirror runs on and says that
- * schema changes are not mirrored.
+ * schema changes are not mirrored. A mirror running as a role that is not a superuser gets them
+ * from the block {@link MirrorRoleSql} prints: the functions belong to that role (which replaces
+ * them with its settings at each start, and as whom they run: SECURITY DEFINER, so a site role
+ * making a schema change can record it), the triggers are a superuser's.
  */
 public final class DdlReplication {
     private static final Logger LOG = LoggerFactory.getLogger(DdlReplication.class);
@@ -85,11 +87,53 @@ public final class DdlReplication {
      */
     static String install(Connection c, MirroredTables mirrored, String publication, int slot, int modulus)
             throws SQLException {
+        List<String> objects = objectStatements(mirrored, publication, slot, modulus);
         try (Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (id bigserial PRIMARY KEY, txid bigint NOT NULL"
-                    + " DEFAULT txid_current(), tag text NOT NULL, search_path text NOT NULL, statement text NOT NULL,"
-                    + " recorded_at timestamptz NOT NULL DEFAULT now())");
+            for (String sql : objects) {
+                s.execute(sql);
+            }
+            try {
+                s.execute(TRIGGERS);
+            } catch (SQLException e) {
+                return "schema changes are not mirrored: creating the event triggers failed (" + e.getMessage()
+                        + "); have a superuser run the block that org.activemirroring.capture.MirrorRoleSql prints"
+                        + " (README: Running as a role that is not a superuser), or this: " + TRIGGERS;
+            }
         }
+        return null;
+    }
+
+    /**
+     * Creates the event triggers unless they exist and makes them fire in every session (also
+     * the applier's replica sessions, where the functions only add new tables to the
+     * publication). Needs a superuser unless both are there already; the functions they call may
+     * belong to the mirror's role.
+     */
+    static final String TRIGGERS = """
+            DO $am$ BEGIN
+              IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = 'am_capture_ddl') THEN
+                CREATE EVENT TRIGGER am_capture_ddl ON ddl_command_end EXECUTE FUNCTION mirror.capture_ddl();
+              END IF;
+              IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = 'am_capture_drop') THEN
+                CREATE EVENT TRIGGER am_capture_drop ON sql_drop EXECUTE FUNCTION mirror.capture_drop();
+              END IF;
+              IF EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = 'am_capture_ddl' AND evtenabled <> 'A')
+              THEN ALTER EVENT TRIGGER am_capture_ddl ENABLE ALWAYS; END IF;
+              IF EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = 'am_capture_drop' AND evtenabled <> 'A')
+              THEN ALTER EVENT TRIGGER am_capture_drop ENABLE ALWAYS; END IF;
+            END $am$""";
+
+    /**
+     * The statements that create the table and (re)create the trigger functions for this
+     * configuration; whoever runs them owns the functions, which run as their owner.
+     */
+    static List<String> objectStatements(MirroredTables mirrored, String publication, int slot, int modulus) {
+        String table = "CREATE TABLE IF NOT EXISTS " + TABLE + " (id bigserial PRIMARY KEY, txid bigint NOT NULL"
+                + " DEFAULT txid_current(), tag text NOT NULL, search_path text NOT NULL, statement text NOT NULL,"
+                + " recorded_at timestamptz NOT NULL DEFAULT now())";
+        // Who made the change (the SET ROLE role, else the login role; current_user is the
+        // function's owner here): a replay runs as that role, so what it creates belongs to the site.
+        String roleColumn = "ALTER TABLE " + TABLE + " ADD COLUMN IF NOT EXISTS made_by text";
         String schemas = array(mirrored.schemas());
         String excluded = array(mirrored.excluded());
         String pub = literal(publication);
@@ -101,8 +145,10 @@ public final class DdlReplication {
                 q := pg_catalog.current_query();
                 IF EXISTS (SELECT 1 FROM mirror.ddl d WHERE d.txid = pg_catalog.txid_current() AND d.statement = q)
                 THEN RETURN; END IF;
-                INSERT INTO mirror.ddl (tag, search_path, statement)
-                VALUES (tg_tag, pg_catalog.current_setting('search_path'), q);
+                INSERT INTO mirror.ddl (tag, search_path, statement, made_by)
+                VALUES (tg_tag, pg_catalog.current_setting('search_path'), q,
+                        CASE pg_catalog.current_setting('role') WHEN 'none' THEN session_user::text
+                             ELSE pg_catalog.current_setting('role') END);
                 """;
         String commandEnd = """
                 CREATE OR REPLACE FUNCTION mirror.capture_ddl() RETURNS event_trigger LANGUAGE plpgsql
@@ -157,31 +203,7 @@ public final class DdlReplication {
                   RAISE WARNING 'ActiveMirroring could not record a schema change (%%): other mirrors will miss it', SQLERRM;
                 END $am$
                 """.formatted(schemas, record);
-        try (Statement s = c.createStatement()) {
-            s.execute(commandEnd);
-            s.execute(drop);
-            try {
-                createTrigger(s, "am_capture_ddl", "ddl_command_end", "mirror.capture_ddl()");
-                createTrigger(s, "am_capture_drop", "sql_drop", "mirror.capture_drop()");
-            } catch (SQLException e) {
-                return "schema changes are not mirrored: creating the event triggers failed (" + e.getMessage()
-                        + "); have a superuser run CREATE EVENT TRIGGER am_capture_ddl ON ddl_command_end EXECUTE"
-                        + " FUNCTION mirror.capture_ddl(); ALTER EVENT TRIGGER am_capture_ddl ENABLE ALWAYS; and the"
-                        + " same for am_capture_drop ON sql_drop with mirror.capture_drop()";
-            }
-        }
-        return null;
-    }
-
-    private static void createTrigger(Statement s, String name, String event, String function) throws SQLException {
-        try (ResultSet rs = s.executeQuery("SELECT 1 FROM pg_event_trigger WHERE evtname = " + literal(name))) {
-            if (rs.next()) {
-                return;
-            }
-        }
-        s.execute("CREATE EVENT TRIGGER " + name + " ON " + event + " EXECUTE FUNCTION " + function);
-        // Fires for the applier too (replica role), where it only adds new tables to the publication.
-        s.execute("ALTER EVENT TRIGGER " + name + " ENABLE ALWAYS");
+        return List.of(table, roleColumn, commandEnd, drop);
     }
 
     /**
@@ -212,14 +234,46 @@ public final class DdlReplication {
         }
         boolean changed = false;
         String saved = PostgresSchemaScript.setSearchPath(c, searchPath, true);
+        boolean asMaker = becomeMaker(c, row.after().get("made_by"));
         try {
             for (String one : changes) {
                 changed |= applyOne(c, one, tag, node);
             }
         } finally {
+            if (asMaker) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("SET LOCAL ROLE NONE");
+                }
+            }
             PostgresSchemaScript.setSearchPath(c, saved, true);
         }
         return changed;
+    }
+
+    /**
+     * Runs the replay as the role that made the change where this session may (a mirror role
+     * that is not a superuser is a member of the site's roles, see {@link MirrorRoleSql}), so
+     * that a table it creates belongs to the site here as on its origin, not to the mirror.
+     * Otherwise (the role does not exist here, a superuser made the change, or the applier is that
+     * role) the applier's own role runs it.
+     */
+    private static boolean becomeMaker(Connection c, String maker) throws SQLException {
+        if (maker == null || maker.isEmpty()) {
+            return false;
+        }
+        try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT a.rolname <> current_user AND NOT a.rolsuper"
+                + " AND pg_has_role(a.oid, 'MEMBER') FROM pg_roles a WHERE a.rolname = ?")) {
+            ps.setString(1, maker);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || !rs.getBoolean(1)) {
+                    return false;
+                }
+            }
+        }
+        try (Statement s = c.createStatement()) {
+            s.execute("SET LOCAL ROLE " + PostgresDialect.quote(maker));
+        }
+        return true;
     }
 
     /** Runs one statement under a savepoint; false when its effect was there already. */

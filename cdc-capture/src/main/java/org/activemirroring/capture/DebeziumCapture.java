@@ -185,8 +185,9 @@ public final class DebeziumCapture implements AutoCloseable {
             }
         } catch (java.sql.SQLException e) {
             throw new CaptureException("Cannot create the mirror schema's tables in " + config.dbUrl() + " as user "
-                    + config.dbUser() + ": " + e.getMessage() + "; mirror.db.user needs CREATE on the database (and,"
-                    + " to capture and apply, the REPLICATION attribute or superuser)", e);
+                    + config.dbUser() + ": " + e.getMessage() + "; mirror.db.user needs CREATE on the database and"
+                    + " ownership of schema mirror: a superuser can run the block"
+                    + " org.activemirroring.capture.MirrorRoleSql prints", e);
         }
     }
 
@@ -490,8 +491,9 @@ public final class DebeziumCapture implements AutoCloseable {
             hint = " Raise max_replication_slots and max_wal_senders in postgresql.conf and restart PostgreSQL.";
         } else if (text.contains("permission denied") || text.contains("must be superuser")
                 || text.contains("REPLICATION")) {
-            hint = " Give mirror.db.user the REPLICATION attribute (ALTER ROLE ... REPLICATION) and ownership or"
-                    + " CREATE on the publication's tables.";
+            hint = " Give mirror.db.user the REPLICATION attribute (ALTER ROLE ... REPLICATION) and ownership of"
+                    + " the publication's tables: a superuser can run the block org.activemirroring.capture.MirrorRoleSql"
+                    + " prints.";
         }
         return "Capture of " + config.dbUrl() + " as user " + config.dbUser() + " failed: " + text + "." + hint;
     }

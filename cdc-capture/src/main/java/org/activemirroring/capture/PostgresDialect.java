@@ -29,8 +29,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * logical replication does: the site's triggers already fired on the origin, and their effects
  * arrive as rows of the same transaction. It also sets up the replication origin
  * {@value #APPLY_ORIGIN}, which makes pgoutput tag the applier's transactions so that capture
- * drops them ({@link EchoPolicy}). Both need a superuser, or on PostgreSQL 16 a user granted
- * {@code pg_replication_origin_*} and the {@code session_replication_role} setting.
+ * drops them ({@link EchoPolicy}). Both need a superuser, or from PostgreSQL 15 on a role granted
+ * {@code SET} on {@code session_replication_role} and {@code EXECUTE} on the origin functions
+ * ({@link MirrorRoleSql}).
  */
 public final class PostgresDialect implements Dialect {
 

@@ -28,6 +28,9 @@
  * A joining mirror's own rows from before its join are kept by {@link org.activemirroring.capture.JoinStash}.
  * Schema changes are recorded by an event trigger and replayed in order with the rows by
  * {@link org.activemirroring.capture.DdlReplication}.
+ * A mirror needs no superuser: {@link org.activemirroring.capture.MirrorRoleSql} prints the SQL
+ * that makes its role, and {@link org.activemirroring.capture.PrivilegeCheck} names what such a
+ * role lacks before the mirror starts.
  * Exactly-once effect: the applier commits each ChangeSet together with the origin's applied seq
  * in {@code mirror.applied}; capture advances its offsets only after publishing and recognises
  * Debezium's replays by source txId in the node's journal tail.

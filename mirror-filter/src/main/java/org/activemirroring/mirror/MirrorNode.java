@@ -28,6 +28,7 @@ import org.activemirroring.capture.SlotMonitor;
 import org.activemirroring.capture.DebeziumCapture;
 import org.activemirroring.capture.EchoPolicy;
 import org.activemirroring.capture.PostgresDialect;
+import org.activemirroring.capture.PrivilegeCheck;
 import org.activemirroring.capture.SequenceKeeper;
 import org.activemirroring.transport.DeliveryStatus;
 import org.activemirroring.transport.JGroupsPeerTransport;
@@ -195,6 +196,8 @@ public final class MirrorNode implements AutoCloseable {
         List<AutoCloseable> started = new ArrayList<>();
         String node = config.nodeId();
         try {
+            // Before anything touches the database: a role lacking a grant hears which, and how.
+            PrivilegeCheck.check(config.capture());
             PostgresDialect dialect = new PostgresDialect();
             JGroupsPeerTransport transport = new JGroupsPeerTransport(config.transport());
             started.add(transport);

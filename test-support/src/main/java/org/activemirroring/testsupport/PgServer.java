@@ -20,6 +20,11 @@ public record PgServer(String name, String host, int port, String database, Stri
         return "jdbc:postgresql://" + host + ":" + port + "/" + database;
     }
 
+    /** The same server and database, as another role. */
+    public PgServer as(String otherUser, String otherPassword) {
+        return new PgServer(name, host, port, database, otherUser, otherPassword);
+    }
+
     /** A new connection to the test database; the caller closes it. */
     public Connection connect() throws SQLException {
         return DriverManager.getConnection(jdbcUrl(), user, password);
