@@ -58,12 +58,12 @@ public final class CaptureVersioner implements AutoCloseable {
     private final String nodeId;
     private final HybridClock clock;
     private final Supplier<Map<String, Long>> appliedVector;
-    private final Map<String, TableShape> shapes = new HashMap<>();
+    /** One connection, set up as a repair session, again after it broke. */
+    private final DbSession session;
     /** table + key -> an applied change that crossed local writes not yet captured; see the class doc. */
     private final Map<String, Barrier> barriers = new HashMap<>();
     /** Barrier changes of the stamp in progress, kept only once it commits (null value: barrier ended). */
     private final Map<String, Barrier> pendingBarriers = new HashMap<>();
-    private Connection connection;
     /** Whether the current transaction holds the version lock yet (taken with the first read). */
     private boolean locked;
     /** The newest commit time among the ChangeSets being stamped: capture's progress once they commit. */
@@ -87,6 +87,10 @@ public final class CaptureVersioner implements AutoCloseable {
         this.nodeId = nodeId;
         this.clock = clock;
         this.appliedVector = appliedVector;
+        this.session = new DbSession("capture versioner", config::connect, dialect, c -> {
+            dialect.createBookkeeping(c);
+            dialect.prepareRepairSession(c);
+        });
     }
 
     /** Writes restored after losing a log-capture race, since start. */
@@ -140,9 +144,9 @@ public final class CaptureVersioner implements AutoCloseable {
                 e.addSuppressed(suppressed);
             }
             pendingBarriers.clear();
-            shapes.clear();
+            session.forgetShapes();
             versions.truncations().forget(); // a tombstone it recorded may be rolled back
-            closeConnection();
+            session.disconnect();
             throw e;
         }
     }
@@ -293,7 +297,7 @@ public final class CaptureVersioner implements AutoCloseable {
             versions.lockAndReadRecordingProgress(c, table, List.of(), nodeId, stampedCommit);
             locked = true;
         }
-        versions.truncations().recordLocal(c, shape(c, table), mine, lsn, nodeId);
+        versions.truncations().recordLocal(c, session.shape(c, table), mine, lsn, nodeId);
         String prefix = table + '\0';
         races.keySet().removeIf(id -> id.startsWith(prefix));
         crossed.keySet().removeIf(id -> id.startsWith(prefix));
@@ -318,7 +322,7 @@ public final class CaptureVersioner implements AutoCloseable {
         Instant now = Instant.now();
         for (Race race : races) {
             RowChange row = race.row();
-            TableShape t = shape(c, row.table());
+            TableShape t = session.shape(c, row.table());
             Predicate<PostgresVersionStore.CurrentRow> untouchedSince =
                     r -> r == null ? race.stored().deleted() : r.xmin() == race.stored().writerXid();
             PostgresVersionStore.CurrentRow current = lockIf(c, t, row.key(), untouchedSince);
@@ -351,7 +355,7 @@ public final class CaptureVersioner implements AutoCloseable {
         for (Map.Entry<String, RowChange> e : crossed.entrySet()) {
             RowChange row = e.getValue();
             Barrier b = barrier(e.getKey());
-            TableShape t = shape(c, row.table());
+            TableShape t = session.shape(c, row.table());
             Predicate<PostgresVersionStore.CurrentRow> untouchedSince =
                     r -> r == null ? b.restoredDeleted() : r.xmin() == b.repairXid();
             PostgresVersionStore.CurrentRow current = lockIf(c, t, row.key(), untouchedSince);
@@ -418,54 +422,16 @@ public final class CaptureVersioner implements AutoCloseable {
         } catch (SQLException e) {
             // Harmless: such tombstones are only kept longer.
             LOG.debug("Could not record the seq of tx {}'s tombstones: {}", stamped.sourceTxId(), e.toString());
-            closeConnection();
+            session.disconnect();
         }
-    }
-
-    private TableShape shape(Connection c, String table) throws SQLException {
-        TableShape s = shapes.get(table);
-        if (s == null) {
-            s = dialect.describe(c, table);
-            shapes.put(table, s);
-        }
-        return s;
     }
 
     private Connection connection() throws SQLException {
-        if (connection != null) {
-            return connection;
-        }
-        Connection c = config.connect();
-        try {
-            c.setAutoCommit(true);
-            dialect.createBookkeeping(c);
-            dialect.prepareRepairSession(c);
-            c.setAutoCommit(false);
-        } catch (SQLException e) {
-            try {
-                c.close();
-            } catch (SQLException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
-        }
-        connection = c;
-        return c;
-    }
-
-    private void closeConnection() {
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (SQLException e) {
-                LOG.debug("Closing the capture versioner's connection failed: {}", e.toString());
-            }
-            connection = null;
-        }
+        return session.get();
     }
 
     @Override
     public void close() {
-        closeConnection();
+        session.close();
     }
 }

@@ -41,8 +41,7 @@ import org.slf4j.LoggerFactory;
  * are synchronized anyway so that {@link #appliedVector()} can be called from another.
  */
 public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
-    /** Rows per JDBC batch: large enough to amortise round trips, small enough to bound driver memory. */
-    private static final int MAX_BATCH = 1000;
+    private static final int MAX_BATCH = RowWriter.MAX_BATCH;
     /**
      * Up to this many winning rows, a ChangeSet delivered alone is written, versioned, recorded
      * and committed in one round trip ({@link StatementChain}); larger ones are batched.
@@ -61,13 +60,12 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     private final Map<String, Long> appliedNow = new ConcurrentHashMap<>();
     /** Per origin the applied vector it reported with its newest ChangeSet (its dependencies). */
     private final Map<String, Map<String, Long>> reportedVectors = new ConcurrentHashMap<>();
-    private final Map<String, List<String>> uniqueColumns = new HashMap<>();
     private final ChangeSetCodec codec = new ChangeSetCodec();
-    private final Map<String, TableShape> shapes = new HashMap<>();
     private final Set<String> loggedIgnoredTypes = ConcurrentHashMap.newKeySet();
 
-    private Connection connection;
-    private boolean closed;
+    private final DbSession session;
+    private final ConflictPolicy policy;
+    private final RowWriter writer;
     private long applied;
     private long duplicates;
     private long ignored;
@@ -119,18 +117,12 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     private volatile Map<String, Long> replayHorizon = Map.of();
     /** Changes that failed for good or wait for a schema, and those behind them. */
     private final ParkedChanges parked = new ParkedChanges();
+    private final ParkedRetries retries = new ParkedRetries(parked, codec);
     /** A parked change is applied again: its seq is recorded already, so no duplicate check. */
     private boolean replayingParked;
     /** The last ChangeSet delivered and its payload: parked whole if it fails for good alone. */
     private ChangeSet lastDelivered;
     private byte[] lastPayload;
-    /** A schema change was applied since parked changes were last retried. */
-    private volatile boolean schemaChanged;
-    private long lastParkedRetryNanos;
-    private boolean parkedTried;
-    private long parkedSinceStart;
-    /** What {@link #parkedNow()} shows: as of the last park or retry pass. */
-    private volatile ParkedChanges.Summary parkedSummary = ParkedChanges.Summary.NONE;
 
     /**
      * Creates an applier; it connects on first use.
@@ -153,6 +145,12 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         this.versions = dialect.versions();
         this.nodeId = nodeId;
         this.clock = clock;
+        // A batch of same-shape upserts goes to the server as multi-row INSERTs: one statement per
+        // up to 128 rows for the server to parse and run instead of one per row.
+        this.session = new DbSession("applier", () -> config.connect("reWriteBatchedInserts", "true"), dialect,
+                this::setUpSession);
+        this.policy = new ConflictPolicy(versions, clock, nodeId, session);
+        this.writer = new RowWriter(dialect, versions, session);
     }
 
     /** Per origin, the applied vector that origin reported with its newest ChangeSet applied here. */
@@ -288,8 +286,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      */
     @Override
     public synchronized Map<String, Long> restartFrom() throws ApplyException {
-        if (connection != null) {
-            abandon(connection);
+        if (session.current() != null) {
+            abandon(session.current());
         }
         return appliedVector();
     }
@@ -306,7 +304,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         try {
             fresh = applyInTransaction(c, cs, lost, alone);
         } catch (SQLException e) {
-            if (!isUniqueViolation(e) || !alone) {
+            if (!RowWriter.isUniqueViolation(e) || !alone) {
                 throw e; // within a group, the transport delivers it again, one by one
             }
             // Rare: another unique key collides. Again, row by row, resolving each collision.
@@ -352,14 +350,14 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             return;
         }
         int n = staged.size() + pending.size();
-        if (connection == null) {
+        if (session.current() == null) {
             // Closed after a failure elsewhere (e.g. appliedVector): the open transaction is gone.
             dropStaged();
             failures++;
             throw new ApplyException("The applier's connection closed with " + n + " ChangeSet(s) not committed;"
                     + " they are delivered again", true, null);
         }
-        Connection c = connection;
+        Connection c = session.current();
         ChangeSet alone = n == 1 && pending.size() == 1 && pending.get(0) == lastDelivered ? lastDelivered : null;
         try {
             applyPending(c);
@@ -394,44 +392,13 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             pending.clear();
             return;
         }
-        List<ChangeSet> run = new ArrayList<>();
-        List<String[]> runKeys = new ArrayList<>();
-        Set<String> runRows = new HashSet<>();
-        int runSize = 0;
-        for (ChangeSet cs : pending) {
-            String[] keys = cs.rows().size() > MAX_BATCH ? null : new String[cs.rows().size()];
-            List<String> ids = new ArrayList<>(keys == null ? 0 : keys.length);
-            boolean overlaps = false;
-            for (int i = 0; keys != null && i < keys.length; i++) {
-                RowChange row = cs.rows().get(i);
-                if (DdlReplication.isDdl(row) || TableTruncation.isTruncate(row)) {
-                    keys = null; // a schema change or truncate: its ChangeSet goes alone, in its order
-                    break;
-                }
-                keys[i] = PostgresVersionStore.keyText(row.key());
-                String id = row.table() + '\0' + keys[i];
-                ids.add(id);
-                overlaps |= runRows.contains(id);
+        for (ApplyRuns.Step step : ApplyRuns.plan(pending, MAX_BATCH)) {
+            if (step.alone()) {
+                applyAndStage(c, step.sets().get(0), false);
+            } else {
+                applyRun(c, new ArrayList<>(step.sets()), new ArrayList<>(step.keys()));
             }
-            if (keys == null) {
-                applyRun(c, run, runKeys);
-                runRows.clear();
-                runSize = 0;
-                applyAndStage(c, cs, false);
-                continue;
-            }
-            // A row an earlier ChangeSet of the run touches: decide it after that one is written.
-            if (overlaps || runSize + keys.length > MAX_BATCH) {
-                applyRun(c, run, runKeys);
-                runRows.clear();
-                runSize = 0;
-            }
-            run.add(cs);
-            runKeys.add(keys);
-            runRows.addAll(ids);
-            runSize += keys.length;
         }
-        applyRun(c, run, runKeys);
         pending.clear();
     }
 
@@ -476,7 +443,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             }
             int lostBefore = lost.size();
             int winnersBefore = winners.size();
-            decide(c, cs, cs.rows(), runKeys.get(r), stored, rowStates, lost, winners, winnerKeys);
+            policy.decide(c, cs, cs.rows(), runKeys.get(r), stored, rowStates, tracksCommitTimestamps, replayed(cs), lost,
+                    winners, winnerKeys);
             for (int w = winnersBefore; w < winners.size(); w++) {
                 winnerSets.add(cs);
             }
@@ -484,7 +452,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             fresh.add(cs);
             lostCounts.add(lost.size() - lostBefore);
         }
-        applyRows(c, null, winners, lost); // batched: a unique-key collision fails the whole group
+        writer.applyRows(c, null, winners, lost, careful); // batched: a unique-key collision fails the whole group
         Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
         for (int i = 0; i < winners.size(); i++) {
             RowChange row = winners.get(i);
@@ -541,7 +509,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 for (int i : e.getValue()) {
                     keys.add(rows.get(i).key());
                 }
-                queries.add(new PostgresVersionStore.RowStateQuery(shape(c, e.getKey()), keys));
+                queries.add(new PostgresVersionStore.RowStateQuery(session.shape(c, e.getKey()), keys));
                 queried.add(e.getValue());
             }
         }
@@ -635,15 +603,15 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                     }
                 }
                 if (TableTruncation.isTruncate(rows.get(from))) {
-                    versions.truncations().applyPeer(c, shape(c, rows.get(from).table()), cs.version(),
+                    versions.truncations().applyPeer(c, session.shape(c, rows.get(from).table()), cs.version(),
                             tracksCommitTimestamps ? nodeId : null);
                     from++;
                     continue;
                 }
                 DdlReplication.apply(c, rows.get(from), nodeId);
-                schemaChanged = true; // what waits for a table or column may go now
-                shapes.clear(); // tables and columns may have changed
-                uniqueColumns.clear();
+                retries.schemaChanged(); // what waits for a table or column may go now
+                session.forgetShapes(); // tables and columns may have changed
+                writer.forget();
                 from++;
                 continue;
             }
@@ -704,7 +672,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         }
         List<RowChange> winners = new ArrayList<>();
         List<String> winnerKeys = new ArrayList<>();
-        decide(c, cs, rows, keyTexts, stored, rowStates, lost, winners, winnerKeys);
+        policy.decide(c, cs, rows, keyTexts, stored, rowStates, tracksCommitTimestamps, replayed(cs), lost, winners,
+                winnerKeys);
         // A small ChangeSet with nothing lost that is the whole transaction: its rows, their
         // versions, the applied seq and the commit go as one chain, one round trip instead of
         // four. A unique-key collision fails it as a batch would; the careful pass runs as usual.
@@ -714,16 +683,16 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         long[] writerXids;
         if (oneTrip) {
             for (RowChange row : winners) {
-                chain.add(dialect.rowStatement(shape(c, row.table()), row));
+                chain.add(dialect.rowStatement(session.shape(c, row.table()), row));
             }
             writerXids = new long[winners.size()]; // no savepoint: the top-level transaction's xid (0)
         } else {
-            writerXids = applyRows(c, cs, winners, lost);
+            writerXids = writer.applyRows(c, cs, winners, lost, careful);
         }
         // Per table, per key the last winning write and the xid that wrote its row.
         Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
         for (int i = 0; i < winners.size(); i++) {
-            if (writerXids[i] != LOST) {
+            if (writerXids[i] != RowWriter.LOST) {
                 RowChange row = winners.get(i);
                 String key = winnerKeys.get(i);
                 writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(key,
@@ -751,291 +720,6 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     }
 
     /**
-     * Decides each row of {@code cs} under the conflict rule against the stored versions and row
-     * states: the winning rows go to {@code winners} (with their key texts to
-     * {@code winnerKeys}), what lost to {@code lost}.
-     */
-    private void decide(Connection c, ChangeSet cs, List<RowChange> rows, String[] keyTexts,
-                        Map<String, Map<String, StoredVersion>> stored,
-                        Map<String, PostgresVersionStore.RowState> rowStates, List<Conflict> lost,
-                        List<RowChange> winners, List<String> winnerKeys) throws SQLException {
-        RowVersion incoming = cs.version();
-        Instant now = Instant.now();
-        Map<String, Boolean> decided = new HashMap<>(); // table + key -> won, for keys repeated in the chunk
-        for (int i = 0; i < rows.size(); i++) {
-            RowChange row = rows.get(i);
-            String id = row.table() + '\0' + keyTexts[i];
-            Boolean won = decided.get(id);
-            if (won == null) {
-                StoredVersion sv = stored.get(row.table()).get(keyTexts[i]);
-                // A truncate of the table newer than the row's version stands for it (TableTruncation).
-                RowVersion current = versions.truncations().atLeast(c, row.table(),
-                        sv == null ? RowVersion.NONE : sv.version());
-                PostgresVersionStore.RowState state = rowStates.get(id);
-                if (current.equals(incoming)) {
-                    won = true; // an earlier chunk of this same ChangeSet wrote it
-                } else if (state != null && state.uncapturedLocal()) {
-                    // The row holds a local write capture has not stamped yet. Capture stamps it
-                    // after this change (the clock has witnessed this one), so it is the newer
-                    // write on every mirror: this change loses here at once rather than
-                    // overwriting it (and leaving capture a race to repair).
-                    won = false;
-                    lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), incoming,
-                            row.op().code(), PostgresVersionStore.imageJson(row.after()),
-                            new RowVersion(clock.current(), nodeId), state.json(), cs.seq()));
-                } else if (incoming.isNewerThan(current)) {
-                    won = true;
-                    boolean succession = row.prev() != null && row.prev().equals(current);
-                    boolean bothDeletes = sv != null && sv.deleted() && row.op() == RowChange.Op.DELETE;
-                    if (sv != null && !succession && !bothDeletes) {
-                        String was;
-                        boolean log;
-                        if (tracksCommitTimestamps) {
-                            was = state == null ? null : state.json();
-                            log = true;
-                        } else {
-                            // Without commit timestamps a row holding an unstamped local write is
-                            // not recognised here: capture repairs that race and logs what lost.
-                            PostgresVersionStore.CurrentRow r = versions.currentRow(c, shape(c, row.table()), row.key());
-                            was = r == null ? null : r.json();
-                            log = holdsStoredWrite(sv, r);
-                        }
-                        if (log) {
-                            // A concurrent write is replaced: keep what it wrote.
-                            lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), current,
-                                    sv.deleted() ? "d" : "u", was, incoming,
-                                    PostgresVersionStore.imageJson(row.after()), 0));
-                        }
-                    }
-                } else {
-                    won = false;
-                }
-                decided.put(id, won);
-                if (!won && !(state != null && state.uncapturedLocal()) && !replayed(cs)) {
-                    String kept = state != null ? state.json() : null;
-                    if (!tracksCommitTimestamps) {
-                        PostgresVersionStore.CurrentRow r = versions.currentRow(c, shape(c, row.table()), row.key());
-                        kept = r == null ? null : r.json();
-                    }
-                    lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), incoming,
-                            row.op().code(), PostgresVersionStore.imageJson(row.after()),
-                            sv == null ? RowVersion.NONE : sv.version(), kept, cs.seq()));
-                }
-            } else if (!won && !replayed(cs)) {
-                // The same key again in this chunk after it lost: this write loses as well.
-                StoredVersion sv = stored.get(row.table()).get(keyTexts[i]);
-                PostgresVersionStore.RowState state = rowStates.get(id);
-                lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), incoming,
-                        row.op().code(), PostgresVersionStore.imageJson(row.after()),
-                        sv == null ? RowVersion.NONE : sv.version(), state == null ? null : state.json(), cs.seq()));
-            }
-            if (won) {
-                winners.add(row);
-                winnerKeys.add(keyTexts[i]);
-            }
-        }
-    }
-
-    /** {@link #applyRows} result for a row that lost a unique-key conflict and was not written. */
-    private static final long LOST = -1;
-
-    /**
-     * Whether the row as it is ({@code was}, null if absent) is what the stored version's write
-     * left, rather than a later local write that capture has not stamped yet. The stored write
-     * left the row's xmin: the applier's (sub)transaction ({@code writer_xid}), the local
-     * transaction itself ({@code source_tx}) or capture's race repair ({@code writer_xid}).
-     */
-    static boolean holdsStoredWrite(StoredVersion sv, PostgresVersionStore.CurrentRow was) {
-        if (was == null || sv.deleted()) {
-            return (was == null) == sv.deleted();
-        }
-        long xmin = was.xmin();
-        return xmin == sv.writerXid() || xmin == (sv.sourceTx() & 0xFFFF_FFFFL);
-    }
-
-
-    /**
-     * The xid that wrote the rows of the current savepoint, read from one written row's
-     * {@code xmin}; 0 (the top-level transaction) if none can tell. The version store records it
-     * so that capture can tell whether a row still holds what the applier wrote: rows written
-     * inside a savepoint carry the savepoint's own xid, not the top-level one.
-     *
-     * <p>Only rows that certainly got a new tuple can tell: not deletes, and not upserts carrying
-     * key columns only (those are {@code DO NOTHING} and may leave an older row untouched).
-     */
-    private long savepointXid(Connection c, List<RowChange> rows) throws SQLException {
-        for (int i = rows.size() - 1; i >= 0; i--) {
-            RowChange row = rows.get(i);
-            if (row.op() != RowChange.Op.DELETE && !row.key().keySet().containsAll(row.after().keySet())) {
-                PostgresVersionStore.CurrentRow r = versions.currentRow(c, shape(c, row.table()), row.key());
-                if (r != null) {
-                    return r.xmin();
-                }
-            }
-        }
-        return 0;
-    }
-
-    /**
-     * Executes the rows in order, in batches. A unique-key collision aborts the transaction; the
-     * ChangeSet is then applied again in careful mode, where each row runs alone inside a
-     * savepoint so that a colliding one can be resolved ({@link #resolveUnique}). Savepoints cost
-     * round trips, so only that rare second pass pays for them.
-     *
-     * @return per row, the xid that wrote it ({@link #savepointXid}), or {@link #LOST} if it lost a
-     *         unique-key conflict and was not written
-     */
-    private long[] applyRows(Connection c, ChangeSet cs, List<RowChange> rows, List<Conflict> lost)
-            throws SQLException {
-        long[] done = new long[rows.size()];
-        if (!careful) {
-            executeBatched(c, rows);
-            // No savepoint: the rows carry the top-level transaction's xid (0 stands for it).
-            java.util.Arrays.fill(done, 0L);
-            return done;
-        }
-        for (int i = 0; i < rows.size(); i++) {
-            done[i] = applyOne(c, cs, rows.get(i), lost);
-        }
-        return done;
-    }
-
-    /** One row in a savepoint of its own; returns the xid that wrote it, or {@link #LOST}. */
-    private long applyOne(Connection c, ChangeSet cs, RowChange row, List<Conflict> lost) throws SQLException {
-        // Each attempt may clear one colliding row; a row can collide on several unique keys.
-        for (int attempt = 0; attempt < 8; attempt++) {
-            Savepoint sp = c.setSavepoint();
-            try {
-                RowStatement st = dialect.rowStatement(shape(c, row.table()), row);
-                try (PreparedStatement ps = c.prepareStatement(st.sql())) {
-                    st.bind(ps);
-                    ps.executeUpdate();
-                }
-                long xid = savepointXid(c, List.of(row));
-                c.releaseSavepoint(sp);
-                return xid;
-            } catch (SQLException e) {
-                if (!isUniqueViolation(e)) {
-                    throw e;
-                }
-                c.rollback(sp);
-                if (!resolveUnique(c, cs, row, e, lost)) {
-                    return LOST;
-                }
-            }
-        }
-        throw new SQLException("Row " + row.key() + " of " + row.table() + " still collides on unique keys after"
-                + " clearing 8 rows; giving up on this ChangeSet", "23505");
-    }
-
-    /**
-     * Two different rows claim the same unique value: the one whose identity sorts first is kept,
-     * on every mirror alike, whichever arrived first. The other goes to the conflict log.
-     *
-     * @return true if the existing row was removed and the incoming one should be tried again
-     */
-    private boolean resolveUnique(Connection c, ChangeSet cs, RowChange row, SQLException e, List<Conflict> lost)
-            throws SQLException {
-        TableShape t = shape(c, row.table());
-        String constraint = PostgresVersionStore.constraintOf(e);
-        List<String> cols = constraint == null ? List.of() : uniqueColumns(c, t, constraint);
-        Map<String, String> probe = new LinkedHashMap<>();
-        for (String col : cols) {
-            if (row.after() == null || !row.after().containsKey(col)) {
-                throw e; // the change does not carry the colliding value: nothing to decide on
-            }
-            probe.put(col, row.after().get(col));
-        }
-        if (probe.isEmpty()) {
-            throw e;
-        }
-        PostgresVersionStore.FoundRow existing = versions.findRow(c, t, probe);
-        if (existing == null) {
-            return true; // gone meanwhile: try again
-        }
-        String incomingKey = PostgresVersionStore.keyText(row.key());
-        String existingKey = PostgresVersionStore.keyText(existing.identity());
-        if (incomingKey.equals(existingKey)) {
-            throw e;
-        }
-        RowVersion existingVersion = versions.read(c, row.table(), List.of(existingKey)).getOrDefault(existingKey,
-                new StoredVersion(RowVersion.NONE, false, null, 0, 0, 0)).version();
-        Instant now = Instant.now();
-        String incomingJson = PostgresVersionStore.imageJson(row.after());
-        if (incomingKey.compareTo(existingKey) < 0) {
-            lost.add(new Conflict(0, now, Conflict.Kind.UNIQUE, row.table(), existing.identity(), existingVersion, "c",
-                    existing.json(), cs.version(), incomingJson, 0));
-            RowChange delete = new RowChange(row.table(), RowChange.Op.DELETE, existing.identity(), null, null, null);
-            RowStatement st = dialect.rowStatement(t, delete);
-            try (PreparedStatement ps = c.prepareStatement(st.sql())) {
-                st.bind(ps);
-                ps.executeUpdate();
-            }
-            return true;
-        }
-        lost.add(new Conflict(0, now, Conflict.Kind.UNIQUE, row.table(), row.key(), cs.version(), row.op().code(),
-                incomingJson, existingVersion, existing.json(), cs.seq()));
-        return false;
-    }
-
-    private List<String> uniqueColumns(Connection c, TableShape t, String constraint) throws SQLException {
-        String k = t.qualifiedName() + '\0' + constraint;
-        List<String> cols = uniqueColumns.get(k);
-        if (cols == null) {
-            cols = versions.indexColumns(c, t, constraint);
-            uniqueColumns.put(k, cols);
-        }
-        return cols;
-    }
-
-    static boolean isUniqueViolation(SQLException e) {
-        for (SQLException s = e; s != null; s = s.getNextException()) {
-            if ("23505".equals(s.getSQLState())) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * Executes the rows in order; consecutive rows with the same statement (same table, operation
-     * and columns: the common case of a bulk insert or update) go to the database as one JDBC
-     * batch, which saves a network round trip per row.
-     */
-    private void executeBatched(Connection c, List<RowChange> rows) throws SQLException {
-        PreparedStatement batch = null;
-        String batchSql = null;
-        // Keys in the current batch: the driver sends a batch of upserts as one multi-row INSERT,
-        // and PostgreSQL refuses ON CONFLICT DO UPDATE touching the same row twice in one
-        // statement; a repeated key (insert, then update in one transaction) starts a new batch.
-        Set<Map<String, String>> batchKeys = new HashSet<>();
-        try {
-            for (RowChange row : rows) {
-                RowStatement st = dialect.rowStatement(shape(c, row.table()), row);
-                if (!st.sql().equals(batchSql) || batchKeys.size() >= MAX_BATCH || batchKeys.contains(row.key())) {
-                    if (batch != null) {
-                        batch.executeBatch();
-                        batch.close();
-                    }
-                    batch = c.prepareStatement(st.sql());
-                    batchSql = st.sql();
-                    batchKeys.clear();
-                }
-                st.bind(batch);
-                batch.addBatch();
-                batchKeys.add(row.key());
-            }
-            if (batch != null) {
-                batch.executeBatch();
-            }
-        } finally {
-            if (batch != null) {
-                batch.close();
-            }
-        }
-    }
-
-    /**
      * Removes tombstones that every mirror has applied: a tombstone of origin o written by o's
      * change #s goes once this mirror and every other one in {@code mirrors} are known to have
      * applied o#s (others report their applied vector with each ChangeSet). Until then a late,
@@ -1056,23 +740,9 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         try {
             Connection c = connection();
             try {
-                for (String origin : origins) {
-                    long upTo = Long.MAX_VALUE;
-                    for (String m : mirrors) {
-                        long has;
-                        if (m.equals(origin)) {
-                            continue; // the origin has its own changes
-                        } else if (m.equals(nodeId)) {
-                            has = appliedNow.getOrDefault(origin, 0L);
-                        } else {
-                            Map<String, Long> reported = reportedVectors.get(m);
-                            has = reported == null ? 0 : reported.getOrDefault(origin, 0L);
-                        }
-                        upTo = Math.min(upTo, has);
-                    }
-                    if (upTo > 0 && upTo < Long.MAX_VALUE) {
-                        removed += versions.purgeTombstones(c, origin, upTo);
-                    }
+                for (Map.Entry<String, Long> e : ConflictPolicy.tombstonesPurgeableUpTo(origins, mirrors, nodeId, appliedNow,
+                        reportedVectors).entrySet()) {
+                    removed += versions.purgeTombstones(c, e.getKey(), e.getValue());
                 }
                 c.commit();
             } catch (SQLException e) {
@@ -1091,9 +761,9 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      */
     public synchronized void useCommitTimestamps(boolean use) throws ApplyException {
         commitTimestampsAllowed = use;
-        if (connection != null) {
+        if (session.current() != null) {
             try {
-                tracksCommitTimestamps = use && PostgresVersionStore.tracksCommitTimestamps(connection);
+                tracksCommitTimestamps = use && PostgresVersionStore.tracksCommitTimestamps(session.current());
             } catch (SQLException e) {
                 throw failure("Cannot read track_commit_timestamp", e);
             }
@@ -1155,17 +825,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             }
             throw new ApplyException(f.getMessage(), true, f);
         }
-        parkedSinceStart++;
-        parkedSummary = parkedSummary.plus(origin, seq, tables, reason, error);
-        if (reason == ParkedChanges.Reason.BEHIND) {
-            LOG.info("Parked {}#{} ({}): it {}", origin, seq, String.join(", ", tables), error);
-        } else {
-            LOG.warn("Parked {}#{} ({}), {}: {}. Changes of the same tables wait behind it, everything else goes on;"
-                    + " {}", origin, seq, String.join(", ", tables), reason == ParkedChanges.Reason.SCHEMA
-                    ? "waiting for a table or column this mirror does not have yet" : "it cannot be applied", error,
-                    reason == ParkedChanges.Reason.SCHEMA ? "it is applied once the schema change arrives"
-                            : "retry or discard it with POST /_mirror/parked/retry or /_mirror/parked/discard");
-        }
+        retries.noteParked(origin, seq, tables, reason, error);
     }
 
     /**
@@ -1175,146 +835,27 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      * @return how many were applied
      */
     public synchronized int retryParkedIfDue(long everyMillis) throws ApplyException {
-        if (parkedTried && !schemaChanged && System.nanoTime() - lastParkedRetryNanos < everyMillis * 1_000_000L) {
-            return 0;
-        }
-        return retryParked(false, null);
+        return retries.due(everyMillis) ? retryParked(false, null) : 0;
     }
 
     /**
-     * Applies parked changes again, oldest first; one that touches a table of an earlier change
-     * still parked stays behind it. Each goes in its own transaction and leaves the park when it
-     * applied; one that fails again stays, with the new error.
+     * Applies parked changes again (see {@link ParkedRetries#retry}).
      *
-     * @param includeErrors every change that failed for good (the operator asks); otherwise those
-     *                      only with backoff (the operator may have fixed the cause, e.g. added a
-     *                      function a schema change needs), and every one waiting for a schema or
-     *                      behind another
+     * @param includeErrors also those that failed for good, without waiting for their backoff
      * @param onlyId        with {@code includeErrors}, the one failed change to try (null: all)
      * @return how many were applied; 0 also while a group is open (the next call does it)
      */
     public synchronized int retryParked(boolean includeErrors, Long onlyId) throws ApplyException {
-        if (closed || openWork || !pending.isEmpty() || !staged.isEmpty()) {
+        if (openWork || !pending.isEmpty() || !staged.isEmpty()) {
             return 0;
         }
-        schemaChanged = false;
-        parkedTried = true;
-        lastParkedRetryNanos = System.nanoTime();
-        Connection c;
-        List<ParkedChanges.Stored> list;
-        try {
-            c = connection();
-            parked.markStale(); // read it again: one cheap query every few seconds
-            list = parked.count(c) == 0 ? List.of() : parked.list(c);
-            c.commit();
-        } catch (SQLException e) {
-            if (connection != null) {
-                abandon(connection);
-            }
-            throw failure("Cannot read mirror.parked", e);
-        }
-        if (list.isEmpty()) {
-            parkedSummary = ParkedChanges.Summary.NONE;
-            return 0;
-        }
-        shapes.clear(); // the schema may have changed since they failed
-        uniqueColumns.clear();
-        Set<String> blockedTables = new HashSet<>();
-        Set<String> blockedOrigins = new HashSet<>();
-        int done = 0;
-        List<ParkedChanges.Parked> applied = new ArrayList<>();
-        for (ParkedChanges.Stored s : list) {
-            ParkedChanges.Parked e = s.entry();
-            boolean blocked = blockedOrigins.contains(e.origin())
-                    || e.tables().stream().anyMatch(blockedTables::contains);
-            boolean error = ParkedChanges.Reason.ERROR.code().equals(e.reason());
-            boolean mayTry = !error || (includeErrors ? onlyId == null || onlyId == e.id() : e.retryDue(Instant.now()));
-            if (blocked || !mayTry) {
-                block(e, blockedTables, blockedOrigins);
-                continue;
-            }
-            List<Conflict> lost = new ArrayList<>();
-            try {
-                ChangeSet cs = codec.decode(s.payload(), e.origin(), e.seq());
-                replayingParked = true;
-                applyParked(c, cs, lost);
-                parked.delete(c, e.id());
-                c.commit();
-                endTransaction();
-                conflicts += lost.size();
-                done++;
-                applied.add(e);
-                LOG.info("Applied parked {}#{} ({}) after {} attempt(s)", e.origin(), e.seq(),
-                        String.join(", ", e.tables()), e.attempts());
-            } catch (SQLException | RuntimeException ex) {
-                abandon(c);
-                if (isRetriable(ex)) {
-                    throw failure("Cannot apply parked " + e.origin() + "#" + e.seq() + " now", ex);
-                }
-                try {
-                    c = connection();
-                    parked.retried(c, e.id(), ParkedChanges.reasonFor(ex), ex.getMessage(),
-                            ParkedChanges.sqlStateOf(ex));
-                    c.commit();
-                } catch (SQLException ex2) {
-                    if (connection != null) {
-                        abandon(connection);
-                    }
-                    throw failure("Cannot record a failed retry in mirror.parked", ex2);
-                }
-                block(e, blockedTables, blockedOrigins);
-            } finally {
-                replayingParked = false;
-            }
-        }
-        parked.markStale();
-        List<ParkedChanges.Parked> left = new ArrayList<>();
-        for (ParkedChanges.Stored s : list) {
-            left.add(s.entry());
-        }
-        left.removeAll(applied);
-        parkedSummary = ParkedChanges.Summary.of(left);
-        return done;
-    }
-
-    /** How many changes are parked and the oldest, as of the last park or retry pass (no database round trip). */
-    public ParkedChanges.Summary parkedNow() {
-        return parkedSummary;
-    }
-
-    private static void block(ParkedChanges.Parked e, Set<String> tables, Set<String> origins) {
-        for (String t : e.tables()) {
-            if (ParkedChanges.ALL_TABLES.equals(t)) {
-                origins.add(e.origin());
-            } else {
-                tables.add(t);
-            }
-        }
-    }
-
-    /** Applies a parked ChangeSet in the open transaction, without recording its seq (recorded when parked). */
-    private void applyParked(Connection c, ChangeSet cs, List<Conflict> lost) throws SQLException {
-        try {
-            applyInTransaction(c, cs, lost, false);
-        } catch (SQLException e) {
-            if (!isUniqueViolation(e)) {
-                throw e;
-            }
-            c.rollback();
-            endTransaction();
-            lost.clear();
-            careful = true;
-            try {
-                applyInTransaction(c, cs, lost, false);
-            } finally {
-                careful = false;
-            }
-        }
+        session.forgetShapes(); // the schema may have changed since they failed
+        writer.forget();
+        return retries.retry(parkingHost, includeErrors, onlyId);
     }
 
     /**
-     * Drops a parked change on the operator's request: this mirror will never have it (logged
-     * at WARN with what it held). What waited behind it is tried again at once.
+     * Drops a parked change on the operator's request (see {@link ParkedRetries#discard}).
      *
      * @return false if no parked change has that id
      */
@@ -1322,30 +863,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         if (openWork || !pending.isEmpty() || !staged.isEmpty()) {
             throw new ApplyException("The applier is in the middle of a group; try again in a moment", true, null);
         }
-        ParkedChanges.Parked gone = null;
-        try {
-            Connection c = connection();
-            for (ParkedChanges.Parked p : ParkedChanges.entries(c, Integer.MAX_VALUE)) {
-                if (p.id() == id) {
-                    gone = p;
-                }
-            }
-            boolean deleted = gone != null && parked.delete(c, id);
-            c.commit();
-            if (!deleted) {
-                return false;
-            }
-        } catch (SQLException e) {
-            if (connection != null) {
-                abandon(connection);
-            }
-            throw failure("Cannot discard parked change " + id, e);
-        }
-        LOG.warn("Discarded parked {}#{} ({} row change(s) of {}) on the operator's request; this mirror will not"
-                + " have that change. Its last error: {}", gone.origin(), gone.seq(), gone.rows(),
-                String.join(", ", gone.tables()), gone.error());
-        retryParked(false, null);
-        return true;
+        return retries.discard(parkingHost, id);
     }
 
     /** The parked changes, oldest first, at most {@code limit}. */
@@ -1362,6 +880,65 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         }
     }
 
+    /** How many changes are parked and the oldest, as of the last park or retry pass (no database round trip). */
+    public ParkedChanges.Summary parkedNow() {
+        return retries.summary();
+    }
+
+    /** What parked changes need from the applier to be applied again (its session and transaction state). */
+    private final ParkedRetries.Host parkingHost = new ParkedRetries.Host() {
+        @Override
+        public Connection connection() throws SQLException {
+            return ChangeSetApplier.this.connection();
+        }
+
+        @Override
+        public void replay(Connection c, ChangeSet cs, List<Conflict> lost) throws SQLException {
+            replayingParked = true;
+            try {
+                applyParked(c, cs, lost);
+            } finally {
+                replayingParked = false;
+            }
+        }
+
+        @Override
+        public void committed(int lost) {
+            endTransaction();
+            conflicts += lost;
+        }
+
+        @Override
+        public void abandon(Connection c) {
+            ChangeSetApplier.this.abandon(c);
+        }
+
+        @Override
+        public ApplyException failure(String what, Exception e) {
+            return ChangeSetApplier.this.failure(what, e);
+        }
+    };
+
+    /** Applies a parked ChangeSet in the open transaction, without recording its seq (recorded when parked). */
+    private void applyParked(Connection c, ChangeSet cs, List<Conflict> lost) throws SQLException {
+        try {
+            applyInTransaction(c, cs, lost, false);
+        } catch (SQLException e) {
+            if (!RowWriter.isUniqueViolation(e)) {
+                throw e;
+            }
+            c.rollback();
+            endTransaction();
+            lost.clear();
+            careful = true;
+            try {
+                applyInTransaction(c, cs, lost, false);
+            } finally {
+                careful = false;
+            }
+        }
+    }
+
     /** Replaces the observer of applied ChangeSets (null: none). */
     public void observe(ApplyObserver o) {
         observer = o == null ? ApplyObserver.NONE : o;
@@ -1369,71 +946,42 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
 
     /** Counters since construction. */
     public synchronized ApplierStats stats() {
-        return new ApplierStats(applied, duplicates, ignored, failures, conflicts, waits, parkedSinceStart);
+        return new ApplierStats(applied, duplicates, ignored, failures, conflicts, waits, retries.parkedSinceStart());
     }
 
     /** Closes the connection; later calls fail. Idempotent. */
     @Override
     public synchronized void close() {
-        closed = true;
-        closeConnection();
-    }
-
-    private TableShape shape(Connection c, String table) throws SQLException {
-        TableShape s = shapes.get(table);
-        if (s == null) {
-            s = dialect.describe(c, table);
-            shapes.put(table, s);
-        }
-        return s;
+        session.close();
     }
 
     private Connection connection() throws SQLException {
-        if (closed) {
-            throw new SQLException("the applier is closed");
+        return session.get();
+    }
+
+    /** Bookkeeping and session setup, in autocommit: they persist even if the first ChangeSet is rolled back. */
+    private void setUpSession(Connection c) throws SQLException {
+        dialect.createBookkeeping(c);
+        ParkedChanges.create(c);
+        dialect.prepareApplySession(c);
+        tracksCommitTimestamps = commitTimestampsAllowed && PostgresVersionStore.tracksCommitTimestamps(c);
+        if (!tracksCommitTimestamps && warnedCommitTimestamps.compareAndSet(false, true)) {
+            LOG.warn("track_commit_timestamp is off on {}: an applied change can overwrite a local write that"
+                    + " capture has not stamped yet; capture then restores the local write, but in rare"
+                    + " interleavings a write can be lost without a conflict record. Set"
+                    + " track_commit_timestamp = on in postgresql.conf and restart PostgreSQL.", config.dbUrl());
         }
-        if (connection != null) {
-            return connection;
+        if (!vectorLoaded) {
+            appliedNow.putAll(dialect.readAppliedVector(c));
+            vectorLoaded = true;
         }
-        // A batch of same-shape upserts goes to the server as multi-row INSERTs: one statement per
-        // up to 128 rows for the server to parse and run instead of one per row.
-        Connection c = config.connect("reWriteBatchedInserts", "true");
-        try {
-            // Bookkeeping and session setup run in autocommit: they must persist even if the first
-            // ChangeSet is rolled back.
-            c.setAutoCommit(true);
-            dialect.createBookkeeping(c);
-            ParkedChanges.create(c);
-            dialect.prepareApplySession(c);
-            tracksCommitTimestamps = commitTimestampsAllowed && PostgresVersionStore.tracksCommitTimestamps(c);
-            if (!tracksCommitTimestamps && warnedCommitTimestamps.compareAndSet(false, true)) {
-                LOG.warn("track_commit_timestamp is off on {}: an applied change can overwrite a local write that"
-                        + " capture has not stamped yet; capture then restores the local write, but in rare"
-                        + " interleavings a write can be lost without a conflict record. Set"
-                        + " track_commit_timestamp = on in postgresql.conf and restart PostgreSQL.", config.dbUrl());
-            }
-            if (!vectorLoaded) {
-                appliedNow.putAll(dialect.readAppliedVector(c));
-                vectorLoaded = true;
-            }
-            c.setAutoCommit(false);
-        } catch (SQLException e) {
-            try {
-                c.close();
-            } catch (SQLException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
-        }
-        connection = c;
-        return c;
     }
 
     private ApplyException failure(String what, Exception e) {
         failures++;
         boolean retriable = isRetriable(e);
-        if (e instanceof SQLException && isConnectionBroken()) {
-            closeConnection();
+        if (e instanceof SQLException && session.isBroken()) {
+            session.disconnect();
         }
         return new ApplyException(what + ": " + e.getMessage(), retriable, e);
     }
@@ -1461,28 +1009,6 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         return false;
     }
 
-    private boolean isConnectionBroken() {
-        if (connection == null) {
-            return false;
-        }
-        try {
-            return !connection.isValid(2);
-        } catch (SQLException e) {
-            return true;
-        }
-    }
-
-    private void closeConnection() {
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (SQLException e) {
-                LOG.debug("Closing the applier connection failed: {}", e.toString());
-            }
-            connection = null;
-        }
-    }
-
     /**
      * Ends a failed apply: rolls back, drops what was staged for the commit, and forgets table
      * shapes (a table may have changed under us, DDL; they are read again on the next attempt).
@@ -1492,8 +1018,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         parked.markStale();
         versions.truncations().forget(); // a table tombstone this transaction cached is rolled back
         dropStaged();
-        shapes.clear();
-        uniqueColumns.clear();
+        session.forgetShapes();
+        writer.forget();
     }
 
     private static void rollbackQuietly(Connection c) {

@@ -86,7 +86,7 @@ class VersionWriteIT {
             StatementChain wrong = new StatementChain();
             store.addWrite(wrong, c, TABLE, List.of(write("{\"id\":\"9\"}", 31, true)), null, 0);
             SQLException e = assertThrows(SQLException.class, () -> wrong.execute(c));
-            assertTrue(ChangeSetApplier.isUniqueViolation(e), e.toString());
+            assertTrue(RowWriter.isUniqueViolation(e), e.toString());
             c.rollback();
             Map<String, StoredVersion> stored = store.read(c, TABLE, List.of("{\"id\":\"9\"}"));
             c.commit();
