@@ -118,6 +118,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     /** Changes that failed for good or wait for a schema, and those behind them. */
     private final ParkedChanges parked = new ParkedChanges();
     private final ParkedRetries retries = new ParkedRetries(parked, codec);
+    /** The change last failing for a missing table or column, tried once more with fresh shapes before parking. */
+    private String schemaRecheck;
     /** A parked change is applied again: its seq is recorded already, so no duplicate check. */
     private boolean replayingParked;
     /** The last ChangeSet delivered and its payload: parked whole if it fails for good alone. */
@@ -798,6 +800,12 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      */
     private void parkOrThrow(String origin, long seq, List<String> tables, ParkedChanges.Reason reason, String error,
                              String sqlState, int rows, byte[] payload, ApplyException cause) throws ApplyException {
+        if (reason == ParkedChanges.Reason.SCHEMA && !(origin + "#" + seq).equals(schemaRecheck)) {
+            // The table shapes cached here may predate this mirror's own migration: read them
+            // again and let the transport offer the change once more before parking it.
+            schemaRecheck = origin + "#" + seq;
+            throw new ApplyException(error + " (the schema is read again and the change tried once more)", true, cause);
+        }
         Connection c = null;
         try {
             c = connection();
