@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * every UPDATE and DELETE on it ("cannot update table because it does not have a replica identity
  * and publishes updates"), so the site itself would break. The applier cannot find such rows on a
  * peer either. Columns whose values capture cannot carry exactly would otherwise stop capture
- * only at the first row that has one. Capture therefore refuses to start, naming every offending
- * table and column in one message, before it changes anything.
+ * at the first row that has one. Such tables are therefore held out of mirroring
+ * ({@link HeldOutTables}) before the publication exists: they are never published, every other
+ * table replicates, and status says which and why.
  *
  * <p>A table without a primary key but with a unique index over NOT NULL columns (many join
  * tables) is identified by that index ({@link PostgresDialect#identity}): the preflight makes it
@@ -135,8 +136,9 @@ final class CapturePreflight {
     }
 
     /**
-     * Runs every check; throws {@link CaptureException} listing every table and column to change,
-     * before changing anything. Then makes each table identified by a unique index use it as
+     * Runs every check (a server too old or a missing grant: {@link CaptureException} saying what
+     * to do, before changing anything) and finds the tables held out of mirroring (no key, or a
+     * column type capture cannot carry; they do not stop capture). Then makes each table identified by a unique index use it as
      * replica identity (logged once, when changed). Returns what capture needs: tables with a full
      * before-image ({@link #tablesWithFullIdentity}; a table whose replica identity changes later
      * is seen at the next start), the key columns of index-identified tables and the server version.
@@ -153,19 +155,14 @@ final class CapturePreflight {
                 throw new CaptureException(tooOld, null);
             }
             PrivilegeCheck.check(c, config);
-            List<String> noKey = new ArrayList<>();
+            MirroredTables mirrored = MirroredTables.of(config);
+            Map<String, String> heldOut = mirrored.heldOut(c);
             Map<MirroredTables.Table, PostgresDialect.Identity> byIndex = new LinkedHashMap<>();
-            for (MirroredTables.Table t : MirroredTables.of(config).list(c)) {
+            for (MirroredTables.Table t : mirrored.list(c)) {
                 PostgresDialect.Identity id = PostgresDialect.identity(c, t.schema(), t.name());
-                if (id == null) {
-                    noKey.add(t.qualified());
-                } else if (!id.primary()) {
+                if (id != null && !id.primary()) {
                     byIndex.put(t, id);
                 }
-            }
-            List<String> badColumns = unsupportedColumns(c, config.schemas(), config.tablesExclude());
-            if (!noKey.isEmpty() || !badColumns.isEmpty()) {
-                throw new CaptureException(refusal(noKey, badColumns), null);
             }
             Map<String, List<String>> keyColumns = new LinkedHashMap<>();
             for (Map.Entry<MirroredTables.Table, PostgresDialect.Identity> e : byIndex.entrySet()) {
@@ -173,7 +170,7 @@ final class CapturePreflight {
                 keyColumns.put(e.getKey().qualified(), e.getValue().columns());
             }
             Set<String> fullIdentity = tablesWithFullIdentity(c, config.schemas());
-            return new Result(fullIdentity, keyColumns, serverVersion);
+            return new Result(fullIdentity, keyColumns, serverVersion, heldOut);
         } catch (SQLException e) {
             throw new CaptureException("Capture cannot check the database at " + config.dbUrl() + ": " + e.getMessage()
                     + "; check mirror.db.url, mirror.db.user and mirror.db.password", e);
@@ -192,28 +189,6 @@ final class CapturePreflight {
                 + serverVersionNum % 10_000 + " (server_version_num " + serverVersionNum + "), and mirrors need"
                 + " PostgreSQL 14 or later (they read commit timestamps with their replication origin,"
                 + " pg_xact_commit_timestamp_origin). Upgrade the server, e.g. with pg_upgrade, then start again.";
-    }
-
-    /** One message for everything that keeps capture from starting, with what to do. */
-    static String refusal(List<String> noKey, List<String> badColumns) {
-        StringBuilder sb = new StringBuilder("Capture refuses to start.");
-        Set<String> tables = new LinkedHashSet<>(noKey);
-        if (!noKey.isEmpty()) {
-            sb.append(" Table(s) ").append(String.join(", ", noKey)).append(" have no primary key and no unique index"
-                    + " over NOT NULL columns, so their rows cannot be mirrored, and publishing them would make"
-                    + " PostgreSQL refuse the site's updates and deletes on them: add a primary key (or a unique index"
-                    + " over NOT NULL columns).");
-        }
-        if (!badColumns.isEmpty()) {
-            sb.append(" Column(s) whose values capture cannot carry exactly: ").append(String.join("; ", badColumns))
-                    .append(": change the column type.");
-            for (String col : badColumns) {
-                String qualifiedColumn = col.substring(0, col.indexOf(" has type "));
-                tables.add(qualifiedColumn.substring(0, qualifiedColumn.lastIndexOf('.')));
-            }
-        }
-        return sb.append(" Or exclude the table(s) with mirror.tables.exclude=").append(String.join(",", tables))
-                .toString();
     }
 
     /**
@@ -264,8 +239,10 @@ final class CapturePreflight {
      * @param keyColumns    per table identified by a unique index instead of a primary key
      *                      (schema.table), that index's columns in index order
      * @param serverVersion {@code server_version_num}, e.g. 160015
+     * @param heldOut       tables that cannot be mirrored, with why ({@link MirroredTables#heldOut})
      */
-    record Result(Set<String> fullIdentity, Map<String, List<String>> keyColumns, int serverVersion) {
+    record Result(Set<String> fullIdentity, Map<String, List<String>> keyColumns, int serverVersion,
+                  Map<String, String> heldOut) {
         /** pgoutput understands {@code origin=none} from PostgreSQL 16 on. */
         boolean serverCanFilterOrigins() {
             return serverVersion >= 160_000;

@@ -1,5 +1,10 @@
 package org.activemirroring.capture;
 
+import java.sql.Statement;
+import java.sql.SQLException;
+import java.sql.ResultSet;
+import java.sql.PreparedStatement;
+import java.sql.Connection;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,6 +66,8 @@ public final class DebeziumCapture implements AutoCloseable {
     private final EchoPolicy echoPolicy;
     private final CaptureVersioner versioner;
     private final ChangeSetCodec codec = new ChangeSetCodec();
+    /** Tables that cannot be mirrored (no key, a type capture cannot carry): never published. */
+    private final HeldOutTables heldOut;
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
@@ -100,6 +107,7 @@ public final class DebeziumCapture implements AutoCloseable {
         this.topicPrefix = "am-" + nodeId;
         this.transport = transport;
         this.echoPolicy = echoPolicy;
+        this.heldOut = new HeldOutTables(nodeId, this::leavePublication);
     }
 
     /**
@@ -114,13 +122,18 @@ public final class DebeziumCapture implements AutoCloseable {
             throw new IllegalStateException("capture already started");
         }
         CapturePreflight.Result preflight = CapturePreflight.check(config);
+        heldOut.start(preflight.heldOut());
+        for (String table : preflight.heldOut().keySet()) {
+            leavePublication(table); // held out since the last start
+        }
         createBookkeeping();
         Set<String> fullIdentity = preflight.fullIdentity();
         filterOriginsOnServer = config.originFilter() && preflight.serverCanFilterOrigins();
         indexKeyColumns = preflight.keyColumns();
         List<Long> known = knownTxIds();
         assembler = new TransactionAssembler(nodeId, topicPrefix + ".transaction", echoPolicy,
-                new RowChangeConverter(new ValueEncoder(), fullIdentity, indexKeyColumns), this::publishWithRetry, known, Clock.systemUTC());
+                new RowChangeConverter(new ValueEncoder(), fullIdentity, indexKeyColumns), this::publishWithRetry, known, Clock.systemUTC(),
+                heldOut);
         try {
             Files.createDirectories(offsetsFile.getParent());
         } catch (IOException e) {
@@ -275,6 +288,7 @@ public final class DebeziumCapture implements AutoCloseable {
         MirroredTables mirrored = MirroredTables.of(config);
         List<String> schemas = new ArrayList<>(mirrored.schemas().stream().map(DebeziumCapture::regex).toList());
         List<String> excluded = new ArrayList<>(mirrored.excluded().stream().map(DebeziumCapture::regex).toList());
+        excluded.addAll(heldOut.snapshot().keySet().stream().map(DebeziumCapture::regex).toList());
         // Of the mirror schema, the recorded schema changes are published (they travel with the
         // rows around them, see DdlReplication) and the heartbeat table when heartbeats are on:
         // its rows are the changes that carry capture's position forward while the mirrored
@@ -345,6 +359,52 @@ public final class DebeziumCapture implements AutoCloseable {
     }
 
     /** Debezium's include/exclude lists are regular expressions; names are matched literally. */
+    /** Tables held out of mirroring, with why: see {@link HeldOutTables}. */
+    public HeldOutTables heldOut() {
+        return heldOut;
+    }
+
+    /**
+     * Looks again for tables that cannot be mirrored (one created since start without a key, say)
+     * and holds them out; returns how many are held out in all.
+     */
+    public int findHeldOutTables() throws SQLException {
+        try (Connection c = config.connect()) {
+            for (Map.Entry<String, String> e : MirroredTables.of(config).heldOut(c).entrySet()) {
+                heldOut.hold(e.getKey(), e.getValue());
+            }
+        }
+        return heldOut.snapshot().size();
+    }
+
+    /**
+     * Takes a held-out table out of the publication, if it is in it: its changes are no longer
+     * decoded, and PostgreSQL never refuses the site's updates of a table without a key because of it.
+     */
+    private void leavePublication(String table) {
+        try (Connection c = config.connect();
+             PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_publication_tables WHERE pubname = ?"
+                     + " AND schemaname || '.' || tablename = ?")) {
+            ps.setString(1, config.publication());
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return;
+                }
+            }
+            int dot = table.indexOf('.');
+            try (Statement st = c.createStatement()) {
+                DdlReplication.markInternal(st); // each mirror holds its tables out itself
+                st.execute("ALTER PUBLICATION " + PostgresDialect.quote(config.publication()) + " DROP TABLE "
+                        + PostgresDialect.quote(table.substring(0, dot)) + "." + PostgresDialect.quote(table.substring(dot + 1)));
+            }
+            LOG.info("Mirror {}: took held-out table {} out of publication {}", nodeId, table, config.publication());
+        } catch (SQLException e) {
+            LOG.warn("Mirror {}: could not take held-out table {} out of publication {} ({}); its changes are still"
+                    + " decoded and dropped", nodeId, table, config.publication(), e.getMessage());
+        }
+    }
+
     private static String regex(String name) {
         return name.replace(".", "\\.");
     }

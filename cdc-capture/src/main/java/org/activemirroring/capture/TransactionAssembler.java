@@ -53,6 +53,7 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
     private final String transactionTopic;
     private final EchoPolicy echoPolicy;
     private final RowChangeConverter converter;
+    private final HeldOutTables heldOut;
     private final Sink sink;
     private final Clock clock;
     private final LinkedHashSet<Long> publishedTxIds = new LinkedHashSet<>();
@@ -91,6 +92,13 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
      */
     TransactionAssembler(String nodeId, String transactionTopic, EchoPolicy echoPolicy, RowChangeConverter converter,
                          Sink sink, Collection<Long> knownTxIds, Clock clock) {
+        this(nodeId, transactionTopic, echoPolicy, converter, sink, knownTxIds, clock, HeldOutTables.none());
+    }
+
+    /** @param heldOut tables whose changes are dropped; a change whose value cannot be carried adds its table */
+    TransactionAssembler(String nodeId, String transactionTopic, EchoPolicy echoPolicy, RowChangeConverter converter,
+                         Sink sink, Collection<Long> knownTxIds, Clock clock, HeldOutTables heldOut) {
+        this.heldOut = heldOut;
         this.nodeId = nodeId;
         this.transactionTopic = transactionTopic;
         this.echoPolicy = echoPolicy;
@@ -141,13 +149,23 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
                     open.heartbeat = true;
                 } else if (echoPolicy.isEcho(source)) {
                     open.echo = true; // not converted: it is dropped anyway
-                } else if (!open.echo) {
+                } else if (!open.echo && !heldOut.contains(RowChangeConverter.table(source))) {
+                    RowChange row;
+                    try {
+                        row = converter.convert(r);
+                    } catch (UnsupportedTypeException e) {
+                        // A column added since start holds a value capture cannot carry: that
+                        // table alone is held out from now on, everything else goes on.
+                        heldOut.hold(RowChangeConverter.table(source), e.getMessage());
+                        pending = event;
+                        continue;
+                    }
                     if (open.rows.size() == open.lsns.length) {
                         open.lsns = java.util.Arrays.copyOf(open.lsns, open.lsns.length * 2);
                     }
                     Long lsn = source.schema().field("lsn") != null ? source.getInt64("lsn") : null;
                     open.lsns[open.rows.size()] = lsn == null ? 0 : lsn;
-                    open.rows.add(converter.convert(r));
+                    open.rows.add(row);
                 }
                 pending = event;
             } else {

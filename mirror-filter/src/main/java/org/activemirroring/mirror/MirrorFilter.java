@@ -1,6 +1,8 @@
 package org.activemirroring.mirror;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -124,10 +126,18 @@ public final class MirrorFilter implements Filter {
             if (degraded == null) {
                 write(response, HttpServletResponse.SC_OK, "text/plain", "ready\n");
             } else {
-                boolean heldBack = node.deliveryStatus().heldBack() != null;
-                boolean parked = node.hasParked();
-                write(response, HttpServletResponse.SC_OK, "text/plain", "ready, degraded: "
-                        + (heldBack && parked ? "held-back, parked" : parked ? "parked" : "held-back") + "\n");
+                List<String> what = new ArrayList<>();
+                if (node.deliveryStatus().heldBack() != null) {
+                    what.add("held-back");
+                }
+                if (node.hasParked()) {
+                    what.add("parked");
+                }
+                if (node.hasHeldOutTables()) {
+                    what.add("held-out");
+                }
+                write(response, HttpServletResponse.SC_OK, "text/plain", "ready, degraded: " + String.join(", ", what)
+                        + "\n");
             }
         } else {
             unavailable(response, "not ready: " + phaseWord(node) + "\n");

@@ -122,6 +122,8 @@ public final class MirrorNode implements AutoCloseable {
                 TOMBSTONE_PURGE_INTERVAL_SECONDS, TimeUnit.SECONDS);
         maintenance.scheduleWithFixedDelay(joinSource::expireIdle, 60, 60, TimeUnit.SECONDS);
         maintenance.scheduleWithFixedDelay(this::retryParked, 1, 1, TimeUnit.SECONDS);
+        maintenance.scheduleWithFixedDelay(this::findHeldOutTables, HELD_OUT_CHECK_SECONDS, HELD_OUT_CHECK_SECONDS,
+                TimeUnit.SECONDS);
     }
 
     /**
@@ -139,6 +141,23 @@ public final class MirrorNode implements AutoCloseable {
         } catch (ApplyException | RuntimeException e) {
             LOG.debug("Mirror '{}': retrying parked changes failed, trying again later: {}", nodeId(), e.toString());
         }
+    }
+
+    /** Tables created or changed since start that cannot be mirrored show on status within this. */
+    static final long HELD_OUT_CHECK_SECONDS = 10;
+
+    private void findHeldOutTables() {
+        try {
+            capture.findHeldOutTables();
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("Mirror '{}': looking for tables that cannot be mirrored failed, trying again later: {}",
+                    nodeId(), e.toString());
+        }
+    }
+
+    /** Whether tables are held out of mirroring here (health says so). */
+    public boolean hasHeldOutTables() {
+        return !capture.heldOut().snapshot().isEmpty();
     }
 
     /** The parked changes, oldest first (at most {@code limit}). */
@@ -434,7 +453,8 @@ public final class MirrorNode implements AutoCloseable {
                 t.journalHeads().getOrDefault(nodeId(), 0L), capture.stats(), applier.stats(), delivery,
                 sequences.stats(),
                 new NodeStatus.ConflictStatus(conflictCount, applier.stats().conflicts(), versioner.repairs()),
-                slotStatus(), validatingForeignKeys(), dataOrigin, degraded(delivery), problem);
+                slotStatus(), validatingForeignKeys(), dataOrigin, degraded(delivery), capture.heldOut().snapshot(),
+                problem);
     }
 
     /** What is held back although this mirror serves, or null (see {@link NodeStatus#degraded}). */
@@ -447,6 +467,11 @@ public final class MirrorNode implements AutoCloseable {
         if (d.heldBack() != null) {
             what.add("a change of another mirror cannot be applied here since " + d.heldSince()
                     + " and is retried with backoff; that mirror's later changes wait behind it: " + d.heldBack());
+        }
+        Map<String, String> heldOut = capture.heldOut().snapshot();
+        if (!heldOut.isEmpty()) {
+            what.add(heldOut.size() + " table(s) held out of mirroring, each keeping what this mirror's site writes: "
+                    + String.join(", ", new TreeMap<>(heldOut).keySet()) + " (see heldOut for why)");
         }
         ParkedChanges.Summary p = applier.parkedNow();
         if (p.count() > 0) {

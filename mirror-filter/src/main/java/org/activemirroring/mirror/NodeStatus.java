@@ -38,18 +38,21 @@ import org.activemirroring.transport.DeliveryStatus;
  * @param degraded   what this mirror serves without although it is ready: changes of another
  *                   mirror held back since when and why (it serves the site, but differs from
  *                   that mirror meanwhile); null when nothing is held
+ * @param heldOut    tables of the mirrored schemas that cannot be mirrored (no key, or a column
+ *                   type capture cannot carry), with why and what to do: they keep whatever each
+ *                   mirror's site writes; empty when none
  * @param problem    why the node is not ready, or null
  */
 public record NodeStatus(String nodeId, boolean ready, List<String> members, Map<String, OriginStatus> origins,
                          long originated, long journalHead, CaptureStats capture, ApplierStats apply,
                          DeliveryStatus delivery, SequenceStats sequences, ConflictStatus conflicts,
                          SlotMonitor.SlotStatus slot, boolean validatingForeignKeys, MirrorNode.DataOrigin dataOrigin,
-                         String degraded, String problem) {
+                         String degraded, Map<String, String> heldOut, String problem) {
 
     /** The status of a mirror whose node is not running yet; {@code problem} says why. */
     static NodeStatus starting(String nodeId, String problem) {
         return new NodeStatus(nodeId, false, List.of(), Map.of(), 0, 0, null, null, null, null, null, null, false, null,
-                null, problem);
+                null, Map.of(), problem);
     }
 
     /**

@@ -148,6 +148,46 @@ class SchemaChangeIT {
         }
     }
 
+    /**
+     * A table created while mirrors run with a column type capture cannot carry is held out, on
+     * every mirror, loudly (status, health), and everything else keeps replicating; the site
+     * keeps writing into it on each mirror.
+     */
+    @Test
+    void aTableThatCannotBeMirroredIsHeldOutVisiblyAndTheRestReplicates() throws Exception {
+        try (PostgresServers pgs = PostgresServers.start("heldout", 2)) {
+            List<PgServer> servers = pgs.servers();
+            for (PgServer s : servers) {
+                SiteSchema.create(s);
+            }
+            List<MirrorNode> nodes = TestMirrors.startAll(MirrorSettings.forServers("heldout", servers));
+            try {
+                ReplicationChecks.awaitMembers(nodes, 2, Duration.ofSeconds(30));
+                exec(servers.get(0), "CREATE TABLE meeting (id int PRIMARY KEY, starts timetz NOT NULL)");
+                Await.until(CONVERGE, () -> count(servers.get(1), "SELECT count(*) FROM pg_tables"
+                        + " WHERE tablename = 'meeting'") == 1, () -> "the table did not reach the second mirror");
+                exec(servers.get(0), "INSERT INTO meeting VALUES (1, '10:00+02')");
+                exec(servers.get(1), "INSERT INTO meeting VALUES (2, '11:00-05')");
+                exec(servers.get(0), "INSERT INTO customers (id, owner, name, balance, created) VALUES"
+                        + " (77, 'held', 'after', 1, now())");
+                Await.until(CONVERGE, () -> count(servers.get(1), "SELECT count(*) FROM customers WHERE id = 77") == 1,
+                        () -> "the rest stopped replicating");
+                for (MirrorNode n : nodes) {
+                    Await.until(CONVERGE, () -> n.status().heldOut().containsKey("public.meeting"),
+                            () -> n.nodeId() + " never held public.meeting out: " + n.status().heldOut());
+                    assertTrue(n.status().heldOut().get("public.meeting").contains("time with time zone"),
+                            n.status().heldOut().toString());
+                    assertTrue(n.degraded() != null && n.degraded().contains("public.meeting"), n.degraded());
+                    assertTrue(n.isReady(), n.nodeId() + " still serves the site");
+                }
+                assertEquals(1, count(servers.get(1), "SELECT count(*) FROM meeting"), "each mirror keeps its own rows");
+                assertEquals(1, count(servers.get(0), "SELECT count(*) FROM meeting"));
+            } finally {
+                TestMirrors.closeAll(nodes);
+            }
+        }
+    }
+
     /** A site's migration as each mirror runs it at its start; local failures are the site's, returned. */
     private static List<String> migrate(PgServer s) {
         List<String> failed = new ArrayList<>();
