@@ -11,6 +11,9 @@ import java.util.List;
 
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
+import org.activemirroring.change.ChangeSet;
+import org.activemirroring.change.RowChange;
+import org.activemirroring.postgres.PostgresDialect;
 
 import org.activemirroring.transport.EpochMicros;
 import org.apache.kafka.connect.data.Struct;
