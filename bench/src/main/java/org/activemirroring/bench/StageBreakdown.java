@@ -6,8 +6,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-import org.activemirroring.capture.ApplyObserver;
-import org.activemirroring.capture.ChangeSet;
+import org.activemirroring.apply.ApplyObserver;
+import org.activemirroring.change.ChangeSet;
 import org.activemirroring.transport.Envelope;
 import org.activemirroring.transport.TransportObserver;
 

@@ -10,6 +10,7 @@ import java.util.Properties;
 
 import org.activemirroring.config.ConfigOption;
 import org.activemirroring.config.Importance;
+import org.activemirroring.postgres.PostgresUrl;
 
 /**
  * The settings of capture and applier, validated once. Build with {@link #from(Map, List)}; every
@@ -227,7 +228,7 @@ public final class CaptureConfig {
     }
 
     /** Driver properties for the short connections of status pages: they must not hang a request. */
-    static final String[] STATUS_TIMEOUTS = {"connectTimeout", "5", "socketTimeout", "10"};
+    public static final String[] STATUS_TIMEOUTS = {"connectTimeout", "5", "socketTimeout", "10"};
 
     public String dbUrl() {
         return dbUrl;

@@ -12,8 +12,21 @@ import java.util.Map;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
+import org.activemirroring.change.ChangeSet;
+import org.activemirroring.change.HybridClock;
+import org.activemirroring.change.RowChange;
+import org.activemirroring.change.RowVersion;
+import org.activemirroring.db.Dialect;
+import org.activemirroring.db.RowStatement;
+import org.activemirroring.db.StoredVersion;
+import org.activemirroring.db.TableShape;
+import org.activemirroring.postgres.PostgresVersionStore;
+import org.activemirroring.postgres.StatementChain;
+import org.activemirroring.postgres.TableTruncation;
+import org.activemirroring.versions.Conflict;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.activemirroring.db.DbSession;
 
 /**
  * Gives each captured local transaction its version before it is published: a fresh

@@ -24,12 +24,25 @@ import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.debezium.engine.format.ChangeEventFormat;
+import org.activemirroring.change.ChangeSet;
+import org.activemirroring.change.ChangeSetCodec;
+import org.activemirroring.change.HybridClock;
+import org.activemirroring.change.RowChange;
+import org.activemirroring.postgres.CapturePreflight;
+import org.activemirroring.postgres.DdlReplication;
+import org.activemirroring.postgres.MirrorPostgresConnector;
+import org.activemirroring.postgres.PostgresDialect;
+import org.activemirroring.postgres.PostgresTextConverter;
+import org.activemirroring.postgres.PostgresUrl;
+import org.activemirroring.postgres.TableTruncation;
+import org.activemirroring.schema.MirroredTables;
 import org.activemirroring.transport.Envelope;
 import org.activemirroring.transport.PeerTransport;
 import org.activemirroring.transport.TransportException;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.activemirroring.schema.HeldOutTables;
 
 /**
  * Captures this mirror's committed transactions from its PostgreSQL database with the Debezium
@@ -200,7 +213,7 @@ public final class DebeziumCapture implements AutoCloseable {
             throw new CaptureException("Cannot create the mirror schema's tables in " + config.dbUrl() + " as user "
                     + config.dbUser() + ": " + e.getMessage() + "; mirror.db.user needs CREATE on the database and"
                     + " ownership of schema mirror: a superuser can run the block"
-                    + " org.activemirroring.capture.MirrorRoleSql prints", e);
+                    + " org.activemirroring.postgres.MirrorRoleSql prints", e);
         }
     }
 
@@ -552,7 +565,7 @@ public final class DebeziumCapture implements AutoCloseable {
         } else if (text.contains("permission denied") || text.contains("must be superuser")
                 || text.contains("REPLICATION")) {
             hint = " Give mirror.db.user the REPLICATION attribute (ALTER ROLE ... REPLICATION) and ownership of"
-                    + " the publication's tables: a superuser can run the block org.activemirroring.capture.MirrorRoleSql"
+                    + " the publication's tables: a superuser can run the block org.activemirroring.postgres.MirrorRoleSql"
                     + " prints.";
         }
         return "Capture of " + config.dbUrl() + " as user " + config.dbUser() + " failed: " + text + "." + hint;

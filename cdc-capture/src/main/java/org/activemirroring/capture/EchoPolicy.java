@@ -2,6 +2,7 @@ package org.activemirroring.capture;
 
 import java.util.Objects;
 
+import org.activemirroring.db.Dialect;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Struct;
 

@@ -35,7 +35,7 @@ import io.debezium.pipeline.DataChangeEvent;
  * are looked up once. If a Debezium version changes them, this logs a warning and every poll is
  * Debezium's own: correct, only busier and slower. {@code QuietPollTest} fails then.
  */
-final class QuietPoll {
+public final class QuietPoll {
     private static final Logger LOG = LoggerFactory.getLogger(QuietPoll.class);
     /** How long an idle task waits before handing control back to the engine (and Debezium's poll). */
     static final long MAX_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
@@ -45,7 +45,7 @@ final class QuietPoll {
 
     /** Debezium's own poll of the task, for the fallback and for idle hand-backs. */
     @FunctionalInterface
-    interface DebeziumPoll {
+    public interface DebeziumPoll {
         List<SourceRecord> poll() throws InterruptedException;
     }
 
@@ -55,13 +55,13 @@ final class QuietPoll {
     private volatile boolean unavailable;
 
     /** For {@code task}, whose class {@code declaringClass} holds the queue in a field named {@code queue}. */
-    QuietPoll(Object task, Class<?> declaringClass) {
+    public QuietPoll(Object task, Class<?> declaringClass) {
         this.task = task;
         this.declaringClass = declaringClass;
     }
 
     /** The next changes: what the queue holds as soon as it holds something, else Debezium's poll after a while. */
-    List<SourceRecord> poll(DebeziumPoll debezium) throws InterruptedException {
+    public List<SourceRecord> poll(DebeziumPoll debezium) throws InterruptedException {
         Access a = access();
         if (a == null) {
             return debezium.poll();

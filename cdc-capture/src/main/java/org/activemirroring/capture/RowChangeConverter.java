@@ -7,6 +7,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.activemirroring.change.RowChange;
+import org.activemirroring.change.RowValues;
+import org.activemirroring.postgres.PostgresDialect;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
@@ -20,10 +23,10 @@ import org.apache.kafka.connect.source.SourceRecord;
  * values PostgreSQL did not send) are left out of {@code after} and listed in {@code unchanged}:
  * the placeholder must never be written into a peer. Stateless and thread-safe.
  */
-final class RowChangeConverter {
+public final class RowChangeConverter {
 
     /** What Debezium puts in place of an unchanged TOASTed value; set explicitly in the connector settings. */
-    static final String UNAVAILABLE = "__debezium_unavailable_value";
+    public static final String UNAVAILABLE = "__debezium_unavailable_value";
     private static final byte[] UNAVAILABLE_BYTES = UNAVAILABLE.getBytes(StandardCharsets.UTF_8);
 
     private final ValueEncoder encoder;

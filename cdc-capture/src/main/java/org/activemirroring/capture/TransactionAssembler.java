@@ -11,10 +11,14 @@ import java.util.List;
 
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
+import org.activemirroring.change.ChangeSet;
+import org.activemirroring.change.RowChange;
+import org.activemirroring.postgres.PostgresDialect;
 
 import org.activemirroring.transport.EpochMicros;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
+import org.activemirroring.schema.HeldOutTables;
 
 /**
  * Groups Debezium's change events into one ChangeSet per source transaction and hands each to a

@@ -11,6 +11,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
+import org.activemirroring.change.RowChange;
+import org.activemirroring.postgres.CapturePreflight;
+import org.activemirroring.postgres.PostgresTextConverter;
 import org.apache.kafka.connect.data.Schema;
 
 /**

@@ -1,6 +1,15 @@
 /**
- * Capture of this mirror's database transactions into {@link org.activemirroring.capture.ChangeSet}s,
- * and the applier of other mirrors' ChangeSets.
+ * Capture of this mirror's own database transactions into
+ * {@link org.activemirroring.change.ChangeSet}s:
+ * {@link org.activemirroring.capture.DebeziumCapture} runs the Debezium engine,
+ * {@link org.activemirroring.capture.TransactionAssembler} and
+ * {@link org.activemirroring.capture.RowChangeConverter} turn its records into ChangeSets,
+ * {@link org.activemirroring.capture.CaptureVersioner} stamps their row versions, and
+ * {@link org.activemirroring.capture.EchoPolicy} drops what the applier wrote. The module's
+ * configuration, {@link org.activemirroring.capture.CaptureConfig}, lives here too. Its sibling
+ * packages hold the rest of the module: {@code change} (the ChangeSet model), {@code apply},
+ * {@code db} (what a database must provide), {@code postgres}, {@code join}, {@code sequences},
+ * {@code schema} and {@code versions}.
  *
  * <p>Wiring in a node (PostgreSQL):
  * <pre>{@code
@@ -24,12 +33,12 @@
  *
  * <p>Loop prevention: the applier tags its session with a PostgreSQL replication origin, capture
  * drops transactions carrying it ({@link org.activemirroring.capture.EchoPolicy}).
- * Which tables are mirrored is decided in one place, {@link org.activemirroring.capture.MirroredTables}.
- * A joining mirror's own rows from before its join are kept by {@link org.activemirroring.capture.JoinStash}.
+ * Which tables are mirrored is decided in one place, {@link org.activemirroring.schema.MirroredTables}.
+ * A joining mirror's own rows from before its join are kept by {@link org.activemirroring.join.JoinStash}.
  * Schema changes are recorded by an event trigger and replayed in order with the rows by
- * {@link org.activemirroring.capture.DdlReplication}.
- * A mirror needs no superuser: {@link org.activemirroring.capture.MirrorRoleSql} prints the SQL
- * that makes its role, and {@link org.activemirroring.capture.PrivilegeCheck} names what such a
+ * {@link org.activemirroring.postgres.DdlReplication}.
+ * A mirror needs no superuser: {@link org.activemirroring.postgres.MirrorRoleSql} prints the SQL
+ * that makes its role, and {@link org.activemirroring.postgres.PrivilegeCheck} names what such a
  * role lacks before the mirror starts.
  * Exactly-once effect: the applier commits each ChangeSet together with the origin's applied seq
  * in {@code mirror.applied}; capture advances its offsets only after publishing and recognises

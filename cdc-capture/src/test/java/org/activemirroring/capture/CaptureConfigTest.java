@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Properties;
 
 import org.activemirroring.config.ConfigOption;
+import org.activemirroring.postgres.PostgresUrl;
 import org.junit.jupiter.api.Test;
 import org.postgresql.util.PSQLException;
 

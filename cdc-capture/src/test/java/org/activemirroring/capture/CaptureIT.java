@@ -11,6 +11,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import org.activemirroring.change.ChangeSet;
+import org.activemirroring.change.ChangeSetCodec;
+import org.activemirroring.change.RowChange;
+import org.activemirroring.postgres.PostgresDialect;
 import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;

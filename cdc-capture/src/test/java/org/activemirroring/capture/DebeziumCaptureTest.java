@@ -9,6 +9,10 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
 
+import org.activemirroring.change.ChangeSet;
+import org.activemirroring.change.RowChange;
+import org.activemirroring.postgres.MirrorPostgresConnector;
+import org.activemirroring.postgres.PostgresDialect;
 import org.junit.jupiter.api.Test;
 
 /** The connector settings capture relies on, and its start-failure explanations; no engine runs. */

@@ -16,12 +16,12 @@ import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 
 /** Small static helpers for the capture and apply ITs: the test schema, configs, table dumps. */
-final class Fixtures {
+public final class Fixtures {
     private Fixtures() {
     }
 
     /** The mirrored tables of the ITs, parents before children. */
-    static final List<String> TABLES = List.of("public.parent", "public.child", "public.tag");
+    public static final List<String> TABLES = List.of("public.parent", "public.child", "public.tag");
 
     static final String SCHEMA_SQL = """
             CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
@@ -60,14 +60,14 @@ final class Fixtures {
             );
             """;
 
-    static void createSchema(PgServer s) throws SQLException {
+    public static void createSchema(PgServer s) throws SQLException {
         try (Connection c = s.connect(); Statement st = c.createStatement()) {
             st.execute(SCHEMA_SQL);
         }
     }
 
     /** Raw settings for a capture/applier on {@code s}; slots are dropped at stop. */
-    static Map<String, String> raw(PgServer s) {
+    public static Map<String, String> raw(PgServer s) {
         Map<String, String> raw = new HashMap<>();
         raw.put("mirror.db.url", s.jdbcUrl());
         raw.put("mirror.db.user", s.user());
@@ -78,7 +78,7 @@ final class Fixtures {
         return raw;
     }
 
-    static CaptureConfig config(Map<String, String> raw) {
+    public static CaptureConfig config(Map<String, String> raw) {
         List<String> problems = new ArrayList<>();
         CaptureConfig c = CaptureConfig.from(raw, problems);
         if (!problems.isEmpty()) {
@@ -87,18 +87,18 @@ final class Fixtures {
         return c;
     }
 
-    static CaptureConfig config(PgServer s) {
+    public static CaptureConfig config(PgServer s) {
         return config(raw(s));
     }
 
-    static Path dataDir(String name) throws Exception {
+    public static Path dataDir(String name) throws Exception {
         Path dir = PostgresServers.workDir().resolve("capture-" + name + "-" + System.nanoTime());
         Files.createDirectories(dir);
         return dir;
     }
 
     /** A random string PostgreSQL cannot compress much, so it is stored out of line (TOASTed). */
-    static String incompressible(int length, long seed) {
+    public static String incompressible(int length, long seed) {
         Random r = new Random(seed);
         String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         StringBuilder sb = new StringBuilder(length);
@@ -109,7 +109,7 @@ final class Fixtures {
     }
 
     /** Every row of a table as PostgreSQL's row text, ordered, for comparing two databases. */
-    static List<String> dump(Connection c, String table) throws SQLException {
+    public static List<String> dump(Connection c, String table) throws SQLException {
         List<String> rows = new ArrayList<>();
         try (Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT t::text FROM " + table + " t ORDER BY t::text")) {
@@ -121,7 +121,7 @@ final class Fixtures {
     }
 
     /** The first column of every row {@code sql} returns on {@code server}. */
-    static List<String> rows(PgServer server, String sql) throws SQLException {
+    public static List<String> rows(PgServer server, String sql) throws SQLException {
         List<String> out = new ArrayList<>();
         try (Connection c = server.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             while (rs.next()) {
@@ -131,7 +131,7 @@ final class Fixtures {
         return out;
     }
 
-    static void exec(Connection c, String... sql) throws SQLException {
+    public static void exec(Connection c, String... sql) throws SQLException {
         try (Statement st = c.createStatement()) {
             for (String s : sql) {
                 st.execute(s);

@@ -20,12 +20,12 @@ import org.activemirroring.transport.TransportStats;
  * A one-node {@link PeerTransport} test double: {@link #publish} appends to an in-memory journal,
  * which tests read back. Only the network is faked; databases in the ITs stay real.
  */
-final class InMemoryTransport implements PeerTransport {
+public final class InMemoryTransport implements PeerTransport {
     private final String nodeId;
     private final List<Envelope> journal = new ArrayList<>();
     private final AtomicInteger failuresToInject = new AtomicInteger();
 
-    InMemoryTransport(String nodeId) {
+    public InMemoryTransport(String nodeId) {
         this.nodeId = nodeId;
     }
 
@@ -35,11 +35,11 @@ final class InMemoryTransport implements PeerTransport {
     }
 
     /** What this node published, oldest first. */
-    synchronized List<Envelope> published() {
+    public synchronized List<Envelope> published() {
         return List.copyOf(journal);
     }
 
-    synchronized int size() {
+    public synchronized int size() {
         return journal.size();
     }
 

@@ -12,6 +12,8 @@ import java.util.Map;
 
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
+import org.activemirroring.change.ChangeSet;
+import org.activemirroring.change.RowChange;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;

@@ -17,6 +17,13 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
+import org.activemirroring.apply.ChangeSetApplier;
+import org.activemirroring.change.ChangeSet;
+import org.activemirroring.change.ChangeSetCodec;
+import org.activemirroring.change.RowChange;
+import org.activemirroring.join.JoinSource;
+import org.activemirroring.postgres.PostgresDialect;
+import org.activemirroring.postgres.PostgresTextConverter;
 import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
@@ -31,7 +38,7 @@ import org.junit.jupiter.api.Test;
  * NULL columns replicates; tables or columns that cannot be mirrored are refused at start, all in
  * one message.
  */
-class TypeRoundTripIT {
+public class TypeRoundTripIT {
 
     private final ChangeSetCodec codec = new ChangeSetCodec();
 
@@ -62,7 +69,7 @@ class TypeRoundTripIT {
      * (text: see {@link JoinSource#columnTypes}).
      * citext and hstore come with the embedded PostgreSQL binaries: creating them must work.
      */
-    static final String EXOTIC_SQL = """
+    public static final String EXOTIC_SQL = """
             CREATE EXTENSION citext;
             CREATE EXTENSION hstore;
             CREATE TYPE shade AS ENUM ('light', 'it''s "dark", {really}');
@@ -95,7 +102,7 @@ class TypeRoundTripIT {
             """;
 
     /** Rows of {@link #EXOTIC_SQL}'s tables, for one transaction: edge values, empty values, NULLs. */
-    static final List<String> EXOTIC_ROWS = List.of("""
+    public static final List<String> EXOTIC_ROWS = List.of("""
             INSERT INTO exotic_builtin VALUES (1,
               'a:1A fat:2B,4C cat:5D ''it''''s'':6 ''sp ace'':3', B'00010110', B'1',
               B'0010', B'00001', '(0.30000000000000004,-1e+300)', '{0.5,2,-3.25}', '[(0,0),(1,1e300)]', '(3,4),(1,2)',
@@ -134,7 +141,7 @@ class TypeRoundTripIT {
                     + " FROM generate_series(1, 5000) g) WHERE id IN (1, 2)");
 
     /** Columns whose type has an equality operator that tells values apart (not xml, not geometry). */
-    static final List<String> EXOTIC_EQUALITY_COLUMNS = List.of("c_tsv", "c_bit", "c_bit1", "c_varbit",
+    public static final List<String> EXOTIC_EQUALITY_COLUMNS = List.of("c_tsv", "c_bit", "c_bit1", "c_varbit",
             "c_varbit5", "c_num_arr", "c_num2_arr", "c_int2d", "c_money_arr", "c_jsonb_arr", "c_bytea_arr", "c_bit_arr",
             "c_varbit_arr", "c_tsv_arr", "c_time_arr", "c_name_arr", "c_lsn", "c_multirange", "c_money", "c_big_arr",
             "c_citext", "c_hstore", "c_pair", "c_pair_arr", "c_citext_arr", "c_hstore_arr", "c_blob", "c_num_list",
@@ -418,7 +425,7 @@ class TypeRoundTripIT {
     }
 
     /** Compares every column of every row as PostgreSQL's text of the value, naming column and values. */
-    static void assertSameColumns(Connection ca, Connection cb, String table, int expectedRows) throws Exception {
+    public static void assertSameColumns(Connection ca, Connection cb, String table, int expectedRows) throws Exception {
         List<String> columns = new ArrayList<>();
         try (PreparedStatement ps = ca.prepareStatement("SELECT attname FROM pg_attribute WHERE attrelid = ?::regclass"
                 + " AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
@@ -458,7 +465,7 @@ class TypeRoundTripIT {
      * Each of {@code columns} that {@code table} has, in every row by id: the value on B equals, by
      * its type's own equality, the value A's text of it denotes (NULL where A has NULL).
      */
-    static void assertEqualValues(Connection ca, Connection cb, String table, List<String> columns)
+    public static void assertEqualValues(Connection ca, Connection cb, String table, List<String> columns)
             throws Exception {
         Map<String, String> types = new HashMap<>();
         try (PreparedStatement ps = ca.prepareStatement("SELECT attname, format_type(atttypid, atttypmod)"

@@ -16,10 +16,10 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
-import org.activemirroring.capture.Conflict;
-import org.activemirroring.capture.ConflictLogReader;
-import org.activemirroring.capture.HybridClock;
-import org.activemirroring.capture.RowVersion;
+import org.activemirroring.versions.Conflict;
+import org.activemirroring.versions.ConflictLogReader;
+import org.activemirroring.change.HybridClock;
+import org.activemirroring.change.RowVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

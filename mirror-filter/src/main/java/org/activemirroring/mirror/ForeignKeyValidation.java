@@ -4,7 +4,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.activemirroring.capture.JoinSink;
+import org.activemirroring.join.JoinSink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
-import org.activemirroring.capture.JoinRefusedException;
-import org.activemirroring.capture.JoinSink;
-import org.activemirroring.capture.JoinWire;
+import org.activemirroring.join.JoinRefusedException;
+import org.activemirroring.join.JoinSink;
+import org.activemirroring.join.JoinWire;
 import org.activemirroring.transport.PeerTransport;
 import org.activemirroring.transport.Reply;
 import org.activemirroring.transport.TransportException;
@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  *     <ul>
  *       <li>a reachable peer holds the data: it joins, whatever its own tables hold (what its site
  *           wrote before is stashed and put back afterwards, see
- *           {@link org.activemirroring.capture.JoinStash});</li>
+ *           {@link org.activemirroring.join.JoinStash});</li>
  *       <li>{@code mirror.join=always}: it waits for such a peer however long it takes;</li>
  *       <li>no peer holds data, every configured peer is reachable and undecided: the one with
  *           rows whose id sorts first starts from its own database and the others join from it;

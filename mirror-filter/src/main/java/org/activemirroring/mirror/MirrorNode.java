@@ -12,24 +12,24 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-import org.activemirroring.capture.ApplyException;
-import org.activemirroring.capture.ApplyObserver;
+import org.activemirroring.apply.ApplyException;
+import org.activemirroring.apply.ApplyObserver;
 import org.activemirroring.capture.CaptureVersioner;
-import org.activemirroring.capture.ChangeSetApplier;
-import org.activemirroring.capture.ParkedChanges;
-import org.activemirroring.capture.Conflict;
-import org.activemirroring.capture.ConflictLogReader;
-import org.activemirroring.capture.HybridClock;
-import org.activemirroring.capture.JoinSink;
-import org.activemirroring.capture.JoinSource;
-import org.activemirroring.capture.JoinStash;
-import org.activemirroring.capture.JoinWire;
-import org.activemirroring.capture.SlotMonitor;
+import org.activemirroring.apply.ChangeSetApplier;
+import org.activemirroring.apply.ParkedChanges;
+import org.activemirroring.versions.Conflict;
+import org.activemirroring.versions.ConflictLogReader;
+import org.activemirroring.change.HybridClock;
+import org.activemirroring.join.JoinSink;
+import org.activemirroring.join.JoinSource;
+import org.activemirroring.join.JoinStash;
+import org.activemirroring.join.JoinWire;
+import org.activemirroring.postgres.SlotMonitor;
 import org.activemirroring.capture.DebeziumCapture;
 import org.activemirroring.capture.EchoPolicy;
-import org.activemirroring.capture.PostgresDialect;
-import org.activemirroring.capture.PrivilegeCheck;
-import org.activemirroring.capture.SequenceKeeper;
+import org.activemirroring.postgres.PostgresDialect;
+import org.activemirroring.postgres.PrivilegeCheck;
+import org.activemirroring.sequences.SequenceKeeper;
 import org.activemirroring.transport.DeliveryStatus;
 import org.activemirroring.transport.JGroupsPeerTransport;
 import org.activemirroring.transport.TransportObserver;
@@ -355,7 +355,7 @@ public final class MirrorNode implements AutoCloseable {
 
     /**
      * Whether foreign keys a join added {@code NOT VALID} are being validated (the mirror serves
-     * meanwhile; see {@link org.activemirroring.capture.JoinSink#validateNext}).
+     * meanwhile; see {@link org.activemirroring.join.JoinSink#validateNext}).
      */
     public boolean validatingForeignKeys() {
         return !validation.finished();

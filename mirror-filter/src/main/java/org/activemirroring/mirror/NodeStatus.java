@@ -3,10 +3,10 @@ package org.activemirroring.mirror;
 import java.util.List;
 import java.util.Map;
 
-import org.activemirroring.capture.ApplierStats;
+import org.activemirroring.apply.ApplierStats;
 import org.activemirroring.capture.CaptureStats;
-import org.activemirroring.capture.SlotMonitor;
-import org.activemirroring.capture.SequenceStats;
+import org.activemirroring.postgres.SlotMonitor;
+import org.activemirroring.sequences.SequenceStats;
 import org.activemirroring.transport.DeliveryStatus;
 
 /**

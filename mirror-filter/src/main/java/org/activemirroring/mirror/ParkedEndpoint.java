@@ -11,8 +11,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
-import org.activemirroring.capture.ApplyException;
-import org.activemirroring.capture.ParkedChanges;
+import org.activemirroring.apply.ApplyException;
+import org.activemirroring.apply.ParkedChanges;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -15,8 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import org.activemirroring.capture.MirrorRoleSql;
-import org.activemirroring.capture.PrivilegeCheck;
+import org.activemirroring.postgres.MirrorRoleSql;
+import org.activemirroring.postgres.PrivilegeCheck;
 import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.MirrorSettings;
 import org.activemirroring.testsupport.PgRoles;

@@ -1,0 +1,81 @@
+package org.activemirroring.apply;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.activemirroring.change.ChangeSet;
+import org.activemirroring.change.RowChange;
+import org.activemirroring.postgres.DdlReplication;
+import org.activemirroring.postgres.PostgresVersionStore;
+import org.activemirroring.postgres.TableTruncation;
+
+/**
+ * How a group of delivered ChangeSets is applied in one transaction: runs of ChangeSets that touch
+ * disjoint rows go together (one locking version read, one version write per table, batched row
+ * statements), in delivery order; a ChangeSet holding a schema change or a truncate, or too large
+ * for a run, goes alone in its place; a ChangeSet touching a row of the run so far starts a new run,
+ * so that its rows are decided after the earlier write.
+ */
+final class ApplyRuns {
+    /**
+     * One step of the plan.
+     *
+     * @param sets the ChangeSets, in order (one if alone)
+     * @param keys per ChangeSet, the key text of each row; null when the ChangeSet goes alone
+     */
+    record Step(List<ChangeSet> sets, List<String[]> keys) {
+        boolean alone() {
+            return keys == null;
+        }
+    }
+
+    private ApplyRuns() {
+    }
+
+    /** The steps for {@code pending}, at most {@code maxRows} rows per run. */
+    static List<Step> plan(List<ChangeSet> pending, int maxRows) {
+        List<Step> steps = new ArrayList<>();
+        List<ChangeSet> run = new ArrayList<>();
+        List<String[]> runKeys = new ArrayList<>();
+        Set<String> runRows = new HashSet<>();
+        int runSize = 0;
+        for (ChangeSet cs : pending) {
+            String[] keys = cs.rows().size() > maxRows ? null : new String[cs.rows().size()];
+            List<String> ids = new ArrayList<>(keys == null ? 0 : keys.length);
+            boolean overlaps = false;
+            for (int i = 0; keys != null && i < keys.length; i++) {
+                RowChange row = cs.rows().get(i);
+                if (DdlReplication.isDdl(row) || TableTruncation.isTruncate(row)) {
+                    keys = null; // a schema change or truncate: its ChangeSet goes alone, in its order
+                    break;
+                }
+                keys[i] = PostgresVersionStore.keyText(row.key());
+                String id = row.table() + '\0' + keys[i];
+                ids.add(id);
+                overlaps |= runRows.contains(id);
+            }
+            if (keys == null || overlaps || runSize + keys.length > maxRows) {
+                if (!run.isEmpty()) {
+                    steps.add(new Step(run, runKeys));
+                    run = new ArrayList<>();
+                    runKeys = new ArrayList<>();
+                }
+                runRows.clear();
+                runSize = 0;
+            }
+            if (keys == null) {
+                steps.add(new Step(List.of(cs), null));
+                continue;
+            }
+            run.add(cs);
+            runKeys.add(keys);
+            runRows.addAll(ids);
+            runSize += keys.length;
+        }
+        if (!run.isEmpty()) {
+            steps.add(new Step(run, runKeys));
+        }
+        return steps;
+    }
+}

@@ -1,0 +1,142 @@
+package org.activemirroring.db;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One JDBC session on the site database, the way the applier and capture's stamping both run
+ * theirs: opened on first use, its setup (bookkeeping tables, session settings) done in
+ * autocommit so it persists whatever the first transaction does, then explicit transactions; a
+ * broken connection is closed and the next use opens a new one. It also caches the shapes of
+ * the tables it writes ({@link TableShape}), forgotten whenever the schema may have changed.
+ *
+ * <p>Not thread-safe: each owner uses its session from one thread at a time.
+ */
+public final class DbSession implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DbSession.class);
+
+    /** Opens a new connection. */
+    @FunctionalInterface
+    public interface Opener {
+        Connection open() throws SQLException;
+    }
+
+    /** What a fresh connection needs before its first transaction (runs in autocommit). */
+    @FunctionalInterface
+    public interface Setup {
+        void prepare(Connection c) throws SQLException;
+    }
+
+    private final String name;
+    private final Opener opener;
+    private final Setup setup;
+    private final Dialect dialect;
+    private final Map<String, TableShape> shapes = new HashMap<>();
+    private Connection connection;
+    private boolean closed;
+
+    /**
+     * @param name    what the session is for, in log lines ("applier", "capture versioner")
+     * @param opener  opens a connection (e.g. {@code config::connect})
+     * @param dialect reads table shapes
+     * @param setup   runs once on every new connection, in autocommit
+     */
+    public DbSession(String name, Opener opener, Dialect dialect, Setup setup) {
+        this.name = name;
+        this.opener = opener;
+        this.dialect = dialect;
+        this.setup = setup;
+    }
+
+    /** The open connection, or a new one (set up, autocommit off). */
+    public Connection get() throws SQLException {
+        if (closed) {
+            throw new SQLException("the " + name + " is closed");
+        }
+        if (connection != null) {
+            return connection;
+        }
+        Connection c = opener.open();
+        try {
+            c.setAutoCommit(true);
+            setup.prepare(c);
+            c.setAutoCommit(false);
+        } catch (SQLException e) {
+            try {
+                c.close();
+            } catch (SQLException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        connection = c;
+        return c;
+    }
+
+    /** The open connection, or null if none is open. */
+    public Connection current() {
+        return connection;
+    }
+
+    /** The shape of a local table, read once per schema (see {@link #forgetShapes}). */
+    public TableShape shape(Connection c, String table) throws SQLException {
+        TableShape s = shapes.get(table);
+        if (s == null) {
+            s = dialect.describe(c, table);
+            shapes.put(table, s);
+        }
+        return s;
+    }
+
+    /** Tables and columns may have changed (a schema change, a failed attempt): read them again. */
+    public void forgetShapes() {
+        shapes.clear();
+    }
+
+    /** Rolls the open transaction back; a failure (the connection is probably broken) is only logged. */
+    public void rollbackQuietly() {
+        if (connection != null) {
+            try {
+                connection.rollback();
+            } catch (SQLException e) {
+                LOG.debug("Rollback of the {} failed (connection probably broken): {}", name, e.toString());
+            }
+        }
+    }
+
+    /** Whether a connection is open and no longer answers (the next use should open a new one). */
+    public boolean isBroken() {
+        if (connection == null) {
+            return false;
+        }
+        try {
+            return !connection.isValid(2);
+        } catch (SQLException e) {
+            return true;
+        }
+    }
+
+    /** Closes the connection; the next {@link #get} opens a new one. */
+    public void disconnect() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                LOG.debug("Closing the {}'s connection failed: {}", name, e.toString());
+            }
+            connection = null;
+        }
+    }
+
+    /** Closes the connection; later {@link #get} calls fail. Idempotent. */
+    @Override
+    public void close() {
+        closed = true;
+        disconnect();
+    }
+}
