@@ -6,9 +6,8 @@ import java.util.List;
 import java.util.Set;
 import org.activemirroring.change.ChangeSet;
 import org.activemirroring.change.RowChange;
-import org.activemirroring.postgres.DdlReplication;
-import org.activemirroring.postgres.PostgresVersionStore;
-import org.activemirroring.postgres.TableTruncation;
+import org.activemirroring.db.Dialect;
+import org.activemirroring.db.RowJson;
 
 /**
  * How a group of delivered ChangeSets is applied in one transaction: runs of ChangeSets that touch
@@ -33,8 +32,8 @@ final class ApplyRuns {
     private ApplyRuns() {
     }
 
-    /** The steps for {@code pending}, at most {@code maxRows} rows per run. */
-    static List<Step> plan(List<ChangeSet> pending, int maxRows) {
+    /** The steps for {@code pending}, at most {@code maxRows} rows per run; {@code dialect} tells schema changes. */
+    static List<Step> plan(List<ChangeSet> pending, int maxRows, Dialect dialect) {
         List<Step> steps = new ArrayList<>();
         List<ChangeSet> run = new ArrayList<>();
         List<String[]> runKeys = new ArrayList<>();
@@ -46,11 +45,11 @@ final class ApplyRuns {
             boolean overlaps = false;
             for (int i = 0; keys != null && i < keys.length; i++) {
                 RowChange row = cs.rows().get(i);
-                if (DdlReplication.isDdl(row) || TableTruncation.isTruncate(row)) {
+                if (dialect.isSchemaChange(row) || row.op() == RowChange.Op.TRUNCATE) {
                     keys = null; // a schema change or truncate: its ChangeSet goes alone, in its order
                     break;
                 }
-                keys[i] = PostgresVersionStore.keyText(row.key());
+                keys[i] = RowJson.keyText(row.key());
                 String id = row.table() + '\0' + keys[i];
                 ids.add(id);
                 overlaps |= runRows.contains(id);

@@ -32,11 +32,11 @@ import org.activemirroring.db.DbSession;
 import org.activemirroring.db.Dialect;
 import org.activemirroring.db.NoPrimaryKeyException;
 import org.activemirroring.db.StoredVersion;
-import org.activemirroring.postgres.DdlReplication;
-import org.activemirroring.postgres.PostgresVersionStore;
-import org.activemirroring.postgres.StatementChain;
-import org.activemirroring.postgres.TableTruncation;
 import org.activemirroring.versions.Conflict;
+import org.activemirroring.db.RowJson;
+import org.activemirroring.db.StatementChain;
+import org.activemirroring.db.VersionStore;
+import org.activemirroring.db.TableTombstones;
 
 /**
  * Applies other mirrors' ChangeSets to this mirror's database, each as one local transaction that
@@ -69,7 +69,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
 
     private final CaptureConfig config;
     private final Dialect dialect;
-    private final PostgresVersionStore versions;
+    private final VersionStore versions;
     private final String nodeId;
     private final HybridClock clock;
     /** Per origin the highest applied seq, as committed; loaded with the first connection. */
@@ -410,7 +410,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             pending.clear();
             return;
         }
-        for (ApplyRuns.Step step : ApplyRuns.plan(pending, MAX_BATCH)) {
+        for (ApplyRuns.Step step : ApplyRuns.plan(pending, MAX_BATCH, dialect)) {
             if (step.alone()) {
                 applyAndStage(c, step.sets().get(0), false);
             } else {
@@ -443,7 +443,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 allKeys.add(runKeys.get(r)[i]);
             }
         }
-        Map<String, PostgresVersionStore.RowState> rowStates = new HashMap<>();
+        Map<String, VersionStore.RowState> rowStates = new HashMap<>();
         Map<String, Map<String, StoredVersion>> stored = lockedRead(c, origins, keysByTable, allRows,
                 allKeys.toArray(new String[0]), rowStates);
         List<Conflict> lost = new ArrayList<>();
@@ -471,18 +471,18 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             lostCounts.add(lost.size() - lostBefore);
         }
         writer.applyRows(c, null, winners, lost, careful); // batched: a unique-key collision fails the whole group
-        Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
+        Map<String, Map<String, VersionStore.Write>> writes = new LinkedHashMap<>();
         for (int i = 0; i < winners.size(); i++) {
             RowChange row = winners.get(i);
             ChangeSet cs = winnerSets.get(i);
             String key = winnerKeys.get(i);
             // The run's keys are disjoint between its ChangeSets, and the read holds the version lock.
             writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(key,
-                    new PostgresVersionStore.Write(key, cs.version(), row.op() == RowChange.Op.DELETE, row.prev(), 0,
+                    new VersionStore.Write(key, cs.version(), row.op() == RowChange.Op.DELETE, row.prev(), 0,
                             cs.seq(), 0, stored.get(row.table()).get(key) == null));
         }
         StatementChain versionWrites = new StatementChain();
-        for (Map.Entry<String, Map<String, PostgresVersionStore.Write>> e : writes.entrySet()) {
+        for (Map.Entry<String, Map<String, VersionStore.Write>> e : writes.entrySet()) {
             versions.addWrite(versionWrites, c, e.getKey(), e.getValue().values(), null, 0);
         }
         versionWrites.execute(c);
@@ -504,7 +504,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      */
     private Map<String, Map<String, StoredVersion>> lockedRead(Connection c, java.util.Collection<String> origins,
             Map<String, ? extends java.util.Collection<String>> keysByTable, List<RowChange> rows, String[] keyTexts,
-            Map<String, PostgresVersionStore.RowState> rowStates) throws SQLException {
+            Map<String, VersionStore.RowState> rowStates) throws SQLException {
         List<String> toLock = new ArrayList<>();
         for (String o : origins) {
             if (!txApplied.containsKey(o)) {
@@ -512,7 +512,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             }
         }
         // Per table the indexes of its rows' first occurrences: one row-state query per table.
-        List<PostgresVersionStore.RowStateQuery> queries = new ArrayList<>();
+        List<VersionStore.RowStateQuery> queries = new ArrayList<>();
         List<List<Integer>> queried = new ArrayList<>();
         if (tracksCommitTimestamps) {
             Map<String, List<Integer>> firstIndex = new LinkedHashMap<>();
@@ -527,16 +527,16 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 for (int i : e.getValue()) {
                     keys.add(rows.get(i).key());
                 }
-                queries.add(new PostgresVersionStore.RowStateQuery(session.shape(c, e.getKey()), keys));
+                queries.add(new VersionStore.RowStateQuery(session.shape(c, e.getKey()), keys));
                 queried.add(e.getValue());
             }
         }
-        PostgresVersionStore.AppliedAndVersions r = versions.lockAppliedAndRead(c, toLock, !versionLocked,
+        VersionStore.AppliedAndVersions r = versions.lockAppliedAndRead(c, toLock, !versionLocked,
                 keysByTable, queries, nodeId);
         versionLocked = true;
         txApplied.putAll(r.appliedSeqs());
         for (int q = 0; q < queries.size(); q++) {
-            PostgresVersionStore.RowState[] found = r.rowStates().get(q);
+            VersionStore.RowState[] found = r.rowStates().get(q);
             for (int k = 0; k < found.length; k++) {
                 if (found[k] != null) {
                     int i = queried.get(q).get(k);
@@ -611,8 +611,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         List<RowChange> rows = cs.rows(); // never empty
         int from = 0;
         while (from < rows.size()) {
-            if (DdlReplication.isDdl(rows.get(from)) || TableTruncation.isTruncate(rows.get(from))) {
-                // A schema change or truncate, in its place among the rows (see DdlReplication, TableTruncation).
+            if (dialect.isSchemaChange(rows.get(from)) || rows.get(from).op() == RowChange.Op.TRUNCATE) {
+                // A schema change or truncate, in its place among the rows (see Dialect#applySchemaChange, TableTombstones).
                 if (!locked) {
                     lockedRead(c, List.of(cs.origin()), Map.of(), List.of(), new String[0], new HashMap<>());
                     locked = true;
@@ -620,13 +620,13 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                         return false; // applied before: a repeated delivery
                     }
                 }
-                if (TableTruncation.isTruncate(rows.get(from))) {
+                if (rows.get(from).op() == RowChange.Op.TRUNCATE) {
                     versions.truncations().applyPeer(c, session.shape(c, rows.get(from).table()), cs.version(),
                             tracksCommitTimestamps ? nodeId : null);
                     from++;
                     continue;
                 }
-                DdlReplication.apply(c, rows.get(from), nodeId);
+                dialect.applySchemaChange(c, rows.get(from), nodeId);
                 retries.schemaChanged(); // what waits for a table or column may go now
                 session.forgetShapes(); // tables and columns may have changed
                 writer.forget();
@@ -634,8 +634,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 continue;
             }
             int to = from;
-            while (to < rows.size() && to - from < MAX_BATCH && !DdlReplication.isDdl(rows.get(to))
-                    && !TableTruncation.isTruncate(rows.get(to))) {
+            while (to < rows.size() && to - from < MAX_BATCH && !dialect.isSchemaChange(rows.get(to))
+                    && rows.get(to).op() != RowChange.Op.TRUNCATE) {
                 to++;
             }
             if (!applyChunk(c, cs, rows.subList(from, to), lost, to == rows.size())) {
@@ -676,10 +676,10 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         String[] keyTexts = new String[rows.size()];
         Map<String, List<String>> keysByTable = new LinkedHashMap<>();
         for (int i = 0; i < rows.size(); i++) {
-            keyTexts[i] = PostgresVersionStore.keyText(rows.get(i).key());
+            keyTexts[i] = RowJson.keyText(rows.get(i).key());
             keysByTable.computeIfAbsent(rows.get(i).table(), t -> new ArrayList<>()).add(keyTexts[i]);
         }
-        Map<String, PostgresVersionStore.RowState> rowStates = new HashMap<>();
+        Map<String, VersionStore.RowState> rowStates = new HashMap<>();
         Map<String, Map<String, StoredVersion>> stored = lockedRead(c,
                 locked ? List.of() : List.of(cs.origin()), keysByTable, rows, keyTexts, rowStates);
         if (!locked) {
@@ -708,20 +708,20 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             writerXids = writer.applyRows(c, cs, winners, lost, careful);
         }
         // Per table, per key the last winning write and the xid that wrote its row.
-        Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
+        Map<String, Map<String, VersionStore.Write>> writes = new LinkedHashMap<>();
         for (int i = 0; i < winners.size(); i++) {
             if (writerXids[i] != RowWriter.LOST) {
                 RowChange row = winners.get(i);
                 String key = winnerKeys.get(i);
                 writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(key,
-                        new PostgresVersionStore.Write(key, incoming, row.op() == RowChange.Op.DELETE,
+                        new VersionStore.Write(key, incoming, row.op() == RowChange.Op.DELETE,
                                 row.prev(), 0, cs.seq(), writerXids[i], stored.get(row.table()).get(key) == null));
             }
         }
         // The applied seq goes with the last version write (or alone, in a one-trip chain).
         boolean record = last && !recorded && lost.isEmpty() && (oneTrip || !writes.isEmpty());
         int t = 0;
-        for (Map.Entry<String, Map<String, PostgresVersionStore.Write>> e : writes.entrySet()) {
+        for (Map.Entry<String, Map<String, VersionStore.Write>> e : writes.entrySet()) {
             t++;
             boolean recordHere = record && t == writes.size();
             versions.addWrite(chain, c, e.getKey(), e.getValue().values(), recordHere ? cs.origin() : null, cs.seq());
@@ -781,7 +781,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         commitTimestampsAllowed = use;
         if (session.current() != null) {
             try {
-                tracksCommitTimestamps = use && PostgresVersionStore.tracksCommitTimestamps(session.current());
+                tracksCommitTimestamps = use && versions.tracksCommitTimestamps(session.current());
             } catch (SQLException e) {
                 throw failure("Cannot read track_commit_timestamp", e);
             }
@@ -988,7 +988,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         dialect.createBookkeeping(c);
         ParkedChanges.create(c);
         dialect.prepareApplySession(c);
-        tracksCommitTimestamps = commitTimestampsAllowed && PostgresVersionStore.tracksCommitTimestamps(c);
+        tracksCommitTimestamps = commitTimestampsAllowed && versions.tracksCommitTimestamps(c);
         if (!tracksCommitTimestamps && warnedCommitTimestamps.compareAndSet(false, true)) {
             LOG.warn("track_commit_timestamp is off on {}: an applied change can overwrite a local write that"
                     + " capture has not stamped yet; capture then restores the local write, but in rare"

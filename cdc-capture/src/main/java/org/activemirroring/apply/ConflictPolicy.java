@@ -16,8 +16,9 @@ import org.activemirroring.change.RowChange;
 import org.activemirroring.change.RowVersion;
 import org.activemirroring.db.DbSession;
 import org.activemirroring.db.StoredVersion;
-import org.activemirroring.postgres.PostgresVersionStore;
 import org.activemirroring.versions.Conflict;
+import org.activemirroring.db.RowJson;
+import org.activemirroring.db.VersionStore;
 
 /**
  * The conflict rule, in one place (beside {@link EchoPolicy}, like MirrorMaker 2's policies):
@@ -31,12 +32,12 @@ import org.activemirroring.versions.Conflict;
  * Every mirror decides alike, so all end with the same winner.
  */
 final class ConflictPolicy {
-    private final PostgresVersionStore versions;
+    private final VersionStore versions;
     private final HybridClock clock;
     private final String nodeId;
     private final DbSession session;
 
-    ConflictPolicy(PostgresVersionStore versions, HybridClock clock, String nodeId, DbSession session) {
+    ConflictPolicy(VersionStore versions, HybridClock clock, String nodeId, DbSession session) {
         this.versions = versions;
         this.clock = clock;
         this.nodeId = nodeId;
@@ -55,7 +56,7 @@ final class ConflictPolicy {
      */
     void decide(Connection c, ChangeSet cs, List<RowChange> rows, String[] keyTexts,
                 Map<String, Map<String, StoredVersion>> stored,
-                Map<String, PostgresVersionStore.RowState> rowStates, boolean tracksCommitTimestamps,
+                Map<String, VersionStore.RowState> rowStates, boolean tracksCommitTimestamps,
                 boolean replayed, List<Conflict> lost, List<RowChange> winners, List<String> winnerKeys)
             throws SQLException {
         RowVersion incoming = cs.version();
@@ -70,7 +71,7 @@ final class ConflictPolicy {
                 // A truncate of the table newer than the row's version stands for it (TableTruncation).
                 RowVersion current = versions.truncations().atLeast(c, row.table(),
                         sv == null ? RowVersion.NONE : sv.version());
-                PostgresVersionStore.RowState state = rowStates.get(id);
+                VersionStore.RowState state = rowStates.get(id);
                 if (current.equals(incoming)) {
                     won = true; // an earlier chunk of this same ChangeSet wrote it
                 } else if (state != null && state.uncapturedLocal()) {
@@ -80,7 +81,7 @@ final class ConflictPolicy {
                     // overwriting it (and leaving capture a race to repair).
                     won = false;
                     lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), incoming,
-                            row.op().code(), PostgresVersionStore.imageJson(row.after()),
+                            row.op().code(), RowJson.imageJson(row.after()),
                             new RowVersion(clock.current(), nodeId), state.json(), cs.seq()));
                 } else if (incoming.isNewerThan(current)) {
                     won = true;
@@ -95,7 +96,7 @@ final class ConflictPolicy {
                         } else {
                             // Without commit timestamps a row holding an unstamped local write is
                             // not recognised here: capture repairs that race and logs what lost.
-                            PostgresVersionStore.CurrentRow r = versions.currentRow(c, session.shape(c, row.table()), row.key());
+                            VersionStore.CurrentRow r = versions.currentRow(c, session.shape(c, row.table()), row.key());
                             was = r == null ? null : r.json();
                             log = holdsStoredWrite(sv, r);
                         }
@@ -103,7 +104,7 @@ final class ConflictPolicy {
                             // A concurrent write is replaced: keep what it wrote.
                             lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), current,
                                     sv.deleted() ? "d" : "u", was, incoming,
-                                    PostgresVersionStore.imageJson(row.after()), 0));
+                                    RowJson.imageJson(row.after()), 0));
                         }
                     }
                 } else {
@@ -113,19 +114,19 @@ final class ConflictPolicy {
                 if (!won && !(state != null && state.uncapturedLocal()) && !replayed) {
                     String kept = state != null ? state.json() : null;
                     if (!tracksCommitTimestamps) {
-                        PostgresVersionStore.CurrentRow r = versions.currentRow(c, session.shape(c, row.table()), row.key());
+                        VersionStore.CurrentRow r = versions.currentRow(c, session.shape(c, row.table()), row.key());
                         kept = r == null ? null : r.json();
                     }
                     lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), incoming,
-                            row.op().code(), PostgresVersionStore.imageJson(row.after()),
+                            row.op().code(), RowJson.imageJson(row.after()),
                             sv == null ? RowVersion.NONE : sv.version(), kept, cs.seq()));
                 }
             } else if (!won && !replayed) {
                 // The same key again in this chunk after it lost: this write loses as well.
                 StoredVersion sv = stored.get(row.table()).get(keyTexts[i]);
-                PostgresVersionStore.RowState state = rowStates.get(id);
+                VersionStore.RowState state = rowStates.get(id);
                 lost.add(new Conflict(0, now, Conflict.Kind.UPDATE, row.table(), row.key(), incoming,
-                        row.op().code(), PostgresVersionStore.imageJson(row.after()),
+                        row.op().code(), RowJson.imageJson(row.after()),
                         sv == null ? RowVersion.NONE : sv.version(), state == null ? null : state.json(), cs.seq()));
             }
             if (won) {
@@ -141,7 +142,7 @@ final class ConflictPolicy {
      * left the row's xmin: the applier's (sub)transaction ({@code writer_xid}), the local
      * transaction itself ({@code source_tx}) or capture's race repair ({@code writer_xid}).
      */
-    static boolean holdsStoredWrite(StoredVersion sv, PostgresVersionStore.CurrentRow was) {
+    static boolean holdsStoredWrite(StoredVersion sv, VersionStore.CurrentRow was) {
         if (was == null || sv.deleted()) {
             return (was == null) == sv.deleted();
         }

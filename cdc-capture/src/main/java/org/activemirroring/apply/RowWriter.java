@@ -19,8 +19,9 @@ import org.activemirroring.db.Dialect;
 import org.activemirroring.db.RowStatement;
 import org.activemirroring.db.StoredVersion;
 import org.activemirroring.db.TableShape;
-import org.activemirroring.postgres.PostgresVersionStore;
 import org.activemirroring.versions.Conflict;
+import org.activemirroring.db.RowJson;
+import org.activemirroring.db.VersionStore;
 
 /**
  * Writes the winning row changes of a ChangeSet into the site's tables: in JDBC batches, or, in
@@ -37,11 +38,11 @@ public final class RowWriter {
 
 
     private final Dialect dialect;
-    private final PostgresVersionStore versions;
+    private final VersionStore versions;
     private final DbSession session;
     private final Map<String, List<String>> uniqueColumns = new HashMap<>();
 
-    RowWriter(Dialect dialect, PostgresVersionStore versions, DbSession session) {
+    RowWriter(Dialect dialect, VersionStore versions, DbSession session) {
         this.dialect = dialect;
         this.versions = versions;
         this.session = session;
@@ -65,7 +66,7 @@ public final class RowWriter {
         for (int i = rows.size() - 1; i >= 0; i--) {
             RowChange row = rows.get(i);
             if (row.op() != RowChange.Op.DELETE && !row.key().keySet().containsAll(row.after().keySet())) {
-                PostgresVersionStore.CurrentRow r = versions.currentRow(c, session.shape(c, row.table()), row.key());
+                VersionStore.CurrentRow r = versions.currentRow(c, session.shape(c, row.table()), row.key());
                 if (r != null) {
                     return r.xmin();
                 }
@@ -136,7 +137,7 @@ public final class RowWriter {
     private boolean resolveUnique(Connection c, ChangeSet cs, RowChange row, SQLException e, List<Conflict> lost)
             throws SQLException {
         TableShape t = session.shape(c, row.table());
-        String constraint = PostgresVersionStore.constraintOf(e);
+        String constraint = versions.constraintOf(e);
         List<String> cols = constraint == null ? List.of() : uniqueColumns(c, t, constraint);
         Map<String, String> probe = new LinkedHashMap<>();
         for (String col : cols) {
@@ -148,19 +149,19 @@ public final class RowWriter {
         if (probe.isEmpty()) {
             throw e;
         }
-        PostgresVersionStore.FoundRow existing = versions.findRow(c, t, probe);
+        VersionStore.FoundRow existing = versions.findRow(c, t, probe);
         if (existing == null) {
             return true; // gone meanwhile: try again
         }
-        String incomingKey = PostgresVersionStore.keyText(row.key());
-        String existingKey = PostgresVersionStore.keyText(existing.identity());
+        String incomingKey = RowJson.keyText(row.key());
+        String existingKey = RowJson.keyText(existing.identity());
         if (incomingKey.equals(existingKey)) {
             throw e;
         }
         RowVersion existingVersion = versions.read(c, row.table(), List.of(existingKey)).getOrDefault(existingKey,
                 new StoredVersion(RowVersion.NONE, false, null, 0, 0, 0)).version();
         Instant now = Instant.now();
-        String incomingJson = PostgresVersionStore.imageJson(row.after());
+        String incomingJson = RowJson.imageJson(row.after());
         if (incomingKey.compareTo(existingKey) < 0) {
             lost.add(new Conflict(0, now, Conflict.Kind.UNIQUE, row.table(), existing.identity(), existingVersion, "c",
                     existing.json(), cs.version(), incomingJson, 0));

@@ -20,8 +20,9 @@ import org.activemirroring.db.Dialect;
 import org.activemirroring.db.RowStatement;
 import org.activemirroring.db.StoredVersion;
 import org.activemirroring.db.TableShape;
-import org.activemirroring.postgres.PostgresVersionStore;
-import org.activemirroring.postgres.StatementChain;
+import org.activemirroring.db.StatementChain;
+import org.activemirroring.db.VersionStore;
+import org.activemirroring.db.RowJson;
 import org.activemirroring.postgres.TableTruncation;
 import org.activemirroring.versions.Conflict;
 import org.slf4j.Logger;
@@ -67,7 +68,7 @@ public final class CaptureVersioner implements AutoCloseable {
 
     private final CaptureConfig config;
     private final Dialect dialect;
-    private final PostgresVersionStore versions;
+    private final VersionStore versions;
     private final String nodeId;
     private final HybridClock clock;
     private final Supplier<Map<String, Long>> appliedVector;
@@ -208,7 +209,7 @@ public final class CaptureVersioner implements AutoCloseable {
             String[] keys = new String[chunk.size()];
             Map<String, List<String>> byTable = new LinkedHashMap<>();
             for (int i = 0; i < chunk.size(); i++) {
-                keys[i] = PostgresVersionStore.keyText(chunk.get(i).key());
+                keys[i] = RowJson.keyText(chunk.get(i).key());
                 byTable.computeIfAbsent(chunk.get(i).table(), t -> new ArrayList<>()).add(keys[i]);
             }
             sendUnsent(c); // a key repeated here must find the version written before
@@ -218,7 +219,7 @@ public final class CaptureVersioner implements AutoCloseable {
                         : versions.lockAndReadRecordingProgress(c, e.getKey(), e.getValue(), nodeId, stampedCommit));
                 locked = true;
             }
-            Map<String, Map<String, PostgresVersionStore.Write>> writes = new LinkedHashMap<>();
+            Map<String, Map<String, VersionStore.Write>> writes = new LinkedHashMap<>();
             // Per chunk only (a key repeated in a later chunk finds this transaction's own stored
             // version and what it replaced): a 200k-row transaction must not keep a map of all keys.
             Map<String, RowVersion> prevs = new HashMap<>();
@@ -275,11 +276,11 @@ public final class CaptureVersioner implements AutoCloseable {
                 out.add(row.withPrev(prev));
                 // Read in this transaction under the version lock; the chunk before was written first.
                 writes.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).put(keys[i],
-                        new PostgresVersionStore.Write(keys[i], mine, row.op() == RowChange.Op.DELETE, prev,
+                        new VersionStore.Write(keys[i], mine, row.op() == RowChange.Op.DELETE, prev,
                                 cs.sourceTxId(), 0, 0, stored.get(row.table()).get(keys[i]) == null));
             }
             StatementChain chain = new StatementChain();
-            for (Map.Entry<String, Map<String, PostgresVersionStore.Write>> e : writes.entrySet()) {
+            for (Map.Entry<String, Map<String, VersionStore.Write>> e : writes.entrySet()) {
                 versions.addWrite(chain, c, e.getKey(), e.getValue().values(), null, 0);
             }
             unsent = chain;
@@ -336,17 +337,17 @@ public final class CaptureVersioner implements AutoCloseable {
         for (Race race : races) {
             RowChange row = race.row();
             TableShape t = session.shape(c, row.table());
-            Predicate<PostgresVersionStore.CurrentRow> untouchedSince =
+            Predicate<VersionStore.CurrentRow> untouchedSince =
                     r -> r == null ? race.stored().deleted() : r.xmin() == race.stored().writerXid();
-            PostgresVersionStore.CurrentRow current = lockIf(c, t, row.key(), untouchedSince);
+            VersionStore.CurrentRow current = lockIf(c, t, row.key(), untouchedSince);
             if (!untouchedSince.test(current) || !restoreImage(c, t, row, current == null)) {
                 // A later local write replaced the applied change already; capture sends it next.
                 continue;
             }
             lost.add(new Conflict(0, now, Conflict.Kind.RACE, row.table(), row.key(), race.stored().version(),
                     race.stored().deleted() ? "d" : "u", current == null ? null : current.json(), mine,
-                    PostgresVersionStore.imageJson(row.after()), 0));
-            String id = row.table() + '\0' + PostgresVersionStore.keyText(row.key());
+                    RowJson.imageJson(row.after()), 0));
+            String id = row.table() + '\0' + RowJson.keyText(row.key());
             pendingBarriers.put(id, new Barrier(race.stored().writerLsn(), mine, true, currentXid(c),
                     row.op() == RowChange.Op.DELETE));
             repairs++;
@@ -369,9 +370,9 @@ public final class CaptureVersioner implements AutoCloseable {
             RowChange row = e.getValue();
             Barrier b = barrier(e.getKey());
             TableShape t = session.shape(c, row.table());
-            Predicate<PostgresVersionStore.CurrentRow> untouchedSince =
+            Predicate<VersionStore.CurrentRow> untouchedSince =
                     r -> r == null ? b.restoredDeleted() : r.xmin() == b.repairXid();
-            PostgresVersionStore.CurrentRow current = lockIf(c, t, row.key(), untouchedSince);
+            VersionStore.CurrentRow current = lockIf(c, t, row.key(), untouchedSince);
             if (!untouchedSince.test(current) || !restoreImage(c, t, row, current == null)) {
                 // A local write after R replaced the restored image: it saw that one, not this.
                 continue;
@@ -388,14 +389,14 @@ public final class CaptureVersioner implements AutoCloseable {
      * written since stays so, and is not waited for: a long local transaction that holds such a
      * row does not hold up capture.
      */
-    private PostgresVersionStore.CurrentRow lockIf(Connection c, TableShape t, Map<String, String> key,
-            Predicate<PostgresVersionStore.CurrentRow> untouched) throws SQLException {
-        PostgresVersionStore.CurrentRow seen = versions.currentRow(c, t, key, false);
+    private VersionStore.CurrentRow lockIf(Connection c, TableShape t, Map<String, String> key,
+            Predicate<VersionStore.CurrentRow> untouched) throws SQLException {
+        VersionStore.CurrentRow seen = versions.currentRow(c, t, key, false);
         return untouched.test(seen) ? versions.currentRow(c, t, key, true) : seen;
     }
 
     /**
-     * Sets a row back to a local write's image, after {@link PostgresVersionStore#currentRow}
+     * Sets a row back to a local write's image, after {@link VersionStore#currentRow}
      * locked it (or found none). A present row is locked, so nothing wrote it since the check. An
      * absent one cannot be locked: a local transaction may be inserting it right now, and its
      * insert wins, since its writer did not see the restored image.
@@ -415,12 +416,8 @@ public final class CaptureVersioner implements AutoCloseable {
         }
     }
 
-    private static long currentXid(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + PostgresVersionStore.CURRENT_XID);
-             java.sql.ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getLong(1);
-        }
+    private long currentXid(Connection c) throws SQLException {
+        return versions.currentTransactionId(c);
     }
 
     /** After publishing: this transaction's tombstones get their seq, so they can be purged once all have it. */

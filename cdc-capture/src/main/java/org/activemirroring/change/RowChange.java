@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
-import org.activemirroring.postgres.TableTruncation;
 
 /**
  * One row's change inside a {@link ChangeSet}.
@@ -36,7 +35,7 @@ public record RowChange(String table, Op op, Map<String, String> key, Map<String
     /** The kind of row change. The single letters are the wire form. */
     public enum Op {
         INSERT("c"), UPDATE("u"), DELETE("d"),
-        /** The table was truncated: every row of it goes (see {@link TableTruncation}). */
+        /** The table was truncated: every row of it goes (see {@link org.activemirroring.db.TableTombstones}). */
         TRUNCATE("t");
 
         private final String code;

@@ -6,7 +6,6 @@ import java.util.Map;
 
 import org.activemirroring.capture.EchoPolicy;
 import org.activemirroring.change.RowChange;
-import org.activemirroring.postgres.PostgresVersionStore;
 
 /**
  * The SQL one kind of database needs for applying ChangeSets: one small implementation per
@@ -28,13 +27,22 @@ public interface Dialect {
     void prepareApplySession(Connection c) throws SQLException;
 
     /**
-     * Prepares a connection for capture's repairs (see {@link PostgresVersionStore}): like an
+     * Prepares a connection for capture's repairs (see {@link VersionStore}): like an
      * apply session, under a name of its own, since one name serves one session at a time.
      */
     void prepareRepairSession(Connection c) throws SQLException;
 
     /** The row-version store and conflict log of this database. */
-    PostgresVersionStore versions();
+    VersionStore versions();
+
+    /** Whether a row change is a recorded schema change (applied as a statement, not as a row). */
+    boolean isSchemaChange(RowChange row);
+
+    /**
+     * Runs a schema change another mirror recorded, in the open transaction, in its place among
+     * the rows around it; one whose effect is here already is skipped.
+     */
+    void applySchemaChange(Connection c, RowChange row, String nodeId) throws SQLException;
 
     /** The name under which this dialect tags the applier's writes in the database log. */
     String applyOriginName();

@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
-import org.activemirroring.postgres.PostgresDialect;
 
 /**
  * What the applier needs to know about one local table: its writable columns with their SQL types,
@@ -21,7 +20,7 @@ import org.activemirroring.postgres.PostgresDialect;
  * @param alwaysIdentity columns {@code GENERATED ALWAYS AS IDENTITY}: an insert must say
  *                   {@code OVERRIDING SYSTEM VALUE} to write the origin's value, and they cannot be updated
  * @param primaryKey the row identity in index order, never empty: the primary key, else the unique index over
- *                   NOT NULL columns that {@link PostgresDialect#describe} chose (which
+ *                   NOT NULL columns that {@link Dialect#describe} chose (which
  *                   {@code ON CONFLICT (<these columns>)} infers just as well). The name stays because the
  *                   applier's statements use it everywhere.
  */

@@ -128,7 +128,7 @@ public final class JoinStash {
                 }
                 from = rs.getTimestamp(1);
             }
-            if (!PostgresVersionStore.tracksCommitTimestamps(c)) {
+            if (!dialect.versions().tracksCommitTimestamps(c)) {
                 LOG.warn("Mirror {}: track_commit_timestamp is off, so rows its site's own jobs wrote into mirrored tables"
                         + " while it joined (after a table was loaded) cannot be found; they stay on this mirror only."
                         + " Set track_commit_timestamp = on", node);

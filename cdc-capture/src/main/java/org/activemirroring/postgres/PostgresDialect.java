@@ -69,6 +69,16 @@ public final class PostgresDialect implements Dialect {
         return versions;
     }
 
+    @Override
+    public boolean isSchemaChange(RowChange row) {
+        return DdlReplication.isDdl(row);
+    }
+
+    @Override
+    public void applySchemaChange(Connection c, RowChange row, String nodeId) throws SQLException {
+        DdlReplication.apply(c, row, nodeId);
+    }
+
     private enum Op { UPSERT, DELETE, INSERT_IF_ABSENT }
 
     private record SqlKey(String table, Op op, List<String> columns) {

@@ -19,8 +19,12 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.activemirroring.change.RowVersion;
 import org.activemirroring.db.StoredVersion;
+import org.activemirroring.db.RowJson;
+import org.activemirroring.db.StatementChain;
 import org.activemirroring.db.TableShape;
+import org.activemirroring.db.VersionStore;
 import org.activemirroring.versions.Conflict;
+import org.activemirroring.db.SqlTexts;
 
 /**
  * The row-version store and the conflict log on PostgreSQL, both in the {@code mirror} schema.
@@ -34,7 +38,7 @@ import org.activemirroring.versions.Conflict;
  * <p>{@code mirror.conflict} keeps every write that lost, with both row images. Stateless; every
  * method works on the given connection and never commits.
  */
-public final class PostgresVersionStore {
+public final class PostgresVersionStore implements VersionStore {
 
     /** Advisory lock key serialising the writers of {@code mirror.row_version} ("amvr"). */
     static final long LOCK_KEY = 0x616d7672L;
@@ -48,46 +52,15 @@ public final class PostgresVersionStore {
     /** The current WAL insert position as a number, comparable with Debezium's {@code source.lsn}. */
     static final String CURRENT_LSN = "(pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint";
 
-    /**
-     * One version to store.
-     *
-     * @param writerXid the xmin the write left on the row, when it differs from this transaction's
-     *                  id (a write inside a savepoint leaves the subtransaction's id); 0: this
-     *                  transaction's id
-     * @param absent    the row has no stored version: this transaction read it under the version
-     *                  lock and found none, and nothing else inserts versions while the lock is
-     *                  held, so a plain insert stores it (40% cheaper than an upsert, which
-     *                  inserts speculatively). False is always safe.
-     */
-    public record Write(String keyText, RowVersion version, boolean deleted, RowVersion prev, long sourceTx,
-                        long originSeq, long writerXid, boolean absent) {
-        public Write(String keyText, RowVersion version, boolean deleted, RowVersion prev, long sourceTx,
-                     long originSeq) {
-            this(keyText, version, deleted, prev, sourceTx, originSeq, 0, false);
-        }
-    }
 
-    /** A row as the database holds it now: JSON image and the transaction that last wrote it. */
-    public record CurrentRow(String json, long xmin) {
-    }
 
-    /**
-     * A row as the database holds it now, with what is known about its last writer.
-     *
-     * @param json            the row image
-     * @param xmin            the (sub)transaction that wrote it
-     * @param uncapturedLocal true if a local transaction (no replication origin) wrote it and
-     *                        committed after the newest one capture has stamped: a write that
-     *                        capture will stamp later, so newer than anything applied now
-     */
-    public record RowState(String json, long xmin, boolean uncapturedLocal) {
-    }
 
     private static final String SET_PROGRESS_SQL = "INSERT INTO mirror.capture_progress (node, stamped_commit_us)"
             + " VALUES (?, ?) ON CONFLICT (node) DO UPDATE SET stamped_commit_us ="
             + " greatest(mirror.capture_progress.stamped_commit_us, EXCLUDED.stamped_commit_us)";
 
     /** Records how far capture has stamped this mirror's transactions (commit time, epoch µs). */
+    @Override
     public void setCaptureProgress(Connection c, String node, long stampedCommitMicros) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(SET_PROGRESS_SQL)) {
             ps.setString(1, node);
@@ -97,15 +70,13 @@ public final class PostgresVersionStore {
     }
 
     /** Whether the server records commit timestamps ({@code track_commit_timestamp}). */
-    public static boolean tracksCommitTimestamps(Connection c) throws SQLException {
+    @Override
+    public boolean tracksCommitTimestamps(Connection c) throws SQLException {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW track_commit_timestamp")) {
             return rs.next() && "on".equalsIgnoreCase(rs.getString(1));
         }
     }
 
-    /** A row-state query ({@link #rowStatesSql}): some keys of one table. */
-    public record RowStateQuery(TableShape table, List<Map<String, String>> keys) {
-    }
 
     private static final String LOCK_APPLIED = "SELECT origin, applied_seq FROM mirror.applied WHERE origin = ANY (?) FOR UPDATE";
     private static final String VERSION_LOCK = "SELECT pg_advisory_xact_lock(" + LOCK_KEY + ")";
@@ -201,53 +172,14 @@ public final class PostgresVersionStore {
     }
 
     /** The tables' truncate tombstones of this mirror; shared by everyone using this store. */
+    @Override
     public TableTruncation truncations() {
         return truncations;
     }
 
-    /** The canonical text of a row identity: a JSON array of its values in key order. */
-    public static String keyText(Map<String, String> key) {
-        // Written by hand, character for character what Jackson writes for a list of strings
-        // (stored keys must never change): it runs for every row captured and applied, and
-        // Jackson's general path was a tenth of the delivery thread's time.
-        StringBuilder b = new StringBuilder(2 + 12 * key.size()).append('[');
-        boolean first = true;
-        for (String v : key.values()) {
-            if (!first) {
-                b.append(',');
-            }
-            first = false;
-            if (v == null) {
-                b.append("null");
-                continue;
-            }
-            b.append('"');
-            int plainFrom = 0;
-            for (int i = 0; i < v.length(); i++) {
-                char ch = v.charAt(i);
-                if (ch >= 0x20 && ch != '"' && ch != '\\') {
-                    continue;
-                }
-                b.append(v, plainFrom, i).append('\\');
-                plainFrom = i + 1;
-                switch (ch) {
-                    case '"', '\\' -> b.append(ch);
-                    case '\b' -> b.append('b');
-                    case '\t' -> b.append('t');
-                    case '\n' -> b.append('n');
-                    case '\f' -> b.append('f');
-                    case '\r' -> b.append('r');
-                    default -> b.append("u00").append(HEX[ch >> 4]).append(HEX[ch & 0xf]);
-                }
-            }
-            b.append(v, plainFrom, v.length()).append('"');
-        }
-        return b.append(']').toString();
-    }
-
-    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     /** Stored versions of the given rows of one table; rows without a version are absent. */
+    @Override
     public Map<String, StoredVersion> read(Connection c, String table, Collection<String> keyTexts) throws SQLException {
         return read(c, table, keyTexts, false);
     }
@@ -258,6 +190,7 @@ public final class PostgresVersionStore {
      * everything committed before the lock was granted; the progress commits with the versions,
      * so where in the transaction it is written does not matter to readers.
      */
+    @Override
     public Map<String, StoredVersion> lockAndReadRecordingProgress(Connection c, String table, Collection<String> keyTexts,
                                                             String node, long stampedCommitMicros) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(" + LOCK_KEY + "); "
@@ -278,10 +211,6 @@ public final class PostgresVersionStore {
         }
     }
 
-    /** What {@link #lockAppliedAndRead} found; {@code rowStates} in the order of the queries. */
-    public record AppliedAndVersions(Map<String, Long> appliedSeqs, Map<String, Map<String, StoredVersion>> versions,
-                              List<RowState[]> rowStates) {
-    }
 
     /**
      * Stored versions of some rows of one table; parameters: the key texts, the table. One unique
@@ -303,6 +232,7 @@ public final class PostgresVersionStore {
      * {@code versionLock=false} after that. Then, in the same round trip, the row-state
      * queries {@code states} ({@link #rowStatesSql}) for {@code node}.
      */
+    @Override
     public AppliedAndVersions lockAppliedAndRead(Connection c, Collection<String> origins, boolean versionLock,
                                           Map<String, ? extends Collection<String>> keysByTable,
                                           List<RowStateQuery> states, String node) throws SQLException {
@@ -423,6 +353,7 @@ public final class PostgresVersionStore {
      * and transaction, not one per ChangeSet: each update of a row inside one transaction leaves
      * a dead version that the next update's lookup walks past.
      */
+    @Override
     public void recordApplied(Connection c, Map<String, long[]> seqAndCount) throws SQLException {
         if (seqAndCount.isEmpty()) {
             return;
@@ -472,6 +403,7 @@ public final class PostgresVersionStore {
      * ({@link Write#writerXid}, 0 for this top-level transaction); then, if {@code appliedOrigin}
      * is not null, the record of {@code appliedSeq} as that origin's applied position.
      */
+    @Override
     public void addWrite(StatementChain chain, Connection c, String table, Collection<Write> writes, String appliedOrigin,
                   long appliedSeq) throws SQLException {
         List<Write> absent = new ArrayList<>();
@@ -529,6 +461,7 @@ public final class PostgresVersionStore {
     }
 
     /** Records the envelope seq of this mirror's own tombstones, once publishing gave them one. */
+    @Override
     public void setOwnTombstoneSeq(Connection c, String self, long sourceTx, long seq) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE mirror.row_version SET origin_seq = ? "
                 + "WHERE origin = ? AND source_tx = ? AND deleted AND origin_seq = 0")) {
@@ -544,6 +477,7 @@ public final class PostgresVersionStore {
      *
      * @return how many were removed
      */
+    @Override
     public int purgeTombstones(Connection c, String origin, long seq) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM mirror.row_version "
                 + "WHERE deleted AND origin = ? AND origin_seq > 0 AND origin_seq <= ?")) {
@@ -554,6 +488,7 @@ public final class PostgresVersionStore {
     }
 
     /** The row as stored now, or null if there is none. */
+    @Override
     public CurrentRow currentRow(Connection c, TableShape t, Map<String, String> key) throws SQLException {
         return currentRow(c, t, key, false);
     }
@@ -564,6 +499,7 @@ public final class PostgresVersionStore {
      * waited for, and the row is then read as it left it, so that nothing can change the row
      * between this read and a write that depends on it.
      */
+    @Override
     public CurrentRow currentRow(Connection c, TableShape t, Map<String, String> key, boolean lock) throws SQLException {
         List<String> cols = new ArrayList<>(key.keySet());
         StringBuilder sql = new StringBuilder("SELECT row_to_json(t)::text, t.xmin::text::bigint FROM ")
@@ -586,11 +522,9 @@ public final class PostgresVersionStore {
         }
     }
 
-    /** A row found by the value of a unique key: its JSON image and its identity (column to text). */
-    public record FoundRow(String json, Map<String, String> identity) {
-    }
 
     /** The row whose columns have the given values (a unique key), or null. */
+    @Override
     public FoundRow findRow(Connection c, TableShape t, Map<String, String> where) throws SQLException {
         List<String> cols = new ArrayList<>(where.keySet());
         StringBuilder sql = new StringBuilder("SELECT row_to_json(t)::text");
@@ -621,6 +555,7 @@ public final class PostgresVersionStore {
     }
 
     /** The columns of a unique index or constraint of the table, in index order. */
+    @Override
     public List<String> indexColumns(Connection c, TableShape t, String indexName) throws SQLException {
         List<String> cols = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(
@@ -641,7 +576,8 @@ public final class PostgresVersionStore {
     }
 
     /** The constraint (unique index) a PostgreSQL error names, or null. */
-    public static String constraintOf(SQLException e) {
+    @Override
+    public String constraintOf(SQLException e) {
         for (Throwable t = e; t != null; t = t instanceof SQLException s && s.getNextException() != null
                 ? s.getNextException() : t.getCause()) {
             if (t instanceof org.postgresql.util.PSQLException p && p.getServerErrorMessage() != null
@@ -652,18 +588,8 @@ public final class PostgresVersionStore {
         return null;
     }
 
-    /** A row image of a ChangeSet as a JSON object, for the conflict log. */
-    public static String imageJson(Map<String, String> image) {
-        if (image == null) {
-            return null;
-        }
-        try {
-            return JSON.writeValueAsString(image);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot render a row image", e);
-        }
-    }
 
+    @Override
     public void log(Connection c, List<Conflict> conflicts) throws SQLException {
         if (conflicts.isEmpty()) {
             return;
@@ -675,7 +601,7 @@ public final class PostgresVersionStore {
                 ps.setTimestamp(1, Timestamp.from(k.detectedAt()));
                 ps.setString(2, k.kind().name().toLowerCase(java.util.Locale.ROOT));
                 ps.setString(3, k.table());
-                ps.setString(4, imageJson(k.key()));
+                ps.setString(4, RowJson.imageJson(k.key()));
                 ps.setLong(5, k.loser().clock());
                 ps.setString(6, k.loser().origin());
                 ps.setString(7, k.loserOp());
@@ -691,6 +617,7 @@ public final class PostgresVersionStore {
     }
 
     /** The newest conflicts, newest first, at most {@code limit}; after {@code beforeId} if it is above 0. */
+    @Override
     public List<Conflict> recent(Connection c, int limit, long beforeId) throws SQLException {
         List<Conflict> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT id, detected_at, kind, tbl, row_key::text, loser_clock,"
@@ -718,8 +645,17 @@ public final class PostgresVersionStore {
     }
 
     /** How many conflicts this mirror's log holds. */
+    @Override
     public long count(Connection c) throws SQLException {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM mirror.conflict")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Override
+    public long currentTransactionId(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT " + CURRENT_XID)) {
             rs.next();
             return rs.getLong(1);
         }

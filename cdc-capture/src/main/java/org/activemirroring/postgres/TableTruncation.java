@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.activemirroring.change.RowChange;
 import org.activemirroring.change.RowVersion;
 import org.activemirroring.db.TableShape;
+import org.activemirroring.db.TableTombstones;
 import org.activemirroring.sequences.SequenceKeeper;
 
 /**
@@ -39,7 +40,7 @@ import org.activemirroring.sequences.SequenceKeeper;
  * cache is stricter than the database until {@link #forget} or the truncate is applied again
  * (redelivery repeats it). Thread-safe.
  */
-public final class TableTruncation {
+public final class TableTruncation implements TableTombstones {
 
     /** Where each table's newest truncate version is kept. */
     static final String TABLE = PostgresDialect.BOOKKEEPING_SCHEMA + ".table_tombstone";
@@ -77,6 +78,7 @@ public final class TableTruncation {
      * The version a change of {@code table} must beat: the row's stored version {@code v}, or the
      * table's newest truncate where that is newer (a change older than it loses).
      */
+    @Override
     public RowVersion atLeast(Connection c, String table, RowVersion v) throws SQLException {
         RowVersion t = tombstone(c, table);
         return t != null && t.isNewerThan(v) ? t : v;
@@ -92,6 +94,7 @@ public final class TableTruncation {
      *                        needs {@code track_commit_timestamp}
      * @return how many rows were deleted
      */
+    @Override
     public int applyPeer(Connection c, TableShape t, RowVersion h, String keepUncapturedOf) throws SQLException {
         RowVersion newest = tombstone(c, t.qualifiedName());
         if (newest != null && !h.isNewerThan(newest)) {
@@ -129,6 +132,7 @@ public final class TableTruncation {
      * @param lsn the TRUNCATE's log position; 0 if unknown (nothing is removed then)
      * @param c   capture's repair session: its deletes are not captured again
      */
+    @Override
     public void recordLocal(Connection c, TableShape t, RowVersion h, long lsn, String nodeId) throws SQLException {
         if (lsn > 0) {
             String sql = "DELETE FROM " + name(t) + " t WHERE EXISTS (SELECT 1 FROM mirror.row_version v"
@@ -146,6 +150,7 @@ public final class TableTruncation {
     }
 
     /** Forgets the cache (after a rolled back transaction that may have recorded a tombstone). */
+    @Override
     public void forget() {
         loaded = false;
     }

@@ -1,4 +1,5 @@
 package org.activemirroring.postgres;
+import org.activemirroring.db.RowJson;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -19,7 +20,7 @@ class KeyTextTest {
     private static final ObjectMapper JACKSON = new ObjectMapper();
 
     private static void assertSameAsJackson(Map<String, String> key) throws Exception {
-        assertEquals(JACKSON.writeValueAsString(new ArrayList<>(key.values())), PostgresVersionStore.keyText(key),
+        assertEquals(JACKSON.writeValueAsString(new ArrayList<>(key.values())), RowJson.keyText(key),
                 () -> "key " + key);
     }
 
@@ -46,7 +47,7 @@ class KeyTextTest {
         assertSameAsJackson(key((String) null));
         assertSameAsJackson(key("", null, "7"));
         assertSameAsJackson(key("\uD83D\uDE00 smile", "tab\there", "quote\" back\\slash", "\u0000\u001f\u007f"));
-        assertEquals("[\"7\",null,\"a\\\"b\"]", PostgresVersionStore.keyText(key("7", null, "a\"b")));
+        assertEquals("[\"7\",null,\"a\\\"b\"]", RowJson.keyText(key("7", null, "a\"b")));
     }
 
     @Test

@@ -18,6 +18,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.activemirroring.apply.RowWriter;
+import org.activemirroring.db.StatementChain;
+import org.activemirroring.db.VersionStore;
 
 /**
  * Version writes on a real PostgreSQL: versions of rows read as having none go in with a plain
@@ -46,8 +48,8 @@ class VersionWriteIT {
         }
     }
 
-    private static PostgresVersionStore.Write write(String key, long clock, boolean absent) {
-        return new PostgresVersionStore.Write(key, new RowVersion(clock, "b"), false, null, 0, clock, 0, absent);
+    private static VersionStore.Write write(String key, long clock, boolean absent) {
+        return new VersionStore.Write(key, new RowVersion(clock, "b"), false, null, 0, clock, 0, absent);
     }
 
     @Test

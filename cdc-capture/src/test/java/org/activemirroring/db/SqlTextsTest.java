@@ -1,4 +1,4 @@
-package org.activemirroring.postgres;
+package org.activemirroring.db;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;

@@ -1,4 +1,4 @@
-package org.activemirroring.postgres;
+package org.activemirroring.db;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -22,7 +22,7 @@ import org.activemirroring.db.RowStatement;
 public final class StatementChain {
 
     /** Binds one statement's parameters, the first of them at {@code first}. */
-    interface Binder {
+    public interface Binder {
         void bind(PreparedStatement ps, int first) throws SQLException;
     }
 
@@ -38,7 +38,7 @@ public final class StatementChain {
      * @param statement  SQL with {@code ?} placeholders, no trailing semicolon
      * @param paramCount how many placeholders it has
      */
-    StatementChain add(String statement, int paramCount, Binder binder) {
+    public StatementChain add(String statement, int paramCount, Binder binder) {
         if (committed) {
             throw new IllegalStateException("nothing can follow the commit of a statement chain");
         }

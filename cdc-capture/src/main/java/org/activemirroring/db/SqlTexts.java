@@ -1,4 +1,4 @@
-package org.activemirroring.postgres;
+package org.activemirroring.db;
 
 import java.util.List;
 import java.util.Map;
@@ -13,7 +13,7 @@ import java.util.function.Function;
  * receiver's allocations at 200 commits/s. Both caches are bounded: past their size they start
  * over, which only costs building again.
  */
-final class SqlTexts {
+public final class SqlTexts {
     static final int MAX_ENTRIES = 4096;
     private static final Map<List<String>, String> JOINED = new ConcurrentHashMap<>();
 
@@ -21,7 +21,7 @@ final class SqlTexts {
     }
 
     /** The statements joined with {@code "; "}, the same instance for equal sequences. */
-    static String join(List<String> statements) {
+    public static String join(List<String> statements) {
         String sql = JOINED.get(statements);
         if (sql == null) {
             sql = String.join("; ", statements);
@@ -31,15 +31,15 @@ final class SqlTexts {
     }
 
     /** A cache of texts per key (e.g. per table shape), bounded like {@link #join}. */
-    static final class PerKey<K> {
+    public static final class PerKey<K> {
         private final Map<K, String> texts = new ConcurrentHashMap<>();
         private final Function<K, String> build;
 
-        PerKey(Function<K, String> build) {
+        public PerKey(Function<K, String> build) {
             this.build = build;
         }
 
-        String get(K key) {
+        public String get(K key) {
             String sql = texts.get(key);
             if (sql == null) {
                 sql = build.apply(key);
