@@ -296,8 +296,8 @@ public final class JoinSink {
             }
         }
         List<String> tables = new ArrayList<>();
-        for (MirroredTables.Table t : MirroredTables.of(config).list(c)) {
-            tables.add(JoinSource.quoted(t.qualified()));
+        for (MirroredTables.Table t : MirroredTables.of(config).mirrorable(c)) {
+            tables.add(JoinSource.quoted(t.qualified())); // held-out tables keep their local rows
         }
         try (Statement s = c.createStatement()) {
             if (!tables.isEmpty()) {

@@ -217,7 +217,7 @@ public final class JoinSource implements RequestHandler, AutoCloseable {
             refuseWhileParked(c);
             List<String> names = new ArrayList<>();
             List<JoinWire.TableInfo> tables = new ArrayList<>();
-            for (MirroredTables.Table t : MirroredTables.of(config).list(c)) {
+            for (MirroredTables.Table t : MirroredTables.of(config).mirrorable(c)) {
                 names.add(t.qualified());
             }
             for (String t : names) {

@@ -138,7 +138,7 @@ public final class JoinStash {
             }
             long moved = 0;
             List<String> tables = new ArrayList<>();
-            for (MirroredTables.Table t : MirroredTables.of(config).list(c)) {
+            for (MirroredTables.Table t : MirroredTables.of(config).mirrorable(c)) {
                 tables.add(t.qualified());
             }
             for (String table : tables) {

@@ -59,15 +59,22 @@ public final class MirroredTables {
         return dot > 0 && schemas.contains(qualified.substring(0, dot)) && !excluded.contains(qualified);
     }
 
-    /** The mirrored tables that exist, sorted by schema and name (none held out). */
+    /**
+     * The tables of the mirrored schemas not kept local by configuration, sorted by schema and
+     * name, held out or not: what a joiner must have (during its load, before their keys are
+     * built, every table would look held out).
+     */
     public List<Table> list(Connection c) throws SQLException {
-        Map<String, String> heldOut = heldOut(c);
-        return candidates(c).stream().filter(t -> !heldOut.containsKey(t.qualified())).toList();
+        return tables(c).stream().filter(t -> !excluded.contains(t.qualified())).toList();
     }
 
-    /** The tables of the mirrored schemas not kept local by configuration, held out or not. */
-    private List<Table> candidates(Connection c) throws SQLException {
-        return tables(c).stream().filter(t -> !excluded.contains(t.qualified())).toList();
+    /**
+     * The tables whose rows are mirrored: {@link #list} without those {@link #heldOut}. What a
+     * donor copies, a rejoin empties and a joiner's stash sets aside.
+     */
+    public List<Table> mirrorable(Connection c) throws SQLException {
+        Map<String, String> heldOut = heldOut(c);
+        return list(c).stream().filter(t -> !heldOut.containsKey(t.qualified())).toList();
     }
 
     /**
