@@ -442,6 +442,6 @@ public final class CaptureVersioner implements AutoCloseable {
 
     @Override
     public void close() {
-        session.close();
+        session.disconnect(); // a capture started again later uses this versioner again
     }
 }

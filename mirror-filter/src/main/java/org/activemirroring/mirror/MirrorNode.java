@@ -56,7 +56,13 @@ public final class MirrorNode implements AutoCloseable {
     private final MirrorConfig config;
     private final ChangeSetApplier applier;
     private final JGroupsPeerTransport transport;
-    private final DebeziumCapture capture;
+    /** The running capture; replaced when it stopped on an error and started again ({@link #restartCaptureIfStopped}). */
+    private volatile DebeziumCapture capture;
+    private final java.util.function.Supplier<DebeziumCapture> newCapture;
+    private volatile boolean publishingHeld;
+    private long captureBackoffMs = CAPTURE_RESTART_MIN_MS;
+    private long nextCaptureRestart;
+    private volatile int captureRestarts;
     private final CaptureVersioner versioner;
     private final ConflictLogReader conflicts;
     private final ScheduledExecutorService maintenance;
@@ -98,7 +104,8 @@ public final class MirrorNode implements AutoCloseable {
     static final long TOMBSTONE_PURGE_INTERVAL_SECONDS = 60;
 
     private MirrorNode(MirrorConfig config, SequenceKeeper sequences, ChangeSetApplier applier,
-                       JGroupsPeerTransport transport, DebeziumCapture capture, CaptureVersioner versioner,
+                       JGroupsPeerTransport transport, DebeziumCapture capture,
+                       java.util.function.Supplier<DebeziumCapture> newCapture, CaptureVersioner versioner,
                        ConflictLogReader conflicts, JoinSource joinSource, JoinSink joinSink,
                        ForeignKeyValidation validation, DataOrigin dataOrigin) {
         this.dataOrigin = dataOrigin;
@@ -111,6 +118,7 @@ public final class MirrorNode implements AutoCloseable {
         this.applier = applier;
         this.transport = transport;
         this.capture = capture;
+        this.newCapture = newCapture;
         this.versioner = versioner;
         this.conflicts = conflicts;
         this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -122,6 +130,7 @@ public final class MirrorNode implements AutoCloseable {
                 TOMBSTONE_PURGE_INTERVAL_SECONDS, TimeUnit.SECONDS);
         maintenance.scheduleWithFixedDelay(joinSource::expireIdle, 60, 60, TimeUnit.SECONDS);
         maintenance.scheduleWithFixedDelay(this::retryParked, 1, 1, TimeUnit.SECONDS);
+        maintenance.scheduleWithFixedDelay(this::restartCaptureIfStopped, 1, 1, TimeUnit.SECONDS);
         maintenance.scheduleWithFixedDelay(this::findHeldOutTables, HELD_OUT_CHECK_SECONDS, HELD_OUT_CHECK_SECONDS,
                 TimeUnit.SECONDS);
     }
@@ -141,6 +150,58 @@ public final class MirrorNode implements AutoCloseable {
         } catch (ApplyException | RuntimeException e) {
             LOG.debug("Mirror '{}': retrying parked changes failed, trying again later: {}", nodeId(), e.toString());
         }
+    }
+
+    static final long CAPTURE_RESTART_MIN_MS = 1_000;
+    static final long CAPTURE_RESTART_MAX_MS = 60_000;
+
+    /**
+     * Starts capture again when it stopped on an error (Debezium's connection lost for good, a
+     * change event it could not take): 1 s after it stopped, then with a wait doubling up to 60 s
+     * while starts keep failing. It resumes from the last position whose changes are journaled, so
+     * nothing is lost or sent twice; meanwhile the mirror is not ready and status says why. A
+     * start re-reads the tables (those that cannot be mirrored are held out then).
+     */
+    void restartCaptureIfStopped() {
+        DebeziumCapture current = capture;
+        if (closed || current.isRunning() || current.failure() == null) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        if (nextCaptureRestart == 0) {
+            nextCaptureRestart = now + captureBackoffMs;
+        }
+        if (now < nextCaptureRestart) {
+            return;
+        }
+        captureRestarts++;
+        LOG.warn("Mirror '{}': capture stopped ({}); starting it again (restart {})", nodeId(),
+                current.failure().getMessage(), captureRestarts);
+        closeQuietly(current, "stopped capture");
+        DebeziumCapture fresh = newCapture.get();
+        try {
+            fresh.holdPublishing(publishingHeld);
+            fresh.start();
+            capture = fresh;
+            captureBackoffMs = CAPTURE_RESTART_MIN_MS;
+            nextCaptureRestart = 0;
+            LOG.info("Mirror '{}': capture runs again after restart {}", nodeId(), captureRestarts);
+        } catch (Exception e) {
+            closeQuietly(fresh, "capture that did not start");
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            captureBackoffMs = Math.min(captureBackoffMs * 2, CAPTURE_RESTART_MAX_MS);
+            nextCaptureRestart = System.currentTimeMillis() + captureBackoffMs;
+            LOG.warn("Mirror '{}': capture did not start again ({}); next try in {} ms", nodeId(), e.getMessage(),
+                    captureBackoffMs);
+        }
+    }
+
+    /** How often capture was started again after it stopped on an error, since the node started. */
+    int captureRestarts() {
+        return captureRestarts;
     }
 
     /** Tables created or changed since start that cannot be mirrored show on status within this. */
@@ -263,8 +324,9 @@ public final class MirrorNode implements AutoCloseable {
 
             CaptureVersioner versioner = new CaptureVersioner(config.capture(), dialect, node, clock,
                     applier::appliedNow);
-            DebeziumCapture capture = new DebeziumCapture(config.capture(), node, config.dataDir(), transport,
-                    EchoPolicy.forDialect(dialect), versioner);
+            java.util.function.Supplier<DebeziumCapture> newCapture = () -> new DebeziumCapture(config.capture(), node,
+                    config.dataDir(), transport, EchoPolicy.forDialect(dialect), versioner);
+            DebeziumCapture capture = newCapture.get();
             started.add(capture);
             capture.start();
             // Rows the site wrote before a join go back now that capture sends them on.
@@ -275,7 +337,7 @@ public final class MirrorNode implements AutoCloseable {
             started.add(validation);
 
             LOG.info("Mirror '{}' is replicating; members {}", node, transport.members());
-            MirrorNode n = new MirrorNode(config, sequences, applier, transport, capture, versioner,
+            MirrorNode n = new MirrorNode(config, sequences, applier, transport, capture, newCapture, versioner,
                     new ConflictLogReader(config.capture(), dialect), joinSource, sink, validation,
                     new DataOrigin(joining.dataSource(), joining.warning(), restored));
             self.set(n);
@@ -417,7 +479,9 @@ public final class MirrorNode implements AutoCloseable {
         String problem = closed ? "stopped" : rejoinReason != null ? "copying the data again: " + rejoinReason : null;
         if (problem == null && !capture.isRunning()) {
             Throwable failure = capture.failure();
-            problem = "capture stopped: " + (failure == null ? "unknown reason" : failure.getMessage());
+            problem = "capture stopped: " + (failure == null ? "unknown reason" : failure.getMessage())
+                    + (failure == null || closed ? "" : "; it starts again by itself (restarts so far: " + captureRestarts
+                    + ", the wait doubles up to 60 s while starts fail)");
         }
         DeliveryStatus delivery = transport.deliveryStatus();
         if (problem == null && !delivery.running()) {
@@ -529,6 +593,7 @@ public final class MirrorNode implements AutoCloseable {
 
     /** Fault injection for tests: holds or resumes publishing local transactions. */
     void holdCapture(boolean hold) {
+        publishingHeld = hold;
         capture.holdPublishing(hold);
     }
 
