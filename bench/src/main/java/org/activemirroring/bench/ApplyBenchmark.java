@@ -9,14 +9,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import org.activemirroring.apply.ChangeSetApplier;
 import org.activemirroring.capture.CaptureConfig;
 import org.activemirroring.change.ChangeSet;
-import org.activemirroring.apply.ChangeSetApplier;
 import org.activemirroring.change.ChangeSetCodec;
 import org.activemirroring.change.HybridClock;
-import org.activemirroring.postgres.PostgresDialect;
 import org.activemirroring.change.RowChange;
 import org.activemirroring.change.RowVersion;
+import org.activemirroring.postgres.PostgresDialect;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 import org.activemirroring.transport.Envelope;

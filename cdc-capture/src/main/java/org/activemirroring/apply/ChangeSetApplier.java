@@ -31,12 +31,12 @@ import org.activemirroring.change.RowVersion;
 import org.activemirroring.db.DbSession;
 import org.activemirroring.db.Dialect;
 import org.activemirroring.db.NoPrimaryKeyException;
-import org.activemirroring.db.StoredVersion;
-import org.activemirroring.versions.Conflict;
 import org.activemirroring.db.RowJson;
 import org.activemirroring.db.StatementChain;
-import org.activemirroring.db.VersionStore;
+import org.activemirroring.db.StoredVersion;
 import org.activemirroring.db.TableTombstones;
+import org.activemirroring.db.VersionStore;
+import org.activemirroring.versions.Conflict;
 
 /**
  * Applies other mirrors' ChangeSets to this mirror's database, each as one local transaction that

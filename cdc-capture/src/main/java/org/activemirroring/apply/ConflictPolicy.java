@@ -15,10 +15,10 @@ import org.activemirroring.change.HybridClock;
 import org.activemirroring.change.RowChange;
 import org.activemirroring.change.RowVersion;
 import org.activemirroring.db.DbSession;
-import org.activemirroring.db.StoredVersion;
-import org.activemirroring.versions.Conflict;
 import org.activemirroring.db.RowJson;
+import org.activemirroring.db.StoredVersion;
 import org.activemirroring.db.VersionStore;
+import org.activemirroring.versions.Conflict;
 
 /**
  * The conflict rule, in one place (beside {@link EchoPolicy}, like MirrorMaker 2's policies):

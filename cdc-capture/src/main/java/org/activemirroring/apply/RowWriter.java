@@ -16,12 +16,12 @@ import org.activemirroring.change.RowChange;
 import org.activemirroring.change.RowVersion;
 import org.activemirroring.db.DbSession;
 import org.activemirroring.db.Dialect;
+import org.activemirroring.db.RowJson;
 import org.activemirroring.db.RowStatement;
 import org.activemirroring.db.StoredVersion;
 import org.activemirroring.db.TableShape;
-import org.activemirroring.versions.Conflict;
-import org.activemirroring.db.RowJson;
 import org.activemirroring.db.VersionStore;
+import org.activemirroring.versions.Conflict;
 
 /**
  * Writes the winning row changes of a ChangeSet into the site's tables: in JDBC batches, or, in

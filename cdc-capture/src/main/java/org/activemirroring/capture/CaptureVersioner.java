@@ -17,13 +17,13 @@ import org.activemirroring.change.HybridClock;
 import org.activemirroring.change.RowChange;
 import org.activemirroring.change.RowVersion;
 import org.activemirroring.db.Dialect;
+import org.activemirroring.db.RowJson;
 import org.activemirroring.db.RowStatement;
+import org.activemirroring.db.StatementChain;
 import org.activemirroring.db.StoredVersion;
 import org.activemirroring.db.TableShape;
-import org.activemirroring.db.StatementChain;
+import org.activemirroring.db.TableTombstones;
 import org.activemirroring.db.VersionStore;
-import org.activemirroring.db.RowJson;
-import org.activemirroring.postgres.TableTruncation;
 import org.activemirroring.versions.Conflict;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -195,14 +195,14 @@ public final class CaptureVersioner implements AutoCloseable {
         Map<String, Race> races = new LinkedHashMap<>();
         Map<String, RowChange> crossed = new LinkedHashMap<>(); // restored rows crossed again: newest image
         for (int from = 0; from < rows.size(); ) {
-            if (TableTruncation.isTruncate(rows.get(from))) {
+            if (rows.get(from).op() == RowChange.Op.TRUNCATE) {
                 truncate(c, rows.get(from).table(), mine, rowLsns[from], races, crossed);
                 out.add(rows.get(from));
                 from++;
                 continue;
             }
             int end = from;
-            while (end < rows.size() && end - from < CHUNK && !TableTruncation.isTruncate(rows.get(end))) {
+            while (end < rows.size() && end - from < CHUNK && rows.get(end).op() != RowChange.Op.TRUNCATE) {
                 end++; // a chunk ends at a truncate: the versions before it are written first
             }
             List<RowChange> chunk = rows.subList(from, end);
@@ -300,7 +300,7 @@ public final class CaptureVersioner implements AutoCloseable {
 
     /**
      * A local TRUNCATE in the transaction being stamped with {@code mine}: the table's tombstone
-     * is recorded with that version (see {@link TableTruncation#recordLocal}), after the version
+     * is recorded with that version (see {@link TableTombstones#recordLocal}), after the version
      * writes of the rows before it. Races and barriers of the table's rows are over: the rows are
      * gone, on every mirror.
      */

@@ -34,7 +34,6 @@ import org.activemirroring.postgres.MirrorPostgresConnector;
 import org.activemirroring.postgres.PostgresDialect;
 import org.activemirroring.postgres.PostgresTextConverter;
 import org.activemirroring.postgres.PostgresUrl;
-import org.activemirroring.postgres.TableTruncation;
 import org.activemirroring.schema.MirroredTables;
 import org.activemirroring.transport.Envelope;
 import org.activemirroring.transport.PeerTransport;
@@ -318,7 +317,7 @@ public final class DebeziumCapture implements AutoCloseable {
         p.setProperty("poll.interval.ms", Integer.toString(config.pollIntervalMs()));
         p.setProperty("provide.transaction.metadata", "true");
         p.setProperty("tombstones.on.delete", "false");
-        // Debezium skips truncates by default ("t"); they are mirrored (see TableTruncation).
+        // Debezium skips truncates by default ("t"); they are mirrored (see TableTombstones).
         p.setProperty("skipped.operations", "none");
         // The value forms ValueEncoder expects.
         p.setProperty("decimal.handling.mode", "string");
@@ -487,7 +486,7 @@ public final class DebeziumCapture implements AutoCloseable {
             boolean truncates = false;
             for (RowChange row : changeSets.get(i).rows()) {
                 keys.add(rowHash(row));
-                truncates |= TableTruncation.isTruncate(row);
+                truncates |= row.op() == RowChange.Op.TRUNCATE;
             }
             if (truncates) {
                 // A truncate touches every row of its table: it ends the segment, or is one alone.

@@ -17,7 +17,7 @@
  * CaptureConfig cfg = CaptureConfig.from(settings, problems);      // + TransportConfig, ...
  * if (!problems.isEmpty()) throw new ConfigException(problems);
  *
- * SequenceKeeper sequences = SequenceKeeper.start(cfg, nodeId);   // keys interleave by mirror.node.slot
+ * SequenceKeeper sequences = SequenceKeeper.start(cfg, nodeId, new PostgresSequences());   // keys interleave by mirror.node.slot
  * Dialect dialect = new PostgresDialect();
  * ChangeSetApplier applier = new ChangeSetApplier(cfg, dialect);
  * transport.start(applier, applier.appliedVector());               // remote ChangeSets -> local DB

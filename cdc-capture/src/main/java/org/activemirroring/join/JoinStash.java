@@ -23,7 +23,6 @@ import org.activemirroring.change.RowVersion;
 import org.activemirroring.db.Dialect;
 import org.activemirroring.db.TableShape;
 import org.activemirroring.postgres.PostgresDialect;
-import org.activemirroring.postgres.PostgresVersionStore;
 import org.activemirroring.schema.MirroredTables;
 import org.activemirroring.versions.Conflict;
 import org.slf4j.Logger;

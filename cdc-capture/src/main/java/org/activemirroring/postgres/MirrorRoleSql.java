@@ -3,8 +3,8 @@ package org.activemirroring.postgres;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.activemirroring.config.ConfigOption;
 import org.activemirroring.capture.CaptureConfig;
+import org.activemirroring.config.ConfigOption;
 import org.activemirroring.schema.MirroredTables;
 
 /**

@@ -12,6 +12,7 @@ import java.util.Map;
 
 import org.activemirroring.schema.MirroredTables;
 import org.activemirroring.sequences.SequenceAlignment;
+import org.activemirroring.sequences.SequenceCatalog;
 
 /**
  * The PostgreSQL side of key allocation: finds the sequences that feed mirrored tables and
@@ -21,25 +22,9 @@ import org.activemirroring.sequences.SequenceAlignment;
  * {@code OWNED BY}, dependency type 'a'; identity columns: type 'i') or when a column's DEFAULT
  * calls it ({@code nextval('s')}: the default in {@code pg_attrdef} depends on the sequence).
  */
-public final class PostgresSequences {
-    private PostgresSequences() {
-    }
+public final class PostgresSequences implements SequenceCatalog {
 
-    /** A column a sequence feeds, quoted for SQL; {@code integral} when max(column) is a usable bound. */
-    public record Feed(String table, String tableSql, String columnSql, boolean integral) {
-    }
 
-    /**
-     * A sequence feeding mirrored tables, with its state as {@code pg_sequences} shows it.
-     *
-     * @param sql       schema-qualified, quoted name for SQL
-     * @param name      schema.name for logs
-     * @param lastValue {@code pg_sequences.last_value}: null when the sequence was never used,
-     *                  after {@code RESTART} or {@code setval(s, v, false)}, or without privilege
-     */
-    public record Sequence(String sql, String name, long increment, long minValue, long maxValue, Long lastValue,
-                    List<Feed> feeds) {
-    }
 
     /**
      * One query: the sequences feeding tables of {@code schemas} (except {@code excluded}, as
@@ -73,7 +58,8 @@ public final class PostgresSequences {
             """;
 
     /** The sequences feeding mirrored tables, each once, in name order. */
-    public static List<Sequence> discover(Connection c, MirroredTables mirrored) throws SQLException {
+    @Override
+    public List<Sequence> discover(Connection c, MirroredTables mirrored) throws SQLException {
         Map<String, Sequence> out = new LinkedHashMap<>();
         try (PreparedStatement ps = c.prepareStatement(DISCOVER)) {
             ps.setArray(1, c.createArrayOf("text", mirrored.schemas().toArray()));
@@ -102,7 +88,8 @@ public final class PostgresSequences {
      * The sequence's real state, read from the sequence relation ({@code is_called} is not in
      * pg_sequences) and {@code pg_sequence}, inside the caller's transaction.
      */
-    public static SequenceAlignment.State state(Connection c, Sequence s) throws SQLException {
+    @Override
+    public SequenceAlignment.State state(Connection c, Sequence s) throws SQLException {
         String literal = "'" + s.sql().replace("'", "''") + "'::regclass";
         try (Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT s.last_value, s.is_called, p.seqincrement, p.seqmin, p.seqmax FROM "
@@ -120,7 +107,8 @@ public final class PostgresSequences {
      * Guards against a sequence reset below keys this mirror already used. One index lookup per
      * column when the column is a key; a scan otherwise, but only when a sequence needs a look.
      */
-    public static Long usedMax(Connection c, Sequence s) throws SQLException {
+    @Override
+    public Long usedMax(Connection c, Sequence s) throws SQLException {
         Long max = null;
         try (Statement st = c.createStatement()) {
             for (Feed f : s.feeds()) {
@@ -139,14 +127,6 @@ public final class PostgresSequences {
         return max;
     }
 
-    /**
-     * What a correction changed.
-     *
-     * @param before the state found (under the lock)
-     * @param after  the value set as handed out, null if none was needed or none is left
-     */
-    public record Correction(SequenceAlignment.State before, Long usedMax, Long after, boolean exhausted) {
-    }
 
     /**
      * Makes {@code s} increment by {@code modulus} and hand out only values of {@code slot} above
@@ -154,7 +134,8 @@ public final class PostgresSequences {
      * takes a lock that makes concurrent {@code nextval} calls wait, so no value is handed out
      * between reading the state and {@code setval}.
      */
-    public static Correction correct(Connection c, Sequence s, int slot, int modulus) throws SQLException {
+    @Override
+    public Correction correct(Connection c, Sequence s, int slot, int modulus) throws SQLException {
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
         try {

@@ -18,13 +18,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.activemirroring.change.RowVersion;
-import org.activemirroring.db.StoredVersion;
 import org.activemirroring.db.RowJson;
+import org.activemirroring.db.SqlTexts;
 import org.activemirroring.db.StatementChain;
+import org.activemirroring.db.StoredVersion;
 import org.activemirroring.db.TableShape;
 import org.activemirroring.db.VersionStore;
 import org.activemirroring.versions.Conflict;
-import org.activemirroring.db.SqlTexts;
 
 /**
  * The row-version store and the conflict log on PostgreSQL, both in the {@code mirror} schema.

@@ -14,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 
 import org.activemirroring.capture.CaptureConfig;
 import org.activemirroring.capture.CaptureException;
-import org.activemirroring.postgres.PostgresSequences;
 import org.activemirroring.schema.MirroredTables;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +36,7 @@ public final class SequenceKeeper implements AutoCloseable {
 
     private final CaptureConfig config;
     private final String nodeId;
+    private final SequenceCatalog catalog;
     private final int slot;
     private final int modulus;
     private final ScheduledExecutorService timer;
@@ -53,7 +53,8 @@ public final class SequenceKeeper implements AutoCloseable {
     private volatile String problem;
     private volatile String lastFailure;
 
-    private SequenceKeeper(CaptureConfig config, String nodeId) {
+    private SequenceKeeper(CaptureConfig config, String nodeId, SequenceCatalog catalog) {
+        this.catalog = catalog;
         this.config = config;
         this.nodeId = nodeId;
         this.slot = config.nodeSlot();
@@ -68,10 +69,12 @@ public final class SequenceKeeper implements AutoCloseable {
     /**
      * Aligns every sequence once, then keeps checking in the background.
      *
+     * @param catalog the database's side of it (PostgreSQL: {@code new PostgresSequences()})
      * @throws CaptureException if the first check fails (database unreachable, no privilege)
      */
-    public static SequenceKeeper start(CaptureConfig config, String nodeId) throws CaptureException {
-        SequenceKeeper keeper = new SequenceKeeper(config, nodeId);
+    public static SequenceKeeper start(CaptureConfig config, String nodeId, SequenceCatalog catalog)
+            throws CaptureException {
+        SequenceKeeper keeper = new SequenceKeeper(config, nodeId, catalog);
         try {
             keeper.check();
         } catch (SQLException e) {
@@ -119,11 +122,11 @@ public final class SequenceKeeper implements AutoCloseable {
             connection = config.connect();
             connection.setAutoCommit(true);
         }
-        List<PostgresSequences.Sequence> sequences = PostgresSequences.discover(connection, MirroredTables.of(config));
+        List<SequenceCatalog.Sequence> sequences = catalog.discover(connection, MirroredTables.of(config));
         Map<String, Long> nowSeen = new HashMap<>();
         int count = 0;
         String newProblem = null;
-        for (PostgresSequences.Sequence s : sequences) {
+        for (SequenceCatalog.Sequence s : sequences) {
             if (s.increment() < 0) {
                 newProblem = "descending sequence " + s.name() + " is not managed";
                 if (reported.add(s.name())) {
@@ -149,13 +152,13 @@ public final class SequenceKeeper implements AutoCloseable {
                 continue;
             }
             // A closer look: the real state (is_called) and the keys already stored.
-            SequenceAlignment.State state = PostgresSequences.state(connection, s);
-            Long used = PostgresSequences.usedMax(connection, s);
+            SequenceAlignment.State state = catalog.state(connection, s);
+            Long used = catalog.usedMax(connection, s);
             if (state.isCalled() && SequenceAlignment.isAligned(state, used, slot, modulus)) {
                 nowSeen.put(s.sql(), state.lastValue());
                 continue;
             }
-            PostgresSequences.Correction c = PostgresSequences.correct(connection, s, slot, modulus);
+            SequenceCatalog.Correction c = catalog.correct(connection, s, slot, modulus);
             if (c.exhausted()) {
                 exhausted.put(s.sql(), s.lastValue());
                 newProblem = "sequence " + s.name() + " has no value of slot " + slot + " left below its MAXVALUE";
@@ -182,7 +185,7 @@ public final class SequenceKeeper implements AutoCloseable {
         problem = newProblem;
     }
 
-    private String describe(PostgresSequences.Sequence s, PostgresSequences.Correction c) {
+    private String describe(SequenceCatalog.Sequence s, SequenceCatalog.Correction c) {
         SequenceAlignment.State b = c.before();
         Long next = SequenceAlignment.nextValue(b);
         Long nextAfter = c.after() != null ? Long.valueOf(c.after() + modulus)

@@ -14,9 +14,9 @@ import org.activemirroring.change.ChangeSet;
 import org.activemirroring.change.ChangeSetCodec;
 import org.activemirroring.change.RowChange;
 import org.activemirroring.postgres.PostgresDialect;
-import org.activemirroring.transport.Envelope;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
+import org.activemirroring.transport.Envelope;
 import org.junit.jupiter.api.Test;
 
 /** The applier's failure handling on a real PostgreSQL: broken connections, tables without key, other payloads. */

@@ -18,10 +18,10 @@ import org.activemirroring.capture.InMemoryTransport;
 import org.activemirroring.change.ChangeSet;
 import org.activemirroring.change.ChangeSetCodec;
 import org.activemirroring.postgres.PostgresDialect;
-import org.activemirroring.transport.Envelope;
 import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
+import org.activemirroring.transport.Envelope;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 

@@ -9,9 +9,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 import org.activemirroring.db.RowStatement;
+import org.activemirroring.db.StatementChain;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
-import org.activemirroring.db.StatementChain;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.activemirroring.capture.Fixtures;
+import org.activemirroring.postgres.PostgresSequences;
 import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
@@ -46,7 +47,7 @@ class SequenceKeeperIT {
             raw.put("mirror.node.slot", Integer.toString(SLOT));
             raw.put("mirror.tables.exclude", "public.skipped");
             raw.put("mirror.sequences.check.interval.ms", "50");
-            try (SequenceKeeper keeper = SequenceKeeper.start(Fixtures.config(raw), "keeper-1");
+            try (SequenceKeeper keeper = SequenceKeeper.start(Fixtures.config(raw), "keeper-1", new PostgresSequences());
                  Connection c = s.connect(); Statement st = c.createStatement()) {
                 assertTrue(keeper.asserted());
                 // a (serial) and tiny (DEFAULT nextval); not the excluded, other-schema, unused or descending ones.

@@ -16,10 +16,10 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
-import org.activemirroring.versions.Conflict;
-import org.activemirroring.versions.ConflictLogReader;
 import org.activemirroring.change.HybridClock;
 import org.activemirroring.change.RowVersion;
+import org.activemirroring.versions.Conflict;
+import org.activemirroring.versions.ConflictLogReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -14,26 +14,27 @@ import java.util.concurrent.TimeUnit;
 
 import org.activemirroring.apply.ApplyException;
 import org.activemirroring.apply.ApplyObserver;
-import org.activemirroring.capture.CaptureVersioner;
 import org.activemirroring.apply.ChangeSetApplier;
 import org.activemirroring.apply.ParkedChanges;
-import org.activemirroring.versions.Conflict;
-import org.activemirroring.versions.ConflictLogReader;
+import org.activemirroring.capture.CaptureVersioner;
+import org.activemirroring.capture.DebeziumCapture;
+import org.activemirroring.capture.EchoPolicy;
 import org.activemirroring.change.HybridClock;
 import org.activemirroring.join.JoinSink;
 import org.activemirroring.join.JoinSource;
 import org.activemirroring.join.JoinStash;
 import org.activemirroring.join.JoinWire;
-import org.activemirroring.postgres.SlotMonitor;
-import org.activemirroring.capture.DebeziumCapture;
-import org.activemirroring.capture.EchoPolicy;
 import org.activemirroring.postgres.PostgresDialect;
+import org.activemirroring.postgres.PostgresSequences;
 import org.activemirroring.postgres.PrivilegeCheck;
+import org.activemirroring.postgres.SlotMonitor;
 import org.activemirroring.sequences.SequenceKeeper;
 import org.activemirroring.transport.DeliveryStatus;
 import org.activemirroring.transport.JGroupsPeerTransport;
 import org.activemirroring.transport.TransportObserver;
 import org.activemirroring.transport.TransportStats;
+import org.activemirroring.versions.Conflict;
+import org.activemirroring.versions.ConflictLogReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -296,7 +297,7 @@ public final class MirrorNode implements AutoCloseable {
             transport.registerRequestHandler(JoinWire.KIND, joinSource);
             joining.ensureComplete();
 
-            SequenceKeeper sequences = SequenceKeeper.start(config.capture(), node);
+            SequenceKeeper sequences = SequenceKeeper.start(config.capture(), node, new PostgresSequences());
             started.add(sequences);
 
             // One clock per node, shared by applier (witnesses peers' clocks) and capture (stamps
