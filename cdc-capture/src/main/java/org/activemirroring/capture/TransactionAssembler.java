@@ -13,7 +13,6 @@ import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import org.activemirroring.change.ChangeSet;
 import org.activemirroring.change.RowChange;
-import org.activemirroring.postgres.PostgresDialect;
 
 import org.activemirroring.transport.EpochMicros;
 import org.apache.kafka.connect.data.Struct;
@@ -58,6 +57,8 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
     private final EchoPolicy echoPolicy;
     private final RowChangeConverter converter;
     private final HeldOutTables heldOut;
+    /** Null when the database has none. */
+    private final String heartbeatTable;
     private final Sink sink;
     private final Clock clock;
     private final LinkedHashSet<Long> publishedTxIds = new LinkedHashSet<>();
@@ -96,13 +97,19 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
      */
     TransactionAssembler(String nodeId, String transactionTopic, EchoPolicy echoPolicy, RowChangeConverter converter,
                          Sink sink, Collection<Long> knownTxIds, Clock clock) {
-        this(nodeId, transactionTopic, echoPolicy, converter, sink, knownTxIds, clock, HeldOutTables.none());
+        this(nodeId, transactionTopic, echoPolicy, converter, sink, knownTxIds, clock, HeldOutTables.none(), null);
     }
 
-    /** @param heldOut tables whose changes are dropped; a change whose value cannot be carried adds its table */
+    /**
+     * @param heldOut        tables whose changes are dropped; a change whose value cannot be carried adds its table
+     * @param heartbeatTable the database's heartbeat table ({@code schema.table}, see
+     *                       {@link org.activemirroring.db.CaptureSource#heartbeatTable}), or null for none
+     */
     TransactionAssembler(String nodeId, String transactionTopic, EchoPolicy echoPolicy, RowChangeConverter converter,
-                         Sink sink, Collection<Long> knownTxIds, Clock clock, HeldOutTables heldOut) {
+                         Sink sink, Collection<Long> knownTxIds, Clock clock, HeldOutTables heldOut,
+                         String heartbeatTable) {
         this.heldOut = heldOut;
+        this.heartbeatTable = heartbeatTable;
         this.nodeId = nodeId;
         this.transactionTopic = transactionTopic;
         this.echoPolicy = echoPolicy;
@@ -148,7 +155,7 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
                 if (open.rows.isEmpty()) {
                     open.commitTimeMicros = commitMicros(source);
                 }
-                if (PostgresDialect.HEARTBEAT_TABLE.equals(RowChangeConverter.table(source))) {
+                if (RowChangeConverter.table(source).equals(heartbeatTable)) {
                     // A heartbeat row: it carries the position forward, it is no change of the site.
                     open.heartbeat = true;
                 } else if (echoPolicy.isEcho(source)) {
