@@ -12,6 +12,7 @@ import java.util.Properties;
 import org.activemirroring.capture.CaptureConfig;
 import org.activemirroring.capture.CaptureException;
 import org.activemirroring.db.CaptureSource;
+import org.activemirroring.db.DatabaseAddress;
 import org.activemirroring.schema.MirroredTables;
 
 /**
@@ -78,7 +79,7 @@ public final class PostgresCaptureSource implements CaptureSource {
     @Override
     public void addConnectorProperties(Properties p, CaptureConfig config, String nodeId, List<String> schemas,
                                        List<String> excludedTables, boolean filterOrigins) {
-        PostgresUrl db = config.address();
+        DatabaseAddress db = config.address();
         p.setProperty("connector.class", MirrorPostgresConnector.class.getName());
         p.setProperty("database.hostname", db.host());
         p.setProperty("database.port", Integer.toString(db.port()));
