@@ -145,7 +145,7 @@ public final class DebeziumCapture implements AutoCloseable {
         List<Long> known = knownTxIds();
         assembler = new TransactionAssembler(nodeId, topicPrefix + ".transaction", echoPolicy,
                 new RowChangeConverter(new ValueEncoder(), fullIdentity, indexKeyColumns), this::publishWithRetry, known, Clock.systemUTC(),
-                heldOut, source.heartbeatTable());
+                heldOut, source.heartbeatTable(), source.eventFields());
         try {
             Files.createDirectories(offsetsFile.getParent());
         } catch (IOException e) {

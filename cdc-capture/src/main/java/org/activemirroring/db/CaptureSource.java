@@ -85,6 +85,20 @@ public interface CaptureSource {
     String heartbeatTable();
 
     /**
+     * The names of the fields of the connector's {@code source} block that capture reads.
+     *
+     * @param txId   the source transaction's id (an int64), by which events are grouped
+     * @param lsn    the event's position in the database log (an int64), or null when the connector has none
+     * @param origin the writer's replication origin (a string), or null when the connector reports none:
+     *               then {@link org.activemirroring.capture.EchoPolicy} never sees an echo
+     */
+    record EventFields(String txId, String lsn, String origin) {
+    }
+
+    /** Where this database's connector puts what capture reads in an event. */
+    EventFields eventFields();
+
+    /**
      * What to do about a failed start whose reasons read {@code failure}, as one or more
      * sentences, or "" when there is no advice.
      */

@@ -7,7 +7,7 @@
  * applier needs it ({@link org.activemirroring.db.TableShape}), a rendered row change
  * ({@link org.activemirroring.db.RowStatement}), what capture needs of the database
  * ({@link org.activemirroring.db.CaptureSource}: its Debezium connector's settings, preflight,
- * bookkeeping, publication, heartbeat table) and what its catalog tells about tables
+ * bookkeeping, publication, heartbeat table, event fields) and what its catalog tells about tables
  * ({@link org.activemirroring.db.Catalog}, asked by {@link org.activemirroring.schema.MirroredTables});
  * the dialect hands out its store, catalog and capture source. Plus what every database shares:
  * the address in a JDBC URL ({@link org.activemirroring.db.DatabaseAddress}), the JSON texts

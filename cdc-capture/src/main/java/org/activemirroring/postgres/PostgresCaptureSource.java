@@ -24,6 +24,8 @@ import org.activemirroring.schema.MirroredTables;
  */
 public final class PostgresCaptureSource implements CaptureSource {
 
+    private static final EventFields FIELDS = new EventFields("txId", "lsn", "origin");
+
     @Override
     public Preflight preflight(CaptureConfig config) throws CaptureException {
         CapturePreflight.Result r = CapturePreflight.check(config);
@@ -128,6 +130,12 @@ public final class PostgresCaptureSource implements CaptureSource {
     @Override
     public String heartbeatTable() {
         return PostgresDialect.HEARTBEAT_TABLE;
+    }
+
+    /** Debezium's PostgreSQL source block: {@code txId}, {@code lsn}, {@code origin} (set by pgoutput). */
+    @Override
+    public EventFields eventFields() {
+        return FIELDS;
     }
 
     @Override
