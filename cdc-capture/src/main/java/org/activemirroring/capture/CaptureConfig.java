@@ -10,7 +10,7 @@ import java.util.Properties;
 
 import org.activemirroring.config.ConfigOption;
 import org.activemirroring.config.Importance;
-import org.activemirroring.postgres.PostgresUrl;
+import org.activemirroring.db.DatabaseAddress;
 
 /**
  * The settings of capture and applier, validated once. Build with {@link #from(Map, List)}; every
@@ -19,12 +19,20 @@ import org.activemirroring.postgres.PostgresUrl;
  */
 public final class CaptureConfig {
 
+    /**
+     * The form every {@code mirror.db.url} has today: PostgreSQL is the only database mirrored.
+     * A second database adds its prefix here, and the dialect is then chosen by it.
+     */
+    private static final String URL_PREFIX = "jdbc:postgresql://";
+    /** PostgreSQL's port, for a URL that gives none. */
+    private static final int DEFAULT_PORT = 5432;
+
     public static final ConfigOption<String> DB_URL = ConfigOption.string("mirror.db.url", null,
                     Importance.ESSENTIAL,
                     "JDBC URL of this mirror's own site database, jdbc:postgresql://host[:port]/database.")
             .required()
-            .check(v -> v.startsWith(PostgresUrl.PREFIX),
-                    "it must start with " + PostgresUrl.PREFIX + " (e.g. jdbc:postgresql://localhost:5432/site)");
+            .check(v -> v.startsWith(URL_PREFIX),
+                    "it must start with " + URL_PREFIX + " (e.g. jdbc:postgresql://localhost:5432/site)");
 
     public static final ConfigOption<String> DB_USER = ConfigOption.string("mirror.db.user", null,
                     Importance.ESSENTIAL,
@@ -119,7 +127,7 @@ public final class CaptureConfig {
             JOIN_CHUNK_PAGES);
 
     private final String dbUrl;
-    private final PostgresUrl address;
+    private final DatabaseAddress address;
     private final String dbUser;
     private final String dbPassword;
     private final List<String> schemas;
@@ -139,10 +147,10 @@ public final class CaptureConfig {
 
     private CaptureConfig(Map<String, String> raw, List<String> problems) {
         this.dbUrl = DB_URL.read(raw, problems);
-        PostgresUrl parsed = null;
-        if (dbUrl != null && dbUrl.startsWith(PostgresUrl.PREFIX)) {
+        DatabaseAddress parsed = null;
+        if (dbUrl != null && dbUrl.startsWith(URL_PREFIX)) {
             try {
-                parsed = PostgresUrl.parse(dbUrl);
+                parsed = DatabaseAddress.parse(dbUrl, URL_PREFIX, DEFAULT_PORT);
             } catch (IllegalArgumentException e) {
                 problems.add("Invalid value '" + dbUrl + "' for '" + DB_URL.key() + "': " + e.getMessage() + ".");
             }
@@ -235,7 +243,7 @@ public final class CaptureConfig {
     }
 
     /** Host, port and database parsed from {@link #dbUrl()}. */
-    public PostgresUrl address() {
+    public DatabaseAddress address() {
         return address;
     }
 

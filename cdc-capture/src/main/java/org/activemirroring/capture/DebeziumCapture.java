@@ -1,9 +1,6 @@
 package org.activemirroring.capture;
 
-import java.sql.Statement;
 import java.sql.SQLException;
-import java.sql.ResultSet;
-import java.sql.PreparedStatement;
 import java.sql.Connection;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -28,12 +25,8 @@ import org.activemirroring.change.ChangeSet;
 import org.activemirroring.change.ChangeSetCodec;
 import org.activemirroring.change.HybridClock;
 import org.activemirroring.change.RowChange;
-import org.activemirroring.postgres.CapturePreflight;
-import org.activemirroring.postgres.DdlReplication;
-import org.activemirroring.postgres.MirrorPostgresConnector;
-import org.activemirroring.postgres.PostgresDialect;
-import org.activemirroring.postgres.PostgresTextConverter;
-import org.activemirroring.postgres.PostgresUrl;
+import org.activemirroring.db.CaptureSource;
+import org.activemirroring.db.Dialect;
 import org.activemirroring.schema.MirroredTables;
 import org.activemirroring.transport.Envelope;
 import org.activemirroring.transport.PeerTransport;
@@ -44,8 +37,10 @@ import org.slf4j.LoggerFactory;
 import org.activemirroring.schema.HeldOutTables;
 
 /**
- * Captures this mirror's committed transactions from its PostgreSQL database with the Debezium
- * embedded engine and publishes each as one {@link ChangeSet} through the {@link PeerTransport}.
+ * Captures this mirror's committed transactions from its database with the Debezium embedded
+ * engine and publishes each as one {@link ChangeSet} through the {@link PeerTransport}. What is
+ * specific to the database (its connector's settings, the preflight, bookkeeping, schema-change
+ * capture) comes from the dialect's {@link CaptureSource}.
  *
  * <p>Offsets (in {@code <dataDir>/capture/offsets.dat}) advance only after the transport has
  * journaled a transaction, so a crash re-delivers, never loses; re-delivered transactions are
@@ -71,6 +66,8 @@ public final class DebeziumCapture implements AutoCloseable {
     private static final long MAX_BACKOFF_MS = 5_000;
 
     private final CaptureConfig config;
+    private final Dialect dialect;
+    private final CaptureSource source;
     private final String nodeId;
     private final Path offsetsFile;
     private final String topicPrefix;
@@ -96,10 +93,11 @@ public final class DebeziumCapture implements AutoCloseable {
      * @param dataDir    this mirror's data directory; offsets go to {@code capture/offsets.dat} in it
      * @param transport  where ChangeSets are published; also asked for this node's journal tail at start
      * @param echoPolicy recognises the applier's writes
+     * @param dialect    the database: its {@link Dialect#captureSource()} and catalog
      */
     public DebeziumCapture(CaptureConfig config, String nodeId, Path dataDir, PeerTransport transport,
-                           EchoPolicy echoPolicy) {
-        this(config, nodeId, dataDir, transport, echoPolicy, new CaptureVersioner(config, new PostgresDialect(), nodeId,
+                           EchoPolicy echoPolicy, Dialect dialect) {
+        this(config, nodeId, dataDir, transport, echoPolicy, dialect, new CaptureVersioner(config, dialect, nodeId,
                 new HybridClock(Clock.systemUTC()), Map::of));
     }
 
@@ -108,9 +106,11 @@ public final class DebeziumCapture implements AutoCloseable {
      *                  before it is published; closed with this capture
      */
     public DebeziumCapture(CaptureConfig config, String nodeId, Path dataDir, PeerTransport transport,
-                           EchoPolicy echoPolicy, CaptureVersioner versioner) {
+                           EchoPolicy echoPolicy, Dialect dialect, CaptureVersioner versioner) {
         this.versioner = versioner;
         this.config = config;
+        this.dialect = dialect;
+        this.source = dialect.captureSource();
         this.nodeId = nodeId;
         this.offsetsFile = dataDir.resolve("capture").resolve("offsets.dat");
         // Topics never leave this process, but Debezium names its JMX metrics after the prefix: a
@@ -133,19 +133,19 @@ public final class DebeziumCapture implements AutoCloseable {
         if (engine != null) {
             throw new IllegalStateException("capture already started");
         }
-        CapturePreflight.Result preflight = CapturePreflight.check(config);
+        CaptureSource.Preflight preflight = source.preflight(config);
         heldOut.start(preflight.heldOut());
         for (String table : preflight.heldOut().keySet()) {
             leavePublication(table); // held out since the last start
         }
         createBookkeeping();
         Set<String> fullIdentity = preflight.fullIdentity();
-        filterOriginsOnServer = config.originFilter() && preflight.serverCanFilterOrigins();
+        filterOriginsOnServer = config.originFilter() && preflight.serverFiltersOrigins();
         indexKeyColumns = preflight.keyColumns();
         List<Long> known = knownTxIds();
         assembler = new TransactionAssembler(nodeId, topicPrefix + ".transaction", echoPolicy,
                 new RowChangeConverter(new ValueEncoder(), fullIdentity, indexKeyColumns), this::publishWithRetry, known, Clock.systemUTC(),
-                heldOut);
+                heldOut, source.heartbeatTable(), source.eventFields());
         try {
             Files.createDirectories(offsetsFile.getParent());
         } catch (IOException e) {
@@ -199,20 +199,14 @@ public final class DebeziumCapture implements AutoCloseable {
                 nodeId, config.slotName(nodeId), config.publication(), known.size());
     }
 
-    /** The mirror schema's tables (heartbeats, row versions) exist before the engine uses them. */
+    /**
+     * The bookkeeping tables (heartbeats, row versions) exist before the engine uses them, and
+     * schema changes are captured.
+     */
     private void createBookkeeping() throws CaptureException {
-        try (java.sql.Connection c = config.connect()) {
-            new PostgresDialect().createBookkeeping(c);
-            String warning = DdlReplication.install(c, MirroredTables.of(config), config.publication(),
-                    config.nodeSlot() == null ? -1 : config.nodeSlot(), config.maxMirrors());
-            if (warning != null) {
-                LOG.warn("Capture on node {}: {}", nodeId, warning);
-            }
-        } catch (java.sql.SQLException e) {
-            throw new CaptureException("Cannot create the mirror schema's tables in " + config.dbUrl() + " as user "
-                    + config.dbUser() + ": " + e.getMessage() + "; mirror.db.user needs CREATE on the database and"
-                    + " ownership of schema mirror: a superuser can run the block"
-                    + " org.activemirroring.postgres.MirrorRoleSql prints", e);
+        String warning = source.prepare(config);
+        if (warning != null) {
+            LOG.warn("Capture on node {}: {}", nodeId, warning);
         }
     }
 
@@ -224,12 +218,8 @@ public final class DebeziumCapture implements AutoCloseable {
      * wrote while the node was down is still to be captured.
      */
     private void markFirstStart() throws CaptureException {
-        try (java.sql.Connection c = config.connect();
-             java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.capture_progress (node,"
-                     + " stamped_commit_us) VALUES (?, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)"
-                     + " ON CONFLICT (node) DO NOTHING")) {
-            ps.setString(1, nodeId);
-            ps.executeUpdate();
+        try (java.sql.Connection c = config.connect()) {
+            source.markFirstStart(c, nodeId);
         } catch (java.sql.SQLException e) {
             close();
             throw new CaptureException("Cannot record capture's start in mirror.capture_progress: " + e.getMessage(), e);
@@ -280,38 +270,17 @@ public final class DebeziumCapture implements AutoCloseable {
     }
 
     Properties properties() {
-        PostgresUrl db = config.address();
         Properties p = new Properties();
         p.setProperty("name", "am-capture-" + nodeId);
-        p.setProperty("connector.class", MirrorPostgresConnector.class.getName());
         p.setProperty("offset.storage", "org.apache.kafka.connect.storage.FileOffsetBackingStore");
         p.setProperty("offset.storage.file.filename", offsetsFile.toString());
         p.setProperty("offset.flush.interval.ms", Integer.toString(config.offsetFlushIntervalMs()));
-        p.setProperty("database.hostname", db.host());
-        p.setProperty("database.port", Integer.toString(db.port()));
-        p.setProperty("database.dbname", db.database());
-        p.setProperty("database.user", config.dbUser());
-        p.setProperty("database.password", config.dbPassword());
         p.setProperty("topic.prefix", topicPrefix);
-        p.setProperty("plugin.name", "pgoutput");
-        p.setProperty("slot.name", config.slotName(nodeId));
-        p.setProperty("publication.name", config.publication());
-        p.setProperty("publication.autocreate.mode", "filtered");
-        MirroredTables mirrored = MirroredTables.of(config);
-        List<String> schemas = new ArrayList<>(mirrored.schemas().stream().map(DebeziumCapture::regex).toList());
-        List<String> excluded = new ArrayList<>(mirrored.excluded().stream().map(DebeziumCapture::regex).toList());
-        excluded.addAll(heldOut.snapshot().keySet().stream().map(DebeziumCapture::regex).toList());
-        // Of the mirror schema, the recorded schema changes are published (they travel with the
-        // rows around them, see DdlReplication) and the heartbeat table when heartbeats are on:
-        // its rows are the changes that carry capture's position forward while the mirrored
-        // tables are quiet (TransactionAssembler drops them). Every other table stays out.
-        schemas.add(regex(PostgresDialect.BOOKKEEPING_SCHEMA));
-        excluded.add(regex(PostgresDialect.BOOKKEEPING_SCHEMA + ".") + "(?!"
-                + (config.heartbeatIntervalMs() > 0 ? "heartbeat$|" : "") + "ddl$).+");
-        p.setProperty("schema.include.list", String.join(",", schemas));
-        if (!excluded.isEmpty()) {
-            p.setProperty("table.exclude.list", String.join(",", excluded));
-        }
+        MirroredTables mirrored = MirroredTables.configured(config);
+        List<String> excluded = new ArrayList<>(mirrored.excluded());
+        excluded.addAll(heldOut.snapshot().keySet());
+        // Connector, database, slot, table filters, converters, heartbeat action, origin filter.
+        source.addConnectorProperties(p, config, nodeId, mirrored.schemas(), excluded, filterOriginsOnServer);
         // The mirror copies data itself when a node joins; capture starts at "now".
         p.setProperty("snapshot.mode", "no_data");
         p.setProperty("poll.interval.ms", Integer.toString(config.pollIntervalMs()));
@@ -327,35 +296,18 @@ public final class DebeziumCapture implements AutoCloseable {
         p.setProperty("interval.handling.mode", "string");
         p.setProperty("time.precision.mode", "adaptive_time_microseconds");
         p.setProperty("binary.handling.mode", "bytes");
-        // PostgreSQL's own text for every type whose Debezium form would lose something (arrays,
-        // bit strings, geometry, composites, extension types, ...): see PostgresTextConverter.
-        // Types Debezium does not know reach it as text only with include.unknown.datatypes;
-        // without, Debezium leaves such columns out of the event or sends NULL.
-        p.setProperty("converters", "pgtext");
-        p.setProperty("pgtext.type", PostgresTextConverter.class.getName());
-        p.setProperty("include.unknown.datatypes", "true");
         // Set explicitly because RowChangeConverter recognises unchanged TOASTed values by it.
         p.setProperty("unavailable.value.placeholder", RowChangeConverter.UNAVAILABLE);
-        p.setProperty("slot.drop.on.stop", Boolean.toString(config.slotDropOnStop()));
         if (config.heartbeatIntervalMs() > 0) {
-            // A quiet mirrored schema must not pin WAL that other tables (or other databases of the
-            // server) write: heartbeats make Debezium confirm the newest position it read, and the
-            // action query writes a little WAL in this database so that there always is one. The
-            // table is in the mirror schema, outside the publication: nothing is captured from it.
+            // A quiet mirrored schema must not pin the log that other tables (or other databases of
+            // the server) write: heartbeats make Debezium confirm the newest position it read (the
+            // source's action query, if any, makes sure there is one).
             p.setProperty("heartbeat.interval.ms", Integer.toString(config.heartbeatIntervalMs()));
-            p.setProperty("heartbeat.action.query", "INSERT INTO mirror.heartbeat (node, beat_at) VALUES ('"
-                    + nodeId.replace("'", "''") + "', now()) ON CONFLICT (node) DO UPDATE SET beat_at = now()");
         }
         if (!indexKeyColumns.isEmpty()) {
             // Tables without a primary key: Debezium would send them without a record key. Their
-            // unique index (the replica identity, see CapturePreflight) keys them instead.
+            // unique index (the identity the preflight chose) keys them instead.
             p.setProperty("message.key.columns", messageKeyColumns(indexKeyColumns));
-        }
-        if (filterOriginsOnServer) {
-            // pgoutput (PostgreSQL 16+) then leaves out the applier's transactions before decoding: a
-            // receiving mirror no longer decodes every applied row only to drop it. EchoPolicy stays
-            // the rule for servers and settings without the filter.
-            p.setProperty("slot.stream.params", "origin=none");
         }
         return p;
     }
@@ -370,7 +322,6 @@ public final class DebeziumCapture implements AutoCloseable {
                 .collect(Collectors.joining(";"));
     }
 
-    /** Debezium's include/exclude lists are regular expressions; names are matched literally. */
     /** Tables held out of mirroring, with why: see {@link HeldOutTables}. */
     public HeldOutTables heldOut() {
         return heldOut;
@@ -382,7 +333,7 @@ public final class DebeziumCapture implements AutoCloseable {
      */
     public int findHeldOutTables() throws SQLException {
         try (Connection c = config.connect()) {
-            for (Map.Entry<String, String> e : MirroredTables.of(config).heldOut(c).entrySet()) {
+            for (Map.Entry<String, String> e : MirroredTables.of(config, dialect.catalog()).heldOut(c).entrySet()) {
                 heldOut.hold(e.getKey(), e.getValue());
             }
         }
@@ -391,24 +342,12 @@ public final class DebeziumCapture implements AutoCloseable {
 
     /**
      * Takes a held-out table out of the publication, if it is in it: its changes are no longer
-     * decoded, and PostgreSQL never refuses the site's updates of a table without a key because of it.
+     * decoded (see {@link CaptureSource#leavePublication}).
      */
     private void leavePublication(String table) {
-        try (Connection c = config.connect();
-             PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_publication_tables WHERE pubname = ?"
-                     + " AND schemaname || '.' || tablename = ?")) {
-            ps.setString(1, config.publication());
-            ps.setString(2, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return;
-                }
-            }
-            int dot = table.indexOf('.');
-            try (Statement st = c.createStatement()) {
-                DdlReplication.markInternal(st); // each mirror holds its tables out itself
-                st.execute("ALTER PUBLICATION " + PostgresDialect.quote(config.publication()) + " DROP TABLE "
-                        + PostgresDialect.quote(table.substring(0, dot)) + "." + PostgresDialect.quote(table.substring(dot + 1)));
+        try (Connection c = config.connect()) {
+            if (!source.leavePublication(c, config, table)) {
+                return;
             }
             LOG.info("Mirror {}: took held-out table {} out of publication {}", nodeId, table, config.publication());
         } catch (SQLException e) {
@@ -417,6 +356,7 @@ public final class DebeziumCapture implements AutoCloseable {
         }
     }
 
+    /** Debezium's include/exclude lists are regular expressions; names are matched literally. */
     private static String regex(String name) {
         return name.replace(".", "\\.");
     }
@@ -555,18 +495,7 @@ public final class DebeziumCapture implements AutoCloseable {
         while (text.endsWith(".")) {
             text = text.substring(0, text.length() - 1);
         }
-        String hint = "";
-        if (text.contains("wal_level")) {
-            hint = " Set wal_level=logical in postgresql.conf (or ALTER SYSTEM SET wal_level = logical) and restart"
-                    + " PostgreSQL.";
-        } else if (text.contains("replication slots") || text.contains("max_replication_slots")) {
-            hint = " Raise max_replication_slots and max_wal_senders in postgresql.conf and restart PostgreSQL.";
-        } else if (text.contains("permission denied") || text.contains("must be superuser")
-                || text.contains("REPLICATION")) {
-            hint = " Give mirror.db.user the REPLICATION attribute (ALTER ROLE ... REPLICATION) and ownership of"
-                    + " the publication's tables: a superuser can run the block org.activemirroring.postgres.MirrorRoleSql"
-                    + " prints.";
-        }
+        String hint = source.startFailureHint(text);
         return "Capture of " + config.dbUrl() + " as user " + config.dbUser() + " failed: " + text + "." + hint;
     }
 }

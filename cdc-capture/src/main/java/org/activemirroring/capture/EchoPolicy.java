@@ -21,9 +21,6 @@ import org.apache.kafka.connect.data.Struct;
  */
 public final class EchoPolicy {
 
-    /** The Debezium PostgreSQL source-info field holding the replication origin name. */
-    static final String ORIGIN_FIELD = "origin";
-
     private final String applyOrigin;
 
     /** @param applyOrigin the replication origin name the applier tags its writes with; not null */
@@ -57,12 +54,16 @@ public final class EchoPolicy {
      * Whether a Debezium change event with this {@code source} block came from our applier.
      * A source block without an origin field (a connector that does not report origins) is never
      * an echo by this policy.
+     *
+     * @param originField the source block's field holding the origin name (see
+     *                    {@link org.activemirroring.db.CaptureSource#eventFields}); null when the
+     *                    connector has none
      */
-    public boolean isEcho(Struct source) {
-        if (source == null) {
+    public boolean isEcho(Struct source, String originField) {
+        if (source == null || originField == null) {
             return false;
         }
-        Field f = source.schema().field(ORIGIN_FIELD);
-        return f != null && isEcho(source.getString(ORIGIN_FIELD));
+        Field f = source.schema().field(originField);
+        return f != null && isEcho(source.getString(originField));
     }
 }

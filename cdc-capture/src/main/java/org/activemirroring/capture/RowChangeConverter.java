@@ -9,7 +9,6 @@ import java.util.Set;
 
 import org.activemirroring.change.RowChange;
 import org.activemirroring.change.RowValues;
-import org.activemirroring.postgres.PostgresDialect;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
@@ -47,7 +46,7 @@ public final class RowChangeConverter {
      * @param indexKeyColumns per table identified by a unique index rather than a primary key, the
      *                        index's columns in index order: the key is built in that order (Debezium
      *                        gives {@code message.key.columns} in table column order), so it reads the
-     *                        same as the identity {@link PostgresDialect#describe} finds on a peer
+     *                        same as the identity {@link org.activemirroring.db.Dialect#describe} finds on a peer
      */
     RowChangeConverter(ValueEncoder encoder, Set<String> fullBeforeImage, Map<String, List<String>> indexKeyColumns) {
         this.encoder = encoder;

@@ -13,18 +13,19 @@ import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import org.activemirroring.change.ChangeSet;
 import org.activemirroring.change.RowChange;
-import org.activemirroring.postgres.PostgresDialect;
 
 import org.activemirroring.transport.EpochMicros;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
+import org.activemirroring.db.CaptureSource;
 import org.activemirroring.schema.HeldOutTables;
 
 /**
  * Groups Debezium's change events into one ChangeSet per source transaction and hands each to a
  * {@link Sink}; marks records processed (so offsets advance) only after the sink returned.
  *
- * <p>Grouping is by {@code source.txId} (on PostgreSQL {@code transaction.id} is
+ * <p>Grouping is by the source block's transaction id ({@link CaptureSource.EventFields#txId};
+ * on PostgreSQL {@code source.txId}, while {@code transaction.id} is
  * {@code "<txId>:<lsn>"} and differs per event). A transaction closes at its transaction-metadata
  * END record, and defensively when a BEGIN or a data event of another txId arrives first. Records
  * of a transaction still open at the end of a batch stay unmarked, so that a restart re-reads the
@@ -58,6 +59,9 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
     private final EchoPolicy echoPolicy;
     private final RowChangeConverter converter;
     private final HeldOutTables heldOut;
+    /** Null when the database has none. */
+    private final String heartbeatTable;
+    private final CaptureSource.EventFields fields;
     private final Sink sink;
     private final Clock clock;
     private final LinkedHashSet<Long> publishedTxIds = new LinkedHashSet<>();
@@ -93,16 +97,17 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
     /**
      * @param transactionTopic the topic of transaction-metadata records ({@code <topic.prefix>.transaction})
      * @param knownTxIds       source txIds of this node's recent published transactions (from the journal)
+     * @param heldOut          tables whose changes are dropped; a change whose value cannot be carried adds its table
+     * @param heartbeatTable   the database's heartbeat table ({@code schema.table}, see
+     *                         {@link CaptureSource#heartbeatTable}), or null for none
+     * @param fields           where the connector's source block holds txId, lsn and origin
      */
     TransactionAssembler(String nodeId, String transactionTopic, EchoPolicy echoPolicy, RowChangeConverter converter,
-                         Sink sink, Collection<Long> knownTxIds, Clock clock) {
-        this(nodeId, transactionTopic, echoPolicy, converter, sink, knownTxIds, clock, HeldOutTables.none());
-    }
-
-    /** @param heldOut tables whose changes are dropped; a change whose value cannot be carried adds its table */
-    TransactionAssembler(String nodeId, String transactionTopic, EchoPolicy echoPolicy, RowChangeConverter converter,
-                         Sink sink, Collection<Long> knownTxIds, Clock clock, HeldOutTables heldOut) {
+                         Sink sink, Collection<Long> knownTxIds, Clock clock, HeldOutTables heldOut,
+                         String heartbeatTable, CaptureSource.EventFields fields) {
         this.heldOut = heldOut;
+        this.heartbeatTable = heartbeatTable;
+        this.fields = fields;
         this.nodeId = nodeId;
         this.transactionTopic = transactionTopic;
         this.echoPolicy = echoPolicy;
@@ -138,7 +143,7 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
                 }
             } else if (RowChangeConverter.isDataEvent(r)) {
                 Struct source = RowChangeConverter.source(r);
-                long txId = source.getInt64("txId");
+                long txId = source.getInt64(fields.txId());
                 if (open != null && open.txId != txId) {
                     complete(committer);
                 }
@@ -148,10 +153,10 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
                 if (open.rows.isEmpty()) {
                     open.commitTimeMicros = commitMicros(source);
                 }
-                if (PostgresDialect.HEARTBEAT_TABLE.equals(RowChangeConverter.table(source))) {
+                if (RowChangeConverter.table(source).equals(heartbeatTable)) {
                     // A heartbeat row: it carries the position forward, it is no change of the site.
                     open.heartbeat = true;
-                } else if (echoPolicy.isEcho(source)) {
+                } else if (echoPolicy.isEcho(source, fields.origin())) {
                     open.echo = true; // not converted: it is dropped anyway
                 } else if (!open.echo && !heldOut.contains(RowChangeConverter.table(source))) {
                     RowChange row;
@@ -167,7 +172,8 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
                     if (open.rows.size() == open.lsns.length) {
                         open.lsns = java.util.Arrays.copyOf(open.lsns, open.lsns.length * 2);
                     }
-                    Long lsn = source.schema().field("lsn") != null ? source.getInt64("lsn") : null;
+                    Long lsn = fields.lsn() != null && source.schema().field(fields.lsn()) != null
+                            ? source.getInt64(fields.lsn()) : null;
                     open.lsns[open.rows.size()] = lsn == null ? 0 : lsn;
                     open.rows.add(row);
                 }

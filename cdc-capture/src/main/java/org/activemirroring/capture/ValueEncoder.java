@@ -12,8 +12,6 @@ import java.util.List;
 import java.util.Locale;
 
 import org.activemirroring.change.RowChange;
-import org.activemirroring.postgres.CapturePreflight;
-import org.activemirroring.postgres.PostgresTextConverter;
 import org.apache.kafka.connect.data.Schema;
 
 /**
@@ -26,12 +24,14 @@ import org.apache.kafka.connect.data.Schema;
  * fraction digits per semantic type (3 for millis, 6 for micros, 9 for nanos), so that the same
  * value is the same text on every mirror. Arrays, bit strings, the geometric types, composites,
  * extension types and the other types Debezium would deliver in a lossy form arrive already as
- * PostgreSQL's own text ({@link PostgresTextConverter}), a plain string kept as it is. A Connect
+ * PostgreSQL's own text (PostgreSQL's connector settings add
+ * {@code org.activemirroring.postgres.PostgresTextConverter}), a plain string kept as it is. A Connect
  * array (only without that converter) becomes PostgreSQL's array literal
  * ({@code {"1","a \"q\"",NULL}}), which the applier's {@code ?::<type>[]} cast parses. Anything
  * without a faithful text form (timetz, Debezium's bit strings, structs) is refused with
  * {@link UnsupportedTypeException} rather than sent in a form a peer would misread;
- * {@link CapturePreflight} refuses such columns already at start where the catalog shows them.
+ * the database's {@link org.activemirroring.db.Catalog#unsupportedColumns} finds such columns at start, and
+ * they are held out.
  *
  * <p>Stateless and thread-safe.
  */

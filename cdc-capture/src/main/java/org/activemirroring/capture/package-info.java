@@ -5,9 +5,14 @@
  * {@link org.activemirroring.capture.TransactionAssembler} and
  * {@link org.activemirroring.capture.RowChangeConverter} turn its records into ChangeSets,
  * {@link org.activemirroring.capture.CaptureVersioner} stamps their row versions, and
- * {@link org.activemirroring.capture.EchoPolicy} drops what the applier wrote. The module's
- * configuration, {@link org.activemirroring.capture.CaptureConfig}, lives here too. Its sibling
- * packages hold the rest of the module: {@code change} (the ChangeSet model), {@code apply},
+ * {@link org.activemirroring.capture.EchoPolicy} drops what the applier wrote. Debezium is the
+ * capture technology for every database; what is specific to one (its connector's settings, the
+ * preflight, bookkeeping, schema-change capture, the heartbeat table, its events' source fields)
+ * comes from the dialect's {@link org.activemirroring.db.CaptureSource}, so no class here names
+ * a PostgreSQL type. The module's configuration,
+ * {@link org.activemirroring.capture.CaptureConfig}, lives here too; it still accepts only
+ * {@code jdbc:postgresql://} URLs and has PostgreSQL's slot, publication and origin-filter
+ * settings. Its sibling packages hold the rest of the module: {@code change} (the ChangeSet model), {@code apply},
  * {@code db} (what a database must provide), {@code postgres}, {@code join}, {@code sequences},
  * {@code schema} and {@code versions}.
  *
@@ -23,7 +28,7 @@
  * transport.start(applier, applier.appliedVector());               // remote ChangeSets -> local DB
  *
  * DebeziumCapture capture = new DebeziumCapture(cfg, nodeId, dataDir, transport,
- *         EchoPolicy.forDialect(dialect));
+ *         EchoPolicy.forDialect(dialect), dialect);
  * capture.start();                                                 // local commits -> transport.publish
  * ...
  * capture.stats(); applier.stats(); capture.isRunning(); capture.failure();

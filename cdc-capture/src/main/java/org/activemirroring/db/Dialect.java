@@ -81,4 +81,10 @@ public interface Dialect {
 
     /** Sets the origin's applied seq, counts one more apply, stamps the time. */
     void recordApplied(Connection c, String origin, long seq) throws SQLException;
+
+    /** What this database's catalog tells about tables, for {@link org.activemirroring.schema.MirroredTables}. */
+    Catalog catalog();
+
+    /** What capture needs of this database: its Debezium connector, preflight and bookkeeping. */
+    CaptureSource captureSource();
 }

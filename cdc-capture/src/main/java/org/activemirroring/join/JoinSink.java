@@ -162,7 +162,7 @@ public final class JoinSink {
     public List<String> tablesWithRows() throws SQLException {
         List<String> out = new ArrayList<>();
         try (Connection c = config.connect()) {
-            for (MirroredTables.Table t : MirroredTables.of(config).list(c)) {
+            for (MirroredTables.Table t : MirroredTables.of(config, dialect.catalog()).list(c)) {
                 try (Statement s = c.createStatement();
                      ResultSet rs = s.executeQuery("SELECT EXISTS (SELECT 1 FROM " + JoinSource.quoted(t.qualified()) + ")")) {
                     rs.next();
@@ -296,7 +296,7 @@ public final class JoinSink {
             }
         }
         List<String> tables = new ArrayList<>();
-        for (MirroredTables.Table t : MirroredTables.of(config).mirrorable(c)) {
+        for (MirroredTables.Table t : MirroredTables.of(config, dialect.catalog()).mirrorable(c)) {
             tables.add(JoinSource.quoted(t.qualified())); // held-out tables keep their local rows
         }
         try (Statement s = c.createStatement()) {
@@ -334,7 +334,7 @@ public final class JoinSink {
 
     private void createSchemaIfAbsent(Connection c, JoinWire.Begin begin) throws SQLException {
         Set<String> present = new HashSet<>();
-        for (MirroredTables.Table t : MirroredTables.of(config).list(c)) {
+        for (MirroredTables.Table t : MirroredTables.of(config, dialect.catalog()).list(c)) {
             present.add(t.qualified());
         }
         List<String> missing = new ArrayList<>();

@@ -217,7 +217,7 @@ public final class JoinSource implements RequestHandler, AutoCloseable {
             refuseWhileParked(c);
             List<String> names = new ArrayList<>();
             List<JoinWire.TableInfo> tables = new ArrayList<>();
-            for (MirroredTables.Table t : MirroredTables.of(config).mirrorable(c)) {
+            for (MirroredTables.Table t : MirroredTables.of(config, dialect.catalog()).mirrorable(c)) {
                 names.add(t.qualified());
             }
             for (String t : names) {
@@ -231,7 +231,7 @@ public final class JoinSource implements RequestHandler, AutoCloseable {
                 ColumnTypes types = columnTypes(c, t, columns);
                 tables.add(new JoinWire.TableInfo(t, columns, pages(c, t), types.names(), types.binary()));
             }
-            List<String> local = MirroredTables.of(config).keptLocal(c);
+            List<String> local = MirroredTables.of(config, dialect.catalog()).keptLocal(c);
             String localProblem = null;
             PostgresSchemaScript ddl = new PostgresSchemaScript(List.of(), List.of());
             String ddlProblem = null;

@@ -137,7 +137,7 @@ public final class JoinStash {
             }
             long moved = 0;
             List<String> tables = new ArrayList<>();
-            for (MirroredTables.Table t : MirroredTables.of(config).mirrorable(c)) {
+            for (MirroredTables.Table t : MirroredTables.of(config, dialect.catalog()).mirrorable(c)) {
                 tables.add(t.qualified());
             }
             for (String table : tables) {

@@ -160,7 +160,7 @@ public final class CapturePreflight {
                 throw new CaptureException(tooOld, null);
             }
             PrivilegeCheck.check(c, config);
-            MirroredTables mirrored = MirroredTables.of(config);
+            MirroredTables mirrored = MirroredTables.of(config, new PostgresCatalog());
             Map<String, String> heldOut = mirrored.heldOut(c);
             Map<MirroredTables.Table, PostgresDialect.Identity> byIndex = new LinkedHashMap<>();
             for (MirroredTables.Table t : mirrored.list(c)) {

@@ -133,7 +133,7 @@ public final class MirrorRoleSql {
                 + bookkeepingOwnership(rl, pub));
         out.add("-- Schema changes: the trigger functions belong to the role (it replaces them with its settings at\n"
                 + "-- each start); the event triggers need a superuser\nSET ROLE " + r);
-        MirroredTables mirrored = MirroredTables.of(schemas, List.of());
+        MirroredTables mirrored = MirroredTables.configured(schemas, List.of());
         out.addAll(DdlReplication.objectStatements(mirrored, publication, -1, 2));
         out.add("RESET ROLE");
         out.add(DdlReplication.TRIGGERS);

@@ -63,10 +63,22 @@ public final class PostgresDialect implements Dialect {
     public static final String HEARTBEAT_TABLE = BOOKKEEPING_SCHEMA + ".heartbeat";
 
     private final PostgresVersionStore versions = new PostgresVersionStore();
+    private final PostgresCatalog catalog = new PostgresCatalog();
+    private final PostgresCaptureSource captureSource = new PostgresCaptureSource();
 
     @Override
     public PostgresVersionStore versions() {
         return versions;
+    }
+
+    @Override
+    public PostgresCatalog catalog() {
+        return catalog;
+    }
+
+    @Override
+    public PostgresCaptureSource captureSource() {
+        return captureSource;
     }
 
     @Override

@@ -1,15 +1,12 @@
 package org.activemirroring.schema;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.activemirroring.capture.CaptureConfig;
-import org.activemirroring.postgres.CapturePreflight;
+import org.activemirroring.db.Catalog;
 
 /**
  * The one place that decides which tables are mirrored: every ordinary or partitioned table (not
@@ -17,10 +14,18 @@ import org.activemirroring.postgres.CapturePreflight;
  * local and those that cannot be mirrored ({@link #heldOut}: no key, or a column type capture
  * cannot carry). Capture's filters, its preflight, the join on both sides, the stash of a
  * joiner's own rows and key allocation all ask here, so they can never disagree. Immutable.
+ *
+ * <p>The decisions are made here; the facts (which tables exist, which have no key, which column
+ * types capture cannot carry) come from the database's {@link Catalog}. An instance made without
+ * a catalog ({@link #configured(CaptureConfig)}) answers only from the configuration: {@link #schemas},
+ * {@link #excluded}, {@link #isMirrored}.
  */
 public final class MirroredTables {
 
-    /** A table as the catalog has it; {@code replicaIdentity} is {@code pg_class.relreplident}. */
+    /**
+     * A table as the catalog has it; {@code replicaIdentity} is how the database logs a changed
+     * row's old image (on PostgreSQL {@code pg_class.relreplident}: d default, i index, f full, n nothing).
+     */
     public record Table(String schema, String name, char replicaIdentity) {
         public String qualified() {
             return schema + "." + name;
@@ -29,18 +34,36 @@ public final class MirroredTables {
 
     private final List<String> schemas;
     private final List<String> excluded;
+    /** Null when made from the configuration alone: then nothing is read from the database. */
+    private final Catalog catalog;
 
-    private MirroredTables(List<String> schemas, List<String> excluded) {
+    private MirroredTables(List<String> schemas, List<String> excluded, Catalog catalog) {
         this.schemas = List.copyOf(schemas);
         this.excluded = List.copyOf(excluded);
+        this.catalog = catalog;
     }
 
-    public static MirroredTables of(CaptureConfig config) {
-        return new MirroredTables(config.schemas(), config.tablesExclude());
+    /** The configured decisions, reading the database's tables through {@code catalog}. */
+    public static MirroredTables of(CaptureConfig config, Catalog catalog) {
+        return new MirroredTables(config.schemas(), config.tablesExclude(), java.util.Objects.requireNonNull(catalog));
     }
 
-    public static MirroredTables of(List<String> schemas, List<String> excluded) {
-        return new MirroredTables(schemas, excluded);
+    public static MirroredTables of(List<String> schemas, List<String> excluded, Catalog catalog) {
+        return new MirroredTables(schemas, excluded, java.util.Objects.requireNonNull(catalog));
+    }
+
+    /**
+     * The configured decisions alone, for code that needs only {@link #schemas}, {@link #excluded}
+     * and {@link #isMirrored}; the methods that read the database refuse to run on it. A name of
+     * its own, so that code reading tables cannot take it for {@link #of(CaptureConfig, Catalog)}.
+     */
+    public static MirroredTables configured(CaptureConfig config) {
+        return new MirroredTables(config.schemas(), config.tablesExclude(), null);
+    }
+
+    /** Like {@link #configured(CaptureConfig)}, from the lists themselves. */
+    public static MirroredTables configured(List<String> schemas, List<String> excluded) {
+        return new MirroredTables(schemas, excluded, null);
     }
 
     /** The schemas whose tables are mirrored. */
@@ -81,30 +104,17 @@ public final class MirroredTables {
      * The tables that would be mirrored but cannot be, with why and what to do: those without a
      * key to find their rows by (no primary key, no unique index over NOT NULL columns: publishing
      * them would also make PostgreSQL refuse the site's updates and deletes), and those with a
-     * column whose values capture cannot carry exactly. Two catalog queries.
+     * column whose values capture cannot carry exactly. Two questions to the {@link Catalog}.
      */
     public Map<String, String> heldOut(Connection c) throws SQLException {
         Map<String, String> out = new TreeMap<>();
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT n.nspname || '.' || cl.relname FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace"
-                        + " WHERE n.nspname = ANY (?) AND cl.relkind IN ('r', 'p') AND NOT cl.relispartition"
-                        + " AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = cl.oid AND (i.indisprimary"
-                        + "  OR (i.indisunique AND i.indimmediate AND i.indisvalid AND i.indpred IS NULL"
-                        + "  AND i.indexprs IS NULL AND NOT EXISTS (SELECT 1 FROM unnest(i.indkey::int2[])"
-                        + "   WITH ORDINALITY k(attnum, ord) LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid"
-                        + "   AND a.attnum = k.attnum WHERE k.ord <= i.indnkeyatts"
-                        + "   AND (a.attnum IS NULL OR a.attnum <= 0 OR NOT a.attnotnull)))))")) {
-            ps.setArray(1, c.createArrayOf("text", schemas.toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    if (!excluded.contains(rs.getString(1))) {
-                        out.put(rs.getString(1), "it has no primary key and no unique index over NOT NULL columns,"
-                                + " so its rows cannot be found on other mirrors: add a primary key");
-                    }
-                }
+        for (String table : catalog().tablesWithoutKey(c, schemas)) {
+            if (!excluded.contains(table)) {
+                out.put(table, "it has no primary key and no unique index over NOT NULL columns,"
+                        + " so its rows cannot be found on other mirrors: add a primary key");
             }
         }
-        for (String col : CapturePreflight.unsupportedColumns(c, schemas, excluded)) {
+        for (String col : catalog().unsupportedColumns(c, schemas, excluded)) {
             String qualifiedColumn = col.substring(0, col.indexOf(" has type "));
             String table = qualifiedColumn.substring(0, qualifiedColumn.lastIndexOf('.'));
             out.merge(table, "column " + col + ": change the column's type", (a, b) -> a + "; " + b);
@@ -128,18 +138,14 @@ public final class MirroredTables {
     }
 
     private List<Table> tables(Connection c) throws SQLException {
-        List<Table> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT n.nspname, cl.relname, cl.relreplident FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace "
-                        + "WHERE n.nspname = ANY (?) AND cl.relkind IN ('r', 'p') AND NOT cl.relispartition "
-                        + "ORDER BY 1, 2")) {
-            ps.setArray(1, c.createArrayOf("text", schemas.toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Table(rs.getString(1), rs.getString(2), rs.getString(3).charAt(0)));
-                }
-            }
+        return catalog().tables(c, schemas);
+    }
+
+    private Catalog catalog() {
+        if (catalog == null) {
+            throw new IllegalStateException("This MirroredTables was made from the configuration alone and cannot read"
+                    + " the database: make it with MirroredTables.of(config, dialect.catalog())");
         }
-        return out;
+        return catalog;
     }
 }

@@ -122,7 +122,7 @@ public final class SequenceKeeper implements AutoCloseable {
             connection = config.connect();
             connection.setAutoCommit(true);
         }
-        List<SequenceCatalog.Sequence> sequences = catalog.discover(connection, MirroredTables.of(config));
+        List<SequenceCatalog.Sequence> sequences = catalog.discover(connection, MirroredTables.configured(config));
         Map<String, Long> nowSeen = new HashMap<>();
         int count = 0;
         String newProblem = null;

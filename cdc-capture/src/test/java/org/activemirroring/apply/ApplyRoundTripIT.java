@@ -51,8 +51,8 @@ class ApplyRoundTripIT {
             InMemoryTransport tb = new InMemoryTransport("node-b");
             PostgresDialect dialect = new PostgresDialect();
             EchoPolicy echo = EchoPolicy.forDialect(dialect);
-            try (DebeziumCapture captureA = new DebeziumCapture(Fixtures.config(a), "node-a", Fixtures.dataDir("a"), ta, echo);
-                 DebeziumCapture captureB = new DebeziumCapture(configB(b, serverFilter), "node-b", Fixtures.dataDir("b"), tb, echo);
+            try (DebeziumCapture captureA = new DebeziumCapture(Fixtures.config(a), "node-a", Fixtures.dataDir("a"), ta, echo, dialect);
+                 DebeziumCapture captureB = new DebeziumCapture(configB(b, serverFilter), "node-b", Fixtures.dataDir("b"), tb, echo, dialect);
                  ChangeSetApplier applierB = new ChangeSetApplier(Fixtures.config(b), dialect);
                  Connection ca = a.connect(); Connection cb = b.connect()) {
                 captureA.start();

@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.Properties;
 
 import org.activemirroring.config.ConfigOption;
-import org.activemirroring.postgres.PostgresUrl;
+import org.activemirroring.db.DatabaseAddress;
 import org.junit.jupiter.api.Test;
 import org.postgresql.util.PSQLException;
 
@@ -37,7 +37,7 @@ class CaptureConfigTest {
         CaptureConfig c = CaptureConfig.from(Map.of("mirror.db.url", "jdbc:postgresql://db.example:6543/site?ssl=true",
                 "mirror.db.user", "mirror", "mirror.node.slot", "3"), problems);
         assertEquals(List.of(), problems);
-        assertEquals(new PostgresUrl("db.example", 6543, "site"), c.address());
+        assertEquals(new DatabaseAddress("db.example", 6543, "site"), c.address());
         assertEquals("", c.dbPassword());
         assertEquals(List.of("public"), c.schemas());
         assertEquals(List.of(), c.tablesExclude());
@@ -154,9 +154,13 @@ class CaptureConfigTest {
 
     @Test
     void postgresUrlParsesIpv6AndDefaults() {
-        assertEquals(new PostgresUrl("::1", 5433, "db"), PostgresUrl.parse("jdbc:postgresql://[::1]:5433/db"));
-        assertEquals(new PostgresUrl("h", 5432, "db"), PostgresUrl.parse("jdbc:postgresql://h/db"));
-        assertThrows(IllegalArgumentException.class, () -> PostgresUrl.parse("jdbc:postgresql://h/"));
-        assertThrows(IllegalArgumentException.class, () -> PostgresUrl.parse("postgres://h/db"));
+        assertEquals(new DatabaseAddress("::1", 5433, "db"), parse("jdbc:postgresql://[::1]:5433/db"));
+        assertEquals(new DatabaseAddress("h", 5432, "db"), parse("jdbc:postgresql://h/db"));
+        assertThrows(IllegalArgumentException.class, () -> parse("jdbc:postgresql://h/"));
+        assertThrows(IllegalArgumentException.class, () -> parse("postgres://h/db"));
+    }
+
+    private static DatabaseAddress parse(String url) {
+        return DatabaseAddress.parse(url, "jdbc:postgresql://", 5432);
     }
 }

@@ -36,7 +36,7 @@ class CaptureIT {
             InMemoryTransport transport = new InMemoryTransport("node-a");
             String big = Fixtures.incompressible(100_000, 1);
             try (DebeziumCapture capture = new DebeziumCapture(Fixtures.config(a), "node-a",
-                    Fixtures.dataDir("capture"), transport, new EchoPolicy(PostgresDialect.APPLY_ORIGIN));
+                    Fixtures.dataDir("capture"), transport, new EchoPolicy(PostgresDialect.APPLY_ORIGIN), new PostgresDialect());
                  Connection c = a.connect()) {
                 capture.start();
                 assertTrue(capture.isRunning());
@@ -142,7 +142,7 @@ class CaptureIT {
             raw.put("mirror.db.user", "plain_user");
             raw.put("mirror.db.password", "plain");
             try (DebeziumCapture capture = new DebeziumCapture(Fixtures.config(raw), "node-bad",
-                    Fixtures.dataDir("bad"), new InMemoryTransport("node-bad"), new EchoPolicy(PostgresDialect.APPLY_ORIGIN))) {
+                    Fixtures.dataDir("bad"), new InMemoryTransport("node-bad"), new EchoPolicy(PostgresDialect.APPLY_ORIGIN), new PostgresDialect())) {
                 CaptureException e = org.junit.jupiter.api.Assertions.assertThrows(CaptureException.class, capture::start);
                 assertTrue(e.getMessage().contains("plain_user") && e.getMessage().contains("REPLICATION"), e.getMessage());
             }
@@ -153,7 +153,7 @@ class CaptureIT {
                 Map<String, String> noKey = new java.util.HashMap<>(Fixtures.raw(a));
                 noKey.put("mirror.tables.exclude", "public.shop_cache");
                 try (DebeziumCapture capture = new DebeziumCapture(Fixtures.config(noKey), "node-nokey",
-                        Fixtures.dataDir("nokey"), new InMemoryTransport("node-nokey"), new EchoPolicy(PostgresDialect.APPLY_ORIGIN))) {
+                        Fixtures.dataDir("nokey"), new InMemoryTransport("node-nokey"), new EchoPolicy(PostgresDialect.APPLY_ORIGIN), new PostgresDialect())) {
                     capture.start();
                     Map<String, String> held = capture.heldOut().snapshot();
                     assertEquals(java.util.Set.of("public.log_lines"), held.keySet(), held.toString());

@@ -23,7 +23,7 @@ class DebeziumCaptureTest {
                 "mirror.db.user", "mirror", "mirror.db.password", "pw", "mirror.node.slot", "1"));
         raw.putAll(extra);
         return new DebeziumCapture(Fixtures.config(raw), "web-1", Path.of("/data/am"), new InMemoryTransport("web-1"),
-                new EchoPolicy(PostgresDialect.APPLY_ORIGIN));
+                new EchoPolicy(PostgresDialect.APPLY_ORIGIN), new PostgresDialect());
     }
 
     @Test

@@ -32,10 +32,10 @@ class EchoPolicyTest {
 
     @Test
     void readsTheOriginFromDebeziumsSourceBlock() {
-        assertTrue(policy.isEcho(new Struct(WITH_ORIGIN).put("txId", 7L).put("origin", "activemirroring_apply")));
-        assertFalse(policy.isEcho(new Struct(WITH_ORIGIN).put("txId", 7L)));
-        assertFalse(policy.isEcho(new Struct(WITHOUT_ORIGIN).put("txId", 7L)), "no origin field: never an echo");
-        assertFalse(policy.isEcho((Struct) null));
+        assertTrue(policy.isEcho(new Struct(WITH_ORIGIN).put("txId", 7L).put("origin", "activemirroring_apply"), "origin"));
+        assertFalse(policy.isEcho(new Struct(WITH_ORIGIN).put("txId", 7L), "origin"));
+        assertFalse(policy.isEcho(new Struct(WITHOUT_ORIGIN).put("txId", 7L), "origin"), "no origin field: never an echo");
+        assertFalse(policy.isEcho((Struct) null, "origin"));
     }
 
     @Test

@@ -40,7 +40,7 @@ class ReplayIT {
 
             try (Connection c = a.connect()) {
                 // 1. Capture one transaction, stop without dropping the slot.
-                try (DebeziumCapture first = new DebeziumCapture(Fixtures.config(keep), "node-r", dataDir, transport, echo)) {
+                try (DebeziumCapture first = new DebeziumCapture(Fixtures.config(keep), "node-r", dataDir, transport, echo, new PostgresDialect())) {
                     first.start();
                     Fixtures.exec(c, "INSERT INTO parent (id, name) VALUES (1, 'before the copy')");
                     Await.until(Duration.ofSeconds(30), () -> transport.size() == 1, () -> "first published, " + first.stats());
@@ -54,7 +54,7 @@ class ReplayIT {
                 // 3. Capture three more transactions on the original slot.
                 Map<String, String> second = Fixtures.raw(a);
                 second.put("mirror.capture.slot", "am_replay");
-                try (DebeziumCapture capture = new DebeziumCapture(Fixtures.config(second), "node-r", dataDir, transport, echo)) {
+                try (DebeziumCapture capture = new DebeziumCapture(Fixtures.config(second), "node-r", dataDir, transport, echo, new PostgresDialect())) {
                     capture.start();
                     Fixtures.exec(c, "INSERT INTO parent (id, name) VALUES (2, 'two')",
                             "UPDATE parent SET name = 'one' WHERE id = 1",
@@ -66,7 +66,7 @@ class ReplayIT {
                 // 4. Restart on the copies: Debezium delivers the three again; none is published twice.
                 Map<String, String> replay = Fixtures.raw(a);
                 replay.put("mirror.capture.slot", "am_replay_copy");
-                try (DebeziumCapture again = new DebeziumCapture(Fixtures.config(replay), "node-r", savedDir, transport, echo)) {
+                try (DebeziumCapture again = new DebeziumCapture(Fixtures.config(replay), "node-r", savedDir, transport, echo, new PostgresDialect())) {
                     again.start();
                     Fixtures.exec(c, "INSERT INTO parent (id, name) VALUES (5, 'after the restart')");
                     Await.until(Duration.ofSeconds(30), () -> transport.size() >= 5 && again.stats().replaysSkipped() >= 3,

@@ -14,6 +14,9 @@ import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import org.activemirroring.change.ChangeSet;
 import org.activemirroring.change.RowChange;
+import org.activemirroring.postgres.PostgresCaptureSource;
+import org.activemirroring.postgres.PostgresDialect;
+import org.activemirroring.schema.HeldOutTables;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
@@ -68,7 +71,8 @@ class TransactionAssemblerTest {
                 new RowChangeConverter(new ValueEncoder(), java.util.Set.of()), (list, lsns) -> {
                     markedAtPublish.add(marked.size());
                     sunk.addAll(list);
-                }, known, Clock.fixed(Instant.ofEpochMilli(1_800_000_000_000L), ZoneOffset.UTC));
+                }, known, Clock.fixed(Instant.ofEpochMilli(1_800_000_000_000L), ZoneOffset.UTC), HeldOutTables.none(),
+                PostgresDialect.HEARTBEAT_TABLE, new PostgresCaptureSource().eventFields());
     }
 
     private static RecordChangeEvent<SourceRecord> tx(String status, long txId) {

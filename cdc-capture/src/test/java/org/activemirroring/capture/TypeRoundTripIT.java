@@ -157,7 +157,7 @@ public class TypeRoundTripIT {
             InMemoryTransport ta = new InMemoryTransport("node-a");
             PostgresDialect dialect = new PostgresDialect();
             try (DebeziumCapture captureA = new DebeziumCapture(Fixtures.config(a), "node-a", Fixtures.dataDir("types-a"),
-                    ta, EchoPolicy.forDialect(dialect));
+                    ta, EchoPolicy.forDialect(dialect), dialect);
                  ChangeSetApplier applierB = new ChangeSetApplier(Fixtures.config(b), dialect);
                  Connection ca = a.connect(); Connection cb = b.connect()) {
                 captureA.start();
@@ -223,7 +223,7 @@ public class TypeRoundTripIT {
             InMemoryTransport ta = new InMemoryTransport("node-a");
             PostgresDialect dialect = new PostgresDialect();
             try (DebeziumCapture captureA = new DebeziumCapture(Fixtures.config(a), "node-a",
-                    Fixtures.dataDir("texttypes-a"), ta, EchoPolicy.forDialect(dialect));
+                    Fixtures.dataDir("texttypes-a"), ta, EchoPolicy.forDialect(dialect), dialect);
                  ChangeSetApplier applierB = new ChangeSetApplier(Fixtures.config(b), dialect);
                  Connection ca = a.connect(); Connection cb = b.connect()) {
                 assertEquals(builtinOids(ca), new java.util.TreeSet<>(PostgresTextConverter.DEBEZIUM_TYPES),
@@ -308,7 +308,7 @@ public class TypeRoundTripIT {
             InMemoryTransport ta = new InMemoryTransport("node-a");
             PostgresDialect dialect = new PostgresDialect();
             try (DebeziumCapture captureA = new DebeziumCapture(Fixtures.config(a), "node-a", Fixtures.dataDir("join-a"),
-                    ta, EchoPolicy.forDialect(dialect));
+                    ta, EchoPolicy.forDialect(dialect), dialect);
                  ChangeSetApplier applierB = new ChangeSetApplier(Fixtures.config(b), dialect);
                  Connection ca = a.connect(); Connection cb = b.connect()) {
                 captureA.start();
@@ -357,7 +357,7 @@ public class TypeRoundTripIT {
             raw.put("mirror.tables.exclude", "public.skipped");
             InMemoryTransport transport = new InMemoryTransport("node-a");
             try (DebeziumCapture capture = new DebeziumCapture(Fixtures.config(raw), "node-a", Fixtures.dataDir("heldout"),
-                    transport, new EchoPolicy(PostgresDialect.APPLY_ORIGIN))) {
+                    transport, new EchoPolicy(PostgresDialect.APPLY_ORIGIN), new PostgresDialect())) {
                 capture.start();
                 java.util.Map<String, String> held = capture.heldOut().snapshot();
                 assertEquals(java.util.Set.of("public.log_lines", "public.maybe_unique", "public.meeting", "public.grid"),

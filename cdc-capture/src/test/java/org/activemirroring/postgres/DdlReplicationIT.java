@@ -31,7 +31,7 @@ class DdlReplicationIT {
             try (Connection c = pg.connect(); Statement s = c.createStatement()) {
                 new PostgresDialect().createBookkeeping(c);
                 s.execute("CREATE PUBLICATION am_test FOR TABLE mirror.heartbeat");
-                assertNull(DdlReplication.install(c, MirroredTables.of(List.of("public"), List.of("public.kept")),
+                assertNull(DdlReplication.install(c, MirroredTables.configured(List.of("public"), List.of("public.kept")),
                         "am_test", 3, 16));
                 s.execute("CREATE TABLE t (id bigserial PRIMARY KEY, v text); CREATE INDEX t_v ON t (v)");
                 assertNull(s.getWarnings(), "the triggers raise no warning");

@@ -39,7 +39,7 @@ class SlotHygieneIT {
             InMemoryTransport transport = new InMemoryTransport("node-h");
             SlotMonitor monitor = new SlotMonitor(config, "node-h");
             try (DebeziumCapture capture = new DebeziumCapture(config, "node-h", Fixtures.dataDir("slot-hygiene"),
-                    transport, new EchoPolicy(PostgresDialect.APPLY_ORIGIN));
+                    transport, new EchoPolicy(PostgresDialect.APPLY_ORIGIN), new PostgresDialect());
                  Connection c = s.connect()) {
                 capture.start();
                 Await.until(Duration.ofSeconds(30), () -> monitor.status().active(),

@@ -55,7 +55,7 @@ class TruncateIT {
             applier = new ChangeSetApplier(config, dialect, id, clock);
             CaptureVersioner versioner = new CaptureVersioner(config, dialect, id, clock, applier::appliedNow);
             Path dir = Fixtures.dataDir("truncate-" + id);
-            capture = new DebeziumCapture(config, id, dir, journal, EchoPolicy.forDialect(dialect), versioner);
+            capture = new DebeziumCapture(config, id, dir, journal, EchoPolicy.forDialect(dialect), dialect, versioner);
             capture.start();
             sql = db.connect();
         }

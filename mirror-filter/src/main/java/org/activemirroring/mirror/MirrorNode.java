@@ -326,7 +326,7 @@ public final class MirrorNode implements AutoCloseable {
             CaptureVersioner versioner = new CaptureVersioner(config.capture(), dialect, node, clock,
                     applier::appliedNow);
             java.util.function.Supplier<DebeziumCapture> newCapture = () -> new DebeziumCapture(config.capture(), node,
-                    config.dataDir(), transport, EchoPolicy.forDialect(dialect), versioner);
+                    config.dataDir(), transport, EchoPolicy.forDialect(dialect), dialect, versioner);
             DebeziumCapture capture = newCapture.get();
             started.add(capture);
             capture.start();
