@@ -81,4 +81,20 @@ public interface Dialect {
 
     /** Sets the origin's applied seq, counts one more apply, stamps the time. */
     void recordApplied(Connection c, String origin, long seq) throws SQLException;
+
+    /** {@code identifier} quoted for this database's SQL, whatever characters it holds. */
+    String quoteName(String identifier);
+
+    /**
+     * A {@code schema.table} name quoted for this database's SQL.
+     *
+     * @throws IllegalArgumentException when the name is not {@code schema.table}
+     */
+    String quoteTable(String qualifiedTable);
+
+    /**
+     * Prepares a connection whose row removals capture must not publish, while the rows it puts
+     * back are published as this mirror's writes (a join's sweep of what the site wrote meanwhile).
+     */
+    void prepareSweepSession(Connection c) throws SQLException;
 }

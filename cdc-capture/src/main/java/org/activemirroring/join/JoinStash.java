@@ -22,7 +22,6 @@ import org.activemirroring.capture.CaptureConfig;
 import org.activemirroring.change.RowVersion;
 import org.activemirroring.db.Dialect;
 import org.activemirroring.db.TableShape;
-import org.activemirroring.postgres.PostgresDialect;
 import org.activemirroring.schema.MirroredTables;
 import org.activemirroring.versions.Conflict;
 import org.slf4j.Logger;
@@ -87,16 +86,16 @@ public final class JoinStash {
      *
      * @return how many rows were moved
      */
-    static long stash(Connection c, String table) throws SQLException {
+    static long stash(Dialect dialect, Connection c, String table) throws SQLException {
         long n;
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.join_stash (tbl, row_json, stashed_at) "
-                + "SELECT ?, to_jsonb(t), now() FROM " + JoinSource.quoted(table) + " t")) {
+                + "SELECT ?, to_jsonb(t), now() FROM " + dialect.quoteTable(table) + " t")) {
             ps.setString(1, table);
             n = ps.executeUpdate();
         }
         if (n > 0) {
             try (Statement s = c.createStatement()) {
-                s.executeUpdate("DELETE FROM " + JoinSource.quoted(table));
+                s.executeUpdate("DELETE FROM " + dialect.quoteTable(table));
             }
         }
         return n;
@@ -116,7 +115,7 @@ public final class JoinStash {
      */
     public long sweepUncaptured() throws SQLException {
         try (Connection c = config.connect()) {
-            PostgresDialect.prepareSession(c, PostgresDialect.SWEEP_ORIGIN); // the removal is not captured; the put-back is
+            dialect.prepareSweepSession(c); // the removal is not captured; the put-back is
             c.setAutoCommit(false);
             java.sql.Timestamp from;
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT started_at FROM"
@@ -141,7 +140,7 @@ public final class JoinStash {
                 tables.add(t.qualified());
             }
             for (String table : tables) {
-                String q = JoinSource.quoted(table);
+                String q = dialect.quoteTable(table);
                 String window = "FROM " + q + " t, pg_xact_commit_timestamp_origin(t.xmin) x WHERE x.roident = 0"
                         + " AND x.timestamp >= ? AND x.timestamp < transaction_timestamp()";
                 try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.join_stash (tbl, row_json, stashed_at)"
@@ -262,16 +261,16 @@ public final class JoinStash {
     /** Returns {same, restored, conflicts}; the caller commits. */
     private long[] restoreTable(Connection c, String table, String winnerOrigin) throws SQLException {
         TableShape shape = dialect.describe(c, table);
-        String q = JoinSource.quoted(table);
+        String q = dialect.quoteTable(table);
         List<String> key = shape.primaryKey();
         StringBuilder match = new StringBuilder();
         for (int i = 0; i < key.size(); i++) {
-            String col = PostgresDialect.quote(key.get(i));
+            String col = dialect.quoteName(key.get(i));
             match.append(i == 0 ? "" : " AND ").append("t.").append(col).append(" = p.").append(col);
         }
         String find = "SELECT to_jsonb(t)::text, to_jsonb(t) = ?::jsonb FROM " + q + " t, jsonb_populate_record(NULL::"
                 + q + ", ?::jsonb) p WHERE " + match;
-        String cols = String.join(", ", shape.columns().keySet().stream().map(PostgresDialect::quote).toList());
+        String cols = String.join(", ", shape.columns().keySet().stream().map(dialect::quoteName).toList());
         String insert = "INSERT INTO " + q + " (" + cols + ")" + (shape.alwaysIdentity().isEmpty() ? ""
                 : " OVERRIDING SYSTEM VALUE") + " SELECT " + cols + " FROM jsonb_populate_record(NULL::" + q
                 + ", ?::jsonb) ON CONFLICT DO NOTHING";

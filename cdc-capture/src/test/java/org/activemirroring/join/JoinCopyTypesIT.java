@@ -12,7 +12,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.activemirroring.capture.Fixtures;
 import org.activemirroring.capture.TypeRoundTripIT;
+import org.activemirroring.postgres.PostgresBulkCopy;
 import org.activemirroring.postgres.PostgresDialect;
+import org.activemirroring.postgres.PostgresSchemaCopy;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 import org.junit.jupiter.api.Test;
@@ -55,7 +57,8 @@ class JoinCopyTypesIT {
                 c.setAutoCommit(true);
                 dialect.createBookkeeping(c);
             }
-            try (JoinSource source = new JoinSource(Fixtures.config(donor), dialect, "donor", () -> 0L,
+            try (JoinSource source = new JoinSource(Fixtures.config(donor), dialect,
+                    new PostgresSchemaCopy(), new PostgresBulkCopy(), "donor", () -> 0L,
                     () -> new JoinWire.Hello("donor", "complete", true))) {
                 for (boolean binaryAllowed : List.of(true, false)) {
                     PgServer joiner = newDatabase(donor, binaryAllowed ? "joined_binary" : "joined_text");
@@ -68,7 +71,8 @@ class JoinCopyTypesIT {
                     assertEquals(BINARY, offered, "which tables the donor offers in binary");
                     Set<String> askedBinary = ConcurrentHashMap.newKeySet();
                     List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
-                    JoinSink sink = new JoinSink(Fixtures.config(joiner), dialect, "joiner");
+                    JoinSink sink = new JoinSink(Fixtures.config(joiner), dialect,
+                            new PostgresSchemaCopy(), new PostgresBulkCopy(), "joiner");
                     sink.state(); // creates its bookkeeping
                     sink.markLoading();
                     sink.load(r -> {

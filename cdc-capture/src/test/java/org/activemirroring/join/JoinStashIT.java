@@ -9,7 +9,9 @@ import java.util.List;
 
 import org.activemirroring.capture.CaptureConfig;
 import org.activemirroring.capture.Fixtures;
+import org.activemirroring.postgres.PostgresBulkCopy;
 import org.activemirroring.postgres.PostgresDialect;
+import org.activemirroring.postgres.PostgresSchemaCopy;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 import org.junit.jupiter.api.Test;
@@ -43,8 +45,8 @@ class JoinStashIT {
             try (Connection c = pg.connect()) {
                 c.setAutoCommit(false);
                 dialect.prepareApplySession(c);
-                assertEquals(2, JoinStash.stash(c, "public.a_child"));
-                assertEquals(4, JoinStash.stash(c, "public.z_parent"));
+                assertEquals(2, JoinStash.stash(dialect, c, "public.a_child"));
+                assertEquals(4, JoinStash.stash(dialect, c, "public.z_parent"));
                 c.commit();
             }
             assertEquals(6, new JoinStash(config, dialect, "me").pending());
@@ -81,7 +83,7 @@ class JoinStashIT {
             PgServer pg = servers.get(0);
             CaptureConfig config = Fixtures.config(pg);
             PostgresDialect dialect = new PostgresDialect();
-            JoinSink sink = new JoinSink(config, dialect, "me");
+            JoinSink sink = new JoinSink(config, dialect, new PostgresSchemaCopy(), new PostgresBulkCopy(), "me");
             try (Connection c = pg.connect(); Statement s = c.createStatement()) {
                 dialect.createBookkeeping(c);
                 s.execute("CREATE TABLE items (id int PRIMARY KEY, v text NOT NULL)");

@@ -24,7 +24,9 @@ import org.activemirroring.join.JoinSink;
 import org.activemirroring.join.JoinSource;
 import org.activemirroring.join.JoinStash;
 import org.activemirroring.join.JoinWire;
+import org.activemirroring.postgres.PostgresBulkCopy;
 import org.activemirroring.postgres.PostgresDialect;
+import org.activemirroring.postgres.PostgresSchemaCopy;
 import org.activemirroring.postgres.PostgresSequences;
 import org.activemirroring.postgres.PrivilegeCheck;
 import org.activemirroring.postgres.SlotMonitor;
@@ -283,11 +285,13 @@ public final class MirrorNode implements AutoCloseable {
             JGroupsPeerTransport transport = new JGroupsPeerTransport(config.transport());
             started.add(transport);
             // Serving joins: registered before the transport connects, answered once the node is ready.
-            JoinSink sink = new JoinSink(config.capture(), dialect, node);
+            PostgresSchemaCopy schemaCopy = new PostgresSchemaCopy();
+            PostgresBulkCopy bulkCopy = new PostgresBulkCopy();
+            JoinSink sink = new JoinSink(config.capture(), dialect, schemaCopy, bulkCopy, node);
             java.util.concurrent.atomic.AtomicReference<MirrorNode> self = new java.util.concurrent.atomic.AtomicReference<>();
             Joining joining = new Joining(config, transport, sink, progress,
                     () -> transport.stats().journalHeads().getOrDefault(node, 0L));
-            JoinSource joinSource = new JoinSource(config.capture(), dialect, node,
+            JoinSource joinSource = new JoinSource(config.capture(), dialect, schemaCopy, bulkCopy, node,
                     () -> transport.stats().journalHeads().getOrDefault(node, 0L),
                     () -> {
                         MirrorNode n = self.get();
