@@ -1,11 +1,14 @@
 /**
  * What a database must provide to be mirrored, in database-neutral terms, so that the applier
- * ({@link org.activemirroring.apply}) names no database: the {@link org.activemirroring.db.Dialect}
+ * ({@link org.activemirroring.apply}) and the join ({@link org.activemirroring.join}) name no
+ * database: the {@link org.activemirroring.db.Dialect}
  * (row statements, applied vector, sessions tagged for echo suppression, schema changes replayed in
  * place), the row-version store and conflict log ({@link org.activemirroring.db.VersionStore}),
  * truncate tombstones ({@link org.activemirroring.db.TableTombstones}), the shape of a table as the
  * applier needs it ({@link org.activemirroring.db.TableShape}) and a rendered row change
- * ({@link org.activemirroring.db.RowStatement}); plus what every database shares: the JSON texts
+ * ({@link org.activemirroring.db.RowStatement}); for a join, the script that recreates tables
+ * ({@link org.activemirroring.db.SchemaCopy}) and the snapshot served in stable chunks and loaded
+ * in bulk ({@link org.activemirroring.db.BulkCopy}); plus what every database shares: the JSON texts
  * of keys and images ({@link org.activemirroring.db.RowJson}), statements sent in one round trip
  * ({@link org.activemirroring.db.StatementChain}) and the one way to run a JDBC session
  * ({@link org.activemirroring.db.DbSession}). Each database gets its own package implementing it;

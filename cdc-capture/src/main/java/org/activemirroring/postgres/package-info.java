@@ -3,8 +3,10 @@
  * its {@link org.activemirroring.db.Dialect}
  * ({@link org.activemirroring.postgres.PostgresDialect}), the row-version store and conflict log
  * ({@link org.activemirroring.postgres.PostgresVersionStore}), schema reading and scripts for a
- * join, sequences, the Debezium connector and converter capture runs, capture's preflight and
- * slot monitoring, schema-change replication by event trigger
+ * join ({@link org.activemirroring.postgres.PostgresSchemaCopy}), a join's snapshot and its COPY
+ * chunks by page range ({@link org.activemirroring.postgres.PostgresBulkCopy}), sequences, the
+ * Debezium connector and converter capture runs, capture's preflight and slot monitoring,
+ * schema-change replication by event trigger
  * ({@link org.activemirroring.postgres.DdlReplication}) and truncates
  * ({@link org.activemirroring.postgres.TableTruncation}). A second database gets a package of its
  * own beside this one; no other package should need to grow an {@code if (postgres)}.

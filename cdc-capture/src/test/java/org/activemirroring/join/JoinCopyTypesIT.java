@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
  * the donor's snapshot, {@link JoinSink} creates the schema (extensions, composite and enum types,
  * domains, a generated tsvector column) in an empty database and loads the rows, then every
  * column is compared with the donor's, as text and by its type's equality. Once with COPY's
- * binary format where {@link JoinSource#columnTypes} allows it (built-in types only), once all in
- * text. Donor and joiners are databases of one server.
+ * binary format where {@link org.activemirroring.postgres.PostgresBulkCopy#columnTypes} allows it
+ * (built-in types only), once all in text. Donor and joiners are databases of one server.
  */
 class JoinCopyTypesIT {
 
