@@ -82,9 +82,6 @@ public interface Dialect {
     /** Sets the origin's applied seq, counts one more apply, stamps the time. */
     void recordApplied(Connection c, String origin, long seq) throws SQLException;
 
-    /** {@code identifier} quoted for this database's SQL, whatever characters it holds. */
-    String quoteName(String identifier);
-
     /**
      * A {@code schema.table} name quoted for this database's SQL.
      *

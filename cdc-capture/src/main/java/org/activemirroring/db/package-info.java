@@ -8,7 +8,8 @@
  * applier needs it ({@link org.activemirroring.db.TableShape}) and a rendered row change
  * ({@link org.activemirroring.db.RowStatement}); for a join, the script that recreates tables
  * ({@link org.activemirroring.db.SchemaCopy}) and the snapshot served in stable chunks and loaded
- * in bulk ({@link org.activemirroring.db.BulkCopy}); plus what every database shares: the JSON texts
+ * in bulk ({@link org.activemirroring.db.BulkCopy}), and a joiner's own rows moved aside and back
+ * ({@link org.activemirroring.db.RowStash}); plus what every database shares: the JSON texts
  * of keys and images ({@link org.activemirroring.db.RowJson}), statements sent in one round trip
  * ({@link org.activemirroring.db.StatementChain}) and the one way to run a JDBC session
  * ({@link org.activemirroring.db.DbSession}). Each database gets its own package implementing it;

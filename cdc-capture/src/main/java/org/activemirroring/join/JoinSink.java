@@ -23,6 +23,7 @@ import org.activemirroring.apply.ChangeSetApplier;
 import org.activemirroring.capture.CaptureConfig;
 import org.activemirroring.db.BulkCopy;
 import org.activemirroring.db.Dialect;
+import org.activemirroring.db.RowStash;
 import org.activemirroring.db.SchemaCopy;
 import org.activemirroring.schema.MirroredTables;
 import org.activemirroring.transport.Reply;
@@ -89,6 +90,7 @@ public final class JoinSink {
     private final Dialect dialect;
     private final SchemaCopy schema;
     private final BulkCopy bulk;
+    private final RowStash stash;
     private final String node;
     private final long chunkPages;
     private int chunksLoaded;
@@ -98,12 +100,16 @@ public final class JoinSink {
     /**
      * @param schema creates the donor's tables here when this database has none of them
      * @param bulk   loads the donor's chunks of rows and row versions
+     * @param stash  holds what this mirror's site wrote into a table before the join loads it
+     *               ({@link JoinStash})
      */
-    public JoinSink(CaptureConfig config, Dialect dialect, SchemaCopy schema, BulkCopy bulk, String node) {
+    public JoinSink(CaptureConfig config, Dialect dialect, SchemaCopy schema, BulkCopy bulk, RowStash stash,
+                    String node) {
         this.config = config;
         this.dialect = dialect;
         this.schema = schema;
         this.bulk = bulk;
+        this.stash = stash;
         this.node = node;
         this.chunkPages = Math.max(1, Math.min(config.joinChunkPages(), JoinSource.MAX_PAGES));
     }
@@ -147,8 +153,8 @@ public final class JoinSink {
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_validate (idx int PRIMARY KEY, stmt text NOT NULL)");
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_table (tbl text PRIMARY KEY, session text NOT NULL, "
                     + "next_page bigint NOT NULL, rows_done boolean NOT NULL, versions_after text, done boolean NOT NULL)");
-            JoinStash.createTable(s);
         }
+        stash.createStorage(c);
     }
 
     /**
@@ -428,7 +434,7 @@ public final class JoinSink {
             // What the site wrote into this table before the join (schema and seed rows at its
             // start) moves aside in the transaction that starts the load: the table then holds
             // the donor's rows only, and JoinStash puts the site's rows back once capture runs.
-            long stashed = JoinStash.stash(dialect, c, tbl);
+            long stashed = stash.stashAll(c, tbl);
             if (stashed > 0) {
                 LOG.info("Mirror {}: moved {} row(s) its site wrote into {} before the join aside; they are put back"
                         + " where they do not contradict the network once the mirror runs", node, stashed, tbl);
@@ -486,7 +492,7 @@ public final class JoinSink {
                     f.cancel(true);
                 }
                 ahead.clear();
-                long moved = JoinStash.stash(dialect, c, tbl);
+                long moved = stash.stashAll(c, tbl);
                 recordRows(c, tbl, 0, false);
                 c.commit();
                 LOG.warn("Mirror {}: the site wrote into {} while the join loaded it ({}); moved its {} row(s) aside and"

@@ -9,7 +9,8 @@
  * <p>The protocol, the join's progress records and how it resumes after a crash live here; what
  * the database does for it is asked of {@link org.activemirroring.db.SchemaCopy} (the script that
  * creates the tables on a joiner without them) and {@link org.activemirroring.db.BulkCopy} (the
- * snapshot, its chunks, rows and row versions out and in), handed in by the composition root.
+ * snapshot, its chunks, rows and row versions out and in) and {@link org.activemirroring.db.RowStash}
+ * (a joiner's own rows kept aside and put back), handed in by the composition root.
  * No class here names a PostgreSQL type.
  */
 package org.activemirroring.join;

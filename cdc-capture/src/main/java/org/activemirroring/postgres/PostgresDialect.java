@@ -361,11 +361,6 @@ public final class PostgresDialect implements Dialect {
     }
 
     @Override
-    public String quoteName(String identifier) {
-        return quote(identifier);
-    }
-
-    @Override
     public String quoteTable(String qualifiedTable) {
         return quoteQualified(qualifiedTable);
     }

@@ -4,7 +4,8 @@
  * ({@link org.activemirroring.postgres.PostgresDialect}), the row-version store and conflict log
  * ({@link org.activemirroring.postgres.PostgresVersionStore}), schema reading and scripts for a
  * join ({@link org.activemirroring.postgres.PostgresSchemaCopy}), a join's snapshot and its COPY
- * chunks by page range ({@link org.activemirroring.postgres.PostgresBulkCopy}), sequences, the
+ * chunks by page range ({@link org.activemirroring.postgres.PostgresBulkCopy}), a joiner's own
+ * rows kept aside as jsonb ({@link org.activemirroring.postgres.PostgresRowStash}), sequences, the
  * Debezium connector and converter capture runs, capture's preflight and slot monitoring,
  * schema-change replication by event trigger
  * ({@link org.activemirroring.postgres.DdlReplication}) and truncates

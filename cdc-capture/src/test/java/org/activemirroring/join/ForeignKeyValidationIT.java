@@ -16,6 +16,7 @@ import java.util.List;
 import org.activemirroring.capture.Fixtures;
 import org.activemirroring.postgres.PostgresBulkCopy;
 import org.activemirroring.postgres.PostgresDialect;
+import org.activemirroring.postgres.PostgresRowStash;
 import org.activemirroring.postgres.PostgresSchemaCopy;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
@@ -46,7 +47,7 @@ class ForeignKeyValidationIT {
                         """);
             }
             JoinSink sink = new JoinSink(Fixtures.config(pg), new PostgresDialect(),
-                    new PostgresSchemaCopy(), new PostgresBulkCopy(), "fk-1");
+                    new PostgresSchemaCopy(), new PostgresBulkCopy(), new PostgresRowStash(), "fk-1");
             sink.state(); // creates the bookkeeping
             record(pg, 7, "ALTER TABLE public.child_ok VALIDATE CONSTRAINT child_ok_fk");
             record(pg, 8, "ALTER TABLE public.child_bad VALIDATE CONSTRAINT child_bad_fk");

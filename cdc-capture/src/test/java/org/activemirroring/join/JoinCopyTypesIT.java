@@ -14,6 +14,7 @@ import org.activemirroring.capture.Fixtures;
 import org.activemirroring.capture.TypeRoundTripIT;
 import org.activemirroring.postgres.PostgresBulkCopy;
 import org.activemirroring.postgres.PostgresDialect;
+import org.activemirroring.postgres.PostgresRowStash;
 import org.activemirroring.postgres.PostgresSchemaCopy;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
@@ -72,7 +73,7 @@ class JoinCopyTypesIT {
                     Set<String> askedBinary = ConcurrentHashMap.newKeySet();
                     List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
                     JoinSink sink = new JoinSink(Fixtures.config(joiner), dialect,
-                            new PostgresSchemaCopy(), new PostgresBulkCopy(), "joiner");
+                            new PostgresSchemaCopy(), new PostgresBulkCopy(), new PostgresRowStash(), "joiner");
                     sink.state(); // creates its bookkeeping
                     sink.markLoading();
                     sink.load(r -> {
