@@ -69,6 +69,19 @@ public interface SchemaCopy {
      */
     boolean isValidation(String statement);
 
+    /** What the failure of a validation ({@link #isValidation}) says. */
+    enum ValidationFailure {
+        /** The constraint or its table is gone since: nothing is left to check. */
+        GONE,
+        /** Loaded rows break the constraint: it stays unvalidated, still enforced on new writes. */
+        VIOLATED,
+        /** Anything else (the database went away, a lock): worth trying again later. */
+        OTHER
+    }
+
+    /** Sorts the failure of a validation statement. */
+    ValidationFailure validationFailure(SQLException e);
+
     /** Whether {@code table} exists in this database. */
     boolean exists(Connection c, String table) throws SQLException;
 

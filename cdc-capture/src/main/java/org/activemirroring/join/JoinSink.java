@@ -683,12 +683,12 @@ public final class JoinSink {
                     s.execute(sql);
                     LOG.info("Mirror {}: {} ({} ms)", node, sql, (System.nanoTime() - t0) / 1_000_000);
                 } catch (SQLException e) {
-                    String state = e.getSQLState();
-                    if ("42704".equals(state) || "42P01".equals(state)) {
+                    SchemaCopy.ValidationFailure failure = schema.validationFailure(e);
+                    if (failure == SchemaCopy.ValidationFailure.GONE) {
                         // Someone dropped the constraint or its table since: nothing left to check.
                         s.execute("ROLLBACK TO SAVEPOINT validate");
                         LOG.info("Mirror {}: {} has nothing to validate any more ({})", node, sql, e.getMessage());
-                    } else if ("23503".equals(state)) {
+                    } else if (failure == SchemaCopy.ValidationFailure.VIOLATED) {
                         s.execute("ROLLBACK TO SAVEPOINT validate");
                         LOG.warn("Mirror {}: {} failed ({}); the constraint stays NOT VALID until validated by hand",
                                 node, sql, e.getMessage());

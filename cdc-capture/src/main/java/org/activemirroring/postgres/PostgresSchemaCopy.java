@@ -80,6 +80,16 @@ public final class PostgresSchemaCopy implements SchemaCopy {
         return statement.toUpperCase(Locale.ROOT).contains(" VALIDATE CONSTRAINT ");
     }
 
+    /** undefined_object or undefined_table: gone; foreign_key_violation: violated. */
+    @Override
+    public ValidationFailure validationFailure(SQLException e) {
+        String state = e.getSQLState();
+        if ("42704".equals(state) || "42P01".equals(state)) {
+            return ValidationFailure.GONE;
+        }
+        return "23503".equals(state) ? ValidationFailure.VIOLATED : ValidationFailure.OTHER;
+    }
+
     @Override
     public boolean exists(Connection c, String table) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NULL")) {

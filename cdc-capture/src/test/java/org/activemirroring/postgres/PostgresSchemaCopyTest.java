@@ -1,8 +1,12 @@
 package org.activemirroring.postgres;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.sql.SQLException;
+
+import org.activemirroring.db.SchemaCopy.ValidationFailure;
 import org.junit.jupiter.api.Test;
 
 class PostgresSchemaCopyTest {
@@ -24,5 +28,14 @@ class PostgresSchemaCopyTest {
         // quoted names as quote_ident writes them
         assertTrue(SCHEMA.buildsFromItsTable("CREATE INDEX i ON \"Shop\".\"order\" USING btree (id)", "\"Shop\".\"order\""));
         assertFalse(SCHEMA.buildsFromItsTable("CREATE INDEX i ON \"Shop\".\"order\" USING btree (id)", "shop.\"order\""));
+    }
+
+    @Test
+    void aValidationWhoseConstraintIsGoneIsDoneAViolationStaysAndTheRestIsTriedAgain() {
+        assertEquals(ValidationFailure.GONE, SCHEMA.validationFailure(new SQLException("no constraint", "42704")));
+        assertEquals(ValidationFailure.GONE, SCHEMA.validationFailure(new SQLException("no table", "42P01")));
+        assertEquals(ValidationFailure.VIOLATED, SCHEMA.validationFailure(new SQLException("violates", "23503")));
+        assertEquals(ValidationFailure.OTHER, SCHEMA.validationFailure(new SQLException("connection lost", "08006")));
+        assertEquals(ValidationFailure.OTHER, SCHEMA.validationFailure(new SQLException("no state")));
     }
 }
