@@ -87,4 +87,17 @@ public interface Dialect {
 
     /** What capture needs of this database: its Debezium connector, preflight and bookkeeping. */
     CaptureSource captureSource();
+
+    /**
+     * A {@code schema.table} name quoted for this database's SQL.
+     *
+     * @throws IllegalArgumentException when the name is not {@code schema.table}
+     */
+    String quoteTable(String qualifiedTable);
+
+    /**
+     * Prepares a connection whose row removals capture must not publish, while the rows it puts
+     * back are published as this mirror's writes (a join's sweep of what the site wrote meanwhile).
+     */
+    void prepareSweepSession(Connection c) throws SQLException;
 }

@@ -1,11 +1,15 @@
 /**
  * What a database must provide to be mirrored, in database-neutral terms, so that the applier
- * ({@link org.activemirroring.apply}) names no database: the {@link org.activemirroring.db.Dialect}
+ * ({@link org.activemirroring.apply}) and the join ({@link org.activemirroring.join}) name no
+ * database: the {@link org.activemirroring.db.Dialect}
  * (row statements, applied vector, sessions tagged for echo suppression, schema changes replayed in
  * place), the row-version store and conflict log ({@link org.activemirroring.db.VersionStore}),
  * truncate tombstones ({@link org.activemirroring.db.TableTombstones}), the shape of a table as the
  * applier needs it ({@link org.activemirroring.db.TableShape}), a rendered row change
- * ({@link org.activemirroring.db.RowStatement}), what capture needs of the database
+ * ({@link org.activemirroring.db.RowStatement}); for a join, the script that recreates tables
+ * ({@link org.activemirroring.db.SchemaCopy}), the snapshot served in stable chunks and loaded in
+ * bulk ({@link org.activemirroring.db.BulkCopy}), and a joiner's own rows moved aside and back
+ * ({@link org.activemirroring.db.RowStash}); what capture needs of the database
  * ({@link org.activemirroring.db.CaptureSource}: its Debezium connector's settings, preflight,
  * bookkeeping, publication, heartbeat table, event fields) and what its catalog tells about tables
  * ({@link org.activemirroring.db.Catalog}, asked by {@link org.activemirroring.schema.MirroredTables});

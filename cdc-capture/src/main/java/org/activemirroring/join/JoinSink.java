@@ -21,13 +21,12 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.activemirroring.apply.ChangeSetApplier;
 import org.activemirroring.capture.CaptureConfig;
+import org.activemirroring.db.BulkCopy;
 import org.activemirroring.db.Dialect;
-import org.activemirroring.postgres.DdlReplication;
-import org.activemirroring.postgres.PostgresDialect;
-import org.activemirroring.postgres.PostgresSchemaScript;
+import org.activemirroring.db.RowStash;
+import org.activemirroring.db.SchemaCopy;
 import org.activemirroring.schema.MirroredTables;
 import org.activemirroring.transport.Reply;
-import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,15 +88,28 @@ public final class JoinSink {
 
     private final CaptureConfig config;
     private final Dialect dialect;
+    private final SchemaCopy schema;
+    private final BulkCopy bulk;
+    private final RowStash stash;
     private final String node;
     private final long chunkPages;
     private int chunksLoaded;
     private long donorHeadRecorded = -1;
     private long bytesLoaded;
 
-    public JoinSink(CaptureConfig config, Dialect dialect, String node) {
+    /**
+     * @param schema creates the donor's tables here when this database has none of them
+     * @param bulk   loads the donor's chunks of rows and row versions
+     * @param stash  holds what this mirror's site wrote into a table before the join loads it
+     *               ({@link JoinStash})
+     */
+    public JoinSink(CaptureConfig config, Dialect dialect, SchemaCopy schema, BulkCopy bulk, RowStash stash,
+                    String node) {
         this.config = config;
         this.dialect = dialect;
+        this.schema = schema;
+        this.bulk = bulk;
+        this.stash = stash;
         this.node = node;
         this.chunkPages = Math.max(1, Math.min(config.joinChunkPages(), JoinSource.MAX_PAGES));
     }
@@ -141,8 +153,8 @@ public final class JoinSink {
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_validate (idx int PRIMARY KEY, stmt text NOT NULL)");
             s.execute("CREATE TABLE IF NOT EXISTS mirror.join_table (tbl text PRIMARY KEY, session text NOT NULL, "
                     + "next_page bigint NOT NULL, rows_done boolean NOT NULL, versions_after text, done boolean NOT NULL)");
-            JoinStash.createTable(s);
         }
+        stash.createStorage(c);
     }
 
     /**
@@ -164,7 +176,7 @@ public final class JoinSink {
         try (Connection c = config.connect()) {
             for (MirroredTables.Table t : MirroredTables.of(config, dialect.catalog()).list(c)) {
                 try (Statement s = c.createStatement();
-                     ResultSet rs = s.executeQuery("SELECT EXISTS (SELECT 1 FROM " + JoinSource.quoted(t.qualified()) + ")")) {
+                     ResultSet rs = s.executeQuery("SELECT EXISTS (SELECT 1 FROM " + dialect.quoteTable(t.qualified()) + ")")) {
                     rs.next();
                     if (rs.getBoolean(1)) {
                         out.add(t.qualified());
@@ -260,11 +272,9 @@ public final class JoinSink {
         try (Connection c = config.connect()) {
             createTables(c);
             dialect.prepareApplySession(c);
-            try (Statement s = c.createStatement()) {
-                // Each chunk commits with its own progress record: a commit lost in a crash loses
-                // both, and the join loads that chunk again. No need to wait for every flush.
-                s.execute("SET synchronous_commit = off");
-            }
+            // Each chunk commits with its own progress record: a commit lost in a crash loses
+            // both, and the join loads that chunk again. No need to wait for every flush.
+            bulk.prepareLoadSession(c);
             c.setAutoCommit(false);
             emptyForRejoin(c);
             recordSession(c, begin);
@@ -297,7 +307,7 @@ public final class JoinSink {
         }
         List<String> tables = new ArrayList<>();
         for (MirroredTables.Table t : MirroredTables.of(config, dialect.catalog()).mirrorable(c)) {
-            tables.add(JoinSource.quoted(t.qualified())); // held-out tables keep their local rows
+            tables.add(dialect.quoteTable(t.qualified())); // held-out tables keep their local rows
         }
         try (Statement s = c.createStatement()) {
             if (!tables.isEmpty()) {
@@ -356,8 +366,8 @@ public final class JoinSink {
             throw new JoinRefusedException("This database has none of the mirrored tables and " + begin.donor()
                     + " cannot describe them for copying: " + begin.ddlProblem());
         }
-        PostgresSchemaScript.run(c, begin.beforeData());
-        pauseAutovacuum(c, begin);
+        schema.run(c, begin.beforeData());
+        pauseMaintenance(c, begin);
         try (Statement s = c.createStatement()) {
             s.executeUpdate("UPDATE mirror.join_state SET schema_created = true");
         }
@@ -378,14 +388,8 @@ public final class JoinSink {
         }
         List<String> absent = new ArrayList<>();
         for (String t : begin.localTables()) {
-            try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NULL")) {
-                ps.setString(1, JoinSource.quoted(t));
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    if (rs.getBoolean(1)) {
-                        absent.add(t);
-                    }
-                }
+            if (!schema.exists(c, t)) {
+                absent.add(t);
             }
         }
         c.rollback();
@@ -430,7 +434,7 @@ public final class JoinSink {
             // What the site wrote into this table before the join (schema and seed rows at its
             // start) moves aside in the transaction that starts the load: the table then holds
             // the donor's rows only, and JoinStash puts the site's rows back once capture runs.
-            long stashed = JoinStash.stash(c, tbl);
+            long stashed = stash.stashAll(c, tbl);
             if (stashed > 0) {
                 LOG.info("Mirror {}: moved {} row(s) its site wrote into {} before the join aside; they are put back"
                         + " where they do not contradict the network once the mirror runs", node, stashed, tbl);
@@ -449,7 +453,6 @@ public final class JoinSink {
         }
         c.commit();
 
-        String copyIn = copyInSql(t);
         long pages = t.pages();
         if (!rowsDone && pages == 0) {
             recordRows(c, tbl, 0, true);
@@ -472,9 +475,12 @@ public final class JoinSink {
             }
             JoinWire.Chunk chunk = JoinWire.parseChunk(await(ahead.poll()));
             try {
-                copyIn(c, chunk.header().binary() ? copyIn + " WITH (FORMAT binary)" : copyIn, chunk);
+                if (chunk.length() > 0) {
+                    bulk.rowsIn(c, tbl, t.columns(), chunk.header().binary(), chunk.frame(), chunk.offset(),
+                            chunk.length());
+                }
             } catch (SQLException e) {
-                if (!"23505".equals(e.getSQLState())) {
+                if (!bulk.isDuplicateKey(e)) {
                     throw e;
                 }
                 // The site wrote a row under a key of this chunk while the table loaded (a job of
@@ -486,7 +492,7 @@ public final class JoinSink {
                     f.cancel(true);
                 }
                 ahead.clear();
-                long moved = JoinStash.stash(c, tbl);
+                long moved = stash.stashAll(c, tbl);
                 recordRows(c, tbl, 0, false);
                 c.commit();
                 LOG.warn("Mirror {}: the site wrote into {} while the join loaded it ({}); moved its {} row(s) aside and"
@@ -501,13 +507,13 @@ public final class JoinSink {
             nextPage = to;
             rowsDone = last;
         }
-        String versionsIn = "COPY mirror.row_version (pk, tbl, clock, origin, deleted, prev_clock, prev_origin, source_tx, "
-                + "origin_seq, writer_xid, writer_lsn) FROM STDIN";
         while (true) {
             JoinWire.Chunk chunk = JoinWire.parseChunk(donor.call(JoinWire.Request.versions(session, tbl, after, VERSION_CHUNK)));
             boolean last = chunk.header().rows() < VERSION_CHUNK;
             if (chunk.header().rows() > 0) {
-                copyIn(c, versionsIn, chunk);
+                if (chunk.length() > 0) {
+                    bulk.versionsIn(c, chunk.frame(), chunk.offset(), chunk.length());
+                }
                 after = chunk.header().last();
             }
             try (PreparedStatement ps = c.prepareStatement(
@@ -524,50 +530,21 @@ public final class JoinSink {
         }
     }
 
-    private static String copyInSql(JoinWire.TableInfo t) {
-        StringBuilder sb = new StringBuilder("COPY ").append(JoinSource.quoted(t.name())).append(" (");
-        for (int i = 0; i < t.columns().size(); i++) {
-            sb.append(i == 0 ? "" : ", ").append(PostgresDialect.quote(t.columns().get(i)));
-        }
-        return sb.append(") FROM STDIN").toString();
-    }
-
     /**
-     * Whether to ask for {@code t}'s rows in COPY's binary format: the donor can give them so, its
-     * server is of this one's major version, and this table's columns have exactly the donor's
-     * types. Binary input skips parsing every value from text, the larger part of a load's cost
+     * Whether to ask for {@code t}'s rows in the binary bulk format: the donor can give them so, its
+     * server writes the binary format this one reads, and this table's columns have exactly the
+     * donor's types. Binary input skips parsing every value from text, the larger part of a load's cost
      * (a third to a half less server time for the same rows); text stays the way for everything
      * else, as it converts between types and versions.
      */
     private boolean binaryRows(Connection c, JoinWire.Begin begin, JoinWire.TableInfo t) throws SQLException {
-        if (!t.binary() || t.types() == null || begin.serverVersion() / 10_000 != JoinSource.serverVersion(c) / 10_000) {
+        if (!t.binary() || t.types() == null || !bulk.sameBinaryFormat(begin.serverVersion(), bulk.serverVersion(c))) {
             return false;
         }
         try {
-            return JoinSource.columnTypes(c, t.name(), t.columns()).names().equals(t.types());
+            return bulk.columnTypes(c, t.name(), t.columns()).names().equals(t.types());
         } catch (IllegalStateException e) {
-            return false; // a column the donor copies is missing here: text COPY reports it
-        }
-    }
-
-    private static void copyIn(Connection c, String sql, JoinWire.Chunk chunk) throws Exception {
-        if (chunk.length() == 0) {
-            return;
-        }
-        // Straight from the frame: no stream and no intermediate buffer.
-        org.postgresql.copy.CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql);
-        try {
-            in.writeToCopy(chunk.frame(), chunk.offset(), chunk.length());
-            in.endCopy();
-        } catch (SQLException | RuntimeException e) {
-            if (in.isActive()) {
-                try {
-                    in.cancelCopy();
-                } catch (SQLException cancel) {
-                    e.addSuppressed(cancel);
-                }
-            }
-            throw e;
+            return false; // a column the donor copies is missing here: the text load reports it
         }
     }
 
@@ -606,7 +583,7 @@ public final class JoinSink {
         try (Statement s = c.createStatement()) {
             // DELETE, not TRUNCATE: foreign keys from other tables would refuse TRUNCATE, and with
             // session_replication_role = replica DELETE does not check them.
-            s.executeUpdate("DELETE FROM " + JoinSource.quoted(tbl));
+            s.executeUpdate("DELETE FROM " + dialect.quoteTable(tbl));
         }
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM mirror.row_version WHERE tbl = ?")) {
             ps.setString(1, tbl);
@@ -639,11 +616,11 @@ public final class JoinSink {
                 continue;
             }
             String sql = statements.get(i);
-            if (validation(sql)) {
+            if (schema.isValidation(sql)) {
                 validations.put(i, sql);
                 continue;
             }
-            if (!parallel(sql)) {
+            if (!schema.runsBeside(sql)) {
                 ddl.awaitAll(); // a barrier: it may need what the ones before it build
                 ddl.start(List.of(i));
                 ddl.awaitAll();
@@ -654,7 +631,7 @@ public final class JoinSink {
                     + statements.size());
         }
         ddl.awaitAll();
-        resumeAutovacuum(c);
+        resumeMaintenance(c);
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.join_validate (idx, stmt) VALUES (?, ?)"
                 + " ON CONFLICT (idx) DO NOTHING")) {
             for (Map.Entry<Integer, String> v : validations.entrySet()) {
@@ -668,11 +645,6 @@ public final class JoinSink {
             s.executeUpdate("UPDATE mirror.join_state SET after_done = true");
         }
         c.commit();
-    }
-
-    /** A foreign key's validation (its constraint exists NOT VALID before). */
-    private static boolean validation(String sql) {
-        return sql.toUpperCase(java.util.Locale.ROOT).contains(" VALIDATE CONSTRAINT ");
     }
 
     /**
@@ -689,9 +661,7 @@ public final class JoinSink {
      */
     public boolean validateNext(Consumer<Statement> running) throws SQLException {
         try (Connection c = config.connect()) {
-            try (Statement s = c.createStatement()) {
-                DdlReplication.markInternal(s); // validating the copied rows is this mirror's own affair
-            }
+            schema.keepSchemaChangesLocal(c); // validating the copied rows is this mirror's own affair
             c.setAutoCommit(false);
             int idx;
             String sql;
@@ -713,12 +683,12 @@ public final class JoinSink {
                     s.execute(sql);
                     LOG.info("Mirror {}: {} ({} ms)", node, sql, (System.nanoTime() - t0) / 1_000_000);
                 } catch (SQLException e) {
-                    String state = e.getSQLState();
-                    if ("42704".equals(state) || "42P01".equals(state)) {
+                    SchemaCopy.ValidationFailure failure = schema.validationFailure(e);
+                    if (failure == SchemaCopy.ValidationFailure.GONE) {
                         // Someone dropped the constraint or its table since: nothing left to check.
                         s.execute("ROLLBACK TO SAVEPOINT validate");
                         LOG.info("Mirror {}: {} has nothing to validate any more ({})", node, sql, e.getMessage());
-                    } else if ("23503".equals(state)) {
+                    } else if (failure == SchemaCopy.ValidationFailure.VIOLATED) {
                         s.execute("ROLLBACK TO SAVEPOINT validate");
                         LOG.warn("Mirror {}: {} failed ({}); the constraint stays NOT VALID until validated by hand",
                                 node, sql, e.getMessage());
@@ -782,27 +752,18 @@ public final class JoinSink {
         /**
          * Starts the keys and indexes of {@code t}, whose rows are all loaded, while the next table
          * loads: on 2 cores the load leaves gaps (waits for the donor, commits) they fill. A
-         * statement is matched to its table by the name the donor's script wrote (quote_ident);
-         * one that does not match waits for {@link #finishSchema}.
+         * statement is matched to its table by the name the donor's script uses for it
+         * ({@link SchemaCopy#scriptName}); one that does not match waits for {@link #finishSchema}.
          */
         void tableLoaded(Connection c, JoinWire.TableInfo t) throws Exception {
             if (!active) {
                 return;
             }
-            String name;
-            try (PreparedStatement ps = c.prepareStatement("SELECT quote_ident(?) || '.' || quote_ident(?)")) {
-                int dot = t.name().indexOf('.');
-                ps.setString(1, t.name().substring(0, dot));
-                ps.setString(2, t.name().substring(dot + 1));
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    name = rs.getString(1);
-                }
-            }
+            String name = schema.scriptName(c, t.name());
             c.rollback();
             List<Integer> own = new ArrayList<>();
             for (int i = 0; i < statements.size(); i++) {
-                if (!finished.contains(i) && !started.contains(i) && ownKeyOrIndex(statements.get(i), name)) {
+                if (!finished.contains(i) && !started.contains(i) && schema.buildsFromItsTable(statements.get(i), name)) {
                     own.add(i);
                 }
             }
@@ -839,10 +800,7 @@ public final class JoinSink {
             });
             for (int i = 0; i < DDL_CONNECTIONS; i++) {
                 Connection w = config.connect();
-                try (Statement s = w.createStatement()) {
-                    s.execute("SET maintenance_work_mem = '128MB'");
-                    s.execute("SET synchronous_commit = off");
-                }
+                schema.prepareBuildSession(w);
                 w.setAutoCommit(false);
                 pool.add(w);
             }
@@ -864,66 +822,36 @@ public final class JoinSink {
     }
 
     /**
-     * Whether {@code sql} is a key, unique, check or exclusion constraint or an index of the table
-     * written {@code table} (quote_ident form): it needs nothing but that table's rows.
+     * Keeps background maintenance (PostgreSQL: autovacuum) off the tables this join created until
+     * their keys, indexes and foreign keys are built, recording which it paused; see
+     * {@link SchemaCopy#pauseMaintenance}.
      */
-    static boolean ownKeyOrIndex(String sql, String table) {
-        if (!parallel(sql)) {
-            return false;
-        }
-        return sql.startsWith("ALTER TABLE " + table + " ADD CONSTRAINT ")
-                || sql.contains(" ON " + table + " USING ") || sql.contains(" ON ONLY " + table + " USING ");
-    }
-
-    /**
-     * Keeps autovacuum off the tables this join created until their keys, indexes and foreign
-     * keys are built. Freshly loaded tables are what autovacuum picks first, and each of those
-     * statements that needed a lock autovacuum held waited for deadlock_timeout (1 s by default)
-     * before PostgreSQL cancelled autovacuum (benchmark: three such waits in one join). A table
-     * whose donor sets autovacuum_enabled itself keeps that setting.
-     */
-    private static void pauseAutovacuum(Connection c, JoinWire.Begin begin) throws SQLException {
-        try (PreparedStatement explicit = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM unnest(reloptions) o"
-                + " WHERE o LIKE 'autovacuum_enabled=%') FROM pg_class WHERE oid = ?::regclass AND relkind = 'r'");
-             PreparedStatement record = c.prepareStatement("INSERT INTO mirror.join_autovacuum_off (tbl) VALUES (?)"
-                     + " ON CONFLICT DO NOTHING");
-             Statement s = c.createStatement()) {
+    private void pauseMaintenance(Connection c, JoinWire.Begin begin) throws SQLException {
+        try (PreparedStatement record = c.prepareStatement("INSERT INTO mirror.join_autovacuum_off (tbl) VALUES (?)"
+                + " ON CONFLICT DO NOTHING")) {
             for (JoinWire.TableInfo t : begin.tables()) {
-                String quoted = JoinSource.quoted(t.name());
-                explicit.setString(1, quoted);
-                try (ResultSet rs = explicit.executeQuery()) {
-                    if (!rs.next() || rs.getBoolean(1)) {
-                        continue; // partitioned (no storage of its own) or set by the site
-                    }
+                if (schema.pauseMaintenance(c, t.name())) {
+                    record.setString(1, t.name());
+                    record.executeUpdate();
                 }
-                s.execute("ALTER TABLE " + quoted + " SET (autovacuum_enabled = off)");
-                record.setString(1, t.name());
-                record.executeUpdate();
             }
         }
     }
 
-    /** Gives the tables {@link #pauseAutovacuum} paused back to autovacuum; in the caller's transaction. */
-    private static void resumeAutovacuum(Connection c) throws SQLException {
+    /** Gives the tables {@link #pauseMaintenance} paused back; in the caller's transaction. */
+    private void resumeMaintenance(Connection c) throws SQLException {
         List<String> paused = new ArrayList<>();
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT tbl FROM mirror.join_autovacuum_off")) {
             while (rs.next()) {
                 paused.add(rs.getString(1));
             }
         }
+        for (String t : paused) {
+            schema.resumeMaintenance(c, t);
+        }
         try (Statement s = c.createStatement()) {
-            for (String t : paused) {
-                s.execute("ALTER TABLE " + JoinSource.quoted(t) + " RESET (autovacuum_enabled)");
-            }
             s.executeUpdate("DELETE FROM mirror.join_autovacuum_off");
         }
-    }
-
-    /** Statements that need nothing but the loaded table and may run beside each other. */
-    private static boolean parallel(String sql) {
-        String u = sql.toUpperCase(java.util.Locale.ROOT);
-        return u.startsWith("CREATE INDEX") || u.startsWith("CREATE UNIQUE INDEX")
-                || (u.startsWith("ALTER TABLE") && u.contains(" ADD CONSTRAINT ") && !u.contains(" FOREIGN KEY "));
     }
 
     private static void awaitAll(List<java.util.concurrent.Future<?>> running) throws Exception {
@@ -949,7 +877,7 @@ public final class JoinSink {
         Connection w = pool.take();
         try (Statement s = w.createStatement()) {
             try {
-                PostgresSchemaScript.run(w, List.of(sql));
+                schema.run(w, List.of(sql));
             } catch (SQLException e) {
                 w.rollback();
                 throw e;

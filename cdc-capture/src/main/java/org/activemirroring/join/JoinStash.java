@@ -1,13 +1,11 @@
 package org.activemirroring.join;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -21,8 +19,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.activemirroring.capture.CaptureConfig;
 import org.activemirroring.change.RowVersion;
 import org.activemirroring.db.Dialect;
+import org.activemirroring.db.RowStash;
 import org.activemirroring.db.TableShape;
-import org.activemirroring.postgres.PostgresDialect;
 import org.activemirroring.schema.MirroredTables;
 import org.activemirroring.versions.Conflict;
 import org.slf4j.Logger;
@@ -34,10 +32,10 @@ import org.slf4j.LoggerFactory;
  * neither block the copy (they would collide with the donor's rows under the same keys) nor be
  * dropped silently.
  *
- * <p>The join moves a table's rows into {@code mirror.join_stash} (as JSON) in the transaction that
- * starts loading that table, so the table holds exactly the donor's rows afterwards. Once the
- * mirror captures its own writes, {@link #restore} puts each stashed row back where it does not
- * contradict the network:
+ * <p>The join moves a table's rows into the database's {@link RowStash} (as JSON) in the
+ * transaction that starts loading that table, so the table holds exactly the donor's rows
+ * afterwards. Once the mirror captures its own writes, {@link #restore} puts each stashed row back
+ * where it does not contradict the network:
  * <ul>
  *   <li>the network holds the same row under its key: nothing to do (the usual seed row);</li>
  *   <li>the network holds no row under its key: it is inserted again, now as this mirror's own
@@ -68,45 +66,21 @@ public final class JoinStash {
 
     private final CaptureConfig config;
     private final Dialect dialect;
+    private final RowStash stash;
     private final String node;
 
-    public JoinStash(CaptureConfig config, Dialect dialect, String node) {
+    public JoinStash(CaptureConfig config, Dialect dialect, RowStash stash, String node) {
         this.config = config;
         this.dialect = dialect;
+        this.stash = stash;
         this.node = node;
-    }
-
-    static void createTable(Statement s) throws SQLException {
-        s.execute("CREATE TABLE IF NOT EXISTS mirror.join_stash (id bigserial PRIMARY KEY, tbl text NOT NULL, "
-                + "row_json jsonb NOT NULL, stashed_at timestamptz NOT NULL)");
-    }
-
-    /**
-     * Moves every row of {@code table} into the stash and empties the table, in the caller's
-     * transaction (which runs as an apply session, so capture never sees the removal).
-     *
-     * @return how many rows were moved
-     */
-    static long stash(Connection c, String table) throws SQLException {
-        long n;
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.join_stash (tbl, row_json, stashed_at) "
-                + "SELECT ?, to_jsonb(t), now() FROM " + JoinSource.quoted(table) + " t")) {
-            ps.setString(1, table);
-            n = ps.executeUpdate();
-        }
-        if (n > 0) {
-            try (Statement s = c.createStatement()) {
-                s.executeUpdate("DELETE FROM " + JoinSource.quoted(table));
-            }
-        }
-        return n;
     }
 
     /**
      * Moves into the stash what the site wrote into mirrored tables after the join began and
      * before capture started, which capture never saw: rows whose last writing transaction
-     * committed in that window without a replication origin (neither the join's load nor the
-     * applier, which write under one). Such rows come from the site's own jobs while the mirror
+     * committed in that window outside the mirror's own sessions (neither the join's load nor the
+     * applier; see {@link RowStash#stashSiteWritesSince}). Such rows come from the site's own jobs while the mirror
      * joined (its pages answer 503 then), e.g. after a table's load finished. {@link #restore} then
      * puts them back as this mirror's writes. Runs once per join, right after capture started; needs
      * {@code track_commit_timestamp = on} (without it the window cannot be told apart, and the
@@ -116,7 +90,7 @@ public final class JoinStash {
      */
     public long sweepUncaptured() throws SQLException {
         try (Connection c = config.connect()) {
-            PostgresDialect.prepareSession(c, PostgresDialect.SWEEP_ORIGIN); // the removal is not captured; the put-back is
+            dialect.prepareSweepSession(c); // the removal is not captured; the put-back is
             c.setAutoCommit(false);
             java.sql.Timestamp from;
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT started_at FROM"
@@ -141,24 +115,11 @@ public final class JoinStash {
                 tables.add(t.qualified());
             }
             for (String table : tables) {
-                String q = JoinSource.quoted(table);
-                String window = "FROM " + q + " t, pg_xact_commit_timestamp_origin(t.xmin) x WHERE x.roident = 0"
-                        + " AND x.timestamp >= ? AND x.timestamp < transaction_timestamp()";
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.join_stash (tbl, row_json, stashed_at)"
-                        + " SELECT ?, to_jsonb(t), now() " + window)) {
-                    ps.setString(1, table);
-                    ps.setTimestamp(2, from);
-                    long n = ps.executeUpdate();
-                    if (n > 0) {
-                        try (PreparedStatement del = c.prepareStatement("DELETE FROM " + q + " t WHERE t.ctid IN (SELECT"
-                                + " t.ctid " + window + ")")) {
-                            del.setTimestamp(1, from);
-                            del.executeUpdate();
-                        }
-                        moved += n;
-                        LOG.info("Mirror {}: its site wrote {} row(s) into {} during the join that capture did not see;"
-                                + " they are sent to the network now", node, n, table);
-                    }
+                long n = stash.stashSiteWritesSince(c, table, from);
+                if (n > 0) {
+                    moved += n;
+                    LOG.info("Mirror {}: its site wrote {} row(s) into {} during the join that capture did not see;"
+                            + " they are sent to the network now", node, n, table);
                 }
             }
             markSwept(c);
@@ -175,11 +136,8 @@ public final class JoinStash {
 
     /** Stashed rows waiting for {@link #restore}; 0 when there is no stash table. */
     public long pending() throws SQLException {
-        try (Connection c = config.connect(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT CASE WHEN to_regclass('mirror.join_stash') IS NULL THEN 0 "
-                     + "ELSE (SELECT count(*) FROM mirror.join_stash) END")) {
-            rs.next();
-            return rs.getLong(1);
+        try (Connection c = config.connect()) {
+            return stash.pending(c);
         }
     }
 
@@ -211,30 +169,15 @@ public final class JoinStash {
         return o;
     }
 
-    private static List<String> stashedTables(Connection c) throws SQLException {
-        List<String> out = new ArrayList<>();
-        try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT DISTINCT tbl FROM mirror.join_stash ORDER BY tbl")) {
-            while (rs.next()) {
-                out.add(rs.getString(1));
-            }
-        }
+    private List<String> stashedTables(Connection c) throws SQLException {
+        List<String> out = stash.tables(c);
         c.rollback();
         return out;
     }
 
     /** {@code tables} ordered so that a table comes after those its foreign keys point at (cycles: as found). */
-    static List<String> parentsFirst(Connection c, List<String> tables) throws SQLException {
-        Map<String, Set<String>> parents = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT cn.nspname || '.' || cl.relname, "
-                + "pn.nspname || '.' || pl.relname FROM pg_constraint k "
-                + "JOIN pg_class cl ON cl.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = cl.relnamespace "
-                + "JOIN pg_class pl ON pl.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = pl.relnamespace "
-                + "WHERE k.contype = 'f'"); ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                parents.computeIfAbsent(rs.getString(1), k -> new HashSet<>()).add(rs.getString(2));
-            }
-        }
+    private List<String> parentsFirst(Connection c, List<String> tables) throws SQLException {
+        Map<String, Set<String>> parents = stash.foreignKeyParents(c);
         c.rollback();
         List<String> out = new ArrayList<>();
         Set<String> left = new LinkedHashSet<>(tables);
@@ -262,68 +205,33 @@ public final class JoinStash {
     /** Returns {same, restored, conflicts}; the caller commits. */
     private long[] restoreTable(Connection c, String table, String winnerOrigin) throws SQLException {
         TableShape shape = dialect.describe(c, table);
-        String q = JoinSource.quoted(table);
         List<String> key = shape.primaryKey();
-        StringBuilder match = new StringBuilder();
-        for (int i = 0; i < key.size(); i++) {
-            String col = PostgresDialect.quote(key.get(i));
-            match.append(i == 0 ? "" : " AND ").append("t.").append(col).append(" = p.").append(col);
-        }
-        String find = "SELECT to_jsonb(t)::text, to_jsonb(t) = ?::jsonb FROM " + q + " t, jsonb_populate_record(NULL::"
-                + q + ", ?::jsonb) p WHERE " + match;
-        String cols = String.join(", ", shape.columns().keySet().stream().map(PostgresDialect::quote).toList());
-        String insert = "INSERT INTO " + q + " (" + cols + ")" + (shape.alwaysIdentity().isEmpty() ? ""
-                : " OVERRIDING SYSTEM VALUE") + " SELECT " + cols + " FROM jsonb_populate_record(NULL::" + q
-                + ", ?::jsonb) ON CONFLICT DO NOTHING";
         long same = 0;
         long restored = 0;
         List<Conflict> lost = new ArrayList<>();
-        Map<Long, String> rows = new LinkedHashMap<>();
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT id, row_json::text FROM mirror.join_stash WHERE tbl = ? ORDER BY id")) {
-            ps.setString(1, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    rows.put(rs.getLong(1), rs.getString(2));
-                }
-            }
-        }
+        List<RowStash.Stashed> rows = stash.rows(c, table);
         Instant now = Instant.now();
         RowVersion mine = new RowVersion(0, node);
         RowVersion network = new RowVersion(0, winnerOrigin);
-        try (PreparedStatement findPs = c.prepareStatement(find); PreparedStatement insertPs = c.prepareStatement(insert);
-             Statement s = c.createStatement()) {
-            for (Map.Entry<Long, String> row : rows.entrySet()) {
-                String json = row.getValue();
-                findPs.setString(1, json);
-                findPs.setString(2, json);
-                String existing = null;
-                boolean equal = false;
-                try (ResultSet rs = findPs.executeQuery()) {
-                    if (rs.next()) {
-                        existing = rs.getString(1);
-                        equal = rs.getBoolean(2);
-                    }
-                }
+        try (RowStash.Restorer restorer = stash.restorer(c, shape)) {
+            for (RowStash.Stashed row : rows) {
+                String json = row.json();
+                RowStash.Found existing = restorer.find(json);
                 if (existing != null) {
-                    if (equal) {
+                    if (existing.equal()) {
                         same++;
                     } else {
-                        lost.add(conflict(now, table, key, json, mine, network, existing));
+                        lost.add(conflict(now, table, key, json, mine, network, existing.json()));
                     }
                     continue;
                 }
-                s.execute("SAVEPOINT restore_row");
                 try {
-                    insertPs.setString(1, json);
-                    if (insertPs.executeUpdate() == 1) {
+                    if (restorer.insert(json)) {
                         restored++;
                     } else {
                         lost.add(conflict(now, table, key, json, mine, network, null));
                     }
-                    s.execute("RELEASE SAVEPOINT restore_row");
                 } catch (SQLException e) {
-                    s.execute("ROLLBACK TO SAVEPOINT restore_row");
                     LOG.warn("Mirror {}: a row of {} its site wrote before the join cannot be put back ({}); it is in"
                             + " mirror.conflict (kind join)", node, table, e.getMessage());
                     lost.add(conflict(now, table, key, json, mine, network, null));
@@ -331,10 +239,7 @@ public final class JoinStash {
             }
         }
         dialect.versions().log(c, lost);
-        try (PreparedStatement del = c.prepareStatement("DELETE FROM mirror.join_stash WHERE id = ANY (?)")) {
-            del.setArray(1, c.createArrayOf("bigint", rows.keySet().toArray()));
-            del.executeUpdate();
-        }
+        stash.forget(c, rows.stream().map(RowStash.Stashed::id).toList());
         if (!lost.isEmpty()) {
             LOG.warn("Mirror {}: {} row(s) of {} that its site wrote before the join differ from the network's and went"
                     + " to the conflict log (kind join); the network's rows stay", node, lost.size(), table);

@@ -13,10 +13,10 @@ import org.activemirroring.transport.Reply;
 /**
  * The messages of a join between a joining mirror and its donor, carried as unicast requests of
  * kind {@link #KIND}. Requests and the {@code begin} answer are JSON; a chunk answer is a frame of
- * a JSON header followed by the raw bytes of a PostgreSQL {@code COPY ... TO STDOUT}, which the
- * joiner feeds to {@code COPY ... FROM STDIN} unchanged. Chunks are in COPY's text format, or in its
- * binary format when the joiner asks for it and the donor can give it for that table (the header
- * says which).
+ * a JSON header followed by the raw bytes the donor's {@link org.activemirroring.db.BulkCopy}
+ * wrote (PostgreSQL: {@code COPY ... TO STDOUT}), which the joiner's loads unchanged. Chunks are in
+ * the text format, or in the binary format when the joiner asks for it and the donor can give it
+ * for that table (the header says which).
  *
  * <p>Everything decoded here comes from the network: a malformed message is an
  * {@link IllegalArgumentException} with the reason, never a half-read value.

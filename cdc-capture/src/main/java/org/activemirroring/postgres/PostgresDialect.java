@@ -363,6 +363,25 @@ public final class PostgresDialect implements Dialect {
         return "\"" + identifier.replace("\"", "\"\"") + "\"";
     }
 
+    /** {@code schema.table} as a quoted identifier pair. */
+    public static String quoteQualified(String qualified) {
+        int dot = qualified.indexOf('.');
+        if (dot <= 0) {
+            throw new IllegalArgumentException("'" + qualified + "' is not schema.table");
+        }
+        return quote(qualified.substring(0, dot)) + "." + quote(qualified.substring(dot + 1));
+    }
+
+    @Override
+    public String quoteTable(String qualifiedTable) {
+        return quoteQualified(qualifiedTable);
+    }
+
+    @Override
+    public void prepareSweepSession(Connection c) throws SQLException {
+        prepareSession(c, SWEEP_ORIGIN);
+    }
+
     private static String table(TableShape t) {
         return quote(t.schema()) + "." + quote(t.table());
     }

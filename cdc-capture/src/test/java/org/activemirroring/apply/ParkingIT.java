@@ -17,7 +17,9 @@ import org.activemirroring.change.ChangeSetCodec;
 import org.activemirroring.change.RowChange;
 import org.activemirroring.join.JoinSource;
 import org.activemirroring.join.JoinWire;
+import org.activemirroring.postgres.PostgresBulkCopy;
 import org.activemirroring.postgres.PostgresDialect;
+import org.activemirroring.postgres.PostgresSchemaCopy;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 import org.activemirroring.transport.Envelope;
@@ -174,7 +176,8 @@ class ParkingIT {
 
                 // A copy of this mirror would lack the parked change for good: it does not donate a join.
                 PostgresDialect dialect = new PostgresDialect();
-                try (JoinSource source = new JoinSource(Fixtures.config(s), dialect, "donor", () -> 0L,
+                try (JoinSource source = new JoinSource(Fixtures.config(s), dialect,
+                        new PostgresSchemaCopy(), new PostgresBulkCopy(), "donor", () -> 0L,
                         () -> new JoinWire.Hello("donor", "complete", true))) {
                     byte[] begin = JoinWire.json(JoinWire.Request.begin());
                     IllegalStateException refused = assertThrows(IllegalStateException.class,
@@ -188,7 +191,8 @@ class ParkingIT {
                         "what waited behind the discarded change went at once");
                 assertEquals(List.of(), reasons(applier));
                 assertEquals(Map.of("node-x", 2L, "node-y", 1L), applier.appliedVector());
-                try (JoinSource source = new JoinSource(Fixtures.config(s), dialect, "donor", () -> 0L,
+                try (JoinSource source = new JoinSource(Fixtures.config(s), dialect,
+                        new PostgresSchemaCopy(), new PostgresBulkCopy(), "donor", () -> 0L,
                         () -> new JoinWire.Hello("donor", "complete", true))) {
                     JoinWire.Begin begin = JoinWire.parse(source.reply("joiner",
                             JoinWire.json(JoinWire.Request.begin())).toBytes(), JoinWire.Begin.class);

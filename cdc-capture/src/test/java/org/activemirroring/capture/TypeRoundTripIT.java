@@ -66,7 +66,7 @@ public class TypeRoundTripIT {
      * over bytea and over an array; a table keyed by a bit string; a full-text search table whose
      * generated columns every mirror computes itself. exotic_builtin has only built-in types a join
      * copies in COPY's binary format, exotic_user the site's and extensions' types and tsquery
-     * (text: see {@link JoinSource#columnTypes}).
+     * (text: see {@link org.activemirroring.postgres.PostgresBulkCopy#columnTypes}).
      * citext and hstore come with the embedded PostgreSQL binaries: creating them must work.
      */
     public static final String EXOTIC_SQL = """

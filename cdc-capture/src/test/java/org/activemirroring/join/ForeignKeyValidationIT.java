@@ -14,7 +14,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.activemirroring.capture.Fixtures;
+import org.activemirroring.postgres.PostgresBulkCopy;
 import org.activemirroring.postgres.PostgresDialect;
+import org.activemirroring.postgres.PostgresRowStash;
+import org.activemirroring.postgres.PostgresSchemaCopy;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 import org.junit.jupiter.api.Test;
@@ -43,7 +46,8 @@ class ForeignKeyValidationIT {
                         ALTER TABLE child_bad ADD CONSTRAINT child_bad_fk FOREIGN KEY (pid) REFERENCES parent (id) NOT VALID;
                         """);
             }
-            JoinSink sink = new JoinSink(Fixtures.config(pg), new PostgresDialect(), "fk-1");
+            JoinSink sink = new JoinSink(Fixtures.config(pg), new PostgresDialect(),
+                    new PostgresSchemaCopy(), new PostgresBulkCopy(), new PostgresRowStash(), "fk-1");
             sink.state(); // creates the bookkeeping
             record(pg, 7, "ALTER TABLE public.child_ok VALIDATE CONSTRAINT child_ok_fk");
             record(pg, 8, "ALTER TABLE public.child_bad VALIDATE CONSTRAINT child_bad_fk");

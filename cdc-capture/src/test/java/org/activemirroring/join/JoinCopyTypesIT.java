@@ -12,7 +12,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.activemirroring.capture.Fixtures;
 import org.activemirroring.capture.TypeRoundTripIT;
+import org.activemirroring.postgres.PostgresBulkCopy;
 import org.activemirroring.postgres.PostgresDialect;
+import org.activemirroring.postgres.PostgresRowStash;
+import org.activemirroring.postgres.PostgresSchemaCopy;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 import org.junit.jupiter.api.Test;
@@ -22,8 +25,8 @@ import org.junit.jupiter.api.Test;
  * the donor's snapshot, {@link JoinSink} creates the schema (extensions, composite and enum types,
  * domains, a generated tsvector column) in an empty database and loads the rows, then every
  * column is compared with the donor's, as text and by its type's equality. Once with COPY's
- * binary format where {@link JoinSource#columnTypes} allows it (built-in types only), once all in
- * text. Donor and joiners are databases of one server.
+ * binary format where {@link org.activemirroring.postgres.PostgresBulkCopy#columnTypes} allows it
+ * (built-in types only), once all in text. Donor and joiners are databases of one server.
  */
 class JoinCopyTypesIT {
 
@@ -55,7 +58,8 @@ class JoinCopyTypesIT {
                 c.setAutoCommit(true);
                 dialect.createBookkeeping(c);
             }
-            try (JoinSource source = new JoinSource(Fixtures.config(donor), dialect, "donor", () -> 0L,
+            try (JoinSource source = new JoinSource(Fixtures.config(donor), dialect,
+                    new PostgresSchemaCopy(), new PostgresBulkCopy(), "donor", () -> 0L,
                     () -> new JoinWire.Hello("donor", "complete", true))) {
                 for (boolean binaryAllowed : List.of(true, false)) {
                     PgServer joiner = newDatabase(donor, binaryAllowed ? "joined_binary" : "joined_text");
@@ -68,7 +72,8 @@ class JoinCopyTypesIT {
                     assertEquals(BINARY, offered, "which tables the donor offers in binary");
                     Set<String> askedBinary = ConcurrentHashMap.newKeySet();
                     List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
-                    JoinSink sink = new JoinSink(Fixtures.config(joiner), dialect, "joiner");
+                    JoinSink sink = new JoinSink(Fixtures.config(joiner), dialect,
+                            new PostgresSchemaCopy(), new PostgresBulkCopy(), new PostgresRowStash(), "joiner");
                     sink.state(); // creates its bookkeeping
                     sink.markLoading();
                     sink.load(r -> {

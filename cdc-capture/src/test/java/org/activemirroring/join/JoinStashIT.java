@@ -9,7 +9,10 @@ import java.util.List;
 
 import org.activemirroring.capture.CaptureConfig;
 import org.activemirroring.capture.Fixtures;
+import org.activemirroring.postgres.PostgresBulkCopy;
 import org.activemirroring.postgres.PostgresDialect;
+import org.activemirroring.postgres.PostgresRowStash;
+import org.activemirroring.postgres.PostgresSchemaCopy;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 import org.junit.jupiter.api.Test;
@@ -29,7 +32,7 @@ class JoinStashIT {
             PostgresDialect dialect = new PostgresDialect();
             try (Connection c = pg.connect(); Statement s = c.createStatement()) {
                 dialect.createBookkeeping(c);
-                JoinStash.createTable(s);
+                new PostgresRowStash().createStorage(c);
                 // Child first by name: restore must still take the parent first.
                 s.execute("CREATE TABLE a_child (id int PRIMARY KEY, parent int NOT NULL)");
                 s.execute("CREATE TABLE z_parent (id int PRIMARY KEY, name text NOT NULL UNIQUE,"
@@ -43,11 +46,11 @@ class JoinStashIT {
             try (Connection c = pg.connect()) {
                 c.setAutoCommit(false);
                 dialect.prepareApplySession(c);
-                assertEquals(2, JoinStash.stash(c, "public.a_child"));
-                assertEquals(4, JoinStash.stash(c, "public.z_parent"));
+                assertEquals(2, new PostgresRowStash().stashAll(c, "public.a_child"));
+                assertEquals(4, new PostgresRowStash().stashAll(c, "public.z_parent"));
                 c.commit();
             }
-            assertEquals(6, new JoinStash(config, dialect, "me").pending());
+            assertEquals(6, new JoinStash(config, dialect, new PostgresRowStash(), "me").pending());
             // What the join loaded from the network: the seed as it is, 'edited' otherwise, and
             // another row holding the name 'taken'.
             try (Connection c = pg.connect(); Statement s = c.createStatement()) {
@@ -55,7 +58,7 @@ class JoinStashIT {
                         + " (3, 'edited elsewhere', 3), (7, 'taken', 7)");
                 s.execute("INSERT INTO a_child VALUES (11, 1)");
             }
-            JoinStash.Outcome o = new JoinStash(config, dialect, "me").restore("donor");
+            JoinStash.Outcome o = new JoinStash(config, dialect, new PostgresRowStash(), "me").restore("donor");
             assertEquals(new JoinStash.Outcome(2, 2, 2), o, o.toString());
             assertEquals(List.of("1:seed", "2:mine", "3:edited elsewhere", "7:taken"),
                     rows(pg, "SELECT id || ':' || name FROM z_parent ORDER BY id"));
@@ -64,9 +67,10 @@ class JoinStashIT {
                             "join:public.z_parent:taken::donor"),
                     rows(pg, "SELECT kind || ':' || tbl || ':' || (loser_row->>'name') || ':' || coalesce(winner_row->>'name',"
                             + " '') || ':' || winner_origin FROM mirror.conflict ORDER BY id"));
-            assertEquals(0, new JoinStash(config, dialect, "me").pending());
+            assertEquals(0, new JoinStash(config, dialect, new PostgresRowStash(), "me").pending());
             // A second restore finds nothing: every row was handled once.
-            assertEquals(new JoinStash.Outcome(0, 0, 0), new JoinStash(config, dialect, "me").restore("donor"));
+            assertEquals(new JoinStash.Outcome(0, 0, 0),
+                    new JoinStash(config, dialect, new PostgresRowStash(), "me").restore("donor"));
         }
     }
 
@@ -81,7 +85,8 @@ class JoinStashIT {
             PgServer pg = servers.get(0);
             CaptureConfig config = Fixtures.config(pg);
             PostgresDialect dialect = new PostgresDialect();
-            JoinSink sink = new JoinSink(config, dialect, "me");
+            JoinSink sink = new JoinSink(config, dialect, new PostgresSchemaCopy(), new PostgresBulkCopy(),
+                    new PostgresRowStash(), "me");
             try (Connection c = pg.connect(); Statement s = c.createStatement()) {
                 dialect.createBookkeeping(c);
                 s.execute("CREATE TABLE items (id int PRIMARY KEY, v text NOT NULL)");
@@ -97,7 +102,7 @@ class JoinStashIT {
                 s.execute("INSERT INTO items VALUES (3, 'a site job meanwhile')");
                 s.execute("UPDATE mirror.join_state SET status = 'complete'");
             }
-            JoinStash stash = new JoinStash(config, dialect, "me");
+            JoinStash stash = new JoinStash(config, dialect, new PostgresRowStash(), "me");
             assertEquals(1, stash.sweepUncaptured());
             assertEquals(List.of("1", "2"), rows(pg, "SELECT id FROM items ORDER BY id"));
             assertEquals(-1, stash.sweepUncaptured(), "a join is swept once");

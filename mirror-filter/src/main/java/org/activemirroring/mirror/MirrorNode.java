@@ -24,7 +24,10 @@ import org.activemirroring.join.JoinSink;
 import org.activemirroring.join.JoinSource;
 import org.activemirroring.join.JoinStash;
 import org.activemirroring.join.JoinWire;
+import org.activemirroring.postgres.PostgresBulkCopy;
 import org.activemirroring.postgres.PostgresDialect;
+import org.activemirroring.postgres.PostgresRowStash;
+import org.activemirroring.postgres.PostgresSchemaCopy;
 import org.activemirroring.postgres.PostgresSequences;
 import org.activemirroring.postgres.PrivilegeCheck;
 import org.activemirroring.postgres.SlotMonitor;
@@ -94,7 +97,7 @@ public final class MirrorNode implements AutoCloseable {
      * happened, or null when there were none. Runs while capture runs, before the node serves.
      */
     private static String restoreStash(MirrorConfig config, PostgresDialect dialect, JoinSink sink) throws Exception {
-        JoinStash stash = new JoinStash(config.capture(), dialect, config.nodeId());
+        JoinStash stash = new JoinStash(config.capture(), dialect, new PostgresRowStash(), config.nodeId());
         stash.sweepUncaptured();
         String[] last = sink.lastSession();
         JoinStash.Outcome o = stash.restore(last == null ? "network" : last[1]);
@@ -283,11 +286,13 @@ public final class MirrorNode implements AutoCloseable {
             JGroupsPeerTransport transport = new JGroupsPeerTransport(config.transport());
             started.add(transport);
             // Serving joins: registered before the transport connects, answered once the node is ready.
-            JoinSink sink = new JoinSink(config.capture(), dialect, node);
+            PostgresSchemaCopy schemaCopy = new PostgresSchemaCopy();
+            PostgresBulkCopy bulkCopy = new PostgresBulkCopy();
+            JoinSink sink = new JoinSink(config.capture(), dialect, schemaCopy, bulkCopy, new PostgresRowStash(), node);
             java.util.concurrent.atomic.AtomicReference<MirrorNode> self = new java.util.concurrent.atomic.AtomicReference<>();
             Joining joining = new Joining(config, transport, sink, progress,
                     () -> transport.stats().journalHeads().getOrDefault(node, 0L));
-            JoinSource joinSource = new JoinSource(config.capture(), dialect, node,
+            JoinSource joinSource = new JoinSource(config.capture(), dialect, schemaCopy, bulkCopy, node,
                     () -> transport.stats().journalHeads().getOrDefault(node, 0L),
                     () -> {
                         MirrorNode n = self.get();

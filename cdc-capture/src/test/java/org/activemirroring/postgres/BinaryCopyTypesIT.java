@@ -1,4 +1,4 @@
-package org.activemirroring.join;
+package org.activemirroring.postgres;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -8,12 +8,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.activemirroring.db.BulkCopy;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 import org.junit.jupiter.api.Test;
 
 /**
- * Which column types a join copies in COPY's binary format ({@link JoinSource#columnTypes}):
+ * Which column types a join copies in COPY's binary format ({@link PostgresBulkCopy#columnTypes}):
  * built-in types with binary input and output, arrays of them included (text search, bit strings,
  * geometry, multiranges as well); never a type whose binary form names an object of the donor
  * database by its oid (reg* types, the site's own enums, domains and composites, arrays of those),
@@ -73,7 +74,7 @@ class BinaryCopyTypesIT {
                 }
                 int j = 0;
                 for (Map.Entry<String, Boolean> e : expected.entrySet()) {
-                    JoinSource.ColumnTypes types = JoinSource.columnTypes(c, "public.t" + j++, List.of("id", "v"));
+                    BulkCopy.ColumnTypes types = new PostgresBulkCopy().columnTypes(c, "public.t" + j++, List.of("id", "v"));
                     assertEquals(e.getValue(), types.binary(), e.getKey());
                     assertEquals(List.of("integer", e.getKey()), types.names(), e.getKey());
                 }
