@@ -1,0 +1,383 @@
+package org.activemirroring.files;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The durable index of one folder, kept in the mirror's data directory: per relative path the
+ * {@link FolderEntry}. Lookups by path; iteration sorted by path. Not thread-safe: one owner
+ * (the folder's scan and apply loop) uses it.
+ *
+ * <p>Saving writes the whole index to a temp file ({@code .am-tmp-<file>-<random>}) in the same
+ * directory, forces it to disk, renames it atomically over the index and forces the directory, so
+ * after a crash the index is either the old or the new one, never half of either. Leftover temp
+ * files are never read; {@link #load(Path)} deletes them.
+ *
+ * <p>Format (UTF-8, one record per line, fields separated by one space, version 1):
+ * <pre>
+ * activemirroring-folder-index 1
+ * f &lt;path&gt; &lt;size&gt; &lt;mtimeMs&gt; &lt;mode octal|-&gt; &lt;fileKey|-&gt; &lt;sha256|-&gt; &lt;live|tomb&gt; &lt;versions|-&gt; &lt;blocks|-&gt;
+ * end &lt;number of f lines&gt;
+ * </pre>
+ * versions are {@code mirror=counter,...}; blocks are {@code offset:length:sha256;...}. Text fields
+ * (path, fileKey, mirror ids) are percent-encoded: every UTF-8 byte outside {@code [A-Za-z0-9._~/]}
+ * becomes {@code %XX}, so no field holds a space, a separator, a newline or a lone {@code -}.
+ * A file without its {@code end} line (truncated) or with a wrong count is refused.
+ */
+public final class FolderIndex {
+
+    static final String HEADER = "activemirroring-folder-index";
+    static final int FORMAT_VERSION = 1;
+    /** Names of temp files written by this module start with this; scans skip them. */
+    public static final String TEMP_PREFIX = ".am-tmp-";
+
+    private final Path file;
+    private final TreeMap<String, FolderEntry> entries = new TreeMap<>();
+
+    private FolderIndex(Path file) {
+        this.file = file;
+    }
+
+    /** Where the index of folder {@code folderName} lives under a mirror's data directory. */
+    public static Path fileFor(Path dataDir, String folderName) {
+        return dataDir.resolve("folders").resolve(folderName + ".index");
+    }
+
+    /** An empty index that will be saved to {@code file}; nothing is read. */
+    public static FolderIndex empty(Path file) {
+        return new FolderIndex(file);
+    }
+
+    /**
+     * Loads the index from {@code file}; a missing file gives an empty index. Leftover temp files
+     * of an interrupted save are deleted, never read.
+     *
+     * @throws FolderIndexException when the file is corrupt, truncated or of a newer format
+     */
+    public static FolderIndex load(Path file) throws IOException {
+        FolderIndex index = new FolderIndex(file);
+        deleteLeftoverTemps(file);
+        if (!Files.exists(file)) {
+            return index;
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+        } catch (CharacterCodingException e) {
+            throw new FolderIndexException(file, 0, "it is not UTF-8 text");
+        }
+        String[] lines = text.split("\n", -1);
+        if (!text.endsWith("\n")) {
+            throw new FolderIndexException(file, lines.length, "the last line has no newline (the file is truncated)");
+        }
+        if (!lines[0].startsWith(HEADER + " ")) {
+            throw new FolderIndexException(file, 1, "it does not start with '" + HEADER + "'");
+        }
+        String version = lines[0].substring(HEADER.length() + 1);
+        if (!version.equals(String.valueOf(FORMAT_VERSION))) {
+            throw new FolderIndexException(file, 1, "format version '" + version + "' is not " + FORMAT_VERSION
+                    + " (written by another version of ActiveMirroring?)");
+        }
+        boolean ended = false;
+        for (int i = 1; i < lines.length; i++) {
+            String line = lines[i];
+            int lineNo = i + 1;
+            if (ended) {
+                if (!line.isEmpty() || i != lines.length - 1) {
+                    throw new FolderIndexException(file, lineNo, "there is text after the 'end' line");
+                }
+                continue;
+            }
+            if (line.startsWith("end ")) {
+                long count;
+                try {
+                    count = Long.parseLong(line.substring(4));
+                } catch (NumberFormatException e) {
+                    throw new FolderIndexException(file, lineNo, "bad 'end' line '" + line + "'");
+                }
+                if (count != index.entries.size()) {
+                    throw new FolderIndexException(file, lineNo, "the 'end' line counts " + count
+                            + " entries but there are " + index.entries.size());
+                }
+                ended = true;
+                continue;
+            }
+            FolderEntry e;
+            try {
+                e = parse(line);
+            } catch (RuntimeException ex) {
+                throw new FolderIndexException(file, lineNo, "bad entry (" + ex.getMessage() + ")");
+            }
+            if (index.entries.put(e.path(), e) != null) {
+                throw new FolderIndexException(file, lineNo, "path '" + e.path() + "' appears twice");
+            }
+        }
+        if (!ended) {
+            throw new FolderIndexException(file, lines.length, "the 'end' line is missing (the file is truncated)");
+        }
+        return index;
+    }
+
+    private static void deleteLeftoverTemps(Path file) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        String glob = TEMP_PREFIX + file.getFileName() + "-*";
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, glob)) {
+            for (Path p : ds) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** The file this index is saved to. */
+    public Path file() {
+        return file;
+    }
+
+    /** The entry for {@code path}, or null. Tombstones are returned too. */
+    public FolderEntry get(String path) {
+        return entries.get(path);
+    }
+
+    /** Adds or replaces the entry for its path (in memory; {@link #save()} makes it durable). */
+    public void put(FolderEntry entry) {
+        entries.put(entry.path(), entry);
+    }
+
+    /** Forgets {@code path} altogether (e.g. an expired tombstone). */
+    public void remove(String path) {
+        entries.remove(path);
+    }
+
+    /** All entries, tombstones included, sorted by path; a read-only view. */
+    public Collection<FolderEntry> entries() {
+        return Collections.unmodifiableCollection(entries.values());
+    }
+
+    public int size() {
+        return entries.size();
+    }
+
+    /**
+     * Records a scan in the index: added and changed files become new versions of
+     * {@code mirrorId}, deleted files tombstones of {@code mirrorId}; touched files (new mtime,
+     * same content) only get their new stat. Files still being written are left for the next scan.
+     */
+    public void apply(FolderScanResult scan, String mirrorId) {
+        for (FolderEntry e : scan.added()) {
+            FolderEntry old = entries.get(e.path());
+            put(e.withVersions(old == null ? Map.of() : old.versions()).bumped(mirrorId));
+        }
+        for (FolderEntry e : scan.changed()) {
+            FolderEntry old = entries.get(e.path());
+            put(e.withVersions(old == null ? Map.of() : old.versions()).bumped(mirrorId));
+        }
+        for (FolderEntry e : scan.touched()) {
+            FolderEntry old = entries.get(e.path());
+            put(old == null ? e.bumped(mirrorId)
+                    : new FolderEntry(e.path(), e.size(), e.mtimeMs(), e.mode(), e.fileKey(), old.sha256Hex(),
+                    old.blocks(), old.versions(), false));
+        }
+        for (String path : scan.deleted()) {
+            FolderEntry old = entries.get(path);
+            if (old != null && !old.tombstone()) {
+                put(old.toTombstone(scan.scannedAtMs()).bumped(mirrorId));
+            }
+        }
+    }
+
+    /** Writes the index durably: temp file, fsync, atomic rename, fsync of the directory. */
+    public void save() throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve(TEMP_PREFIX + file.getFileName() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        byte[] bytes = format().getBytes(StandardCharsets.UTF_8);
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        forceDirectory(dir);
+    }
+
+    private static void forceDirectory(Path dir) {
+        // Makes the rename itself durable. Some platforms (Windows) cannot open a directory; there
+        // the rename is as durable as the file system makes it, which is all we can do.
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // see above
+        }
+    }
+
+    String format() {
+        StringBuilder sb = new StringBuilder(64 + entries.size() * 128);
+        sb.append(HEADER).append(' ').append(FORMAT_VERSION).append('\n');
+        for (FolderEntry e : entries.values()) {
+            sb.append("f ").append(enc(e.path()))
+                    .append(' ').append(e.size())
+                    .append(' ').append(e.mtimeMs())
+                    .append(' ').append(e.mode() == null ? "-" : Integer.toOctalString(e.mode()))
+                    .append(' ').append(e.fileKey() == null || e.fileKey().isEmpty() ? "-" : enc(e.fileKey()))
+                    .append(' ').append(e.sha256Hex() == null ? "-" : e.sha256Hex())
+                    .append(' ').append(e.tombstone() ? "tomb" : "live")
+                    .append(' ');
+            if (e.versions().isEmpty()) {
+                sb.append('-');
+            } else {
+                boolean first = true;
+                for (Map.Entry<String, Long> v : e.versions().entrySet()) {
+                    sb.append(first ? "" : ",").append(enc(v.getKey())).append('=').append(v.getValue());
+                    first = false;
+                }
+            }
+            sb.append(' ');
+            if (e.blocks().isEmpty()) {
+                sb.append('-');
+            } else {
+                boolean first = true;
+                for (FolderEntry.BlockRef b : e.blocks()) {
+                    sb.append(first ? "" : ";").append(b.offset()).append(':').append(b.length()).append(':')
+                            .append(b.sha256Hex());
+                    first = false;
+                }
+            }
+            sb.append('\n');
+        }
+        sb.append("end ").append(entries.size()).append('\n');
+        return sb.toString();
+    }
+
+    private static FolderEntry parse(String line) {
+        String[] f = line.split(" ", -1);
+        if (f.length != 10 || !f[0].equals("f")) {
+            throw new IllegalArgumentException("expected 10 fields starting with 'f', found " + f.length);
+        }
+        String path = dec(f[1]);
+        String why = FolderPaths.refusal(path);
+        if (why != null) {
+            throw new IllegalArgumentException("path refused: " + why);
+        }
+        long size = Long.parseLong(f[2]);
+        long mtime = Long.parseLong(f[3]);
+        Integer mode = f[4].equals("-") ? null : Integer.parseInt(f[4], 8);
+        String fileKey = f[5].equals("-") ? null : dec(f[5]);
+        String sha = f[6].equals("-") ? null : hex(f[6]);
+        boolean tomb;
+        if (f[7].equals("tomb")) {
+            tomb = true;
+        } else if (f[7].equals("live")) {
+            tomb = false;
+        } else {
+            throw new IllegalArgumentException("state '" + f[7] + "' is neither live nor tomb");
+        }
+        Map<String, Long> versions = new TreeMap<>();
+        if (!f[8].equals("-")) {
+            for (String v : f[8].split(",", -1)) {
+                int eq = v.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("bad version '" + v + "'");
+                }
+                versions.put(dec(v.substring(0, eq)), Long.parseLong(v.substring(eq + 1)));
+            }
+        }
+        List<FolderEntry.BlockRef> blocks = new ArrayList<>();
+        if (!f[9].equals("-")) {
+            for (String b : f[9].split(";", -1)) {
+                String[] p = b.split(":", -1);
+                if (p.length != 3) {
+                    throw new IllegalArgumentException("bad block '" + b + "'");
+                }
+                blocks.add(new FolderEntry.BlockRef(Long.parseLong(p[0]), Integer.parseInt(p[1]), hex(p[2])));
+            }
+        }
+        return new FolderEntry(path, size, mtime, mode, fileKey, sha, blocks, versions, tomb);
+    }
+
+    private static String hex(String s) {
+        if (!s.matches("[0-9a-f]{64}")) {
+            throw new IllegalArgumentException("'" + s + "' is not a SHA-256 in hex");
+        }
+        return s;
+    }
+
+    private static boolean safe(int b) {
+        return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')
+                || b == '.' || b == '_' || b == '~' || b == '/';
+    }
+
+    static String enc(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+            int u = b & 0xff;
+            if (safe(u)) {
+                sb.append((char) u);
+            } else {
+                sb.append('%').append(Character.toUpperCase(Character.forDigit(u >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(u & 0xf, 16)));
+            }
+        }
+        return sb.toString();
+    }
+
+    static String dec(String s) {
+        if (s.isEmpty()) {
+            throw new IllegalArgumentException("empty field");
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '%') {
+                if (i + 3 > s.length()) {
+                    throw new IllegalArgumentException("truncated escape in '" + s + "'");
+                }
+                int hi = Character.digit(s.charAt(i + 1), 16);
+                int lo = Character.digit(s.charAt(i + 2), 16);
+                if (hi < 0 || lo < 0) {
+                    throw new IllegalArgumentException("bad escape in '" + s + "'");
+                }
+                out.write(hi << 4 | lo);
+                i += 2;
+            } else if (safe(c)) {
+                out.write(c);
+            } else {
+                throw new IllegalArgumentException("unescaped character '" + c + "' in '" + s + "'");
+            }
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(out.toByteArray())).toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("escaped text is not UTF-8 in '" + s + "'");
+        }
+    }
+}
