@@ -91,6 +91,12 @@ public final class FolderConfig {
 
     /** Reads and validates; adds every problem to {@code problems} (the result is then partial). */
     public static FolderConfig from(Map<String, String> raw, Path baseDir, List<String> problems) {
+        return from(raw, baseDir, problems, Files::isWritable);
+    }
+
+    /** As {@link #from(Map, Path, List)}, with how to tell a writable directory (tests: root writes anywhere). */
+    static FolderConfig from(Map<String, String> raw, Path baseDir, List<String> problems,
+                             java.util.function.Predicate<Path> writable) {
         List<String> names = ConfigOption.splitCommaList(FOLDERS.read(raw, problems));
         Set<String> known = new TreeSet<>();
         for (String name : names) {
@@ -122,7 +128,7 @@ public final class FolderConfig {
         Map<String, Folder> out = new LinkedHashMap<>();
         for (String name : new LinkedHashSet<>(names)) {
             if (known.contains(name)) {
-                Folder f = readFolder(raw, name, baseDir, problems);
+                Folder f = readFolder(raw, name, baseDir, problems, writable);
                 if (f != null) {
                     out.put(name, f);
                 }
@@ -132,7 +138,8 @@ public final class FolderConfig {
         return new FolderConfig(out);
     }
 
-    private static Folder readFolder(Map<String, String> raw, String name, Path baseDir, List<String> problems) {
+    private static Folder readFolder(Map<String, String> raw, String name, Path baseDir, List<String> problems,
+                                     java.util.function.Predicate<Path> writable) {
         String pathKey = key(PATH, name);
         String pathValue = raw.get(pathKey);
         Path root = null;
@@ -146,7 +153,7 @@ public final class FolderConfig {
                     problems.add("Invalid value '" + pathValue + "' for '" + pathKey + "': " + root
                             + " is not a directory; create it or point the key at an existing directory.");
                     root = null;
-                } else if (!Files.isWritable(root)) {
+                } else if (!writable.test(root)) {
                     problems.add("Invalid value '" + pathValue + "' for '" + pathKey + "': " + root
                             + " is not writable by this process; fix its owner or permissions.");
                     root = null;
