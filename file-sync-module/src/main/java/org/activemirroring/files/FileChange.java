@@ -1,0 +1,23 @@
+package org.activemirroring.files;
+
+import java.util.Objects;
+
+/**
+ * One file change of a replicated folder as it travels between mirrors on the journal: the folder's
+ * name (the same on every mirror) and the file's new index entry (content hash, blocks, version
+ * vector, or a tombstone). The content itself does not travel here: a receiver fetches the blocks
+ * it lacks by their hashes.
+ *
+ * @param folder the replicated folder's name ({@code mirror.folders})
+ * @param entry  the file's entry; its {@code fileKey} is local and never sent
+ */
+public record FileChange(String folder, FolderEntry entry) {
+
+    /** Envelope payload type of an encoded file change. */
+    public static final String PAYLOAD_TYPE = "filechange/1";
+
+    public FileChange {
+        Objects.requireNonNull(folder, "folder");
+        Objects.requireNonNull(entry, "entry");
+    }
+}
