@@ -304,9 +304,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      */
     @Override
     public synchronized Map<String, Long> restartFrom() throws ApplyException {
-        if (session.current() != null) {
-            abandon(session.current());
-        }
+        abandonCurrent();
         return appliedVector();
     }
 
@@ -938,6 +936,11 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         }
 
         @Override
+        public void abandonCurrent() {
+            ChangeSetApplier.this.abandonCurrent();
+        }
+
+        @Override
         public ApplyException failure(String what, Exception e) {
             return ChangeSetApplier.this.failure(what, e);
         }
@@ -1037,6 +1040,13 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
      * Ends a failed apply: rolls back, drops what was staged for the commit, and forgets table
      * shapes (a table may have changed under us, DDL; they are read again on the next attempt).
      */
+    /** {@link #abandon} on the open connection, if one is open. */
+    private void abandonCurrent() {
+        if (session.current() != null) {
+            abandon(session.current());
+        }
+    }
+
     private void abandon(Connection c) {
         rollbackQuietly(c);
         parked.markStale();

@@ -37,6 +37,9 @@ final class ParkedRetries {
         /** Rolls back and forgets what the open transaction held. */
         void abandon(Connection c);
 
+        /** As {@link #abandon} on the connection open now, if any (none is opened for it). */
+        void abandonCurrent();
+
         /** A failure as the transport expects it (retriable or not, connection reset if broken). */
         ApplyException failure(String what, Exception e);
     }
@@ -159,8 +162,7 @@ final class ParkedRetries {
                 left.add(e);
             }
         }
-        parked.markStale();
-        summary = ParkedChanges.Summary.of(left);
+        summary = ParkedChanges.Summary.of(left); // deletes marked the table index stale already
         return list.size() - left.size();
     }
 
@@ -195,11 +197,7 @@ final class ParkedRetries {
     }
 
     private static ApplyException abandoned(Host host, String what, SQLException e) {
-        try {
-            host.abandon(host.connection());
-        } catch (SQLException ignored) {
-            // no connection: nothing to roll back
-        }
+        host.abandonCurrent();
         return host.failure(what, e);
     }
 

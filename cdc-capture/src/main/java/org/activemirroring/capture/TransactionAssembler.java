@@ -153,19 +153,20 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
                 if (open.rows.isEmpty()) {
                     open.commitTimeMicros = commitMicros(source);
                 }
-                if (RowChangeConverter.table(source).equals(heartbeatTable)) {
+                String table = RowChangeConverter.table(source);
+                if (table.equals(heartbeatTable)) {
                     // A heartbeat row: it carries the position forward, it is no change of the site.
                     open.heartbeat = true;
                 } else if (echoPolicy.isEcho(source, fields.origin())) {
                     open.echo = true; // not converted: it is dropped anyway
-                } else if (!open.echo && !heldOut.contains(RowChangeConverter.table(source))) {
+                } else if (!open.echo && !heldOut.contains(table)) {
                     RowChange row;
                     try {
                         row = converter.convert(r);
                     } catch (UnsupportedTypeException e) {
                         // A column added since start holds a value capture cannot carry: that
                         // table alone is held out from now on, everything else goes on.
-                        heldOut.hold(RowChangeConverter.table(source), e.getMessage());
+                        heldOut.hold(table, e.getMessage());
                         pending = event;
                         continue;
                     }

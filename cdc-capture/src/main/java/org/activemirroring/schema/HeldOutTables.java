@@ -1,7 +1,9 @@
 package org.activemirroring.schema;
 
 import java.util.Map;
-import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.Collections;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 import org.slf4j.Logger;
@@ -20,7 +22,8 @@ import org.slf4j.LoggerFactory;
 public final class HeldOutTables {
     private static final Logger LOG = LoggerFactory.getLogger(HeldOutTables.class);
 
-    private final Map<String, String> tables = new ConcurrentSkipListMap<>();
+    /** Asked for every captured row: a hash lookup; sorted only when shown. */
+    private final Map<String, String> tables = new ConcurrentHashMap<>();
     private final String nodeId;
     private final Consumer<String> onNew;
 
@@ -68,6 +71,11 @@ public final class HeldOutTables {
 
     /** Every held-out table (schema.table) with why, sorted. */
     public Map<String, String> snapshot() {
-        return Map.copyOf(tables);
+        return Collections.unmodifiableMap(new TreeMap<>(tables));
+    }
+
+    /** Whether no table is held out (health asks this on every call). */
+    public boolean isEmpty() {
+        return tables.isEmpty();
     }
 }

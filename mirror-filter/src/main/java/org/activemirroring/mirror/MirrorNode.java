@@ -222,7 +222,7 @@ public final class MirrorNode implements AutoCloseable {
 
     /** Whether tables are held out of mirroring here (health says so). */
     public boolean hasHeldOutTables() {
-        return !capture.heldOut().snapshot().isEmpty();
+        return !capture.heldOut().isEmpty();
     }
 
     /** The parked changes, oldest first (at most {@code limit}). */
@@ -541,7 +541,7 @@ public final class MirrorNode implements AutoCloseable {
         Map<String, String> heldOut = capture.heldOut().snapshot();
         if (!heldOut.isEmpty()) {
             what.add(heldOut.size() + " table(s) held out of mirroring, each keeping what this mirror's site writes: "
-                    + String.join(", ", new TreeMap<>(heldOut).keySet()) + " (see heldOut for why)");
+                    + String.join(", ", heldOut.keySet()) + " (see heldOut for why)");
         }
         ParkedChanges.Summary p = applier.parkedNow();
         if (p.count() > 0) {
