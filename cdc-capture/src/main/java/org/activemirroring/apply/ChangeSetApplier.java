@@ -19,6 +19,7 @@ import org.activemirroring.transport.DeliveryHandler;
 import org.activemirroring.transport.Envelope;
 import org.activemirroring.transport.EpochMicros;
 import org.activemirroring.transport.NotYetDeliverableException;
+import org.activemirroring.transport.PayloadReceiver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.activemirroring.capture.CaptureConfig;
@@ -78,6 +79,10 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     private final Map<String, Map<String, Long>> reportedVectors = new ConcurrentHashMap<>();
     private final ChangeSetCodec codec = new ChangeSetCodec();
     private final Set<String> loggedIgnoredTypes = ConcurrentHashMap.newKeySet();
+    /** Receivers of other payload types (file changes), by type. */
+    private final Map<String, PayloadReceiver> receivers = new ConcurrentHashMap<>();
+    /** Receivers that took an envelope since their last prepareCommit. */
+    private final Set<PayloadReceiver> receiversToPrepare = new java.util.LinkedHashSet<>();
 
     private final DbSession session;
     private final ConflictPolicy policy;
@@ -206,11 +211,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     @Override
     public synchronized void deliver(Envelope envelope) throws ApplyException, NotYetDeliverableException {
         if (!ChangeSet.PAYLOAD_TYPE.equals(envelope.payloadType())) {
-            ignored++;
-            if (loggedIgnoredTypes.add(envelope.payloadType())) {
-                LOG.info("Applier ignores envelopes of payload type '{}' (first: {}); they are not ChangeSets",
-                        envelope.payloadType(), envelope);
-            }
+            deliverOther(envelope);
             return;
         }
         ChangeSet cs;
@@ -377,7 +378,11 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         ChangeSet alone = n == 1 && pending.size() == 1 && pending.get(0) == lastDelivered ? lastDelivered : null;
         try {
             applyPending(c);
+            prepareReceivers();
             commitStaged(c);
+        } catch (ApplyException e) {
+            abandon(c);
+            throw e;
         } catch (SQLException | RuntimeException e) {
             abandon(c);
             ApplyException f = failure("Cannot apply and commit a group of " + n
@@ -649,6 +654,82 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     }
 
     /** The first dependency of {@code cs} this mirror has not applied yet, or null if all are met. */
+    /**
+     * Hands envelopes of another payload type to its {@link PayloadReceiver} (file changes) and
+     * records their seqs as applied with the open group (or at once when ungrouped), after the
+     * receiver made them durable. Types without a receiver (a mirror without replicated folders, a
+     * newer mirror's payload) are recorded too, so the lag shown for their origin is true.
+     */
+    public void register(PayloadReceiver receiver) {
+        receivers.put(receiver.payloadType(), receiver);
+    }
+
+    private void deliverOther(Envelope envelope) throws ApplyException, NotYetDeliverableException {
+        if (held) {
+            throw new NotYetDeliverableException("applying is on hold");
+        }
+        String origin = envelope.origin();
+        long seq = envelope.seq();
+        if (seq <= Math.max(appliedNow.getOrDefault(origin, 0L), stagedApplied.getOrDefault(origin, 0L))) {
+            duplicates++;
+            return;
+        }
+        PayloadReceiver receiver = receivers.get(envelope.payloadType());
+        if (receiver == null) {
+            ignored++;
+            if (loggedIgnoredTypes.add(envelope.payloadType())) {
+                LOG.info("No receiver here for envelopes of payload type '{}' (first: {}); they are recorded as"
+                        + " applied and not used", envelope.payloadType(), envelope);
+            }
+        } else {
+            try {
+                receiver.receive(envelope);
+            } catch (Exception e) {
+                failures++;
+                throw new ApplyException("Cannot take " + envelope + ": " + e.getMessage() + "; it is offered again",
+                        true, e);
+            }
+            receiversToPrepare.add(receiver);
+        }
+        Connection c = null;
+        try {
+            c = connection();
+            if (grouping) {
+                applyPending(c); // in order: what was delivered before it goes first
+                openWork = true;
+                stagedApplied.put(origin, seq);
+                txApplied.put(origin, seq);
+                unrecorded.merge(origin, new long[] {seq, 1}, (a, b) -> new long[] {b[0], a[1] + 1});
+            } else {
+                prepareReceivers();
+                dialect.recordApplied(c, origin, seq);
+                c.commit();
+                endTransaction();
+                appliedNow.merge(origin, seq, Math::max);
+            }
+        } catch (SQLException | RuntimeException e) {
+            if (c != null) {
+                abandon(c);
+            }
+            throw failure("Cannot record " + envelope + " as applied", e);
+        }
+    }
+
+    /** Makes what receivers took durable, before their seqs are committed as applied. */
+    private void prepareReceivers() throws ApplyException {
+        for (java.util.Iterator<PayloadReceiver> it = receiversToPrepare.iterator(); it.hasNext(); ) {
+            PayloadReceiver r = it.next();
+            try {
+                r.prepareCommit();
+            } catch (Exception e) {
+                failures++;
+                throw new ApplyException("Cannot make received '" + r.payloadType() + "' envelopes durable: "
+                        + e.getMessage() + "; they are offered again", true, e);
+            }
+            it.remove();
+        }
+    }
+
     private String unmetDependency(ChangeSet cs) {
         for (Map.Entry<String, Long> d : cs.deps().entrySet()) {
             if (d.getKey().equals(nodeId) || d.getKey().equals(cs.origin())) {

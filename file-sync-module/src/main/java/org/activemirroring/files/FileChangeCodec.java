@@ -72,7 +72,8 @@ public final class FileChangeCodec {
     /**
      * Reads a payload written by {@link #encode}.
      *
-     * @param origin the mirror it came from, for the message of a refusal
+     * @param origin the mirror it came from (the envelope's origin): the entry's {@code modifiedBy}, and
+     *               named in the message of a refusal
      * @throws FileChangeFormatException when it is corrupt, of another format, or unsafe
      */
     public FileChange decode(byte[] payload, String origin) {
@@ -143,7 +144,7 @@ public final class FileChangeCodec {
                 throw refuse(origin, in.available() + " bytes after the end of the change of " + folder + "/" + path);
             }
             return new FileChange(folder, new FolderEntry(path, size, mtime, mode == -1 ? null : mode, null, sha, blocks,
-                    versions, tombstone));
+                    versions, tombstone, origin));
         } catch (EOFException e) {
             throw refuse(origin, "the payload ends early (" + payload.length + " bytes)");
         } catch (IOException e) {

@@ -16,10 +16,12 @@ import java.util.TreeMap;
  * @param sha256Hex SHA-256 of the content in lower-case hex; null for a tombstone
  * @param blocks    the content's blocks, in order; empty until the file has been cut into blocks
  * @param versions  version vector: mirror id to counter; never null
- * @param tombstone true when the file was deleted (kept so the delete replicates)
+ * @param tombstone  true when the file was deleted (kept so the delete replicates)
+ * @param modifiedBy the mirror whose change made this version (names its conflict copy if it loses);
+ *                   null when not known
  */
 public record FolderEntry(String path, long size, long mtimeMs, Integer mode, String fileKey, String sha256Hex,
-                          List<BlockRef> blocks, Map<String, Long> versions, boolean tombstone) {
+                          List<BlockRef> blocks, Map<String, Long> versions, boolean tombstone, String modifiedBy) {
 
     /** One block of a file: where it is and its SHA-256 (lower-case hex). Opaque to the index. */
     public record BlockRef(long offset, int length, String sha256Hex) {
@@ -37,20 +39,48 @@ public record FolderEntry(String path, long size, long mtimeMs, Integer mode, St
         versions = java.util.Collections.unmodifiableMap(new TreeMap<>(versions));
     }
 
-    /** This entry with {@code mirrorId}'s counter one higher. */
+    /** An entry whose modifying mirror is not known (yet). */
+    public FolderEntry(String path, long size, long mtimeMs, Integer mode, String fileKey, String sha256Hex,
+                       List<BlockRef> blocks, Map<String, Long> versions, boolean tombstone) {
+        this(path, size, mtimeMs, mode, fileKey, sha256Hex, blocks, versions, tombstone, null);
+    }
+
+    /** This entry with {@code mirrorId}'s counter one higher, as {@code mirrorId}'s change. */
     public FolderEntry bumped(String mirrorId) {
         Map<String, Long> v = new TreeMap<>(versions);
         v.merge(mirrorId, 1L, Long::sum);
-        return new FolderEntry(path, size, mtimeMs, mode, fileKey, sha256Hex, blocks, v, tombstone);
+        return new FolderEntry(path, size, mtimeMs, mode, fileKey, sha256Hex, blocks, v, tombstone, mirrorId);
     }
 
     /** This entry with other versions (e.g. the previous entry's, before a bump). */
     public FolderEntry withVersions(Map<String, Long> v) {
-        return new FolderEntry(path, size, mtimeMs, mode, fileKey, sha256Hex, blocks, v, tombstone);
+        return new FolderEntry(path, size, mtimeMs, mode, fileKey, sha256Hex, blocks, v, tombstone, modifiedBy);
+    }
+
+    /** This entry with another local stat (after it was written here). */
+    public FolderEntry withStat(long newSize, long newMtimeMs, String newFileKey) {
+        return new FolderEntry(path, newSize, newMtimeMs, mode, newFileKey, sha256Hex, blocks, versions, tombstone,
+                modifiedBy);
+    }
+
+    /** This entry as made by {@code mirror} (a change received from it). */
+    public FolderEntry withModifiedBy(String mirror) {
+        return new FolderEntry(path, size, mtimeMs, mode, fileKey, sha256Hex, blocks, versions, tombstone, mirror);
+    }
+
+    /** This entry with its blocks (cut after the scan). */
+    public FolderEntry withBlocks(List<BlockRef> newBlocks) {
+        return new FolderEntry(path, size, mtimeMs, mode, fileKey, sha256Hex, newBlocks, versions, tombstone,
+                modifiedBy);
     }
 
     /** The tombstone of this entry: content gone, versions kept (the caller bumps them). */
     public FolderEntry toTombstone(long deletedAtMs) {
-        return new FolderEntry(path, 0, deletedAtMs, null, null, null, List.of(), versions, true);
+        return new FolderEntry(path, 0, deletedAtMs, null, null, null, List.of(), versions, true, modifiedBy);
+    }
+
+    /** Whether both hold the same content (or are both tombstones): no transfer and no conflict between them. */
+    public boolean sameContent(FolderEntry o) {
+        return tombstone == o.tombstone && Objects.equals(sha256Hex, o.sha256Hex);
     }
 }

@@ -33,7 +33,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p>Format (UTF-8, one record per line, fields separated by one space, version 1):
  * <pre>
  * activemirroring-folder-index 1
- * f &lt;path&gt; &lt;size&gt; &lt;mtimeMs&gt; &lt;mode octal|-&gt; &lt;fileKey|-&gt; &lt;sha256|-&gt; &lt;live|tomb&gt; &lt;versions|-&gt; &lt;blocks|-&gt;
+ * f &lt;path&gt; &lt;size&gt; &lt;mtimeMs&gt; &lt;mode octal|-&gt; &lt;fileKey|-&gt; &lt;sha256|-&gt; &lt;live|tomb&gt; &lt;versions|-&gt; &lt;blocks|-&gt; &lt;modifiedBy|-&gt;
  * end &lt;number of f lines&gt;
  * </pre>
  * versions are {@code mirror=counter,...}; blocks are {@code offset:length:sha256;...}. Text fields
@@ -198,7 +198,7 @@ public final class FolderIndex {
             FolderEntry old = entries.get(e.path());
             put(old == null ? e.bumped(mirrorId)
                     : new FolderEntry(e.path(), e.size(), e.mtimeMs(), e.mode(), e.fileKey(), old.sha256Hex(),
-                    old.blocks(), old.versions(), false));
+                    old.blocks(), old.versions(), false, old.modifiedBy()));
         }
         for (String path : scan.deleted()) {
             FolderEntry old = entries.get(path);
@@ -271,6 +271,7 @@ public final class FolderIndex {
                     first = false;
                 }
             }
+            sb.append(' ').append(e.modifiedBy() == null ? "-" : enc(e.modifiedBy()));
             sb.append('\n');
         }
         sb.append("end ").append(entries.size()).append('\n');
@@ -279,8 +280,8 @@ public final class FolderIndex {
 
     private static FolderEntry parse(String line) {
         String[] f = line.split(" ", -1);
-        if (f.length != 10 || !f[0].equals("f")) {
-            throw new IllegalArgumentException("expected 10 fields starting with 'f', found " + f.length);
+        if (f.length != 11 || !f[0].equals("f")) {
+            throw new IllegalArgumentException("expected 11 fields starting with 'f', found " + f.length);
         }
         String path = dec(f[1]);
         String why = FolderPaths.refusal(path);
@@ -320,7 +321,8 @@ public final class FolderIndex {
                 blocks.add(new FolderEntry.BlockRef(Long.parseLong(p[0]), Integer.parseInt(p[1]), hex(p[2])));
             }
         }
-        return new FolderEntry(path, size, mtime, mode, fileKey, sha, blocks, versions, tomb);
+        String modifiedBy = f[10].equals("-") ? null : dec(f[10]);
+        return new FolderEntry(path, size, mtime, mode, fileKey, sha, blocks, versions, tomb, modifiedBy);
     }
 
     private static String hex(String s) {

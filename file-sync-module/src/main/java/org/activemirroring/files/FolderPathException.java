@@ -4,7 +4,7 @@ package org.activemirroring.files;
  * A relative path that a folder refuses (see {@link FolderPaths}): permanent, the same input
  * always fails. {@link #getMessage()} names the path and the reason.
  */
-public final class FolderPathException extends Exception {
+public final class FolderPathException extends java.io.IOException {
     private final String path;
     private final String reason;
 

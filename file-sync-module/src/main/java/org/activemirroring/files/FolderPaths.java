@@ -125,7 +125,7 @@ public final class FolderPaths {
     }
 
     /** {@code rel} with control characters shown as \\uXXXX, for messages and logs. */
-    static String printable(String rel) {
+    public static String printable(String rel) {
         if (rel == null) {
             return "null";
         }
@@ -141,7 +141,7 @@ public final class FolderPaths {
     }
 
     /** The relative path of {@code file} under {@code root}, with '/' separators. */
-    static String relative(Path root, Path file) {
+    public static String relative(Path root, Path file) {
         String s = root.relativize(file).toString();
         String sep = root.getFileSystem().getSeparator();
         return sep.equals("/") ? s : s.replace(sep, "/");

@@ -70,7 +70,7 @@ class FolderIndexTest {
                 Map.of("m1", 2L), false));
         index.save();
         assertEquals("activemirroring-folder-index 1\n"
-                + "f a%20b.txt 3 7 644 - " + SHA_A + " live m1=2 0:3:" + SHA_A + "\n"
+                + "f a%20b.txt 3 7 644 - " + SHA_A + " live m1=2 0:3:" + SHA_A + " -\n"
                 + "end 1\n", Files.readString(file));
     }
 
@@ -114,7 +114,7 @@ class FolderIndexTest {
     void corruptIndexGivesAClearError() throws Exception {
         Path file = FolderIndex.fileFor(dataDir, "u");
         Files.createDirectories(file.getParent());
-        Files.writeString(file, "activemirroring-folder-index 1\nf a 1 2 - - xyz live - -\nend 1\n");
+        Files.writeString(file, "activemirroring-folder-index 1\nf a 1 2 - - xyz live - - -\nend 1\n");
         FolderIndexException e = assertThrows(FolderIndexException.class, () -> FolderIndex.load(file));
         assertTrue(e.getMessage().contains("line 2") && e.getMessage().contains("not a SHA-256"), e.getMessage());
 
@@ -122,7 +122,7 @@ class FolderIndexTest {
         e = assertThrows(FolderIndexException.class, () -> FolderIndex.load(file));
         assertTrue(e.getMessage().contains("format version '2'"), e.getMessage());
 
-        Files.writeString(file, "activemirroring-folder-index 1\nf ../x 1 2 - - - live - -\nend 1\n");
+        Files.writeString(file, "activemirroring-folder-index 1\nf ../x 1 2 - - - live - - -\nend 1\n");
         e = assertThrows(FolderIndexException.class, () -> FolderIndex.load(file));
         assertTrue(e.getMessage().contains("'..' segment"), e.getMessage());
 

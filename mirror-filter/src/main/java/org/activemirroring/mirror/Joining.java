@@ -62,6 +62,7 @@ final class Joining {
     private volatile boolean ownRows;
     /** Why this mirror holds the data it holds, for status; null until decided. */
     private volatile String dataSource;
+    private volatile boolean copied;
     /** Set when this mirror starts from its own database although the network may hold other data. */
     private volatile String warning;
 
@@ -88,6 +89,11 @@ final class Joining {
     /** Where this mirror's data came from, as recorded when it was decided; null before. */
     String dataSource() {
         return dataSource;
+    }
+
+    /** Whether this start copied the database from a peer (a join, first or again). */
+    boolean copiedThisStart() {
+        return copied;
     }
 
     /** A warning about the decision (started from its own data while the network may differ), or null. */
@@ -133,6 +139,7 @@ final class Joining {
         state = "joining";
         progress.accept((rejoin ? "copying the data again" : "joining") + ": looking for a mirror to copy from");
         join(rejoin);
+        copied = true;
         state = "complete";
         dataSource = sink.how();
     }

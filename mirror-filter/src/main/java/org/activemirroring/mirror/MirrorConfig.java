@@ -20,6 +20,8 @@ import org.activemirroring.capture.CaptureConfig;
 import org.activemirroring.config.ConfigException;
 import org.activemirroring.config.ConfigOption;
 import org.activemirroring.config.Importance;
+import org.activemirroring.files.FolderConfig;
+import org.activemirroring.files.sync.FileSyncOptions;
 import org.activemirroring.transport.TransportConfig;
 
 /**
@@ -89,13 +91,18 @@ public final class MirrorConfig {
     private final int startPeersWaitMs;
     private final String adminUser;
     private final PasswordHash adminPasswordHash;
+    private final FolderConfig folders;
+    private final FileSyncOptions fileSync;
 
     /** Where a mirror that was never part of the network gets its data ({@link #JOIN}). */
     public enum JoinMode { AUTO, ALWAYS, NEVER }
 
     private MirrorConfig(Map<String, String> raw, TransportConfig transport, CaptureConfig capture,
                          int retryAfterSeconds, JoinMode joinMode, int startCatchUpMaxMs, int startPeersWaitMs,
-                         String adminUser, PasswordHash adminPasswordHash) {
+                         String adminUser, PasswordHash adminPasswordHash, FolderConfig folders,
+                         FileSyncOptions fileSync) {
+        this.folders = folders;
+        this.fileSync = fileSync;
         this.adminUser = adminUser;
         this.adminPasswordHash = adminPasswordHash;
         this.joinMode = joinMode;
@@ -119,7 +126,8 @@ public final class MirrorConfig {
         // Tuning of the built-in JGroups stack (timeouts, intervals): passed to its placeholders.
         known.addAll(org.activemirroring.transport.StackTemplate.builtInTuningKeys());
         for (String key : new TreeSet<>(raw.keySet())) {
-            if (key.startsWith("mirror.") && !known.contains(key)) {
+            // A folder's own keys (mirror.folder.<name>.*) are checked by FolderConfig.
+            if (key.startsWith("mirror.") && !known.contains(key) && !key.startsWith("mirror.folder.")) {
                 problems.add("Unknown option '" + key + "': check its spelling; the README lists every option.");
             }
         }
@@ -131,12 +139,15 @@ public final class MirrorConfig {
         int startPeersWait = START_PEERS_WAIT_MS.read(raw, problems);
         String adminUser = ADMIN_USER.read(raw, problems);
         PasswordHash adminPasswordHash = readPasswordHash(raw, problems);
+        // Relative folder paths are relative to the directory the server was started in.
+        FolderConfig folders = FolderConfig.from(raw, Path.of("").toAbsolutePath(), problems);
+        FileSyncOptions fileSync = FileSyncOptions.from(raw, problems);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
         return new MirrorConfig(raw, transport, capture, retryAfter,
                 JoinMode.valueOf(join.toUpperCase(java.util.Locale.ROOT)), startCatchUpMax, startPeersWait,
-                adminUser, adminPasswordHash);
+                adminUser, adminPasswordHash, folders, fileSync);
     }
 
     /** The admin password's hash, or null when none is set. */
@@ -204,7 +215,19 @@ public final class MirrorConfig {
         all.addAll(TransportConfig.OPTIONS);
         all.addAll(CaptureConfig.OPTIONS);
         all.addAll(FILTER_OPTIONS);
+        all.addAll(FolderConfig.OPTIONS);
+        all.addAll(FileSyncOptions.OPTIONS);
         return List.copyOf(all);
+    }
+
+    /** The replicated folders ({@code mirror.folders}); none by default. */
+    public FolderConfig folders() {
+        return folders;
+    }
+
+    /** How replicated folders are watched, scanned and transferred. */
+    public FileSyncOptions fileSync() {
+        return fileSync;
     }
 
     public String nodeId() {

@@ -20,6 +20,7 @@ import org.activemirroring.capture.CaptureVersioner;
 import org.activemirroring.capture.DebeziumCapture;
 import org.activemirroring.capture.EchoPolicy;
 import org.activemirroring.change.HybridClock;
+import org.activemirroring.files.sync.FileSync;
 import org.activemirroring.join.JoinSink;
 import org.activemirroring.join.JoinSource;
 import org.activemirroring.join.JoinStash;
@@ -83,6 +84,7 @@ public final class MirrorNode implements AutoCloseable {
     private volatile boolean restartRequested;
     private volatile boolean closed;
     private final DataOrigin dataOrigin;
+    private final FileSync files;
 
     /**
      * Where this mirror's data came from, for status: how it was decided (joined from whom, or why
@@ -111,7 +113,8 @@ public final class MirrorNode implements AutoCloseable {
                        JGroupsPeerTransport transport, DebeziumCapture capture,
                        java.util.function.Supplier<DebeziumCapture> newCapture, CaptureVersioner versioner,
                        ConflictLogReader conflicts, JoinSource joinSource, JoinSink joinSink,
-                       ForeignKeyValidation validation, DataOrigin dataOrigin) {
+                       ForeignKeyValidation validation, DataOrigin dataOrigin, FileSync files) {
+        this.files = files;
         this.dataOrigin = dataOrigin;
         this.validation = validation;
         this.joinSource = joinSource;
@@ -285,6 +288,14 @@ public final class MirrorNode implements AutoCloseable {
             PostgresDialect dialect = new PostgresDialect();
             JGroupsPeerTransport transport = new JGroupsPeerTransport(config.transport());
             started.add(transport);
+            // Replicated folders: their request handlers are registered before the transport connects.
+            java.util.concurrent.atomic.AtomicReference<ChangeSetApplier> applierRef =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            FileSync files = FileSync.create(config.folders(), config.dataDir(), node, transport, () -> {
+                ChangeSetApplier a = applierRef.get();
+                return a == null ? Map.of() : a.appliedNow();
+            }, config.fileSync());
+            started.add(files);
             // Serving joins: registered before the transport connects, answered once the node is ready.
             PostgresSchemaCopy schemaCopy = new PostgresSchemaCopy();
             PostgresBulkCopy bulkCopy = new PostgresBulkCopy();
@@ -301,6 +312,9 @@ public final class MirrorNode implements AutoCloseable {
             started.add(joinSource);
             transport.registerRequestHandler(JoinWire.KIND, joinSource);
             joining.ensureComplete();
+            if (joining.copiedThisStart()) {
+                files.forgetSynced(); // the folders are copied again too, after the database
+            }
 
             SequenceKeeper sequences = SequenceKeeper.start(config.capture(), node, new PostgresSequences());
             started.add(sequences);
@@ -312,6 +326,8 @@ public final class MirrorNode implements AutoCloseable {
             // Under the transport, a backlog (catch-up, bursts) is applied several ChangeSets per
             // database transaction, committed when the transport flushes.
             applier.groupDeliveries(true);
+            applier.register(files.receiver());
+            applierRef.set(applier);
             Map<String, Long> horizon = sink.replayHorizon();
             applier.replayHorizon(horizon);
             started.add(applier);
@@ -335,6 +351,7 @@ public final class MirrorNode implements AutoCloseable {
             DebeziumCapture capture = newCapture.get();
             started.add(capture);
             capture.start();
+            files.start();
             // Rows the site wrote before a join go back now that capture sends them on.
             String restored = restoreStash(config, dialect, sink);
 
@@ -345,7 +362,7 @@ public final class MirrorNode implements AutoCloseable {
             LOG.info("Mirror '{}' is replicating; members {}", node, transport.members());
             MirrorNode n = new MirrorNode(config, sequences, applier, transport, capture, newCapture, versioner,
                     new ConflictLogReader(config.capture(), dialect), joinSource, sink, validation,
-                    new DataOrigin(joining.dataSource(), joining.warning(), restored));
+                    new DataOrigin(joining.dataSource(), joining.warning(), restored), files);
             self.set(n);
             built.complete(n);
             return n;
@@ -435,7 +452,8 @@ public final class MirrorNode implements AutoCloseable {
      * error: it restarts by itself, and the node is ready again once it runs).
      */
     public boolean isReady() {
-        return !closed && rejoinReason == null && sequences.asserted() && capture.isRunning() && transport.isDelivering();
+        return !closed && rejoinReason == null && sequences.asserted() && capture.isRunning() && transport.isDelivering()
+                && files.synced();
     }
 
     /** How long a mirror about to copy its data again waits for capture to publish its last writes. */
@@ -493,6 +511,10 @@ public final class MirrorNode implements AutoCloseable {
         if (problem == null && !delivery.running()) {
             problem = deliveryProblem(delivery);
         }
+        if (problem == null && !files.synced()) {
+            problem = "copying the replicated folders' index from another mirror (a new mirror, or a folder new to"
+                    + " this one); the log says why if it waits";
+        }
         Map<String, Long> applied;
         try {
             applied = applier.appliedVector();
@@ -524,7 +546,7 @@ public final class MirrorNode implements AutoCloseable {
                 sequences.stats(),
                 new NodeStatus.ConflictStatus(conflictCount, applier.stats().conflicts(), versioner.repairs()),
                 slotStatus(), validatingForeignKeys(), dataOrigin, degraded(delivery), capture.heldOut().snapshot(),
-                problem);
+                files.status(), problem);
     }
 
     /** What is held back although this mirror serves, or null (see {@link NodeStatus#degraded}). */
@@ -608,6 +630,20 @@ public final class MirrorNode implements AutoCloseable {
         return transport;
     }
 
+    /**
+     * Opens a file of a replicated folder for reading; one whose version is known but has not
+     * arrived here yet is fetched first, waiting at most {@code maxWait} ({@link FileSync#open}).
+     */
+    public java.nio.file.Path openFile(String folder, String path, java.time.Duration maxWait)
+            throws java.io.IOException, InterruptedException {
+        return files.open(folder, path, maxWait);
+    }
+
+    /** The replicated folders of this mirror. */
+    FileSync files() {
+        return files;
+    }
+
     /** This mirror's conflict log, newest first (see {@link ConflictLogReader#recent}). */
     public List<Conflict> conflicts(int limit, long beforeId) throws SQLException {
         return conflicts.recent(limit, beforeId);
@@ -647,6 +683,7 @@ public final class MirrorNode implements AutoCloseable {
         }
         closeQuietly(validation, "foreign key validation");
         closeQuietly(capture, "capture");
+        closeQuietly(files, "replicated folders");
         closeQuietly(joinSource, "join sessions");
         closeQuietly(transport, "transport");
         closeQuietly(applier, "applier");

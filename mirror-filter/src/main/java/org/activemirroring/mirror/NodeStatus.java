@@ -5,6 +5,7 @@ import java.util.Map;
 
 import org.activemirroring.apply.ApplierStats;
 import org.activemirroring.capture.CaptureStats;
+import org.activemirroring.files.sync.FileSyncStatus;
 import org.activemirroring.postgres.SlotMonitor;
 import org.activemirroring.sequences.SequenceStats;
 import org.activemirroring.transport.DeliveryStatus;
@@ -41,18 +42,20 @@ import org.activemirroring.transport.DeliveryStatus;
  * @param heldOut    tables of the mirrored schemas that cannot be mirrored (no key, or a column
  *                   type capture cannot carry), with why and what to do: they keep whatever each
  *                   mirror's site writes; empty when none
+ * @param files      the replicated folders: files, versions wanted from other mirrors, transfer
+ *                   counters and refused changes per reason; null while the node starts
  * @param problem    why the node is not ready, or null
  */
 public record NodeStatus(String nodeId, boolean ready, List<String> members, Map<String, OriginStatus> origins,
                          long originated, long journalHead, CaptureStats capture, ApplierStats apply,
                          DeliveryStatus delivery, SequenceStats sequences, ConflictStatus conflicts,
                          SlotMonitor.SlotStatus slot, boolean validatingForeignKeys, MirrorNode.DataOrigin dataOrigin,
-                         String degraded, Map<String, String> heldOut, String problem) {
+                         String degraded, Map<String, String> heldOut, FileSyncStatus files, String problem) {
 
     /** The status of a mirror whose node is not running yet; {@code problem} says why. */
     static NodeStatus starting(String nodeId, String problem) {
         return new NodeStatus(nodeId, false, List.of(), Map.of(), 0, 0, null, null, null, null, null, null, false, null,
-                null, Map.of(), problem);
+                null, Map.of(), null, problem);
     }
 
     /**

@@ -1,0 +1,525 @@
+package org.activemirroring.files.sync;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import org.activemirroring.files.FileChange;
+import org.activemirroring.files.FileChangeCodec;
+import org.activemirroring.files.FileChangeFormatException;
+import org.activemirroring.files.FolderConfig;
+import org.activemirroring.files.FolderEntry;
+import org.activemirroring.files.FolderIndex;
+import org.activemirroring.files.FolderPaths;
+import org.activemirroring.files.transfer.BlockMap;
+import org.activemirroring.files.transfer.BlockServer;
+import org.activemirroring.files.transfer.BlockWire;
+import org.activemirroring.files.transfer.FileAssembler;
+import org.activemirroring.files.transfer.PeerRequests;
+import org.activemirroring.files.watch.FolderWatcher;
+import org.activemirroring.transport.Envelope;
+import org.activemirroring.transport.PayloadReceiver;
+import org.activemirroring.transport.PeerTransport;
+import org.activemirroring.transport.Reply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The replicated folders of one mirror, over its peer transport: the composition root of this
+ * module.
+ *
+ * <ul>
+ *   <li>Local changes: a watcher per folder asks for a scan a moment after something changed, and
+ *       every folder is scanned periodically anyway (the scan is the truth, the watcher a hint);
+ *       each change found is published on the journal ({@link FolderSync#scanAndPublish}).</li>
+ *   <li>Other mirrors' changes arrive through {@link #receiver()}, which the mirror's delivery
+ *       handler calls in order and records as applied after {@link PayloadReceiver#prepareCommit}
+ *       made them durable: exactly once, with catch-up, as database changes.</li>
+ *   <li>Wanted versions are written by a few worker threads, each file from blocks found here or
+ *       fetched from the mirrors that hold them ({@link FileAssembler}).</li>
+ *   <li>A folder this mirror has no index of yet (a new mirror, or a folder just configured) is
+ *       first copied from a peer that has applied at least what this mirror has.</li>
+ *   <li>{@link #open} reads a file, fetching it first when its version is known but not here yet.</li>
+ * </ul>
+ * Call {@link #create} before the transport connects (it registers request handlers), hand
+ * {@link #receiver()} to the delivery handler, then {@link #start()} once delivery runs.
+ */
+public final class FileSync implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(FileSync.class);
+
+    private final String self;
+    private final PeerTransport transport;
+    private final Supplier<Map<String, Long>> appliedVector;
+    private final FileSyncOptions options;
+    private final Map<String, FolderSync> folders = new LinkedHashMap<>();
+    private final Set<String> synced = ConcurrentHashMap.newKeySet();
+    private final Map<String, FolderWatcher> watchers = new ConcurrentHashMap<>();
+    private final BlockMap blocks = new BlockMap();
+    private final BlockServer blockServer;
+    private final FileAssembler assembler;
+    private final Refusals refusals = new Refusals();
+    private final FileChangeCodec codec = new FileChangeCodec();
+    private final Set<FolderState> toSave = ConcurrentHashMap.newKeySet();
+    private final Set<String> scansQueued = ConcurrentHashMap.newKeySet();
+    private final Fetching fetching;
+    private final Path dataDir;
+    private ScheduledExecutorService scans;
+    private volatile boolean closed;
+
+    private FileSync(FolderConfig config, Path dataDir, String self, PeerTransport transport,
+                     Supplier<Map<String, Long>> appliedVector, FileSyncOptions options, Clock clock) throws IOException {
+        this.self = self;
+        this.dataDir = dataDir;
+        this.transport = transport;
+        this.appliedVector = appliedVector;
+        this.options = options;
+        for (FolderConfig.Folder f : config.folders()) {
+            Path indexFile = FolderIndex.fileFor(dataDir, f.name());
+            boolean known = Files.exists(syncedMarker(dataDir, f.name()));
+            FolderIndex index = FolderIndex.load(indexFile);
+            FolderIndex wanted = FolderIndex.load(indexFile.resolveSibling(f.name() + ".wanted"));
+            FolderState state = new FolderState(f.name(), f.root(), self, index, wanted, blocks);
+            folders.put(f.name(), new FolderSync(f, state, self, transport, clock, refusals));
+            if (known) {
+                synced.add(f.name());
+            }
+        }
+        this.blockServer = new BlockServer(blocks);
+        PeerRequests peers = new PeerRequests() {
+            @Override
+            public List<String> peers() {
+                List<String> p = new ArrayList<>(transport.members());
+                p.remove(self);
+                return p;
+            }
+
+            @Override
+            public Reply request(String node, String kind, byte[] body, Duration timeout) throws Exception {
+                return transport.requestReply(node, kind, body, timeout);
+            }
+        };
+        this.assembler = new FileAssembler(blocks, peers, options.parallelRequests(), 4 << 20,
+                Duration.ofMillis(options.requestTimeoutMs()));
+        this.fetching = new Fetching(this, options.parallelFiles());
+    }
+
+    /**
+     * Loads the folders' indexes and registers this module's request handlers on {@code transport}
+     * (call before it connects).
+     *
+     * @param appliedVector per origin, the highest seq this mirror has applied (a folder copied from
+     *                      a peer is copied from one that has applied at least as much)
+     */
+    public static FileSync create(FolderConfig config, Path dataDir, String self, PeerTransport transport,
+                                  Supplier<Map<String, Long>> appliedVector, FileSyncOptions options) throws IOException {
+        FileSync s = new FileSync(config, dataDir, self, transport, appliedVector, options, Clock.systemUTC());
+        transport.registerRequestHandler(BlockWire.KIND, s.blockServer);
+        transport.registerRequestHandler(SyncWire.SNAPSHOT_KIND, s::answerSnapshot);
+        transport.registerRequestHandler(SyncWire.ENTRY_KIND, s::answerEntry);
+        return s;
+    }
+
+    /**
+     * Where the mark lives that a folder was copied from a peer (or started by the first mirror):
+     * without it, a start copies the folder first.
+     */
+    static Path syncedMarker(Path dataDir, String folder) {
+        return FolderIndex.fileFor(dataDir, folder).resolveSibling(folder + ".synced");
+    }
+
+    /** Records that a folder holds what the network holds (copied, or this mirror is the first). */
+    void markSynced(String folder) throws IOException {
+        Path m = syncedMarker(dataDir, folder);
+        Files.createDirectories(m.getParent());
+        if (!Files.exists(m)) {
+            Files.write(m, new byte[0]);
+        }
+        synced.add(folder);
+    }
+
+    /**
+     * Forgets that the folders were synced: this mirror copied its database again (a join), so
+     * every folder is copied again from a peer too, before the mirror counts as synced. Call before
+     * {@link #start()}.
+     */
+    public void forgetSynced() throws IOException {
+        for (String name : folders.keySet()) {
+            Files.deleteIfExists(syncedMarker(dataDir, name));
+        }
+        synced.clear();
+    }
+
+    /** Whether every folder is synced (copied from a peer once); a mirror serves only then. */
+    public boolean synced() {
+        return synced.size() == folders.size();
+    }
+
+    /** Takes other mirrors' file changes; give it to the delivery handler. */
+    public PayloadReceiver receiver() {
+        return new PayloadReceiver() {
+            @Override
+            public String payloadType() {
+                return FileChange.PAYLOAD_TYPE;
+            }
+
+            @Override
+            public void receive(Envelope envelope) {
+                take(envelope);
+            }
+
+            @Override
+            public void prepareCommit() throws IOException {
+                for (FolderState s : List.copyOf(toSave)) {
+                    s.save();
+                    toSave.remove(s);
+                }
+            }
+        };
+    }
+
+    /** Starts watching, scanning and writing wanted files. */
+    public synchronized void start() {
+        scans = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "am-files-scan-" + self);
+            t.setDaemon(true);
+            return t;
+        });
+        for (FolderSync f : folders.values()) {
+            String name = f.folder().name();
+            if (options.watch()) {
+                FolderWatcher w = new FolderWatcher(name, f.folder().root(),
+                        dir -> f.folder().filter().excludesDirectory(FolderPaths.relative(f.folder().root(), dir)),
+                        Duration.ofMillis(options.debounceMs()), () -> requestScan(name));
+                watchers.put(name, w);
+                w.start();
+            }
+            scans.scheduleWithFixedDelay(() -> scanOrSync(f), 0, options.scanIntervalMs(), TimeUnit.MILLISECONDS);
+        }
+        fetching.start();
+    }
+
+    /** Asks for a scan of one folder soon (coalesced: one queued scan per folder at most). */
+    public void requestScan(String folder) {
+        FolderSync f = folders.get(folder);
+        if (f == null || closed || !scansQueued.add(folder)) {
+            return;
+        }
+        try {
+            scans.execute(() -> {
+                scansQueued.remove(folder);
+                scanOrSync(f);
+            });
+        } catch (RejectedExecutionException e) {
+            scansQueued.remove(folder);
+        }
+    }
+
+    /**
+     * Scans every folder now and publishes what changed, on the caller's thread (folders not synced
+     * yet are skipped). For tests and tools; running ones scan by themselves.
+     *
+     * @return changes published
+     */
+    public int scanNow() throws Exception {
+        if (scans == null) {
+            int n = 0;
+            for (FolderSync f : folders.values()) {
+                if (synced.contains(f.folder().name())) {
+                    n += f.scanAndPublish();
+                }
+            }
+            return n;
+        }
+        int[] n = new int[1];
+        Exception[] failure = new Exception[1];
+        scans.submit(() -> {
+            for (FolderSync f : folders.values()) {
+                if (synced.contains(f.folder().name())) {
+                    try {
+                        n[0] += f.scanAndPublish();
+                    } catch (Exception e) {
+                        failure[0] = e;
+                    }
+                }
+            }
+        }).get();
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        return n[0];
+    }
+
+    private void scanOrSync(FolderSync f) {
+        String name = f.folder().name();
+        try {
+            if (!synced.contains(name)) {
+                if (!FolderCopy.copyFromPeer(this, f)) {
+                    scans.schedule(() -> requestScan(name), 2, TimeUnit.SECONDS);
+                    return;
+                }
+                markSynced(name);
+                fetching.kick();
+            }
+            f.scanAndPublish();
+        } catch (Exception e) {
+            if (!closed) {
+                LOG.warn("Mirror '{}': scanning folder '{}' failed ({}); the next scan tries again", self, name,
+                        e.toString());
+            }
+        }
+    }
+
+    /** Takes one received file change (see {@link #receiver()}). */
+    private void take(Envelope envelope) {
+        FileChange change;
+        try {
+            change = codec.decode(envelope.payload(), envelope.origin());
+        } catch (FileChangeFormatException e) {
+            refusals.refuse(envelope.origin(), "?", "unreadable", null, e.getMessage());
+            return;
+        }
+        offer(envelope.origin(), change.folder(), change.entry());
+    }
+
+    /** Merges one version made elsewhere into a folder, refusing what this mirror cannot hold. */
+    FolderState.Outcome offer(String from, String folderName, FolderEntry e) {
+        FolderSync f = folders.get(folderName);
+        if (f == null) {
+            refusals.refuse(from, folderName, "unknown-folder", e.path(), "no folder of that name is configured here;"
+                    + " add it to mirror.folders on this mirror to replicate it");
+            return FolderState.Outcome.IGNORED;
+        }
+        FolderConfig.Folder folder = f.folder();
+        String unsafe = FolderPaths.refusal(e.path(), folder.root().getFileSystem());
+        if (unsafe != null) {
+            refusals.refuse(from, folderName, "unsafe-path", e.path(), unsafe);
+            return FolderState.Outcome.IGNORED;
+        }
+        if (!e.tombstone() && e.size() > folder.maxFileBytes()) {
+            refusals.refuse(from, folderName, "too-large", e.path(), e.size() + " bytes is above "
+                    + FolderConfig.key(FolderConfig.MAX_FILE_BYTES, folderName) + "=" + folder.maxFileBytes()
+                    + " here; raise it on this mirror to take such files");
+            return FolderState.Outcome.IGNORED;
+        }
+        if (!folder.filter().includes(e.path())) {
+            return FolderState.Outcome.IGNORED; // this mirror's include/exclude leave it out
+        }
+        FolderState.Outcome o = f.state().offer(e);
+        toSave.add(f.state());
+        if (o == FolderState.Outcome.WANTED) {
+            fetching.kick();
+        }
+        return o;
+    }
+
+    private byte[] answerSnapshot(String from, byte[] body) throws IOException {
+        Object[] req = SyncWire.readSnapshotRequest(body);
+        String folder = (String) req[0];
+        FolderSync f = folders.get(folder);
+        if (f == null || !synced.contains(folder)) {
+            throw new IOException("folder '" + folder + "' is " + (f == null ? "not configured" : "not synced yet")
+                    + " on " + self);
+        }
+        // The vector first: everything applied up to it is in the entries read after it.
+        Map<String, Long> vector = new TreeMap<>(appliedVector.get());
+        vector.put(self, transport.stats().journalHeads().getOrDefault(self, 0L));
+        List<FolderEntry> all = f.state().snapshot();
+        List<FolderEntry> page = new ArrayList<>();
+        String after = (String) req[1];
+        int max = (Integer) req[2];
+        boolean done = true;
+        for (FolderEntry e : all) {
+            if (e.path().compareTo(after) <= 0) {
+                continue;
+            }
+            if (page.size() == max) {
+                done = false;
+                break;
+            }
+            page.add(e);
+        }
+        return SyncWire.page(folder, self, new SyncWire.Page(done, vector, page), codec);
+    }
+
+    private byte[] answerEntry(String from, byte[] body) throws IOException {
+        String[] req = SyncWire.readEntryRequest(body);
+        FolderSync f = folders.get(req[0]);
+        FolderEntry e = null;
+        if (f != null) {
+            e = f.state().wanted(req[1]);
+            if (e == null) {
+                e = f.state().local(req[1]);
+            }
+        }
+        return SyncWire.entryReply(req[0], self, e, codec);
+    }
+
+    /**
+     * Opens a file of a replicated folder for reading. When its version is known here but not
+     * written yet (or, failing that, a peer knows it), it is fetched first, waiting at most
+     * {@code maxWait}; its fetch goes before the others.
+     *
+     * @return the file's path, its content complete and verified
+     * @throws FileNotFoundException when no mirror knows it, or it did not arrive within the wait
+     */
+    public Path open(String folder, String path, Duration maxWait) throws IOException, InterruptedException {
+        FolderSync f = folders.get(folder);
+        if (f == null) {
+            throw new FileNotFoundException("No replicated folder '" + folder + "' here (mirror.folders)");
+        }
+        String unsafe = FolderPaths.refusal(path);
+        if (unsafe != null) {
+            throw new FileNotFoundException("Refused path '" + FolderPaths.printable(path) + "': " + unsafe);
+        }
+        long deadline = System.nanoTime() + maxWait.toNanos();
+        boolean asked = false;
+        while (true) {
+            FolderEntry w = f.state().wanted(path);
+            FolderEntry l = f.state().local(path);
+            if (w == null && l != null && !l.tombstone()) {
+                Path file = FolderPaths.resolveInside(f.folder().root(), path);
+                if (FolderState.stat(file) != null) {
+                    return file;
+                }
+            }
+            if (w == null && !asked) {
+                asked = true;
+                askPeers(folder, path);
+                continue;
+            }
+            if (w == null || w.tombstone()) {
+                throw new FileNotFoundException("'" + FolderPaths.printable(path) + "' is not in folder '" + folder
+                        + "' on any reachable mirror");
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new FileNotFoundException("'" + FolderPaths.printable(path) + "' of folder '" + folder
+                        + "' did not arrive within " + maxWait.toMillis() + " ms; try again shortly");
+            }
+            fetching.prefer(folder, path);
+            fetching.awaitChange(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        }
+    }
+
+    private void askPeers(String folder, String path) {
+        for (String peer : transport.members()) {
+            if (peer.equals(self)) {
+                continue;
+            }
+            try {
+                List<String> refused = new ArrayList<>();
+                byte[] reply = transport.request(peer, SyncWire.ENTRY_KIND, SyncWire.entryRequest(folder, path),
+                        Duration.ofMillis(options.requestTimeoutMs()));
+                FolderEntry e = SyncWire.readEntryReply(reply, peer, codec, refused);
+                refused.forEach(r -> refusals.refuse(peer, folder, "unreadable", path, r));
+                if (e != null && e.path().equals(path)) {
+                    offer(peer, folder, e);
+                }
+            } catch (Exception e) {
+                LOG.debug("Mirror '{}': asking {} for {}/{} failed: {}", self, peer, folder, path, e.toString());
+            }
+        }
+        FolderSync f = folders.get(folder);
+        try {
+            f.state().save();
+        } catch (IOException e) {
+            LOG.warn("Mirror '{}': cannot save folder '{}': {}", self, folder, e.toString());
+        }
+    }
+
+    /** What the folders are doing. */
+    public FileSyncStatus status() {
+        List<FileSyncStatus.Folder> out = new ArrayList<>();
+        for (FolderSync f : folders.values()) {
+            FolderState s = f.state();
+            FolderWatcher w = watchers.get(f.folder().name());
+            out.add(new FileSyncStatus.Folder(f.folder().name(), f.folder().root().toString(), s.fileCount(),
+                    s.wantedCount(), synced.contains(f.folder().name()), w != null && w.watching(), f.lastScanAtMs(),
+                    f.lastScanMillis(), f.published(), s.conflictCopies(), f.stillWriting()));
+        }
+        return new FileSyncStatus(out, assembler.bytesFetched(), assembler.bytesFromLocal(),
+                blockServer.blocksServed(), assembler.blocksRefused(), refusals.counts(), refusals.last());
+    }
+
+    /** True when every folder is synced and nothing is wanted. */
+    public boolean settled() {
+        return status().settled();
+    }
+
+    String self() {
+        return self;
+    }
+
+    PeerTransport transport() {
+        return transport;
+    }
+
+    Map<String, Long> appliedVector() {
+        return appliedVector.get();
+    }
+
+    FileSyncOptions options() {
+        return options;
+    }
+
+    Refusals refusals() {
+        return refusals;
+    }
+
+    FileChangeCodec codec() {
+        return codec;
+    }
+
+    FileAssembler assembler() {
+        return assembler;
+    }
+
+    Map<String, FolderSync> folders() {
+        return folders;
+    }
+
+    boolean closed() {
+        return closed;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        watchers.values().forEach(FolderWatcher::close);
+        if (scans != null) {
+            scans.shutdownNow();
+            try {
+                scans.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        fetching.close();
+        assembler.close();
+        for (FolderSync f : folders.values()) {
+            try {
+                f.state().save();
+            } catch (IOException e) {
+                LOG.warn("Mirror '{}': cannot save folder '{}' on close: {}", self, f.folder().name(), e.toString());
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package org.activemirroring.files.sync;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the replicated folders of one mirror are doing, for status pages and tests.
+ *
+ * @param folders        per folder, in configuration order
+ * @param bytesFetched   content bytes fetched from other mirrors since start
+ * @param bytesFromLocal content bytes found in this mirror's own folders instead (renames, copies)
+ * @param blocksServed   blocks sent to other mirrors since start
+ * @param blocksRefused  blocks other mirrors sent whose hash did not match (refused, asked elsewhere)
+ * @param refused        refused file changes and files, per reason (see {@link Refusals})
+ * @param lastRefusal    the newest refused change of another mirror, or null
+ */
+public record FileSyncStatus(List<Folder> folders, long bytesFetched, long bytesFromLocal, long blocksServed,
+                             long blocksRefused, Map<String, Long> refused, String lastRefusal) {
+
+    /**
+     * One folder.
+     *
+     * @param name           the folder's name, the same on every mirror
+     * @param path           where it is on this mirror
+     * @param files          files it holds here (as of the index)
+     * @param wanted         newer versions made elsewhere not written here yet
+     * @param synced         false until this mirror has learnt what the other mirrors hold (a new
+     *                       mirror, or a folder new to this mirror, copies that first)
+     * @param watching       whether changes are noticed as they happen (else only by the periodic scan)
+     * @param lastScanAtMs   when the last scan started (ms since the epoch; 0: none yet)
+     * @param lastScanMillis how long it took
+     * @param published      changes this mirror published since start
+     * @param conflictCopies conflict copies made here since start
+     * @param stillWriting   files the last scan saw still being written (shipped once they settle)
+     */
+    public record Folder(String name, String path, int files, int wanted, boolean synced, boolean watching,
+                         long lastScanAtMs, long lastScanMillis, long published, long conflictCopies,
+                         int stillWriting) {
+    }
+
+    /** True when every folder is synced and nothing is wanted. */
+    public boolean settled() {
+        return folders.stream().allMatch(f -> f.synced() && f.wanted() == 0);
+    }
+}

@@ -1,0 +1,187 @@
+package org.activemirroring.files.sync;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+import org.activemirroring.files.FileChange;
+import org.activemirroring.files.FileChangeCodec;
+import org.activemirroring.files.FolderConfig;
+import org.activemirroring.files.FolderEntry;
+import org.activemirroring.files.FolderScanResult;
+import org.activemirroring.files.FolderScanner;
+import org.activemirroring.files.transfer.BlocksUnavailableException;
+import org.activemirroring.files.transfer.ContentMismatchException;
+import org.activemirroring.files.transfer.FileAssembler;
+import org.activemirroring.transport.PeerTransport;
+import org.activemirroring.transport.TransportException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One replicated folder at work: a scan finds local changes and publishes each as a
+ * {@link FileChange} on the journal; wanted versions from other mirrors are written into place.
+ * Scans of one folder never overlap (the caller runs them on one thread); writing wanted files may
+ * run on several threads, one file each.
+ */
+public final class FolderSync {
+    private static final Logger LOG = LoggerFactory.getLogger(FolderSync.class);
+
+    private final FolderConfig.Folder folder;
+    private final FolderState state;
+    private final String self;
+    private final PeerTransport transport;
+    private final FolderScanner scanner;
+    private final ContentDigest digest = new ContentDigest();
+    private final FileChangeCodec codec = new FileChangeCodec();
+    private final Refusals refusals;
+    private volatile long lastScanAtMs;
+    private volatile long lastScanMillis;
+    private volatile long published;
+    private volatile int stillWriting;
+    private volatile int refusedLocal;
+
+    public FolderSync(FolderConfig.Folder folder, FolderState state, String self, PeerTransport transport,
+                      Clock clock, Refusals refusals) {
+        this.folder = Objects.requireNonNull(folder);
+        this.state = Objects.requireNonNull(state);
+        this.self = self;
+        this.transport = transport;
+        this.scanner = new FolderScanner(digest, clock);
+        this.refusals = refusals;
+    }
+
+    public FolderConfig.Folder folder() {
+        return folder;
+    }
+
+    public FolderState state() {
+        return state;
+    }
+
+    /**
+     * Scans the folder and publishes what changed here: new and changed files first, then deletes
+     * (so a rename's new name arrives before its old name goes and its content is found locally).
+     *
+     * @return how many changes were published
+     */
+    public int scanAndPublish() throws IOException, TransportException {
+        long started = System.nanoTime();
+        FolderScanResult scan;
+        digest.clear();
+        scan = scanner.scan(folder, state.indexView());
+        List<FolderEntry> found = new ArrayList<>(scan.added());
+        found.addAll(scan.changed());
+        int n = 0;
+        try {
+            for (FolderEntry e : found) {
+                List<FolderEntry.BlockRef> blocks = digest.take(folder.root().resolve(e.path()));
+                if (blocks == null) {
+                    // Read before this scan: cut now (a file that moves meanwhile is caught next scan).
+                    ContentDigest.Digest d = ContentDigest.of(folder.root().resolve(e.path()));
+                    if (!d.sha256Hex().equals(e.sha256Hex())) {
+                        continue;
+                    }
+                    blocks = d.blocks();
+                }
+                n += publish(state.recordLocal(e.withBlocks(blocks), e.path(), 0));
+            }
+            for (FolderEntry e : scan.touched()) {
+                state.recordTouched(e);
+            }
+            for (String path : scan.deleted()) {
+                n += publish(state.recordLocal(null, path, scan.scannedAtMs()));
+            }
+        } finally {
+            digest.clear();
+            state.save();
+        }
+        stillWriting = scan.stillWriting().size();
+        refusedLocal = scan.refused().size();
+        for (FolderScanResult.Refusal r : scan.refused()) {
+            refusals.localOnce(folder.name(), r.path(), r.reason());
+        }
+        lastScanAtMs = scan.scannedAtMs();
+        lastScanMillis = (System.nanoTime() - started) / 1_000_000;
+        published += n;
+        if (n > 0) {
+            LOG.debug("Folder '{}': published {} change(s) ({} files unchanged, {} read)", folder.name(), n,
+                    scan.unchanged(), scan.hashesDone());
+        }
+        return n;
+    }
+
+    private int publish(FolderEntry e) throws TransportException {
+        if (e == null) {
+            return 0;
+        }
+        transport.publish(FileChange.PAYLOAD_TYPE, codec.encode(new FileChange(folder.name(), e)));
+        return 1;
+    }
+
+    /**
+     * Writes one wanted version into place: fetches what is missing (from the mirror that made it
+     * first, then any other), verifies it, and moves it in atomically; a tombstone deletes the file.
+     *
+     * @return true when written (or no longer wanted), false when it must be tried again later
+     */
+    public boolean materialize(FolderEntry w, FileAssembler assembler) throws InterruptedException {
+        try {
+            if (w.tombstone()) {
+                state.commitWanted(w, () -> null);
+                state.save();
+                return true;
+            }
+            FileAssembler.Prepared p = assembler.prepare(folder.root(), w,
+                    w.modifiedBy() == null ? List.of() : List.of(w.modifiedBy()));
+            boolean done = state.commitWanted(w, () -> {
+                FileAssembler.FileStat s = assembler.commit(p);
+                return new FolderState.Stat(s.size(), s.mtimeMs(), s.fileKey());
+            });
+            if (!done) {
+                assembler.discard(p);
+            }
+            state.save();
+            return true;
+        } catch (BlocksUnavailableException e) {
+            LOG.debug("Folder '{}': {}; tried again later", folder.name(), e.getMessage());
+            return false;
+        } catch (ContentMismatchException | org.activemirroring.files.FolderPathException e) {
+            refusals.refuse(w.modifiedBy(), folder.name(), e instanceof ContentMismatchException ? "content-mismatch"
+                    : "unsafe-path", w.path(), e.getMessage());
+            state.dropWanted(w);
+            try {
+                state.save();
+            } catch (IOException ex) {
+                LOG.warn("Folder '{}': cannot save its index: {}", folder.name(), ex.toString());
+            }
+            return true;
+        } catch (IOException e) {
+            LOG.warn("Folder '{}': cannot write {} here ({}); tried again later", folder.name(), w.path(), e.toString());
+            return false;
+        }
+    }
+
+    public long lastScanAtMs() {
+        return lastScanAtMs;
+    }
+
+    public long lastScanMillis() {
+        return lastScanMillis;
+    }
+
+    public long published() {
+        return published;
+    }
+
+    public int stillWriting() {
+        return stillWriting;
+    }
+
+    public int refusedLocal() {
+        return refusedLocal;
+    }
+}
