@@ -1,0 +1,153 @@
+package org.activemirroring.files.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import org.activemirroring.files.sync.FileSyncOptions;
+import org.activemirroring.testsupport.Await;
+import org.activemirroring.testsupport.MirrorSettings;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Folder replication between real mirrors (JGroups over TCP on 127.0.0.1, real folders): what a
+ * site's users do to files reaches every mirror, renames send no content, concurrent edits keep
+ * both versions.
+ */
+class FolderReplicationIT {
+    static final Duration WAIT = Duration.ofSeconds(60);
+
+    @TempDir
+    Path tmp;
+    final List<FolderMirror> open = new ArrayList<>();
+    final List<Integer> ports = new ArrayList<>();
+    final String cluster = "files-" + System.nanoTime();
+
+    @AfterEach
+    void stop() {
+        open.forEach(FolderMirror::close);
+    }
+
+    List<FolderMirror> network(int n, FileSyncOptions options) throws Exception {
+        for (int i = 0; i < n; i++) {
+            ports.add(MirrorSettings.freeTransportPort());
+        }
+        List<FolderMirror> ms = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            FolderMirror m = FolderMirror.start(FolderMirror.settings("m" + (i + 1), tmp, ports.get(i), ports, cluster),
+                    options);
+            open.add(m);
+            ms.add(m);
+        }
+        for (FolderMirror m : ms) {
+            Await.until(WAIT, () -> m.transport.members().size() == n && m.files.synced(),
+                    () -> m.id + " sees " + m.transport.members());
+        }
+        return ms;
+    }
+
+    static FileSyncOptions watching() {
+        return FileSyncOptions.defaults().withScanIntervalMs(2_000);
+    }
+
+    /** Every mirror's folder holds exactly these files (relative path to content hash) and nothing is wanted. */
+    static void awaitSame(List<FolderMirror> ms) {
+        Await.until(WAIT, () -> {
+            Map<String, String> first = digest(ms.get(0).folder);
+            for (FolderMirror m : ms) {
+                if (!m.files.status().settled() || !digest(m.folder).equals(first)) {
+                    return false;
+                }
+            }
+            return true;
+        }, () -> {
+            StringBuilder sb = new StringBuilder("folders differ:");
+            for (FolderMirror m : ms) {
+                sb.append("\n ").append(m.id).append(' ').append(safeDigest(m.folder)).append(' ')
+                        .append(m.files.status());
+            }
+            return sb.toString();
+        });
+    }
+
+    static Map<String, String> safeDigest(Path root) {
+        try {
+            return digest(root);
+        } catch (IOException e) {
+            return Map.of("error", e.toString());
+        }
+    }
+
+    static Map<String, String> digest(Path root) throws IOException {
+        Map<String, String> out = new TreeMap<>();
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                if (Files.isRegularFile(p) && !p.getFileName().toString().startsWith(".am-tmp-")) {
+                    out.put(root.relativize(p).toString().replace('\\', '/'),
+                            org.activemirroring.files.FolderScanner.sha256(p));
+                }
+            }
+        }
+        return out;
+    }
+
+    static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    @Test
+    void whatUsersDoToFilesReachesEveryMirror() throws Exception {
+        List<FolderMirror> ms = network(3, watching());
+        FolderMirror a = ms.get(0);
+        FolderMirror b = ms.get(1);
+        Path pics = Files.createDirectories(a.folder.resolve("pics/2026"));
+        Files.write(pics.resolve("cat.jpg"), random(300_000, 1));
+        Files.write(a.folder.resolve("empty.txt"), new byte[0]);
+        Files.writeString(a.folder.resolve("notes.txt"), "first", StandardCharsets.UTF_8);
+        awaitSame(ms);
+        assertTrue(Files.exists(ms.get(2).folder.resolve("pics/2026/cat.jpg")));
+        assertEquals(0, Files.size(ms.get(2).folder.resolve("empty.txt")));
+
+        // modify on another mirror, append, then rename and move between directories
+        Files.writeString(b.folder.resolve("notes.txt"), "second version", StandardCharsets.UTF_8);
+        awaitSame(ms);
+        Files.write(b.folder.resolve("notes.txt"), " and more".getBytes(StandardCharsets.UTF_8),
+                java.nio.file.StandardOpenOption.APPEND);
+        awaitSame(ms);
+        assertEquals("second version and more", Files.readString(ms.get(2).folder.resolve("notes.txt")));
+
+        long fetchedBefore = ms.get(2).files.status().bytesFetched();
+        Files.createDirectories(a.folder.resolve("archive"));
+        Files.move(pics.resolve("cat.jpg"), a.folder.resolve("archive/kitten.jpg"));
+        awaitSame(ms);
+        assertFalse(Files.exists(ms.get(2).folder.resolve("pics/2026/cat.jpg")));
+        assertTrue(Files.exists(ms.get(2).folder.resolve("archive/kitten.jpg")));
+        assertEquals(fetchedBefore, ms.get(2).files.status().bytesFetched(), "a move sends no content");
+
+        // a case-only rename, then a delete
+        Files.move(a.folder.resolve("archive/kitten.jpg"), a.folder.resolve("archive/Kitten.jpg"));
+        awaitSame(ms);
+        assertTrue(Files.exists(b.folder.resolve("archive/Kitten.jpg")));
+        assertFalse(Files.exists(b.folder.resolve("archive/kitten.jpg")));
+        Files.delete(b.folder.resolve("notes.txt"));
+        awaitSame(ms);
+        assertFalse(Files.exists(a.folder.resolve("notes.txt")));
+        assertEquals(fetchedBefore, ms.get(2).files.status().bytesFetched(), "renames send no content");
+    }
+}
