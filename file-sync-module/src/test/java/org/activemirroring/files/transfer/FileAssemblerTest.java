@@ -84,6 +84,7 @@ class FileAssemblerTest {
         assertEquals(SIZE, assembler.bytesFetched());
         assertEquals(SIZE, server.bytesServed());
         assertTrue(peers.requests("b") > 1);
+        assertTrue(peers.maxInFlight.get() <= 3, "at most parallelRequests in flight, not " + peers.maxInFlight.get());
         assertTrue(temps().isEmpty());
     }
 
@@ -259,6 +260,16 @@ class FileAssemblerTest {
         assembler.discard(p);
         assertTrue(temps().isEmpty());
         assertFalse(Files.exists(local.resolve("copy.bin")));
+    }
+
+    @Test
+    void aClosedAssemblerSaysSo() throws Exception {
+        byte[] data = random(50_000, 11);
+        FolderEntry e = put(peerRoot, "late.bin", data, peerMap);
+        peers.peer("b", new BlockServer(peerMap));
+        assembler.close();
+        IllegalStateException ex = assertThrows(IllegalStateException.class, () -> assembler.prepare(local, e, List.of()));
+        assertTrue(ex.getMessage().contains("closed"), ex.getMessage());
     }
 
     @Test

@@ -90,6 +90,8 @@ final class TransferFixtures {
         final Map<String, UnaryOperator<Reply>> tamper = new LinkedHashMap<>();
         final Map<String, AtomicInteger> requests = new LinkedHashMap<>();
         final List<String> reachable = new ArrayList<>();
+        final AtomicInteger inFlight = new AtomicInteger();
+        final AtomicInteger maxInFlight = new AtomicInteger();
 
         FakePeers peer(String node, RequestHandler handler) {
             handlers.put(node, handler);
@@ -117,8 +119,13 @@ final class TransferFixtures {
             if (h == null) {
                 throw new IOException("peer " + node + " is down");
             }
-            Reply r = h.reply("local", body);
-            return tamper.getOrDefault(node, UnaryOperator.identity()).apply(r);
+            maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+            try {
+                Reply r = h.reply("local", body);
+                return tamper.getOrDefault(node, UnaryOperator.identity()).apply(r);
+            } finally {
+                inFlight.decrementAndGet();
+            }
         }
     }
 }
