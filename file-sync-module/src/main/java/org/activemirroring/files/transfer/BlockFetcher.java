@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 
 import org.activemirroring.transport.Reply;
 import org.slf4j.Logger;
@@ -93,7 +94,12 @@ final class BlockFetcher {
             while (true) {
                 while (failure == null && inFlight < parallel && !batches.isEmpty()) {
                     List<Need> batch = batches.poll();
-                    running.add(done.submit(() -> ask(peer, out, batch)));
+                    try {
+                        running.add(done.submit(() -> ask(peer, out, batch)));
+                    } catch (RejectedExecutionException e) {
+                        throw new IllegalStateException("The FileAssembler was closed while building '" + path
+                                + "'; the partial file is kept, prepare it again with an open assembler", e);
+                    }
                     inFlight++;
                 }
                 if (inFlight == 0) {

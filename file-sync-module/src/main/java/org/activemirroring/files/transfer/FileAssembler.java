@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -149,7 +150,8 @@ public final class FileAssembler implements AutoCloseable {
         }
         WantedContent.checkLayout(wanted);
         Path target = target(folderRoot, wanted.path());
-        Path temp = target.resolveSibling(FolderIndex.TEMP_PREFIX + wanted.sha256Hex().substring(0, 32) + ".part");
+        String name = FolderIndex.TEMP_PREFIX + wanted.sha256Hex().substring(0, 32).toLowerCase(Locale.ROOT) + ".part";
+        Path temp = target.resolveSibling(name);
         if (!tempsInUse.add(temp)) {
             throw new IOException("Another transfer of the same content into " + temp.getParent() + " is running (now for '"
                     + wanted.path() + "'); retry after it is committed or discarded");
@@ -178,8 +180,13 @@ public final class FileAssembler implements AutoCloseable {
                 Files.deleteIfExists(temp);
                 throw e;
             } catch (ClosedByInterruptException e) {
-                Thread.interrupted();
-                throw new InterruptedException("Interrupted while building '" + wanted.path() + "'; the partial file is kept");
+                // This thread was interrupted during file I/O (which closes the channel): report it as such.
+                // A fetch thread stopped by close() ends up here too, without this thread's interrupt.
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("Interrupted while building '" + wanted.path()
+                            + "'; the partial file is kept");
+                }
+                throw e;
             }
             prepared = true;
             return new Prepared(temp, target, wanted, fetched, fromLocal);
