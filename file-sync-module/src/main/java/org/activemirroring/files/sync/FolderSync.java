@@ -149,7 +149,8 @@ public final class FolderSync {
         } catch (BlocksUnavailableException e) {
             LOG.debug("Folder '{}': {}; tried again later", folder.name(), e.getMessage());
             return false;
-        } catch (ContentMismatchException | org.activemirroring.files.FolderPathException e) {
+        } catch (ContentMismatchException | org.activemirroring.files.transfer.RefusedTargetException
+                 | org.activemirroring.files.FolderPathException e) {
             refusals.refuse(w.modifiedBy(), folder.name(), e instanceof ContentMismatchException ? "content-mismatch"
                     : "unsafe-path", w.path(), e.getMessage());
             state.dropWanted(w);
