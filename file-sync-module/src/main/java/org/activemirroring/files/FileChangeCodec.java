@@ -90,7 +90,9 @@ public final class FileChangeCodec {
             String path = in.readUTF();
             String unsafe = FolderPaths.refusal(path);
             if (unsafe != null) {
-                throw refuse(origin, "path '" + path + "' of folder " + folder + " refused: " + unsafe);
+                throw new FileChangeFormatException("Refused a file change from " + origin + ": path '"
+                        + FolderPaths.printable(path) + "' of folder " + folder + " refused: " + unsafe
+                        + "; nothing of it is applied", true);
             }
             byte flags = in.readByte();
             if ((flags & ~1) != 0) {

@@ -6,12 +6,25 @@ package org.activemirroring.files;
  */
 public final class FileChangeFormatException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    private final boolean unsafePath;
 
     public FileChangeFormatException(String message) {
+        this(message, false);
+    }
+
+    /** @param unsafePath the change names a path no folder may hold (rather than being unreadable) */
+    public FileChangeFormatException(String message, boolean unsafePath) {
         super(message);
+        this.unsafePath = unsafePath;
+    }
+
+    /** Whether the change was refused for its path ({@code ..}, absolute, a name too long, ...). */
+    public boolean unsafePath() {
+        return unsafePath;
     }
 
     public FileChangeFormatException(String message, Throwable cause) {
         super(message, cause);
+        this.unsafePath = false;
     }
 }

@@ -290,7 +290,7 @@ public final class FileSync implements AutoCloseable {
         try {
             change = codec.decode(envelope.payload(), envelope.origin());
         } catch (FileChangeFormatException e) {
-            refusals.refuse(envelope.origin(), "?", "unreadable", null, e.getMessage());
+            refusals.refuse(envelope.origin(), "?", e.unsafePath() ? "unsafe-path" : "unreadable", null, e.getMessage());
             return;
         }
         offer(envelope.origin(), change.folder(), change.entry());

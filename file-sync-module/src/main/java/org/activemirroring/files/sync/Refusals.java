@@ -30,7 +30,8 @@ public final class Refusals {
     /** Counts and (once per origin and reason) logs a refused change of another mirror. */
     public void refuse(String origin, String folder, String reason, String path, String why) {
         counts.computeIfAbsent(reason, r -> new AtomicLong()).incrementAndGet();
-        String text = "Refused a file change from " + origin + " for folder '" + folder + "'"
+        String text = why.startsWith("Refused ") ? why.replaceAll("; nothing of it is applied$", "")
+                : "Refused a file change from " + origin + " for folder '" + folder + "'"
                 + (path == null ? "" : ", path '" + FolderPaths.printable(path) + "'") + ": " + why;
         last = text;
         if (logged.add(origin + "\0" + reason)) {

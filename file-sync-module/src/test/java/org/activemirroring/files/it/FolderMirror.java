@@ -24,6 +24,8 @@ final class FolderMirror implements AutoCloseable {
     final JGroupsPeerTransport transport;
     final FileSync files;
     final StandaloneDelivery delivery;
+    /** While true, envelopes of other mirrors wait (as a mirror whose delivery lags). */
+    static final java.util.Set<String> HELD = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private FolderMirror(String id, Path folder, JGroupsPeerTransport transport, FileSync files,
                          StandaloneDelivery delivery) {
@@ -68,7 +70,26 @@ final class FolderMirror implements AutoCloseable {
             holder[0] = FileSync.create(fc, tc.dataDir(), tc.nodeId(), t, () -> d[0] == null ? Map.of() : d[0].applied(),
                     options);
             d[0] = new StandaloneDelivery(tc.dataDir(), List.of(holder[0].receiver()));
-            t.start(d[0], d[0].applied());
+            String id = tc.nodeId();
+            t.start(new org.activemirroring.transport.DeliveryHandler() {
+                @Override
+                public void deliver(org.activemirroring.transport.Envelope e) throws Exception {
+                    if (HELD.contains(id)) {
+                        throw new org.activemirroring.transport.NotYetDeliverableException(id + " holds delivery");
+                    }
+                    d[0].deliver(e);
+                }
+
+                @Override
+                public void flush() throws Exception {
+                    d[0].flush();
+                }
+
+                @Override
+                public Map<String, Long> restartFrom() {
+                    return d[0].restartFrom();
+                }
+            }, d[0].applied());
             holder[0].start();
         } catch (Exception e) {
             if (holder[0] != null) {
