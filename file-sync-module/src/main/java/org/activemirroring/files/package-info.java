@@ -5,7 +5,7 @@
  * the configuration of the folders, the durable index of what each folder holds, and finding what
  * changed in a folder, and a file change as it travels on the journal
  * ({@link org.activemirroring.files.FileChange}, {@link org.activemirroring.files.FileChangeCodec},
- * which refuses unsafe or inconsistent changes whole). Publishing and applying file changes,
- * fetching blocks and conflict copies follow on these pieces.
+ * which refuses unsafe or inconsistent changes whole). Replicating them is in {@code files.sync},
+ * moving content between mirrors in {@code files.transfer}, noticing changes in {@code files.watch}.
  */
 package org.activemirroring.files;

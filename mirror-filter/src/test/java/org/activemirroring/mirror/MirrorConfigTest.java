@@ -163,11 +163,29 @@ class MirrorConfigTest {
     }
 
     @Test
+    void foldersAreReadAndCheckedWithTheRest(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+        Map<String, String> raw = new java.util.HashMap<>(valid());
+        raw.put("mirror.folders", "uploads");
+        raw.put("mirror.folder.uploads.path", tmp.toString());
+        raw.put("mirror.files.debounce.ms", "50");
+        MirrorConfig c = MirrorConfig.of(raw);
+        assertEquals(tmp.toAbsolutePath().normalize(), c.folders().folder("uploads").root());
+        assertEquals(50, c.fileSync().debounceMs());
+
+        raw.put("mirror.folder.uploads.pth", "x");
+        raw.put("mirror.files.parallel.files", "0");
+        ConfigException e = assertThrows(ConfigException.class, () -> MirrorConfig.of(raw));
+        assertProblem(e.problems(), "mirror.folder.uploads.pth", "fix the spelling");
+        assertProblem(e.problems(), "mirror.files.parallel.files", "between 1 and 64");
+    }
+
+    @Test
     void everyOptionIsDocumentedAndUnique() {
         Set<String> keys = new HashSet<>();
         for (ConfigOption<?> o : MirrorConfig.ALL_OPTIONS) {
             assertTrue(keys.add(o.key()), "duplicate option " + o.key());
-            assertTrue(o.key().matches("mirror(\\.[a-z0-9-]+)+"), "key style: " + o.key());
+            // A folder's own options name it: mirror.folder.<name>.path.
+            assertTrue(o.key().matches("mirror(\\.([a-z0-9-]+|<name>))+"), "key style: " + o.key());
             assertFalse(o.doc().isBlank(), "doc of " + o.key());
             assertTrue(o.doc().endsWith("."), "doc of " + o.key() + " is a sentence");
         }
