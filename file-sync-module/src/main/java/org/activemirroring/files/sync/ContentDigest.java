@@ -50,6 +50,11 @@ public final class ContentDigest implements FolderScanner.Hasher {
         cut.clear();
     }
 
+    /** The SHA-256 of a file's content, in lower-case hex. */
+    public static String sha256(Path file) throws IOException {
+        return FolderScanner.sha256(file);
+    }
+
     /** Reads {@code file} once (not following a symlink in its last name). */
     public static Digest of(Path file) throws IOException {
         MessageDigest whole = sha256();

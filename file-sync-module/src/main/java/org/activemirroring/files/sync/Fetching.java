@@ -39,6 +39,9 @@ final class Fetching implements AutoCloseable {
     private final Map<String, long[]> backoff = new HashMap<>(); // key -> {due, delay}
     private final Set<String> preferred = new LinkedHashSet<>();
     private boolean refill = true;
+    private long lastFill;
+    /** A full look at the wanted entries costs O(wanted): at most this often while work is queued. */
+    private static final long REFILL_MS = 200;
     private volatile boolean closed;
     private long changes;
 
@@ -120,14 +123,15 @@ final class Fetching implements AutoCloseable {
             backoff.put(t.key(), new long[] {System.currentTimeMillis() + delay, delay});
         }
         changes++;
-        refill = true;
         notifyAll();
     }
 
     private synchronized Task next() throws InterruptedException {
         while (!closed) {
-            if (refill || queue.isEmpty()) {
+            long now = System.currentTimeMillis();
+            if (queue.isEmpty() || (refill && now - lastFill >= REFILL_MS)) {
                 fill();
+                lastFill = now;
             }
             Task t = take();
             if (t != null) {

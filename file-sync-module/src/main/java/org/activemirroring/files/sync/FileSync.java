@@ -210,6 +210,9 @@ public final class FileSync implements AutoCloseable {
             }
             scans.scheduleWithFixedDelay(() -> scanOrSync(f), 0, options.scanIntervalMs(), TimeUnit.MILLISECONDS);
         }
+        // Files written by the fetch workers reach the saved index within a second (and with the
+        // next delivery flush or scan): one save for many files.
+        scans.scheduleWithFixedDelay(this::saveAll, 1, 1, TimeUnit.SECONDS);
         fetching.start();
     }
 
@@ -262,6 +265,17 @@ public final class FileSync implements AutoCloseable {
             throw failure[0];
         }
         return n[0];
+    }
+
+    private void saveAll() {
+        for (FolderSync f : folders.values()) {
+            try {
+                f.state().save();
+            } catch (IOException e) {
+                LOG.warn("Mirror '{}': cannot save the index of folder '{}' ({}); tried again in a second", self,
+                        f.folder().name(), e.toString());
+            }
+        }
     }
 
     private void scanOrSync(FolderSync f) {

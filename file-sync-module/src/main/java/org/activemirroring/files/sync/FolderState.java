@@ -299,7 +299,8 @@ public final class FolderState {
     /**
      * Puts a wanted version in place if it is still the wanted one: a local edit not scanned yet is
      * first kept as a conflict copy, then {@code writer} moves the new content in (for a
-     * tombstone, the file is deleted). Returns false if another version became wanted meanwhile.
+     * tombstone, the file is deleted). Returns false if another version became wanted meanwhile, or
+     * the file on disk is this version already (written before a crash): the writer is not called.
      */
     public synchronized boolean commitWanted(FolderEntry w, Writer writer) throws IOException {
         if (!w.equals(wanted.get(w.path()))) {
@@ -318,6 +319,13 @@ public final class FolderState {
             putLocal(w);
             return true;
         }
+        if (unscannedEdit && disk.size() == w.size() && w.sha256Hex().equals(ContentDigest.sha256(file))) {
+            // Written before a crash, before the index was saved: take it as it is.
+            wanted.remove(w.path());
+            putLocal(w.withStat(disk.size(), disk.mtimeMs(), disk.fileKey()));
+            changesTaken++;
+            return false;
+        }
         if (unscannedEdit) {
             keepConflictCopy(new FolderEntry(w.path(), disk.size(), disk.mtimeMs(), null, disk.fileKey(), null,
                     List.of(), Map.of(), false, self));
@@ -325,6 +333,25 @@ public final class FolderState {
         Stat written = writer.write();
         wanted.remove(w.path());
         putLocal(w.withStat(written.size(), written.mtimeMs(), written.fileKey()));
+        changesTaken++;
+        return true;
+    }
+
+    /**
+     * Takes a wanted version as written when the file on disk is it already (written before a
+     * crash, before the index was saved), without fetching anything. False when it is not.
+     */
+    public synchronized boolean takeIfWritten(FolderEntry w) throws IOException {
+        if (w.tombstone() || !w.equals(wanted.get(w.path()))) {
+            return false;
+        }
+        Stat disk = stat(FolderPaths.resolveInside(root, w.path()));
+        if (disk == null || matches(index.get(w.path()), disk) || disk.size() != w.size()
+                || !w.sha256Hex().equals(ContentDigest.sha256(FolderPaths.resolveInside(root, w.path())))) {
+            return false;
+        }
+        wanted.remove(w.path());
+        putLocal(w.withStat(disk.size(), disk.mtimeMs(), disk.fileKey()));
         changesTaken++;
         return true;
     }

@@ -130,9 +130,13 @@ public final class FolderSync {
      */
     public boolean materialize(FolderEntry w, FileAssembler assembler) throws InterruptedException {
         try {
+            // The index is saved by the next delivery flush or the periodic save (not per file): a
+            // crash before that finds the file written already, see FolderState#commitWanted.
             if (w.tombstone()) {
                 state.commitWanted(w, () -> null);
-                state.save();
+                return true;
+            }
+            if (state.takeIfWritten(w)) {
                 return true;
             }
             FileAssembler.Prepared p = assembler.prepare(folder.root(), w,
@@ -144,7 +148,6 @@ public final class FolderSync {
             if (!done) {
                 assembler.discard(p);
             }
-            state.save();
             return true;
         } catch (BlocksUnavailableException e) {
             LOG.debug("Folder '{}': {}; tried again later", folder.name(), e.getMessage());
@@ -154,11 +157,6 @@ public final class FolderSync {
             refusals.refuse(w.modifiedBy(), folder.name(), e instanceof ContentMismatchException ? "content-mismatch"
                     : "unsafe-path", w.path(), e.getMessage());
             state.dropWanted(w);
-            try {
-                state.save();
-            } catch (IOException ex) {
-                LOG.warn("Folder '{}': cannot save its index: {}", folder.name(), ex.toString());
-            }
             return true;
         } catch (IOException e) {
             LOG.warn("Folder '{}': cannot write {} here ({}); tried again later", folder.name(), w.path(), e.toString());
