@@ -1,0 +1,155 @@
+package org.activemirroring.files.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.Map;
+
+import org.activemirroring.files.FolderEntry;
+import org.activemirroring.files.FolderIndex;
+import org.activemirroring.files.transfer.BlockMap;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The merge decisions of one folder, on a real folder and index files. */
+class FolderStateTest {
+    @TempDir
+    Path tmp;
+    Path root;
+    FolderState state;
+
+    @BeforeEach
+    void open() throws Exception {
+        root = Files.createDirectories(tmp.resolve("u"));
+        state = new FolderState("u", root, "me", FolderIndex.load(tmp.resolve("u.index")),
+                FolderIndex.load(tmp.resolve("u.wanted")), new BlockMap());
+    }
+
+    /** Writes a file here and records it as a local change, as a scan does. */
+    FolderEntry writeLocal(String path, String content, long mtime) throws Exception {
+        Path f = root.resolve(path);
+        Files.createDirectories(f.getParent());
+        Files.writeString(f, content, StandardCharsets.UTF_8);
+        Files.setLastModifiedTime(f, FileTime.fromMillis(mtime));
+        ContentDigest.Digest d = ContentDigest.of(f);
+        FolderState.Stat s = FolderState.stat(f);
+        FolderEntry found = new FolderEntry(path, s.size(), s.mtimeMs(), null, s.fileKey(), d.sha256Hex(), d.blocks(),
+                Map.of(), false);
+        return state.recordLocal(found, path, 0);
+    }
+
+    static FolderEntry remote(FolderEntry base, String sha, long mtime, String by, Map<String, Long> versions) {
+        return new FolderEntry(base.path(), 5, mtime, null, null, sha, List.of(), versions, false, by);
+    }
+
+    @Test
+    void aLocalChangeIsPublishedOnceAndAFileThisMirrorWroteIsNot() throws Exception {
+        FolderEntry mine = writeLocal("a.txt", "hello", 1000);
+        assertEquals(Map.of("me", 1L), mine.versions());
+        assertEquals("me", mine.modifiedBy());
+        FolderState.Stat s = FolderState.stat(root.resolve("a.txt"));
+        FolderEntry again = new FolderEntry("a.txt", s.size(), s.mtimeMs(), null, s.fileKey(), mine.sha256Hex(),
+                mine.blocks(), Map.of(), false);
+        assertNull(state.recordLocal(again, "a.txt", 0), "the same file seen twice is not a change");
+    }
+
+    @Test
+    void olderAndEqualVersionsAreIgnoredNewerOnesWanted() throws Exception {
+        FolderEntry mine = writeLocal("a.txt", "hello", 1000);
+        assertEquals(FolderState.Outcome.IGNORED, state.offer(mine.withModifiedBy("me")));
+        FolderEntry newer = remote(mine, "c".repeat(64), 2000, "m2", Map.of("me", 1L, "m2", 1L));
+        assertEquals(FolderState.Outcome.WANTED, state.offer(newer));
+        assertEquals(FolderState.Outcome.IGNORED, state.offer(newer), "offered twice changes nothing");
+        assertEquals(1, state.wantedCount());
+    }
+
+    @Test
+    void theSameContentFromElsewhereOnlyMergesVectors() throws Exception {
+        FolderEntry mine = writeLocal("a.txt", "hello", 1000);
+        FolderEntry same = new FolderEntry("a.txt", mine.size(), 5000, null, null, mine.sha256Hex(), mine.blocks(),
+                Map.of("m2", 1L), false, "m2");
+        assertEquals(FolderState.Outcome.MERGED, state.offer(same));
+        assertEquals(Map.of("me", 1L, "m2", 1L), state.local("a.txt").versions());
+        assertEquals(0, state.wantedCount());
+    }
+
+    @Test
+    void aConcurrentWinnerFromElsewhereKeepsTheLocalLoserAsAConflictCopy() throws Exception {
+        FolderEntry mine = writeLocal("d/a.txt", "mine", 1000);
+        FolderEntry theirs = remote(mine, "c".repeat(64), 2000, "m2", Map.of("m2", 1L));
+        assertEquals(FolderState.Outcome.WANTED, state.offer(theirs));
+        assertEquals(Map.of("me", 1L, "m2", 1L), state.wanted("d/a.txt").versions());
+        Path copy = root.resolve(ConflictRule.conflictPath("d/a.txt", 1000, "me"));
+        assertTrue(Files.exists(copy), "the loser is kept");
+        assertEquals("mine", Files.readString(copy));
+        assertFalse(Files.exists(root.resolve("d/a.txt")));
+        // Offered again (after a restart): no second copy.
+        assertEquals(FolderState.Outcome.IGNORED, state.offer(theirs));
+        try (var files = Files.list(root.resolve("d"))) {
+            assertEquals(1, files.count());
+        }
+        // The scan does not turn the renamed file into a delete while the winner is on its way.
+        assertNull(state.recordLocal(null, "d/a.txt", 3000));
+    }
+
+    @Test
+    void aConcurrentLoserFromElsewhereIsKeptByItsOwnMirrorNotHere() throws Exception {
+        FolderEntry mine = writeLocal("a.txt", "mine", 5000);
+        FolderEntry theirs = remote(mine, "c".repeat(64), 2000, "m2", Map.of("m2", 1L));
+        assertEquals(FolderState.Outcome.KEPT_LOCAL, state.offer(theirs));
+        assertEquals(Map.of("me", 1L, "m2", 1L), state.local("a.txt").versions());
+        assertEquals("mine", Files.readString(root.resolve("a.txt")));
+        try (var files = Files.list(root)) {
+            assertEquals(1, files.count(), "no conflict copy here");
+        }
+    }
+
+    @Test
+    void aDeleteConcurrentWithALocalEditLosesAndADominatingDeleteDeletes() throws Exception {
+        FolderEntry mine = writeLocal("a.txt", "mine", 1000);
+        FolderEntry concurrentDelete = mine.withVersions(Map.of("m2", 1L)).toTombstone(9000).bumped("m2");
+        assertEquals(FolderState.Outcome.KEPT_LOCAL, state.offer(concurrentDelete));
+        assertTrue(Files.exists(root.resolve("a.txt")));
+        FolderEntry delete = state.local("a.txt").toTombstone(9500).bumped("m2");
+        assertEquals(FolderState.Outcome.WANTED, state.offer(delete));
+        assertTrue(state.commitWanted(state.wanted("a.txt"), () -> null));
+        assertFalse(Files.exists(root.resolve("a.txt")));
+        assertTrue(state.local("a.txt").tombstone());
+    }
+
+    @Test
+    void anEditNotScannedYetIsKeptWhenAWantedVersionIsWritten() throws Exception {
+        FolderEntry mine = writeLocal("a.txt", "v1", 1000);
+        FolderEntry newer = remote(mine, "c".repeat(64), 2000, "m2", Map.of("me", 1L, "m2", 1L));
+        state.offer(newer);
+        Files.writeString(root.resolve("a.txt"), "edited here meanwhile");
+        Files.setLastModifiedTime(root.resolve("a.txt"), FileTime.fromMillis(3000));
+        assertTrue(state.commitWanted(state.wanted("a.txt"), () -> {
+            Files.writeString(root.resolve("a.txt"), "theirs");
+            return FolderState.stat(root.resolve("a.txt"));
+        }));
+        assertEquals("theirs", Files.readString(root.resolve("a.txt")));
+        assertEquals("edited here meanwhile",
+                Files.readString(root.resolve(ConflictRule.conflictPath("a.txt", 3000, "me"))));
+    }
+
+    @Test
+    void theIndexAndWantedEntriesSurviveASave() throws Exception {
+        FolderEntry mine = writeLocal("a.txt", "v1", 1000);
+        state.offer(remote(mine, "c".repeat(64), 2000, "m2", Map.of("me", 1L, "m2", 1L)));
+        state.save();
+        FolderState again = new FolderState("u", root, "me", FolderIndex.load(tmp.resolve("u.index")),
+                FolderIndex.load(tmp.resolve("u.wanted")), new BlockMap());
+        assertEquals(state.local("a.txt"), again.local("a.txt"));
+        assertEquals(state.wanted("a.txt"), again.wanted("a.txt"));
+        assertEquals("m2", again.wanted("a.txt").modifiedBy());
+    }
+}
