@@ -356,6 +356,19 @@ public final class FolderState {
         return true;
     }
 
+    /**
+     * Another live path of this folder that differs from {@code path} only in case, or null: on a
+     * file system that does not tell case apart, both would be one file.
+     */
+    public synchronized String caseTwin(String path) {
+        for (FolderEntry e : index.entries()) {
+            if (!e.tombstone() && !e.path().equals(path) && e.path().equalsIgnoreCase(path)) {
+                return e.path();
+            }
+        }
+        return null;
+    }
+
     /** Drops a wanted version that cannot be written here (refused); the local file stays as it is. */
     public synchronized void dropWanted(FolderEntry w) {
         if (w.equals(wanted.get(w.path()))) {

@@ -43,6 +43,8 @@ public final class FolderSync {
     private volatile long published;
     private volatile int stillWriting;
     private volatile int refusedLocal;
+    private volatile boolean caseInsensitive;
+    private final java.util.Set<String> clashesReported = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public FolderSync(FolderConfig.Folder folder, FolderState state, String self, PeerTransport transport,
                       Clock clock, Refusals refusals) {
@@ -52,6 +54,31 @@ public final class FolderSync {
         this.transport = transport;
         this.scanner = new FolderScanner(digest, clock);
         this.refusals = refusals;
+        this.caseInsensitive = probeCaseInsensitive(folder.root());
+    }
+
+    /** Whether the folder's file system takes {@code a} and {@code A} for the same name. */
+    static boolean probeCaseInsensitive(Path root) {
+        String name = org.activemirroring.files.FolderIndex.TEMP_PREFIX + "case-" + Long.toHexString(System.nanoTime());
+        Path probe = root.resolve(name);
+        try {
+            java.nio.file.Files.createDirectories(root);
+            java.nio.file.Files.write(probe, new byte[0]);
+            return java.nio.file.Files.exists(root.resolve(name.toUpperCase(java.util.Locale.ROOT)));
+        } catch (IOException e) {
+            return false;
+        } finally {
+            try {
+                java.nio.file.Files.deleteIfExists(probe);
+            } catch (IOException e) {
+                LOG.debug("Cannot delete {}: {}", probe, e.toString());
+            }
+        }
+    }
+
+    /** For tests on a file system that tells case apart: behave as on one that does not. */
+    void caseInsensitive(boolean on) {
+        caseInsensitive = on;
     }
 
     public FolderConfig.Folder folder() {
@@ -138,6 +165,16 @@ public final class FolderSync {
             }
             if (state.takeIfWritten(w)) {
                 return true;
+            }
+            String twin = caseInsensitive ? state.caseTwin(w.path()) : null;
+            if (twin != null) {
+                // Written now it would overwrite the other name's file. A case-only rename's delete
+                // of the old name comes after it; the file is written once that delete is done.
+                if (clashesReported.add(w.path() + "\0" + twin)) {
+                    refusals.refuse(w.modifiedBy(), folder.name(), "case-clash", w.path(), "'" + twin + "' differs only"
+                            + " in case, and this file system cannot hold both; it is written once '" + twin + "' is gone");
+                }
+                return false;
             }
             FileAssembler.Prepared p = assembler.prepare(folder.root(), w,
                     w.modifiedBy() == null ? List.of() : List.of(w.modifiedBy()));
