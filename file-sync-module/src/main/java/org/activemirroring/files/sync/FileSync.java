@@ -208,6 +208,7 @@ public final class FileSync implements AutoCloseable {
                 watchers.put(name, w);
                 w.start();
             }
+            f.sweepPartials(); // before any fetch starts, so no transfer in progress is taken for a leftover
             scans.scheduleWithFixedDelay(() -> scanOrSync(f), 0, options.scanIntervalMs(), TimeUnit.MILLISECONDS);
         }
         // Files written by the fetch workers reach the saved index within a second (and with the

@@ -201,6 +201,44 @@ public final class FolderSync {
         }
     }
 
+    /**
+     * Deletes partial transfers ({@code .am-tmp-<hash>.part}) that no wanted version will resume:
+     * left by versions superseded or refused while their transfer waited. Run once at start.
+     *
+     * @return how many were deleted
+     */
+    public int sweepPartials() {
+        java.util.Set<String> wantedNames = new java.util.HashSet<>();
+        for (FolderEntry w : state.wantedEntries()) {
+            if (!w.tombstone()) {
+                wantedNames.add(org.activemirroring.files.FolderIndex.TEMP_PREFIX + w.sha256Hex().substring(0, 32)
+                        + ".part");
+            }
+        }
+        int[] deleted = new int[1];
+        try (java.util.stream.Stream<Path> all = java.nio.file.Files.walk(folder.root())) {
+            all.filter(p -> {
+                String n = p.getFileName().toString();
+                return n.startsWith(org.activemirroring.files.FolderIndex.TEMP_PREFIX) && n.endsWith(".part")
+                        && !wantedNames.contains(n) && java.nio.file.Files.isRegularFile(p,
+                        java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            }).forEach(p -> {
+                try {
+                    java.nio.file.Files.delete(p);
+                    deleted[0]++;
+                } catch (IOException e) {
+                    LOG.debug("Cannot delete {}: {}", p, e.toString());
+                }
+            });
+        } catch (IOException | java.io.UncheckedIOException e) {
+            LOG.debug("Folder '{}': looking for partial transfers failed: {}", folder.name(), e.toString());
+        }
+        if (deleted[0] > 0) {
+            LOG.info("Folder '{}': deleted {} partial transfer(s) that nothing resumes", folder.name(), deleted[0]);
+        }
+        return deleted[0];
+    }
+
     public long lastScanAtMs() {
         return lastScanAtMs;
     }
