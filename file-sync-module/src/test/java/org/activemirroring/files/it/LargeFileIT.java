@@ -86,10 +86,10 @@ class LargeFileIT {
     private void awaitCopy(FolderMirror from, FolderMirror to, String sha) {
         Path original = from.folder.resolve("big.bin");
         Path file = to.folder.resolve("big.bin");
-        // The copy gets the original's mtime when it is put in place: compare that before hashing 1 GiB.
+        // The copy gets the original's mtime (in ms) when it is put in place: compare that before hashing 1 GiB.
         Await.until(WAIT, () -> from.files.status().settled() && to.files.status().settled()
                         && Files.exists(file) && Files.size(file) == SIZE
-                        && Files.getLastModifiedTime(file).equals(Files.getLastModifiedTime(original))
+                        && Files.getLastModifiedTime(file).toMillis() == Files.getLastModifiedTime(original).toMillis()
                         && FolderDigest.sha256(file).equals(sha),
                 () -> "expected " + sha + " on " + to.id + ": " + net.describe());
     }
