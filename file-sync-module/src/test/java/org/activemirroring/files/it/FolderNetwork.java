@@ -56,11 +56,22 @@ final class FolderNetwork implements AutoCloseable {
         return mirrors.get(i);
     }
 
-    /** Stops mirror {@code i} and starts it again on the same folder and data directory. */
-    FolderMirror restart(int i) throws Exception {
+    /** Where mirror {@code i} keeps its index and applied vector. */
+    Path dataDir(int i) {
+        return Path.of(settings(i).get("mirror.data.dir"));
+    }
+
+    /**
+     * Stops mirror {@code i}, runs {@code whileStopped} (e.g. to forget what it applied), and
+     * starts it again on the same folder and data directory; waits until it sees every mirror.
+     */
+    FolderMirror restart(int i, Runnable whileStopped, Duration wait) throws Exception {
         mirrors.get(i).close();
+        whileStopped.run();
         FolderMirror m = FolderMirror.start(settings(i), options);
         mirrors.set(i, m);
+        Await.until(wait, () -> m.transport.members().size() == mirrors.size() && m.files.synced(),
+                () -> m.id + " sees " + m.transport.members() + " after its restart");
         return m;
     }
 
