@@ -94,7 +94,9 @@ public final class FileSync implements AutoCloseable {
             FolderIndex index = FolderIndex.load(indexFile);
             FolderIndex wanted = FolderIndex.load(indexFile.resolveSibling(f.name() + ".wanted"));
             FolderState state = new FolderState(f.name(), f.root(), self, index, wanted, blocks);
-            folders.put(f.name(), new FolderSync(f, state, self, transport, clock, refusals));
+            FolderSync fs = new FolderSync(f, state, self, transport, clock, refusals);
+            fs.onScanNeeded(() -> requestScan(f.name()));
+            folders.put(f.name(), fs);
             if (known) {
                 synced.add(f.name());
             }

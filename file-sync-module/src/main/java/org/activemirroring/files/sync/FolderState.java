@@ -213,21 +213,33 @@ public final class FolderState {
                 return; // already renamed (a repeated offer) or deleted
             }
             boolean isLoser = matches(loser, disk);
+            String sha = isLoser && loser.sha256Hex() != null ? loser.sha256Hex() : ContentDigest.sha256(file);
             String copy = ConflictRule.conflictPath(loser.path(), isLoser ? loser.mtimeMs() : disk.mtimeMs(),
                     isLoser ? loser.modifiedBy() : self);
             Path target = FolderPaths.resolveInside(root, copy);
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                Files.delete(file); // the same loser already kept under that name
-            } else {
-                Files.move(file, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                if (sha.equals(ContentDigest.sha256(target))) {
+                    Files.delete(file); // this very version is kept under that name already
+                    conflictCopies++;
+                    return;
+                }
+                // Another version of the same mirror and second: named apart by its content.
+                copy = ConflictRule.conflictPath(loser.path(), isLoser ? loser.mtimeMs() : disk.mtimeMs(),
+                        (isLoser ? loser.modifiedBy() : self) + "-" + sha.substring(0, 8));
+                target = FolderPaths.resolveInside(root, copy);
+                if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.delete(file); // the same content under its content-named copy
+                    conflictCopies++;
+                    return;
+                }
             }
+            Files.move(file, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             conflictCopies++;
             LOG.info("Folder '{}': concurrent edits of {}; this mirror's losing version is kept as {}", name,
                     FolderPaths.printable(loser.path()), FolderPaths.printable(copy));
         } catch (IOException e) {
             LOG.warn("Folder '{}': cannot keep the losing version of {} as a conflict copy ({}); the winning version"
-                    + " replaces it when written, and that edit is then kept as a conflict copy", name,
-                    FolderPaths.printable(loser.path()), e.toString());
+                    + " waits until it can", name, FolderPaths.printable(loser.path()), e.toString());
         }
     }
 
@@ -290,6 +302,15 @@ public final class FolderState {
         }
     }
 
+    /** The file to be replaced was edited here and not scanned yet: scan, then try again. */
+    public static final class UnscannedEditException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        UnscannedEditException(String path) {
+            super("'" + FolderPaths.printable(path) + "' was changed here since the last scan");
+        }
+    }
+
     /** What writes a wanted file into place, given that the folder allows it now. */
     @FunctionalInterface
     public interface Writer {
@@ -297,9 +318,9 @@ public final class FolderState {
     }
 
     /**
-     * Puts a wanted version in place if it is still the wanted one: a local edit not scanned yet is
-     * first kept as a conflict copy, then {@code writer} moves the new content in (for a
-     * tombstone, the file is deleted). Returns false if another version became wanted meanwhile, or
+     * Puts a wanted version in place if it is still the wanted one: {@code writer} moves the new
+     * content in (for a tombstone, the file is deleted). A local edit not scanned yet is never
+     * overwritten: {@link UnscannedEditException} asks for a scan first. Returns false if another version became wanted meanwhile, or
      * the file on disk is this version already (written before a crash): the writer is not called.
      */
     public synchronized boolean commitWanted(FolderEntry w, Writer writer) throws IOException {
@@ -327,8 +348,9 @@ public final class FolderState {
             return false;
         }
         if (unscannedEdit) {
-            keepConflictCopy(new FolderEntry(w.path(), disk.size(), disk.mtimeMs(), null, disk.fileKey(), null,
-                    List.of(), Map.of(), false, self));
+            // An edit here that no scan has seen: the scan decides it against this version by the
+            // conflict rule, as every other mirror will (see recordLocal); until then nothing is written.
+            throw new UnscannedEditException(w.path());
         }
         Stat written = writer.write();
         wanted.remove(w.path());

@@ -44,6 +44,7 @@ public final class FolderSync {
     private volatile int stillWriting;
     private volatile int refusedLocal;
     private volatile boolean caseInsensitive;
+    private volatile Runnable scanSoon = () -> { };
     private final java.util.Set<String> clashesReported = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public FolderSync(FolderConfig.Folder folder, FolderState state, String self, PeerTransport transport,
@@ -74,6 +75,11 @@ public final class FolderSync {
                 LOG.debug("Cannot delete {}: {}", probe, e.toString());
             }
         }
+    }
+
+    /** What asks for a scan of this folder soon (an edit here must be seen before a file is replaced). */
+    public void onScanNeeded(Runnable r) {
+        scanSoon = r;
     }
 
     /** For tests on a file system that tells case apart: behave as on one that does not. */
@@ -178,10 +184,19 @@ public final class FolderSync {
             }
             FileAssembler.Prepared p = assembler.prepare(folder.root(), w,
                     w.modifiedBy() == null ? List.of() : List.of(w.modifiedBy()));
-            boolean done = state.commitWanted(w, () -> {
-                FileAssembler.FileStat s = assembler.commit(p);
-                return new FolderState.Stat(s.size(), s.mtimeMs(), s.fileKey());
-            });
+            boolean done;
+            try {
+                done = state.commitWanted(w, () -> {
+                    FileAssembler.FileStat s = assembler.commit(p);
+                    return new FolderState.Stat(s.size(), s.mtimeMs(), s.fileKey());
+                });
+            } catch (FolderState.UnscannedEditException e) {
+                assembler.release(p); // kept: the next try finds it complete
+                LOG.debug("Folder '{}': {}; scanning before writing the version from {}", folder.name(), e.getMessage(),
+                        w.modifiedBy());
+                scanSoon.run();
+                return false;
+            }
             if (!done) {
                 assembler.discard(p);
             }

@@ -218,6 +218,14 @@ public final class FileAssembler implements AutoCloseable {
         return new FileStat(a.size(), a.lastModifiedTime().toMillis(), a.fileKey() == null ? null : a.fileKey().toString());
     }
 
+    /**
+     * Lets go of a prepared file without committing or deleting it: the caller commits it later,
+     * and the next {@link #prepare} of the same content finds every block in the temp file.
+     */
+    public void release(Prepared p) {
+        tempsInUse.remove(p.temp());
+    }
+
     /** Deletes a prepared file's temp (the caller decided not to commit it). */
     public void discard(Prepared p) {
         try {

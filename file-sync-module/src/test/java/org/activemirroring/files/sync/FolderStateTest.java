@@ -3,6 +3,7 @@ package org.activemirroring.files.sync;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -126,19 +127,67 @@ class FolderStateTest {
     }
 
     @Test
-    void anEditNotScannedYetIsKeptWhenAWantedVersionIsWritten() throws Exception {
+    void anEditNotScannedYetIsDecidedByTheRuleBeforeAnythingIsWritten() throws Exception {
         FolderEntry mine = writeLocal("a.txt", "v1", 1000);
         FolderEntry newer = remote(mine, "c".repeat(64), 2000, "m2", Map.of("me", 1L, "m2", 1L));
         state.offer(newer);
-        Files.writeString(root.resolve("a.txt"), "edited here meanwhile");
+        Files.writeString(root.resolve("a.txt"), "edited here meanwhile, later");
         Files.setLastModifiedTime(root.resolve("a.txt"), FileTime.fromMillis(3000));
+        assertThrows(FolderState.UnscannedEditException.class, () -> state.commitWanted(state.wanted("a.txt"), () -> {
+            throw new AssertionError("nothing is written over an edit no scan has seen");
+        }));
+        // The scan sees the edit: it is newer than the wanted version, so it wins, as on every mirror.
+        FolderEntry edit = scanned("a.txt");
+        // Published without m2's counter: m2 must see it as concurrent to keep its own version as a copy.
+        assertEquals(Map.of("me", 2L), state.recordLocal(edit, "a.txt", 0).versions());
+        assertEquals(Map.of("me", 2L, "m2", 1L), state.local("a.txt").versions());
+        assertNull(state.wanted("a.txt"));
+        assertEquals("edited here meanwhile, later", Files.readString(root.resolve("a.txt")));
+
+        // An older unscanned edit loses to the wanted version and is kept as a conflict copy.
+        FolderEntry newest = remote(state.local("a.txt"), "d".repeat(64), 9000, "m2", Map.of("me", 2L, "m2", 2L));
+        state.offer(newest);
+        Files.writeString(root.resolve("a.txt"), "older edit");
+        Files.setLastModifiedTime(root.resolve("a.txt"), FileTime.fromMillis(4000));
+        state.recordLocal(scanned("a.txt"), "a.txt", 0);
+        assertEquals("older edit", Files.readString(root.resolve(ConflictRule.conflictPath("a.txt", 4000, "me"))));
         assertTrue(state.commitWanted(state.wanted("a.txt"), () -> {
             Files.writeString(root.resolve("a.txt"), "theirs");
             return FolderState.stat(root.resolve("a.txt"));
         }));
         assertEquals("theirs", Files.readString(root.resolve("a.txt")));
-        assertEquals("edited here meanwhile",
-                Files.readString(root.resolve(ConflictRule.conflictPath("a.txt", 3000, "me"))));
+    }
+
+    @Test
+    void twoLosersOfOneMirrorInOneSecondAreBothKept() throws Exception {
+        FolderEntry first = writeLocal("a.txt", "first loser", 1000);
+        state.offer(remote(first, "c".repeat(64), 5000, "m2", Map.of("m2", 1L)));
+        // The winner was written; then another local version of the same second loses too.
+        state.commitWanted(state.wanted("a.txt"), () -> {
+            Files.writeString(root.resolve("a.txt"), "w");
+            return FolderState.stat(root.resolve("a.txt"));
+        });
+        Files.writeString(root.resolve("a.txt"), "second loser");
+        Files.setLastModifiedTime(root.resolve("a.txt"), FileTime.fromMillis(1400));
+        FolderEntry second = state.recordLocal(scanned("a.txt"), "a.txt", 0);
+        state.offer(remote(second, "e".repeat(64), 6000, "m3", Map.of("m2", 1L, "m3", 1L)));
+        List<String> kept = new java.util.ArrayList<>();
+        try (var files = Files.list(root)) {
+            files.map(p -> p.getFileName().toString()).filter(n -> n.contains(ConflictRule.MARK)).forEach(kept::add);
+        }
+        assertEquals(2, kept.size(), kept.toString());
+        java.util.Set<String> contents = new java.util.HashSet<>();
+        for (String k : kept) {
+            contents.add(Files.readString(root.resolve(k)));
+        }
+        assertEquals(java.util.Set.of("first loser", "second loser"), contents);
+    }
+
+    FolderEntry scanned(String path) throws Exception {
+        Path f = root.resolve(path);
+        ContentDigest.Digest d = ContentDigest.of(f);
+        FolderState.Stat s = FolderState.stat(f);
+        return new FolderEntry(path, s.size(), s.mtimeMs(), null, s.fileKey(), d.sha256Hex(), d.blocks(), Map.of(), false);
     }
 
     @Test
