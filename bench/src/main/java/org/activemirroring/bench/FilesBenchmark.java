@@ -216,7 +216,8 @@ final class FilesBenchmark {
                             + " vs " + change + "; the two trees had drifted apart");
                 }
             }
-            long millis = awaitReplicated(name, editEndMs, start, srcDigest);
+            long[] deliveredAt = {-1};
+            long millis = awaitReplicated(name, editEndMs, start, srcDigest, deliveredAt);
             FileChangeTraffic.Published pubA = trafficA.take();
             FileChangeTraffic.Published pubB = trafficB.take();
             long fetched = a.files.status().bytesFetched() + b.files.status().bytesFetched() - fetched0;
@@ -227,6 +228,8 @@ final class FilesBenchmark {
                             + " %,d + %d change envelopes %,d + %d block requests %,d); content found locally %,d",
                     millis / 1e3, editMillis, ours, fetched, pubA.changes() + pubB.changes(), envelopes,
                     pubA.newBlocks() + pubB.newBlocks(), requests, b.files.status().bytesFromLocal() - fromLocal0));
+            BenchMain.say(String.format(Locale.ROOT, "         A had scanned and B had been handed all A published %d ms"
+                    + " after the edit; B had written it all %d ms after it", deliveredAt[0], millis));
             long estimated = pubA.newBlockBytes() + pubB.newBlockBytes();
             if (estimated != fetched) {
                 BenchMain.say(String.format(Locale.ROOT, "  note: the new blocks of the published versions hold %,d bytes,"
@@ -238,6 +241,7 @@ final class FilesBenchmark {
             r.put("rsync_bytes_received", run.bytesReceived());
             r.put("ours_ms", millis);
             r.put("ours_edit_ms", editMillis);
+            r.put("ours_published_and_delivered_ms", deliveredAt[0]);
             r.put("ours_bytes", ours);
             r.put("ours_content_fetched", fetched);
             r.put("ours_content_from_local", b.files.status().bytesFromLocal() - fromLocal0);
@@ -258,15 +262,19 @@ final class FilesBenchmark {
          * the milliseconds from {@code startNanos} until the conditions held (the digest that
          * confirms them is not timed).
          */
-        private long awaitReplicated(String step, long editEndMs, long startNanos, String expectedDigest)
-                throws Exception {
+        private long awaitReplicated(String step, long editEndMs, long startNanos, String expectedDigest,
+                                     long[] deliveredAt) throws Exception {
             long deadline = startNanos + STEP_TIMEOUT_NANOS;
             while (true) {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("Step " + step + ": B did not get A's files within "
                             + TimeUnit.NANOSECONDS.toMinutes(STEP_TIMEOUT_NANOS) + " minutes. " + describe());
                 }
-                if (replicated(editEndMs)) {
+                boolean delivered = delivered(editEndMs);
+                if (delivered && deliveredAt[0] < 0) {
+                    deliveredAt[0] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+                }
+                if (delivered && b.files.status().settled()) {
                     long at = System.nanoTime();
                     if (FileTree.digest(b.folder).equals(expectedDigest) && FileTree.digest(a.folder).equals(expectedDigest)) {
                         return TimeUnit.NANOSECONDS.toMillis(at - startNanos);
@@ -278,17 +286,16 @@ final class FilesBenchmark {
         }
 
         /**
-         * A has scanned since the edit and holds nothing half-written, B has been handed everything
-         * A journaled, and B wants nothing more.
+         * A has scanned since the edit and holds nothing half-written, and B has been handed
+         * everything A journaled (once B also wants nothing more, B holds it all).
          */
-        private boolean replicated(long editEndMs) {
+        private boolean delivered(long editEndMs) {
             var fa = a.folderStatus();
             if (fa.lastScanAtMs() <= editEndMs || fa.stillWriting() > 0) {
                 return false;
             }
             long head = a.transport.stats().journalHeads().getOrDefault(a.id, 0L);
-            long delivered = b.transport.stats().delivered().getOrDefault(a.id, 0L);
-            return delivered >= head && b.files.status().settled();
+            return b.transport.stats().delivered().getOrDefault(a.id, 0L) >= head;
         }
 
         private String describe() {
