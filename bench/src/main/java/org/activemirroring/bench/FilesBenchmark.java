@@ -44,7 +44,8 @@ import org.activemirroring.testsupport.PostgresServers;
  * For edits 2 to 4, ours is timed from the end of the edit (when rsync would be started) until
  * B's folder has A's {@link FileTree#digest}, A has scanned after the edit, B has delivered all
  * A published and is {@code settled()}; the conditions are polled every 10 ms, the digest
- * (seconds for a GiB) is checked once they hold. Each step also checks that rsync's destination
+ * (seconds for a GiB) is checked once they hold. The time until only B's writing was left (A had
+ * scanned, B had been handed everything) is reported too. Each step also checks that rsync's destination
  * has the same digest as its source, and that both sources are alike.
  *
  * <p>Bytes on the wire. rsync: {@code Total bytes sent + Total bytes received} of its
