@@ -28,14 +28,15 @@ import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 
 /**
- * Entry point of {@code bench/run}: {@code lag|throughput|catchup [--seconds N] [--rate R]
+ * Entry point of {@code bench/run}: {@code lag|throughput|catchup|join|idle|apply|files [--seconds N] [--rate R]
  * [--mirrors M] [--rows N] [--warmup-rows N] [--seconds-down N] [--stop clean|kill] [--node-heap 512m] [--results DIR]}.
  * Everything runs on this machine against embedded PostgreSQL servers, and each number of ours is
  * printed beside the reference measured in the same run ({@link CatchUpBenchmark} for catchup).
  */
 public final class BenchMain {
-    static final String USAGE = "usage: bench/run lag|throughput|catchup|join|idle|apply [--seconds N] [--rate R] [--mirrors M]"
-            + " [--rows N] [--warmup-rows N] [--seconds-down N] [--stop clean|kill] [--node-heap 512m] [--mb N]";
+    static final String USAGE = "usage: bench/run lag|throughput|catchup|join|idle|apply|files [--seconds N] [--rate R]"
+            + " [--mirrors M] [--rows N] [--warmup-rows N] [--seconds-down N] [--stop clean|kill] [--node-heap 512m] [--mb N]"
+            + " [--file-kb N] [--scan-files N]";
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
     private BenchMain() {
@@ -65,7 +66,11 @@ public final class BenchMain {
                     Integer.parseInt(opts.getOrDefault("tx-rows", "1")));
             case "join" -> JoinBenchmark.run(Integer.parseInt(opts.getOrDefault("mb", "1024")),
                     opts.getOrDefault("node-heap", "512m"));
-            default -> throw new IllegalArgumentException("Unknown benchmark '" + kind + "': use lag, throughput, catchup, join, idle or apply");
+            case "files" -> FilesBenchmark.run(Integer.parseInt(opts.getOrDefault("mb", "1024")),
+                    Integer.parseInt(opts.getOrDefault("file-kb", "1024")),
+                    Integer.parseInt(opts.getOrDefault("scan-files", "100000")));
+            default -> throw new IllegalArgumentException("Unknown benchmark '" + kind
+                    + "': use lag, throughput, catchup, join, idle, apply or files");
         };
         writeResults(Path.of(opts.getOrDefault("results", "bench/results")), kind, result);
         System.out.println(result.get("RESULT"));

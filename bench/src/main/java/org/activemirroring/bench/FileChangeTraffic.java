@@ -1,0 +1,77 @@
+package org.activemirroring.bench;
+
+import java.util.HashSet;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+import org.activemirroring.files.FileChange;
+import org.activemirroring.files.FileChangeCodec;
+import org.activemirroring.files.FolderEntry;
+import org.activemirroring.transport.Envelope;
+import org.activemirroring.transport.EnvelopeCodec;
+import org.activemirroring.transport.TransportObserver;
+
+/**
+ * Counts what the file changes a folder node publishes put on the wire, for the files benchmark:
+ * observes the node's transport, keeps each journaled file-change envelope, and on
+ * {@link #take()} sums their encoded sizes ({@link EnvelopeCodec#encode}: header, origin, seq,
+ * previous hash, payload type and the payload: path, stat, SHA-256, block list, version vector).
+ *
+ * <p>It also estimates how many blocks the receiver must request: the blocks of published live
+ * versions whose SHA-256 no earlier published version had (the receiver holds every earlier one).
+ * {@code BlockWire} asks for each with 36 bytes (SHA-256 and length) and the reply frames each
+ * with a 4-byte length, so 40 bytes per block go on the wire beside the block's content. The
+ * bytes of those new blocks are summed too: they must equal the receiver's bytes fetched, which
+ * checks the estimate.
+ *
+ * <p>Observer calls only queue the envelope (they run on the transport's threads and must be
+ * fast); decoding happens in {@link #take()}, on the benchmark's thread.
+ */
+final class FileChangeTraffic implements TransportObserver {
+    /** Bytes on the wire per block requested: 32-byte SHA-256 + 4-byte length, and the reply's 4-byte length. */
+    static final int WIRE_BYTES_PER_BLOCK = 36 + 4;
+
+    /** What was published since the last {@link #take()}. */
+    record Published(int changes, long envelopeBytes, int newBlocks, long newBlockBytes) {
+        /** The estimated block requests and reply framing for these changes. */
+        long requestBytes() {
+            return (long) newBlocks * WIRE_BYTES_PER_BLOCK;
+        }
+    }
+
+    private final Queue<Envelope> queued = new ConcurrentLinkedQueue<>();
+    private final Set<String> knownBlocks = new HashSet<>();
+    private final FileChangeCodec codec = new FileChangeCodec();
+
+    @Override
+    public void journaled(Envelope envelope, long epochMicros) {
+        if (FileChange.PAYLOAD_TYPE.equals(envelope.payloadType())) {
+            queued.add(envelope);
+        }
+    }
+
+    /** Sums and forgets the envelopes published since the previous call. */
+    Published take() {
+        int changes = 0;
+        long envelopeBytes = 0;
+        int newBlocks = 0;
+        long newBlockBytes = 0;
+        Envelope e;
+        while ((e = queued.poll()) != null) {
+            changes++;
+            envelopeBytes += EnvelopeCodec.encode(e).length;
+            FolderEntry entry = codec.decode(e.payload(), e.origin()).entry();
+            if (entry.tombstone()) {
+                continue;
+            }
+            for (FolderEntry.BlockRef b : entry.blocks()) {
+                if (knownBlocks.add(b.sha256Hex())) {
+                    newBlocks++;
+                    newBlockBytes += b.length();
+                }
+            }
+        }
+        return new Published(changes, envelopeBytes, newBlocks, newBlockBytes);
+    }
+}
