@@ -119,8 +119,16 @@ final class FilesBenchmark {
         Path nodes = work.resolve("nodes");
         List<Integer> ports = List.of(MirrorSettings.freeTransportPort(), MirrorSettings.freeTransportPort());
         String cluster = "bench-files-" + System.nanoTime();
-        // The defaults a mirror runs with: the watcher notices changes, the periodic scan is the backstop.
-        FileSyncOptions options = FileSyncOptions.defaults();
+        // The defaults a mirror runs with (the watcher notices changes, the periodic scan is the
+        // backstop), or what BENCH_JAVA_OPTS=-Dmirror.files.<option>=<value> sets.
+        Map<String, String> given = new java.util.HashMap<>();
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("mirror.files."))
+                .forEach(k -> given.put(k, System.getProperty(k)));
+        List<String> problems = new ArrayList<>();
+        FileSyncOptions options = FileSyncOptions.from(given, problems);
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(String.join("; ", problems));
+        }
         List<Map<String, Object>> steps = new ArrayList<>();
         try (RsyncReference rsync = RsyncReference.start(work.resolve("rsyncd"), work.resolve("rsync-dst"));
              FolderNode a = FolderNode.start("a", nodes, ports.get(0), ports, cluster, options)) {

@@ -50,6 +50,12 @@ public final class FolderIndex {
 
     private final Path file;
     private final TreeMap<String, FolderEntry> entries = new TreeMap<>();
+    /** Paths put or removed since the last save: what the next save appends to the log. */
+    private final java.util.LinkedHashSet<String> changed = new java.util.LinkedHashSet<>();
+    /** Lines in the log since the last full write. */
+    private long logLines;
+    /** The log is folded into a full write once it has this many lines, or as many as entries. */
+    static final int MIN_COMPACT_LINES = 1000;
 
     private FolderIndex(Path file) {
         this.file = file;
@@ -75,6 +81,7 @@ public final class FolderIndex {
         FolderIndex index = new FolderIndex(file);
         deleteLeftoverTemps(file);
         if (!Files.exists(file)) {
+            index.replayLog();
             return index;
         }
         String text;
@@ -135,6 +142,7 @@ public final class FolderIndex {
         if (!ended) {
             throw new FolderIndexException(file, lines.length, "the 'end' line is missing (the file is truncated)");
         }
+        index.replayLog();
         return index;
     }
 
@@ -164,11 +172,14 @@ public final class FolderIndex {
     /** Adds or replaces the entry for its path (in memory; {@link #save()} makes it durable). */
     public void put(FolderEntry entry) {
         entries.put(entry.path(), entry);
+        changed.add(entry.path());
     }
 
     /** Forgets {@code path} altogether (e.g. an expired tombstone). */
     public void remove(String path) {
-        entries.remove(path);
+        if (entries.remove(path) != null) {
+            changed.add(path);
+        }
     }
 
     /** All entries, tombstones included, sorted by path; a read-only view. */
@@ -208,8 +219,53 @@ public final class FolderIndex {
         }
     }
 
-    /** Writes the index durably: temp file, fsync, atomic rename, fsync of the directory. */
+    /** Where the changes since the last full write are appended. */
+    public Path logFile() {
+        return file.resolveSibling(file.getFileName() + ".log");
+    }
+
+    /**
+     * Makes what changed since the last save durable: appended to the log ({@code <index>.log}, one
+     * line per changed path, fdatasync'ed), or, once the log is as long as the index, with a full
+     * write ({@link #saveAll()}). The cost follows what changed, not the folder's size.
+     */
     public void save() throws IOException {
+        if (changed.isEmpty()) {
+            return;
+        }
+        if (logLines + changed.size() >= Math.max(MIN_COMPACT_LINES, entries.size())) {
+            saveAll();
+            return;
+        }
+        StringBuilder sb = new StringBuilder(changed.size() * 160);
+        for (String path : changed) {
+            FolderEntry e = entries.get(path);
+            if (e == null) {
+                sb.append("r ").append(enc(path)).append('\n');
+            } else {
+                formatEntry(sb, e);
+            }
+        }
+        Path log = logFile();
+        Files.createDirectories(log.toAbsolutePath().getParent());
+        boolean fresh = !Files.exists(log);
+        try (FileChannel ch = FileChannel.open(log, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND)) {
+            ByteBuffer buf = ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.UTF_8));
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            ch.force(false);
+        }
+        if (fresh) {
+            forceDirectory(log.toAbsolutePath().getParent());
+        }
+        logLines += changed.size();
+        changed.clear();
+    }
+
+    /** Writes the whole index durably (temp file, fsync, atomic rename, fsync of the directory) and empties the log. */
+    public void saveAll() throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = dir.resolve(TEMP_PREFIX + file.getFileName() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
@@ -226,7 +282,12 @@ public final class FolderIndex {
         } finally {
             Files.deleteIfExists(tmp);
         }
+        // The log's lines are all in the index now; replaying them over it would change nothing,
+        // so a crash before this delete is harmless.
+        Files.deleteIfExists(logFile());
         forceDirectory(dir);
+        logLines = 0;
+        changed.clear();
     }
 
     private static void forceDirectory(Path dir) {
@@ -243,39 +304,97 @@ public final class FolderIndex {
         StringBuilder sb = new StringBuilder(64 + entries.size() * 128);
         sb.append(HEADER).append(' ').append(FORMAT_VERSION).append('\n');
         for (FolderEntry e : entries.values()) {
-            sb.append("f ").append(enc(e.path()))
-                    .append(' ').append(e.size())
-                    .append(' ').append(e.mtimeMs())
-                    .append(' ').append(e.mode() == null ? "-" : Integer.toOctalString(e.mode()))
-                    .append(' ').append(e.fileKey() == null || e.fileKey().isEmpty() ? "-" : enc(e.fileKey()))
-                    .append(' ').append(e.sha256Hex() == null ? "-" : e.sha256Hex())
-                    .append(' ').append(e.tombstone() ? "tomb" : "live")
-                    .append(' ');
-            if (e.versions().isEmpty()) {
-                sb.append('-');
-            } else {
-                boolean first = true;
-                for (Map.Entry<String, Long> v : e.versions().entrySet()) {
-                    sb.append(first ? "" : ",").append(enc(v.getKey())).append('=').append(v.getValue());
-                    first = false;
-                }
-            }
-            sb.append(' ');
-            if (e.blocks().isEmpty()) {
-                sb.append('-');
-            } else {
-                boolean first = true;
-                for (FolderEntry.BlockRef b : e.blocks()) {
-                    sb.append(first ? "" : ";").append(b.offset()).append(':').append(b.length()).append(':')
-                            .append(b.sha256Hex());
-                    first = false;
-                }
-            }
-            sb.append(' ').append(e.modifiedBy() == null ? "-" : enc(e.modifiedBy()));
-            sb.append('\n');
+            formatEntry(sb, e);
         }
         sb.append("end ").append(entries.size()).append('\n');
         return sb.toString();
+    }
+
+    private static void formatEntry(StringBuilder sb, FolderEntry e) {
+        sb.append("f ").append(enc(e.path()))
+                .append(' ').append(e.size())
+                .append(' ').append(e.mtimeMs())
+                .append(' ').append(e.mode() == null ? "-" : Integer.toOctalString(e.mode()))
+                .append(' ').append(e.fileKey() == null || e.fileKey().isEmpty() ? "-" : enc(e.fileKey()))
+                .append(' ').append(e.sha256Hex() == null ? "-" : e.sha256Hex())
+                .append(' ').append(e.tombstone() ? "tomb" : "live")
+                .append(' ');
+        if (e.versions().isEmpty()) {
+            sb.append('-');
+        } else {
+            boolean first = true;
+            for (Map.Entry<String, Long> v : e.versions().entrySet()) {
+                sb.append(first ? "" : ",").append(enc(v.getKey())).append('=').append(v.getValue());
+                first = false;
+            }
+        }
+        sb.append(' ');
+        if (e.blocks().isEmpty()) {
+            sb.append('-');
+        } else {
+            boolean first = true;
+            for (FolderEntry.BlockRef b : e.blocks()) {
+                sb.append(first ? "" : ";").append(b.offset()).append(':').append(b.length()).append(':')
+                        .append(b.sha256Hex());
+                first = false;
+            }
+        }
+        sb.append(' ').append(e.modifiedBy() == null ? "-" : enc(e.modifiedBy()));
+        sb.append('\n');
+    }
+
+    /**
+     * Replays the log over the loaded index. A last line without its newline is the end of an
+     * append a crash cut: it was never acknowledged, and is left out.
+     */
+    private void replayLog() throws IOException {
+        Path log = logFile();
+        if (!Files.exists(log)) {
+            return;
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(Files.readAllBytes(log))).toString();
+        } catch (CharacterCodingException e) {
+            int cut = lastNewline(Files.readAllBytes(log));
+            text = new String(Files.readAllBytes(log), 0, cut + 1, StandardCharsets.UTF_8);
+        }
+        String[] lines = text.split("\n", -1);
+        int complete = lines.length - 1; // the last piece is "" after a newline, or a line a crash cut
+        if (!lines[complete].isEmpty()) {
+            // Cut the partial line away, so the next append starts on a line of its own.
+            byte[] raw = Files.readAllBytes(log);
+            try (FileChannel ch = FileChannel.open(log, StandardOpenOption.WRITE)) {
+                ch.truncate(lastNewline(raw) + 1L);
+                ch.force(false);
+            }
+        }
+        for (int i = 0; i < complete; i++) {
+            String line = lines[i];
+            try {
+                if (line.startsWith("r ")) {
+                    entries.remove(dec(line.substring(2)));
+                } else {
+                    FolderEntry e = parse(line);
+                    entries.put(e.path(), e);
+                }
+            } catch (RuntimeException ex) {
+                throw new FolderIndexException(log, i + 1, "bad log entry (" + ex.getMessage() + ")");
+            }
+            logLines++;
+        }
+    }
+
+    private static int lastNewline(byte[] b) {
+        for (int i = b.length - 1; i >= 0; i--) {
+            if (b[i] == '\n') {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static FolderEntry parse(String line) {

@@ -63,12 +63,44 @@ class FolderIndexTest {
     }
 
     @Test
+    void aSaveAppendsWhatChangedAndTheLogIsFoldedInOnceLong() throws Exception {
+        Path file = FolderIndex.fileFor(dataDir, "u");
+        FolderIndex index = FolderIndex.empty(file);
+        index.put(entry("a"));
+        index.put(entry("b"));
+        index.saveAll();
+        index.put(entry("c"));
+        index.remove("a");
+        index.save();
+        assertEquals(2, Files.readAllLines(index.logFile()).size(), "one line per changed path");
+        FolderIndex again = FolderIndex.load(file);
+        assertEquals(List.of("b", "c"), again.entries().stream().map(FolderEntry::path).toList());
+
+        // A crash cut the last append: that line was never acknowledged and is left out; the next
+        // append starts on a line of its own.
+        Files.writeString(index.logFile(), "f half", java.nio.file.StandardOpenOption.APPEND);
+        FolderIndex cut = FolderIndex.load(file);
+        assertEquals(List.of("b", "c"), cut.entries().stream().map(FolderEntry::path).toList());
+        cut.put(entry("d"));
+        cut.save();
+        assertEquals(List.of("b", "c", "d"), FolderIndex.load(file).entries().stream().map(FolderEntry::path).toList());
+
+        for (int i = 0; i < FolderIndex.MIN_COMPACT_LINES; i++) {
+            cut.put(entry("many/" + i));
+            cut.save();
+        }
+        assertTrue(Files.notExists(cut.logFile()) || Files.readAllLines(cut.logFile()).size() < 10,
+                "the log was folded into the index once it was as long");
+        assertEquals(3 + FolderIndex.MIN_COMPACT_LINES, FolderIndex.load(file).size());
+    }
+
+    @Test
     void formatIsLineBasedAndVersioned() throws Exception {
         Path file = FolderIndex.fileFor(dataDir, "u");
         FolderIndex index = FolderIndex.empty(file);
         index.put(new FolderEntry("a b.txt", 3, 7, 0644, null, SHA_A, List.of(new FolderEntry.BlockRef(0, 3, SHA_A)),
                 Map.of("m1", 2L), false));
-        index.save();
+        index.saveAll();
         assertEquals("activemirroring-folder-index 1\n"
                 + "f a%20b.txt 3 7 644 - " + SHA_A + " live m1=2 0:3:" + SHA_A + " -\n"
                 + "end 1\n", Files.readString(file));
@@ -79,7 +111,7 @@ class FolderIndexTest {
         Path file = FolderIndex.fileFor(dataDir, "u");
         FolderIndex index = FolderIndex.empty(file);
         index.put(entry("kept"));
-        index.save();
+        index.saveAll();
         // A crash mid-save leaves a half-written temp file beside the index.
         Path leftover = file.resolveSibling(FolderIndex.TEMP_PREFIX + file.getFileName() + "-deadbeef");
         Files.writeString(leftover, "activemirroring-folder-index 1\nf half");
@@ -98,7 +130,7 @@ class FolderIndexTest {
         FolderIndex index = FolderIndex.empty(file);
         index.put(entry("a"));
         index.put(entry("b"));
-        index.save();
+        index.saveAll();
         byte[] full = Files.readAllBytes(file);
         for (int cut : new int[] {full.length - 1, full.length - 4, full.length / 2, 10}) {
             Files.write(file, Arrays.copyOf(full, cut));
