@@ -53,7 +53,7 @@ class RandomizedConvergenceIT {
             "d1/f.txt", "d1/x", "d1/d2/g.txt", "d1/d2/y.txt", "d3/h.txt", "d3/i.bin", "d3/j.txt", "d4/k.txt",
             "d4/l.txt", "d5/d6/m.txt");
     static final List<String> DIRS = List.of("d1", "d1/d2", "d3", "d4", "d5/d6");
-    static final Pattern CONFLICT_COPY = Pattern.compile("(.*)\\.sync-conflict-\\d{8}-\\d{6}-m[123](\\.[^./]*)?");
+    static final Pattern CONFLICT_COPY = Pattern.compile("(.*)\\.sync-conflict-\\d{8}-\\d{6}-m[123](-[0-9a-f]{8})?(\\.[^./]*)?");
 
     /** A content put at a path by operation {@code op} on {@code mirror}, whose head was {@code headBefore}. */
     record Write(int op, String mirror, String path, String sha, long headBefore) {
@@ -126,7 +126,7 @@ class RandomizedConvergenceIT {
             String original = path;
             for (var m = CONFLICT_COPY.matcher(original); m.matches(); m = CONFLICT_COPY.matcher(original)) {
                 nested += original.equals(path) ? 0 : 1;
-                original = m.group(1) + (m.group(2) == null ? "" : m.group(2));
+                original = m.group(1) + (m.group(3) == null ? "" : m.group(3));
             }
             if (!FILES.contains(original)) {
                 problems.add("unexpected file: " + path);
@@ -180,7 +180,13 @@ class RandomizedConvergenceIT {
         byte[] expected;
         if (append && Files.exists(file)) {
             byte[] old = readOrNull(file);
-            Files.write(file, content, StandardOpenOption.APPEND);
+            try {
+                Files.write(file, content, StandardOpenOption.APPEND);
+            } catch (java.nio.file.NoSuchFileException e) {
+                // The mirror moved it away meanwhile (a conflict copy, a replicated rename or delete).
+                log.add("#" + n + " " + m.id + " append " + path + " (gone meanwhile, not counted)");
+                return;
+            }
             expected = old == null ? null : concat(old, content);
         } else {
             append = false;
