@@ -210,6 +210,11 @@ public final class FolderSync {
                     : "unsafe-path", w.path(), e.getMessage());
             state.dropWanted(w);
             return true;
+        } catch (java.nio.file.NoSuchFileException e) {
+            // Moved or deleted here while it was being written: the next try sees what is there now.
+            LOG.debug("Folder '{}': {} changed while it was written ({}); tried again", folder.name(), w.path(),
+                    e.toString());
+            return false;
         } catch (IOException e) {
             LOG.warn("Folder '{}': cannot write {} here ({}); tried again later", folder.name(), w.path(), e.toString());
             return false;
