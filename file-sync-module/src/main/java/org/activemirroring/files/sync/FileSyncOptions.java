@@ -29,8 +29,9 @@ public record FileSyncOptions(boolean watch, long debounceMs, long scanIntervalM
     public static final ConfigOption<Long> SCAN_INTERVAL_MS = ConfigOption.longValue("mirror.files.scan.interval.ms",
             60_000, 100, 86_400_000, Importance.RARE, "Scan every replicated folder this often even when nothing was"
                     + " noticed (a scan reads only files whose size, time or inode changed).");
-    public static final ConfigOption<Integer> PARALLEL_FILES = ConfigOption.integer("mirror.files.parallel.files", 2,
-            1, 64, Importance.RARE, "Files fetched from other mirrors at once.");
+    public static final ConfigOption<Integer> PARALLEL_FILES = ConfigOption.integer("mirror.files.parallel.files", 4,
+            1, 64, Importance.RARE, "Files fetched from other mirrors at once (each is forced to disk before it is"
+                    + " renamed into place; several at once share the disk's flushes).");
     public static final ConfigOption<Integer> PARALLEL_REQUESTS = ConfigOption.integer(
             "mirror.files.parallel.requests", 4, 1, 64, Importance.RARE,
             "Block requests in flight per file being fetched (each up to 4 MiB).");
@@ -56,7 +57,7 @@ public record FileSyncOptions(boolean watch, long debounceMs, long scanIntervalM
         Integer requests = PARALLEL_REQUESTS.read(raw, problems);
         Long timeout = REQUEST_TIMEOUT_MS.read(raw, problems);
         return new FileSyncOptions(watch == null || watch, debounce == null ? 200 : debounce,
-                interval == null ? 60_000 : interval, files == null ? 2 : files, requests == null ? 4 : requests,
+                interval == null ? 60_000 : interval, files == null ? 4 : files, requests == null ? 4 : requests,
                 timeout == null ? 30_000 : timeout);
     }
 

@@ -55,6 +55,9 @@ public final class FolderState {
     private final FolderIndex wanted;
     private final BlockMap blocks;
     private boolean dirty;
+    private int liveFiles;
+    /** Directories with renames or deletes not forced to disk yet: forced before the index is saved. */
+    private final java.util.Set<Path> dirsToSync = new java.util.HashSet<>();
     private long conflictCopies;
     private long changesTaken;
     private long merged;
@@ -68,6 +71,7 @@ public final class FolderState {
         this.blocks = blocks;
         for (FolderEntry e : index.entries()) {
             blocks.add(root, e);
+            liveFiles += e.tombstone() ? 0 : 1;
         }
     }
 
@@ -113,15 +117,9 @@ public final class FolderState {
         return wanted.size();
     }
 
-    /** Live files in the local index. */
+    /** Live files in the local index (kept as entries change: status polls it often). */
     public synchronized int fileCount() {
-        int n = 0;
-        for (FolderEntry e : index.entries()) {
-            if (!e.tombstone()) {
-                n++;
-            }
-        }
-        return n;
+        return liveFiles;
     }
 
     public synchronized long conflictCopies() {
@@ -220,6 +218,7 @@ public final class FolderState {
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                 if (sha.equals(ContentDigest.sha256(target))) {
                     Files.delete(file); // this very version is kept under that name already
+                    dirsToSync.add(file.getParent());
                     conflictCopies++;
                     return;
                 }
@@ -229,11 +228,13 @@ public final class FolderState {
                 target = FolderPaths.resolveInside(root, copy);
                 if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                     Files.delete(file); // the same content under its content-named copy
+                    dirsToSync.add(file.getParent());
                     conflictCopies++;
                     return;
                 }
             }
             Files.move(file, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            dirsToSync.add(file.getParent());
             conflictCopies++;
             LOG.info("Folder '{}': concurrent edits of {}; this mirror's losing version is kept as {}", name,
                     FolderPaths.printable(loser.path()), FolderPaths.printable(copy));
@@ -334,6 +335,7 @@ public final class FolderState {
         if (w.tombstone()) {
             if (disk != null && !unscannedEdit) {
                 Files.delete(file);
+                dirsToSync.add(file.getParent());
             }
             // An edit not scanned yet stays: the next scan publishes it as newer than the delete.
             wanted.remove(w.path());
@@ -353,6 +355,7 @@ public final class FolderState {
             throw new UnscannedEditException(w.path());
         }
         Stat written = writer.write();
+        dirsToSync.add(file.getParent());
         wanted.remove(w.path());
         putLocal(w.withStat(written.size(), written.mtimeMs(), written.fileKey()));
         changesTaken++;
@@ -410,6 +413,12 @@ public final class FolderState {
         if (!dirty) {
             return;
         }
+        // What the index will say must be on disk first: a rename the index records but a crash
+        // undid would look like a delete to the next scan.
+        for (Path dir : dirsToSync) {
+            org.activemirroring.files.transfer.FileAssembler.forceDirectory(dir);
+        }
+        dirsToSync.clear();
         index.save();
         wanted.save();
         dirty = false;
@@ -419,7 +428,9 @@ public final class FolderState {
         FolderEntry old = index.get(e.path());
         if (old != null) {
             blocks.remove(root, old);
+            liveFiles -= old.tombstone() ? 0 : 1;
         }
+        liveFiles += e.tombstone() ? 0 : 1;
         index.put(e);
         blocks.add(root, e);
         dirty = true;

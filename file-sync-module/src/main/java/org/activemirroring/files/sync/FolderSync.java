@@ -187,7 +187,7 @@ public final class FolderSync {
             boolean done;
             try {
                 done = state.commitWanted(w, () -> {
-                    FileAssembler.FileStat s = assembler.commit(p);
+                    FileAssembler.FileStat s = assembler.commit(p, false); // forced before the index is saved
                     return new FolderState.Stat(s.size(), s.mtimeMs(), s.fileKey());
                 });
             } catch (FolderState.UnscannedEditException e) {

@@ -203,6 +203,15 @@ public final class FileAssembler implements AutoCloseable {
      * directory so the rename survives a crash. Returns the target's size, mtime and file key.
      */
     public FileStat commit(Prepared p) throws IOException {
+        return commit(p, true);
+    }
+
+    /**
+     * As {@link #commit(Prepared)}; with {@code syncDirectory} false the rename is not forced to
+     * disk here: the caller forces the directory (see {@link #forceDirectory}) before it records
+     * the file anywhere durable, once for many files.
+     */
+    public FileStat commit(Prepared p, boolean syncDirectory) throws IOException {
         FolderEntry w = p.wanted();
         try {
             Files.setLastModifiedTime(p.temp(), FileTime.fromMillis(w.mtimeMs()));
@@ -213,7 +222,9 @@ public final class FileAssembler implements AutoCloseable {
         } finally {
             tempsInUse.remove(p.temp());
         }
-        forceDirectory(p.target().getParent());
+        if (syncDirectory) {
+            forceDirectory(p.target().getParent());
+        }
         BasicFileAttributes a = Files.readAttributes(p.target(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         return new FileStat(a.size(), a.lastModifiedTime().toMillis(), a.fileKey() == null ? null : a.fileKey().toString());
     }
@@ -328,7 +339,8 @@ public final class FileAssembler implements AutoCloseable {
         return set;
     }
 
-    private static void forceDirectory(Path dir) {
+    /** Makes renames and deletes in {@code dir} durable (where the platform can open a directory). */
+    public static void forceDirectory(Path dir) {
         // Makes the rename durable. Some platforms (Windows) cannot open a directory; there the
         // rename is as durable as the file system makes it.
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
