@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * Turns a {@link FileChange} into the bytes of an envelope payload and back.
  *
  * <p>Format 1, big-endian ({@link DataOutputStream}): the format byte; the folder name and the
- * relative path (modified UTF-8); a flags byte (bit 0: tombstone); size, mtime (ms) and mode (-1:
+ * relative path (modified UTF-8); a flags byte (bit 0: tombstone; bit 1: block list left out, see
+ * {@link FolderEntry#blocksElided()}); size, mtime (ms) and mode (-1:
  * none) as longs and an int; the content's SHA-256 (32 bytes, live files only); the block count
  * and per block its length (int) and SHA-256 (offsets follow from the lengths); the version
  * vector as a count and (mirror id, counter) pairs. Nothing else.
@@ -46,7 +47,7 @@ public final class FileChangeCodec {
             out.writeByte(FORMAT);
             out.writeUTF(change.folder());
             out.writeUTF(e.path());
-            out.writeByte(e.tombstone() ? 1 : 0);
+            out.writeByte((e.tombstone() ? 1 : 0) | (e.blocksElided() ? 2 : 0));
             out.writeLong(e.size());
             out.writeLong(e.mtimeMs());
             out.writeInt(e.mode() == null ? -1 : e.mode());
@@ -95,10 +96,11 @@ public final class FileChangeCodec {
                         + "; nothing of it is applied", true);
             }
             byte flags = in.readByte();
-            if ((flags & ~1) != 0) {
+            if ((flags & ~3) != 0 || flags == 3) {
                 throw refuse(origin, "unknown flags " + flags + " for " + folder + "/" + path);
             }
             boolean tombstone = (flags & 1) != 0;
+            boolean elided = (flags & 2) != 0;
             long size = in.readLong();
             long mtime = in.readLong();
             int mode = in.readInt();
@@ -110,7 +112,7 @@ public final class FileChangeCodec {
             if (!tombstone) {
                 sha = hash(in);
                 int count = in.readInt();
-                if (count < 0 || count > MAX_BLOCKS || (size == 0) != (count == 0)) {
+                if (count < 0 || count > MAX_BLOCKS || (elided ? count != 0 || size == 0 : (size == 0) != (count == 0))) {
                     throw refuse(origin, count + " blocks for " + size + " bytes of " + folder + "/" + path);
                 }
                 blocks = new ArrayList<>(count);
@@ -124,7 +126,7 @@ public final class FileChangeCodec {
                     blocks.add(new FolderEntry.BlockRef(offset, length, hash(in)));
                     offset += length;
                 }
-                if (offset != size) {
+                if (offset != size && !elided) {
                     throw refuse(origin, "the blocks of " + folder + "/" + path + " add up to " + offset + " bytes, not "
                             + size);
                 }

@@ -79,6 +79,15 @@ public record FolderEntry(String path, long size, long mtimeMs, Integer mode, St
         return new FolderEntry(path, 0, deletedAtMs, null, null, null, List.of(), versions, true, modifiedBy);
     }
 
+    /**
+     * Whether the block list was left out: a live file with content but no blocks. A file whose
+     * content the mirrors hold already under another name (a rename, a copy) travels so; a receiver
+     * takes the blocks from the file it holds with the same content hash, or asks a peer for them.
+     */
+    public boolean blocksElided() {
+        return !tombstone && size > 0 && blocks.isEmpty();
+    }
+
     /** Whether both hold the same content (or are both tombstones): no transfer and no conflict between them. */
     public boolean sameContent(FolderEntry o) {
         return tombstone == o.tombstone && Objects.equals(sha256Hex, o.sha256Hex);

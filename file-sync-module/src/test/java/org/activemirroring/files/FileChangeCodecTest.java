@@ -116,4 +116,21 @@ class FileChangeCodecTest {
                 () -> codec.decode(codec.encode(new FileChange("Bad Name", ok)), "w")).getMessage()
                 .contains("folder name"));
     }
+
+    @Test
+    void aRenamedFileTravelsWithoutItsBlockList() {
+        FolderEntry moved = live("b/moved.bin", 70_000).withBlocks(List.of());
+        assertTrue(moved.blocksElided());
+        byte[] bytes = codec.encode(new FileChange("u", moved));
+        FolderEntry back = codec.decode(bytes, "web-1").entry();
+        assertTrue(back.blocksElided());
+        assertEquals(moved.sha256Hex(), back.sha256Hex());
+        assertEquals(70_000, back.size());
+        assertTrue(bytes.length < 200, "no block list: " + bytes.length + " bytes");
+        // Both flags at once is no state a file can be in.
+        byte[] both = bytes.clone();
+        int flagsAt = 1 + 2 + "u".length() + 2 + "b/moved.bin".length();
+        both[flagsAt] = 3;
+        assertThrows(FileChangeFormatException.class, () -> codec.decode(both, "web-1"));
+    }
 }

@@ -96,6 +96,7 @@ public final class FileSync implements AutoCloseable {
             FolderState state = new FolderState(f.name(), f.root(), self, index, wanted, blocks);
             FolderSync fs = new FolderSync(f, state, self, transport, clock, refusals);
             fs.onScanNeeded(() -> requestScan(f.name()));
+            fs.onBlocksMissing(this::lookupAtPeers);
             folders.put(f.name(), fs);
             if (known) {
                 synced.add(f.name());
@@ -431,6 +432,27 @@ public final class FileSync implements AutoCloseable {
             fetching.prefer(folder, path);
             fetching.awaitChange(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
         }
+    }
+
+    /** The first entry a reachable peer holds for a path that has its block list, or null. */
+    private FolderEntry lookupAtPeers(String folder, String path) {
+        for (String peer : transport.members()) {
+            if (peer.equals(self)) {
+                continue;
+            }
+            try {
+                List<String> refused = new ArrayList<>();
+                byte[] reply = transport.request(peer, SyncWire.ENTRY_KIND, SyncWire.entryRequest(folder, path),
+                        Duration.ofMillis(options.requestTimeoutMs()));
+                FolderEntry e = SyncWire.readEntryReply(reply, peer, codec, refused);
+                if (e != null && e.path().equals(path) && !e.tombstone() && !e.blocksElided()) {
+                    return e;
+                }
+            } catch (Exception e) {
+                LOG.debug("Mirror '{}': asking {} for {}/{} failed: {}", self, peer, folder, path, e.toString());
+            }
+        }
+        return null;
     }
 
     private void askPeers(String folder, String path) {

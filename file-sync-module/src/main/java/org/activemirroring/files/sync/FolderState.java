@@ -56,6 +56,8 @@ public final class FolderState {
     private final BlockMap blocks;
     private boolean dirty;
     private int liveFiles;
+    /** Live local paths by content hash: which file here holds a given content. */
+    private final Map<String, java.util.Set<String>> pathsBySha = new java.util.HashMap<>();
     /** Directories with renames or deletes not forced to disk yet: forced before the index is saved. */
     private final java.util.Set<Path> dirsToSync = new java.util.HashSet<>();
     private long conflictCopies;
@@ -72,6 +74,7 @@ public final class FolderState {
         for (FolderEntry e : index.entries()) {
             blocks.add(root, e);
             liveFiles += e.tombstone() ? 0 : 1;
+            bySha(e, true);
         }
     }
 
@@ -163,7 +166,8 @@ public final class FolderState {
             }
             case AFTER -> {
                 if (w == null && r.sameContent(l)) {
-                    putLocal(r.withStat(l.size(), l.mtimeMs(), l.fileKey()));
+                    putLocal((r.blocksElided() ? r.withBlocks(l.blocks()) : r).withStat(l.size(), l.mtimeMs(),
+                            l.fileKey()));
                     merged++;
                     return Outcome.MERGED;
                 }
@@ -325,6 +329,14 @@ public final class FolderState {
      * the file on disk is this version already (written before a crash): the writer is not called.
      */
     public synchronized boolean commitWanted(FolderEntry w, Writer writer) throws IOException {
+        return commitWanted(w, w, writer);
+    }
+
+    /**
+     * As {@link #commitWanted(FolderEntry, Writer)}, recording {@code resolved} (the wanted version
+     * with the block list it arrived without, see {@link FolderEntry#blocksElided()}).
+     */
+    public synchronized boolean commitWanted(FolderEntry w, FolderEntry resolved, Writer writer) throws IOException {
         if (!w.equals(wanted.get(w.path()))) {
             return false;
         }
@@ -357,7 +369,7 @@ public final class FolderState {
         Stat written = writer.write();
         dirsToSync.add(file.getParent());
         wanted.remove(w.path());
-        putLocal(w.withStat(written.size(), written.mtimeMs(), written.fileKey()));
+        putLocal(resolved.withStat(written.size(), written.mtimeMs(), written.fileKey()));
         changesTaken++;
         return true;
     }
@@ -370,13 +382,17 @@ public final class FolderState {
         if (w.tombstone() || !w.equals(wanted.get(w.path()))) {
             return false;
         }
-        Stat disk = stat(FolderPaths.resolveInside(root, w.path()));
-        if (disk == null || matches(index.get(w.path()), disk) || disk.size() != w.size()
-                || !w.sha256Hex().equals(ContentDigest.sha256(FolderPaths.resolveInside(root, w.path())))) {
+        Path file = FolderPaths.resolveInside(root, w.path());
+        Stat disk = stat(file);
+        if (disk == null || matches(index.get(w.path()), disk) || disk.size() != w.size()) {
+            return false;
+        }
+        ContentDigest.Digest d = ContentDigest.of(file);
+        if (!w.sha256Hex().equals(d.sha256Hex())) {
             return false;
         }
         wanted.remove(w.path());
-        putLocal(w.withStat(disk.size(), disk.mtimeMs(), disk.fileKey()));
+        putLocal(w.withBlocks(d.blocks()).withStat(disk.size(), disk.mtimeMs(), disk.fileKey()));
         changesTaken++;
         return true;
     }
@@ -429,11 +445,44 @@ public final class FolderState {
         if (old != null) {
             blocks.remove(root, old);
             liveFiles -= old.tombstone() ? 0 : 1;
+            bySha(old, false);
         }
         liveFiles += e.tombstone() ? 0 : 1;
+        bySha(e, true);
         index.put(e);
         blocks.add(root, e);
         dirty = true;
+    }
+
+    private void bySha(FolderEntry e, boolean add) {
+        if (e.tombstone() || e.sha256Hex() == null || e.blocks().isEmpty()) {
+            return;
+        }
+        if (add) {
+            pathsBySha.computeIfAbsent(e.sha256Hex(), k -> new java.util.HashSet<>(2)).add(e.path());
+        } else {
+            java.util.Set<String> paths = pathsBySha.get(e.sha256Hex());
+            if (paths != null && paths.remove(e.path()) && paths.isEmpty()) {
+                pathsBySha.remove(e.sha256Hex());
+            }
+        }
+    }
+
+    /**
+     * A live local entry, other than {@code path}'s, with this content and its block list, or
+     * null: a file whose content this mirror holds under another name.
+     */
+    public synchronized FolderEntry localWithContent(String sha256Hex, String path) {
+        java.util.Set<String> paths = pathsBySha.get(sha256Hex);
+        if (paths == null) {
+            return null;
+        }
+        for (String p : paths) {
+            if (!p.equals(path)) {
+                return index.get(p);
+            }
+        }
+        return null;
     }
 
     private void putWanted(FolderEntry e) {

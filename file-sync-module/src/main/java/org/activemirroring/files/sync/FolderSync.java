@@ -151,8 +151,44 @@ public final class FolderSync {
         if (e == null) {
             return 0;
         }
-        transport.publish(FileChange.PAYLOAD_TYPE, codec.encode(new FileChange(folder.name(), e)));
+        FolderEntry sent = e;
+        if (!e.tombstone() && e.size() > 0 && state.localWithContent(e.sha256Hex(), e.path()) != null) {
+            // A rename, a move or a copy: the other mirrors hold this content under the other name
+            // (or ask for the block list), so it goes without one.
+            sent = e.withBlocks(List.of());
+        }
+        transport.publish(FileChange.PAYLOAD_TYPE, codec.encode(new FileChange(folder.name(), sent)));
         return 1;
+    }
+
+    /** Asks peers for a path's entry when one arrived without its block list and none is here. */
+    public interface EntryLookup {
+        /** The entry a peer holds for {@code path} of this folder, or null. */
+        FolderEntry lookup(String folder, String path);
+    }
+
+    private volatile EntryLookup lookup = (f, p) -> null;
+
+    /** Where a block list left out of a change is asked for (see {@link FolderEntry#blocksElided()}). */
+    public void onBlocksMissing(EntryLookup l) {
+        lookup = l;
+    }
+
+    /** {@code w} with its block list: from a file here with the same content, else from a peer; null if neither. */
+    private FolderEntry resolveBlocks(FolderEntry w) {
+        if (!w.blocksElided()) {
+            return w;
+        }
+        FolderEntry same = state.localWithContent(w.sha256Hex(), w.path());
+        if (same != null && same.sha256Hex().equals(w.sha256Hex())) {
+            return w.withBlocks(same.blocks());
+        }
+        FolderEntry theirs = lookup.lookup(folder.name(), w.path());
+        if (theirs != null && !theirs.blocksElided() && w.sha256Hex().equals(theirs.sha256Hex())
+                && theirs.size() == w.size()) {
+            return w.withBlocks(theirs.blocks());
+        }
+        return null;
     }
 
     /**
@@ -182,11 +218,17 @@ public final class FolderSync {
                 }
                 return false;
             }
-            FileAssembler.Prepared p = assembler.prepare(folder.root(), w,
+            FolderEntry full = resolveBlocks(w);
+            if (full == null) {
+                LOG.debug("Folder '{}': the block list of {} is not known here or at a reachable peer yet; tried again"
+                        + " later", folder.name(), w.path());
+                return false;
+            }
+            FileAssembler.Prepared p = assembler.prepare(folder.root(), full,
                     w.modifiedBy() == null ? List.of() : List.of(w.modifiedBy()));
             boolean done;
             try {
-                done = state.commitWanted(w, () -> {
+                done = state.commitWanted(w, full, () -> {
                     FileAssembler.FileStat s = assembler.commit(p, false); // forced before the index is saved
                     return new FolderState.Stat(s.size(), s.mtimeMs(), s.fileKey());
                 });

@@ -150,4 +150,30 @@ class FolderReplicationIT {
         assertFalse(Files.exists(a.folder.resolve("notes.txt")));
         assertEquals(fetchedBefore, ms.get(2).files.status().bytesFetched(), "renames send no content");
     }
+
+    @Test
+    void aCopyOfContentAMirrorDoesNotHoldIsFetchedWithItsBlockListFromAPeer() throws Exception {
+        ports.add(MirrorSettings.freeTransportPort());
+        ports.add(MirrorSettings.freeTransportPort());
+        FolderMirror a = FolderMirror.start(FolderMirror.settings("a", tmp, ports.get(0), ports, cluster), watching());
+        open.add(a);
+        java.util.Map<String, String> bs = FolderMirror.settings("b", tmp, ports.get(1), ports, cluster);
+        bs.put("mirror.folder.u.exclude", "private/**"); // b never holds what a keeps private
+        FolderMirror b = FolderMirror.start(bs, watching());
+        open.add(b);
+        Await.until(WAIT, () -> b.files.synced() && b.transport.members().size() == 2, () -> "b " + b.files.status());
+
+        byte[] secret = random(200_000, 9);
+        Files.createDirectories(a.folder.resolve("private"));
+        Files.write(a.folder.resolve("private/p.bin"), secret);
+        Await.until(WAIT, () -> a.files.status().folders().get(0).published() >= 1, () -> "a " + a.files.status());
+        Files.createDirectories(a.folder.resolve("public"));
+        Files.copy(a.folder.resolve("private/p.bin"), a.folder.resolve("public/p.bin"));
+        // a sends the copy without its block list (a holds that content); b asks a for it and fetches.
+        Await.until(WAIT, () -> Files.exists(b.folder.resolve("public/p.bin")) && b.files.status().settled(),
+                () -> "b " + b.files.status());
+        assertTrue(java.util.Arrays.equals(secret, Files.readAllBytes(b.folder.resolve("public/p.bin"))));
+        assertFalse(Files.exists(b.folder.resolve("private/p.bin")));
+        assertEquals(secret.length, b.files.status().bytesFetched());
+    }
 }
