@@ -91,6 +91,7 @@ final class FilesBenchmark {
         r.put("files", files);
         r.put("scan_files", scanFiles);
         r.put("driven_by", "watcher (debounce 200 ms), periodic scan every 60 s");
+        r.put("rsync_fsync", RsyncReference.FSYNC);
         try {
             List<Map<String, Object>> steps = replication(work, files, fileBytes);
             r.put("steps", steps);
@@ -140,7 +141,8 @@ final class FilesBenchmark {
                         () -> "A " + a.transport.members() + ", B " + b.transport.members() + " " + b.files.status());
                 Pair pair = new Pair(a, b, rsync, rsyncSrc);
                 BenchMain.say("Files: " + files + " files of " + fileBytes / 1024 + " KiB (" + (long) files * fileBytes
-                        / 1048576 + " MiB); ours = mirrors A and B (watcher-driven), reference = rsync to a daemon");
+                        / 1048576 + " MiB); ours = mirrors A and B (watcher-driven), reference = rsync to a daemon"
+                        + (RsyncReference.FSYNC ? " with --fsync (each file forced to disk, as ours)" : ""));
                 steps.add(pair.step("initial", dir -> {
                     long bytes = FileTree.create(dir, files, fileBytes, SEED);
                     return new FileTree.Change(files, bytes);

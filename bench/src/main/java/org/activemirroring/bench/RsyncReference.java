@@ -56,6 +56,12 @@ final class RsyncReference implements AutoCloseable {
      *
      * @throws IllegalStateException when rsync is not installed or the daemon does not come up
      */
+    /**
+     * With {@code -Dbench.rsync.fsync=true} rsync forces every file it writes to disk
+     * ({@code --fsync}), the durability a mirror gives each file; by default it does not.
+     */
+    static final boolean FSYNC = Boolean.getBoolean("bench.rsync.fsync");
+
     static RsyncReference start(Path workDir, Path dstDir) throws IOException, InterruptedException {
         String rsync = rsyncOnPath();
         Files.createDirectories(workDir);
@@ -113,8 +119,13 @@ final class RsyncReference implements AutoCloseable {
         if (!Files.isDirectory(srcDir)) {
             throw new IllegalArgumentException("Cannot push " + srcDir + ": it is not a directory; create the tree first");
         }
-        ProcessBuilder pb = new ProcessBuilder(rsync, "-a", "--delete", "--stats", "--no-inc-recursive",
-                srcDir.toAbsolutePath() + "/", "rsync://127.0.0.1:" + port + "/dst/").redirectErrorStream(true);
+        List<String> cmd = new java.util.ArrayList<>(List.of(rsync, "-a", "--delete", "--stats", "--no-inc-recursive"));
+        if (FSYNC) {
+            cmd.add("--fsync"); // the receiver forces each file to disk, as a mirror does
+        }
+        cmd.add(srcDir.toAbsolutePath() + "/");
+        cmd.add("rsync://127.0.0.1:" + port + "/dst/");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         // The C locale prints the totals with ',' as thousands separator, whatever the machine's locale.
         pb.environment().put("LC_ALL", "C");
         long start = System.nanoTime();
