@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -77,6 +76,7 @@ public final class FileSync implements AutoCloseable {
     private final Set<FolderState> toSave = ConcurrentHashMap.newKeySet();
     private final Set<String> scansQueued = ConcurrentHashMap.newKeySet();
     private final Fetching fetching;
+    private final PeerQueries queries = new PeerQueries(this);
     private final Path dataDir;
     private ScheduledExecutorService scans;
     private volatile boolean closed;
@@ -96,7 +96,7 @@ public final class FileSync implements AutoCloseable {
             FolderState state = new FolderState(f.name(), f.root(), self, index, wanted, blocks);
             FolderSync fs = new FolderSync(f, state, self, transport, clock, refusals);
             fs.onScanNeeded(() -> requestScan(f.name()));
-            fs.onBlocksMissing(this::lookupAtPeers);
+            fs.onBlocksMissing((folder, path) -> queries.lookupAtPeers(folder, path));
             folders.put(f.name(), fs);
             if (known) {
                 synced.add(f.name());
@@ -132,8 +132,8 @@ public final class FileSync implements AutoCloseable {
                                   Supplier<Map<String, Long>> appliedVector, FileSyncOptions options) throws IOException {
         FileSync s = new FileSync(config, dataDir, self, transport, appliedVector, options, Clock.systemUTC());
         transport.registerRequestHandler(BlockWire.KIND, s.blockServer);
-        transport.registerRequestHandler(SyncWire.SNAPSHOT_KIND, s::answerSnapshot);
-        transport.registerRequestHandler(SyncWire.ENTRY_KIND, s::answerEntry);
+        transport.registerRequestHandler(SyncWire.SNAPSHOT_KIND, s.queries::answerSnapshot);
+        transport.registerRequestHandler(SyncWire.ENTRY_KIND, s.queries::answerEntry);
         return s;
     }
 
@@ -345,48 +345,6 @@ public final class FileSync implements AutoCloseable {
         return o;
     }
 
-    private byte[] answerSnapshot(String from, byte[] body) throws IOException {
-        Object[] req = SyncWire.readSnapshotRequest(body);
-        String folder = (String) req[0];
-        FolderSync f = folders.get(folder);
-        if (f == null || !synced.contains(folder)) {
-            throw new IOException("folder '" + folder + "' is " + (f == null ? "not configured" : "not synced yet")
-                    + " on " + self);
-        }
-        // The vector first: everything applied up to it is in the entries read after it.
-        Map<String, Long> vector = new TreeMap<>(appliedVector.get());
-        vector.put(self, transport.stats().journalHeads().getOrDefault(self, 0L));
-        List<FolderEntry> all = f.state().snapshot();
-        List<FolderEntry> page = new ArrayList<>();
-        String after = (String) req[1];
-        int max = (Integer) req[2];
-        boolean done = true;
-        for (FolderEntry e : all) {
-            if (e.path().compareTo(after) <= 0) {
-                continue;
-            }
-            if (page.size() == max) {
-                done = false;
-                break;
-            }
-            page.add(e);
-        }
-        return SyncWire.page(folder, self, new SyncWire.Page(done, vector, page), codec);
-    }
-
-    private byte[] answerEntry(String from, byte[] body) throws IOException {
-        String[] req = SyncWire.readEntryRequest(body);
-        FolderSync f = folders.get(req[0]);
-        FolderEntry e = null;
-        if (f != null) {
-            e = f.state().wanted(req[1]);
-            if (e == null) {
-                e = f.state().local(req[1]);
-            }
-        }
-        return SyncWire.entryReply(req[0], self, e, codec);
-    }
-
     /**
      * Opens a file of a replicated folder for reading. When its version is known here but not
      * written yet (or, failing that, a peer knows it), it is fetched first, waiting at most
@@ -417,7 +375,7 @@ public final class FileSync implements AutoCloseable {
             }
             if (w == null && !asked) {
                 asked = true;
-                askPeers(folder, path);
+                queries.askPeers(folder, path);
                 continue;
             }
             if (w == null || w.tombstone()) {
@@ -431,53 +389,6 @@ public final class FileSync implements AutoCloseable {
             }
             fetching.prefer(folder, path);
             fetching.awaitChange(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-        }
-    }
-
-    /** The first entry a reachable peer holds for a path that has its block list, or null. */
-    private FolderEntry lookupAtPeers(String folder, String path) {
-        for (String peer : transport.members()) {
-            if (peer.equals(self)) {
-                continue;
-            }
-            try {
-                List<String> refused = new ArrayList<>();
-                byte[] reply = transport.request(peer, SyncWire.ENTRY_KIND, SyncWire.entryRequest(folder, path),
-                        Duration.ofMillis(options.requestTimeoutMs()));
-                FolderEntry e = SyncWire.readEntryReply(reply, peer, codec, refused);
-                if (e != null && e.path().equals(path) && !e.tombstone() && !e.blocksElided()) {
-                    return e;
-                }
-            } catch (Exception e) {
-                LOG.debug("Mirror '{}': asking {} for {}/{} failed: {}", self, peer, folder, path, e.toString());
-            }
-        }
-        return null;
-    }
-
-    private void askPeers(String folder, String path) {
-        for (String peer : transport.members()) {
-            if (peer.equals(self)) {
-                continue;
-            }
-            try {
-                List<String> refused = new ArrayList<>();
-                byte[] reply = transport.request(peer, SyncWire.ENTRY_KIND, SyncWire.entryRequest(folder, path),
-                        Duration.ofMillis(options.requestTimeoutMs()));
-                FolderEntry e = SyncWire.readEntryReply(reply, peer, codec, refused);
-                refused.forEach(r -> refusals.refuse(peer, folder, "unreadable", path, r));
-                if (e != null && e.path().equals(path)) {
-                    offer(peer, folder, e);
-                }
-            } catch (Exception e) {
-                LOG.debug("Mirror '{}': asking {} for {}/{} failed: {}", self, peer, folder, path, e.toString());
-            }
-        }
-        FolderSync f = folders.get(folder);
-        try {
-            f.state().save();
-        } catch (IOException e) {
-            LOG.warn("Mirror '{}': cannot save folder '{}': {}", self, folder, e.toString());
         }
     }
 
@@ -498,6 +409,10 @@ public final class FileSync implements AutoCloseable {
     /** True when every folder is synced and nothing is wanted. */
     public boolean settled() {
         return status().settled();
+    }
+
+    boolean isSynced(String folder) {
+        return synced.contains(folder);
     }
 
     String self() {

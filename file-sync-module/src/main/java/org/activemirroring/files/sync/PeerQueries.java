@@ -1,0 +1,117 @@
+package org.activemirroring.files.sync;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.activemirroring.files.FolderEntry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The requests about folders between mirrors, beside the journal ({@link SyncWire}): answering a
+ * peer that copies a folder or asks for one path's entry, and asking peers for an entry (a file
+ * read before its change arrived, a block list a change came without).
+ */
+final class PeerQueries {
+    private static final Logger LOG = LoggerFactory.getLogger(PeerQueries.class);
+
+    private final FileSync sync;
+
+    PeerQueries(FileSync sync) {
+        this.sync = sync;
+    }
+
+    byte[] answerSnapshot(String from, byte[] body) throws IOException {
+        Object[] req = SyncWire.readSnapshotRequest(body);
+        String folder = (String) req[0];
+        FolderSync f = sync.folders().get(folder);
+        if (f == null || !sync.isSynced(folder)) {
+            throw new IOException("folder '" + folder + "' is " + (f == null ? "not configured" : "not synced yet")
+                    + " on " + sync.self());
+        }
+        // The vector first: everything applied up to it is in the entries read after it.
+        Map<String, Long> vector = new TreeMap<>(sync.appliedVector());
+        vector.put(sync.self(), sync.transport().stats().journalHeads().getOrDefault(sync.self(), 0L));
+        List<FolderEntry> all = f.state().snapshot();
+        List<FolderEntry> page = new ArrayList<>();
+        String after = (String) req[1];
+        int max = (Integer) req[2];
+        boolean done = true;
+        for (FolderEntry e : all) {
+            if (e.path().compareTo(after) <= 0) {
+                continue;
+            }
+            if (page.size() == max) {
+                done = false;
+                break;
+            }
+            page.add(e);
+        }
+        return SyncWire.page(folder, sync.self(), new SyncWire.Page(done, vector, page), sync.codec());
+    }
+
+    byte[] answerEntry(String from, byte[] body) throws IOException {
+        String[] req = SyncWire.readEntryRequest(body);
+        FolderSync f = sync.folders().get(req[0]);
+        FolderEntry e = null;
+        if (f != null) {
+            e = f.state().wanted(req[1]);
+            if (e == null) {
+                e = f.state().local(req[1]);
+            }
+        }
+        return SyncWire.entryReply(req[0], sync.self(), e, sync.codec());
+    }
+
+    /** The first entry a reachable peer holds for a path that has its block list, or null. */
+    FolderEntry lookupAtPeers(String folder, String path) {
+        for (String peer : sync.transport().members()) {
+            if (peer.equals(sync.self())) {
+                continue;
+            }
+            try {
+                List<String> refused = new ArrayList<>();
+                byte[] reply = sync.transport().request(peer, SyncWire.ENTRY_KIND, SyncWire.entryRequest(folder, path),
+                        Duration.ofMillis(sync.options().requestTimeoutMs()));
+                FolderEntry e = SyncWire.readEntryReply(reply, peer, sync.codec(), refused);
+                if (e != null && e.path().equals(path) && !e.tombstone() && !e.blocksElided()) {
+                    return e;
+                }
+            } catch (Exception e) {
+                LOG.debug("Mirror '{}': asking {} for {}/{} failed: {}", sync.self(), peer, folder, path, e.toString());
+            }
+        }
+        return null;
+    }
+
+    void askPeers(String folder, String path) {
+        for (String peer : sync.transport().members()) {
+            if (peer.equals(sync.self())) {
+                continue;
+            }
+            try {
+                List<String> refused = new ArrayList<>();
+                byte[] reply = sync.transport().request(peer, SyncWire.ENTRY_KIND, SyncWire.entryRequest(folder, path),
+                        Duration.ofMillis(sync.options().requestTimeoutMs()));
+                FolderEntry e = SyncWire.readEntryReply(reply, peer, sync.codec(), refused);
+                refused.forEach(r -> sync.refusals().refuse(peer, folder, "unreadable", path, r));
+                if (e != null && e.path().equals(path)) {
+                    sync.offer(peer, folder, e);
+                }
+            } catch (Exception e) {
+                LOG.debug("Mirror '{}': asking {} for {}/{} failed: {}", sync.self(), peer, folder, path, e.toString());
+            }
+        }
+        FolderSync f = sync.folders().get(folder);
+        try {
+            f.state().save();
+        } catch (IOException e) {
+            LOG.warn("Mirror '{}': cannot save folder '{}': {}", sync.self(), folder, e.toString());
+        }
+    }
+
+}
