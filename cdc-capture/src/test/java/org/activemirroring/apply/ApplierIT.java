@@ -51,10 +51,36 @@ class ApplierIT {
                 applier.deliver(envelope(insert("public.parent", "1", "one")));
                 assertEquals(1, applier.stats().applied());
 
-                // Another payload type is not for the applier.
-                applier.deliver(new Envelope(Envelope.FORMAT_VERSION, "node-x", 99, new byte[Envelope.HASH_LENGTH],
-                        "filechange/1", new byte[] {1}, new byte[0]));
+                // Another payload type without a receiver here: not applied, but recorded, so the
+                // origin's lag shows true.
+                applier.deliver(new Envelope(Envelope.FORMAT_VERSION, "node-x", ++seq, new byte[Envelope.HASH_LENGTH],
+                        "other/1", new byte[] {1}, new byte[0]));
                 assertEquals(1, applier.stats().ignored());
+                assertEquals(Map.of("node-x", 2L), applier.appliedVector());
+                // With a receiver: it takes the envelope and makes it durable before the seq is recorded.
+                List<String> calls = new java.util.ArrayList<>();
+                applier.register(new org.activemirroring.transport.PayloadReceiver() {
+                    @Override
+                    public String payloadType() {
+                        return "filechange/1";
+                    }
+
+                    @Override
+                    public void receive(Envelope e) {
+                        calls.add("receive " + e.seq());
+                    }
+
+                    @Override
+                    public void prepareCommit() throws Exception {
+                        calls.add("prepare, applied " + applier.appliedNow().get("node-x"));
+                    }
+                });
+                Envelope file = new Envelope(Envelope.FORMAT_VERSION, "node-x", ++seq, new byte[Envelope.HASH_LENGTH],
+                        "filechange/1", new byte[] {1}, new byte[0]);
+                applier.deliver(file);
+                applier.deliver(file); // again (a redelivery): a duplicate, not taken twice
+                assertEquals(List.of("receive 3", "prepare, applied 2"), calls);
+                assertEquals(Map.of("node-x", 3L), applier.appliedVector());
 
                 // The database drops the applier's session (restart, failover): the attempt fails
                 // as retriable, and the same envelope succeeds on the transport's retry.
@@ -65,7 +91,7 @@ class ApplierIT {
                 assertTrue(broken.isRetriable(), broken.getMessage());
                 applier.deliver(second);
                 assertEquals(2, applier.stats().applied());
-                assertEquals(Map.of("node-x", 2L), applier.appliedVector());
+                assertEquals(Map.of("node-x", 4L), applier.appliedVector());
                 assertEquals(List.of("(1,one,,,,,)", "(2,two,,,,,)"), Fixtures.dump(c, "public.parent"));
 
                 // A table without a primary key: permanent, so parked whole with an error that says
@@ -73,7 +99,7 @@ class ApplierIT {
                 Envelope noKey = envelope(insert("public.parent", "3", "three"), insert("public.nokey", "1", "x"));
                 applier.deliver(noKey);
                 assertEquals(2, Fixtures.dump(c, "public.parent").size(), "the whole ChangeSet was rolled back");
-                assertEquals(Map.of("node-x", 3L), applier.appliedVector());
+                assertEquals(Map.of("node-x", 5L), applier.appliedVector());
                 List<ParkedChanges.Parked> parked = applier.parkedChanges(10);
                 assertEquals(1, parked.size(), parked.toString());
                 assertEquals("error", parked.get(0).reason());
