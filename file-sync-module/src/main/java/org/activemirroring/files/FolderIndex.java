@@ -156,6 +156,13 @@ public final class FolderIndex {
         }
     }
 
+    /** A copy of the entries, for a reader that must not see later changes (a scan); linear time. */
+    public FolderIndex copy() {
+        FolderIndex c = new FolderIndex(file);
+        c.entries.putAll(entries); // from a sorted map of the same order: built in linear time
+        return c;
+    }
+
     /** The file this index is saved to. */
     public Path file() {
         return file;

@@ -142,8 +142,14 @@ public final class FolderPaths {
 
     /** The relative path of {@code file} under {@code root}, with '/' separators. */
     public static String relative(Path root, Path file) {
-        String s = root.relativize(file).toString();
+        String r = root.toString();
+        String f = file.toString();
         String sep = root.getFileSystem().getSeparator();
+        if (sep.equals("/") && f.length() > r.length() + 1 && f.startsWith(r) && f.charAt(r.length()) == '/'
+                && !r.isEmpty() && !r.endsWith("/")) {
+            return f.substring(r.length() + 1); // the scan's common case, without Path.relativize's cost
+        }
+        String s = root.relativize(file).toString();
         return sep.equals("/") ? s : s.replace(sep, "/");
     }
 }

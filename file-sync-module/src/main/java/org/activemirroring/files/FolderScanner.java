@@ -85,7 +85,8 @@ public final class FolderScanner {
         List<FolderEntry> touched = new ArrayList<>();
         List<String> stillWriting = new ArrayList<>();
         List<FolderScanResult.Refusal> refused = new ArrayList<>();
-        Set<String> present = new HashSet<>();
+        // Sized for the index up front: growing a set of 100,000 paths as the walk goes costs more than the walk.
+        Set<String> present = new HashSet<>(Math.max(16, index.size() * 4 / 3 + 16));
         List<String> unreadableDirs = new ArrayList<>();
         int[] counts = new int[2]; // unchanged, hashes
 
@@ -112,7 +113,8 @@ public final class FolderScanner {
                 if (!filter.includes(rel)) {
                     return FileVisitResult.CONTINUE;
                 }
-                String why = FolderPaths.refusal(rel);
+                // A path the index holds passed these rules when it was recorded (and on load).
+                String why = index.get(rel) != null ? null : FolderPaths.refusal(rel);
                 if (why == null && attrs.size() > folder.maxFileBytes()) {
                     why = "it has " + attrs.size() + " bytes, above " + FolderConfig.key(FolderConfig.MAX_FILE_BYTES,
                             folder.name()) + "=" + folder.maxFileBytes();

@@ -93,11 +93,7 @@ public final class FolderState {
 
     /** A copy of the local index for a scan to compare against (the scan never changes it). */
     public synchronized FolderIndex indexView() {
-        FolderIndex copy = FolderIndex.empty(index.file());
-        for (FolderEntry e : index.entries()) {
-            copy.put(e);
-        }
-        return copy;
+        return index.copy();
     }
 
     /** The wanted (newer, not written here yet) entry of {@code path}, or null. */
