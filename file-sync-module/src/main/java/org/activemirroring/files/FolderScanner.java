@@ -80,17 +80,18 @@ public final class FolderScanner {
         long startedAt = clock.millis();
         Path root = folder.root();
         FolderFilter filter = folder.filter();
-        List<FolderEntry> added = new ArrayList<>();
-        List<FolderEntry> changed = new ArrayList<>();
-        List<FolderEntry> touched = new ArrayList<>();
-        List<String> stillWriting = new ArrayList<>();
-        List<FolderScanResult.Refusal> refused = new ArrayList<>();
+        // Shared by the threads that walk the folder's subdirectories (see walkInParallel).
+        List<FolderEntry> added = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<FolderEntry> changed = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<FolderEntry> touched = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> stillWriting = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<FolderScanResult.Refusal> refused = java.util.Collections.synchronizedList(new ArrayList<>());
         // Sized for the index up front: growing a set of 100,000 paths as the walk goes costs more than the walk.
-        Set<String> present = new HashSet<>(Math.max(16, index.size() * 4 / 3 + 16));
-        List<String> unreadableDirs = new ArrayList<>();
-        int[] counts = new int[2]; // unchanged, hashes
+        Set<String> present = java.util.concurrent.ConcurrentHashMap.newKeySet(Math.max(16, index.size() * 4 / 3 + 16));
+        List<String> unreadableDirs = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicIntegerArray counts = new java.util.concurrent.atomic.AtomicIntegerArray(2);
 
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+        walkInParallel(root, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
                 if (dir.equals(root)) {
@@ -136,14 +137,14 @@ public final class FolderScanner {
                 long mtime = attrs.lastModifiedTime().toMillis();
                 if (old != null && !old.tombstone() && old.size() == attrs.size() && old.mtimeMs() == mtime
                         && Objects.equals(old.fileKey(), fileKey)) {
-                    counts[0]++;
+                    counts.incrementAndGet(0);
                     return;
                 }
                 String sha;
                 BasicFileAttributes after;
                 Integer mode;
                 try {
-                    counts[1]++;
+                    counts.incrementAndGet(1);
                     sha = hasher.sha256Hex(file);
                     after = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
                     mode = mode(file);
@@ -201,8 +202,60 @@ public final class FolderScanner {
         deleted.sort(null);
         stillWriting.sort(null);
         refused.sort(Comparator.comparing(FolderScanResult.Refusal::path));
-        return new FolderScanResult(added, changed, touched, deleted, stillWriting, refused, counts[0], counts[1],
-                startedAt);
+        return new FolderScanResult(added, changed, touched, deleted, stillWriting, refused, counts.get(0),
+                counts.get(1), startedAt);
+    }
+
+    /**
+     * Walks {@code root} with {@code visitor}: its own files on this thread, its subdirectories
+     * shared out among up to one thread per core (this one included), which take the next
+     * subdirectory as they finish one. Listing a large folder is mostly waiting on the file
+     * system's metadata, and two walks overlap well. The visitor must be thread-safe.
+     */
+    private static void walkInParallel(Path root, java.nio.file.FileVisitor<Path> visitor) throws IOException {
+        Files.walkFileTree(root, java.util.EnumSet.noneOf(java.nio.file.FileVisitOption.class), 1, visitor);
+        java.util.Queue<Path> dirs = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(root)) {
+            for (Path p : ds) {
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    dirs.add(p);
+                }
+            }
+        }
+        int threads = Math.min(Runtime.getRuntime().availableProcessors(), dirs.size());
+        java.util.concurrent.atomic.AtomicReference<IOException> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Runnable work = () -> {
+            Path dir;
+            while (failure.get() == null && (dir = dirs.poll()) != null) {
+                try {
+                    Files.walkFileTree(dir, visitor);
+                } catch (IOException e) {
+                    failure.compareAndSet(null, e);
+                }
+            }
+        };
+        List<Thread> helpers = new ArrayList<>();
+        for (int i = 1; i < threads; i++) {
+            Thread t = new Thread(work, Thread.currentThread().getName() + "-walk-" + i);
+            t.setDaemon(true);
+            t.start();
+            helpers.add(t);
+        }
+        try {
+            work.run();
+        } finally {
+            for (Thread t : helpers) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    dirs.clear();
+                }
+            }
+        }
+        if (failure.get() != null) {
+            throw failure.get();
+        }
     }
 
     /** NOFOLLOW_LINKS only guards the last name, so a directory replaced by a symlink needs the full check. */
