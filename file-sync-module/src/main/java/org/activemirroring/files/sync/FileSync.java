@@ -354,42 +354,7 @@ public final class FileSync implements AutoCloseable {
      * @throws FileNotFoundException when no mirror knows it, or it did not arrive within the wait
      */
     public Path open(String folder, String path, Duration maxWait) throws IOException, InterruptedException {
-        FolderSync f = folders.get(folder);
-        if (f == null) {
-            throw new FileNotFoundException("No replicated folder '" + folder + "' here (mirror.folders)");
-        }
-        String unsafe = FolderPaths.refusal(path);
-        if (unsafe != null) {
-            throw new FileNotFoundException("Refused path '" + FolderPaths.printable(path) + "': " + unsafe);
-        }
-        long deadline = System.nanoTime() + maxWait.toNanos();
-        boolean asked = false;
-        while (true) {
-            FolderEntry w = f.state().wanted(path);
-            FolderEntry l = f.state().local(path);
-            if (w == null && l != null && !l.tombstone()) {
-                Path file = FolderPaths.resolveInside(f.folder().root(), path);
-                if (FolderState.stat(file) != null) {
-                    return file;
-                }
-            }
-            if (w == null && !asked) {
-                asked = true;
-                queries.askPeers(folder, path);
-                continue;
-            }
-            if (w == null || w.tombstone()) {
-                throw new FileNotFoundException("'" + FolderPaths.printable(path) + "' is not in folder '" + folder
-                        + "' on any reachable mirror");
-            }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new FileNotFoundException("'" + FolderPaths.printable(path) + "' of folder '" + folder
-                        + "' did not arrive within " + maxWait.toMillis() + " ms; try again shortly");
-            }
-            fetching.prefer(folder, path);
-            fetching.awaitChange(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-        }
+        return new OnDemandRead(this, queries, fetching).open(folder, path, maxWait);
     }
 
     /** What the folders are doing. */

@@ -6,7 +6,8 @@
  * folder's changes and writing wanted versions into place ({@link
  * org.activemirroring.files.sync.FolderSync}, {@code Fetching}), copying a folder from a peer when
  * a mirror has none ({@code FolderCopy}), the requests about folders beside the journal ({@code
- * SyncWire}), refused input ({@link org.activemirroring.files.sync.Refusals}), options and status,
+ * SyncWire}, {@code PeerQueries}), reading a file that may not be here yet ({@code OnDemandRead}),
+ * refused input ({@link org.activemirroring.files.sync.Refusals}), options and status,
  * and a delivery handler for mirrors without a database ({@link
  * org.activemirroring.files.sync.StandaloneDelivery}).
  */
