@@ -696,16 +696,10 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             c = connection();
             if (grouping) {
                 applyPending(c); // in order: what was delivered before it goes first
-                openWork = true;
-                stagedApplied.put(origin, seq);
-                txApplied.put(origin, seq);
-                unrecorded.merge(origin, new long[] {seq, 1}, (a, b) -> new long[] {b[0], a[1] + 1});
+                stageApplied(origin, seq);
             } else {
                 prepareReceivers();
-                dialect.recordApplied(c, origin, seq);
-                c.commit();
-                endTransaction();
-                appliedNow.merge(origin, seq, Math::max);
+                commitApplied(c, origin, seq);
             }
         } catch (SQLException | RuntimeException e) {
             if (c != null) {
@@ -713,6 +707,22 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             }
             throw failure("Cannot record " + envelope + " as applied", e);
         }
+    }
+
+    /** Records {@code origin#seq} as applied in the open group: written to mirror.applied at its commit. */
+    private void stageApplied(String origin, long seq) {
+        openWork = true;
+        stagedApplied.put(origin, seq);
+        txApplied.put(origin, seq);
+        unrecorded.merge(origin, new long[] {seq, 1}, (a, b) -> new long[] {b[0], a[1] + 1});
+    }
+
+    /** Records {@code origin#seq} as applied and commits, outside any group. */
+    private void commitApplied(Connection c, String origin, long seq) throws SQLException {
+        dialect.recordApplied(c, origin, seq);
+        c.commit();
+        endTransaction();
+        appliedNow.merge(origin, seq, Math::max);
     }
 
     /** Makes what receivers took durable, before their seqs are committed as applied. */
@@ -907,16 +917,10 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             if (openWork || !pending.isEmpty() || !staged.isEmpty()) {
                 applyPending(c); // in order: what was delivered before it goes first
                 parked.park(c, origin, seq, tables, reason, error, sqlState, rows, payload);
-                openWork = true;
-                stagedApplied.put(origin, seq);
-                txApplied.put(origin, seq);
-                unrecorded.merge(origin, new long[] {seq, 1}, (a, b) -> new long[] {b[0], a[1] + 1});
+                stageApplied(origin, seq);
             } else {
                 parked.park(c, origin, seq, tables, reason, error, sqlState, rows, payload);
-                dialect.recordApplied(c, origin, seq);
-                c.commit();
-                endTransaction();
-                appliedNow.merge(origin, seq, Math::max);
+                commitApplied(c, origin, seq);
             }
         } catch (SQLException | RuntimeException e) {
             if (c != null) {
