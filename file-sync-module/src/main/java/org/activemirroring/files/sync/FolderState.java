@@ -91,6 +91,12 @@ public final class FolderState {
         return index.get(path);
     }
 
+    /** What this mirror knows of {@code path}: the wanted version if one is on its way, else the local one; or null. */
+    public synchronized FolderEntry current(String path) {
+        FolderEntry w = wanted.get(path);
+        return w != null ? w : index.get(path);
+    }
+
     /** A copy of the local index for a scan to compare against (the scan never changes it). */
     public synchronized FolderIndex indexView() {
         return index.copy();

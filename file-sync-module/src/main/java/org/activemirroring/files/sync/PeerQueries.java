@@ -57,53 +57,48 @@ final class PeerQueries {
     byte[] answerEntry(String from, byte[] body) throws IOException {
         String[] req = SyncWire.readEntryRequest(body);
         FolderSync f = sync.folders().get(req[0]);
-        FolderEntry e = null;
-        if (f != null) {
-            e = f.state().wanted(req[1]);
-            if (e == null) {
-                e = f.state().local(req[1]);
-            }
-        }
+        FolderEntry e = f == null ? null : f.state().current(req[1]);
         return SyncWire.entryReply(req[0], sync.self(), e, sync.codec());
+    }
+
+    private List<String> peers() {
+        List<String> peers = new ArrayList<>(sync.transport().members());
+        peers.remove(sync.self());
+        return peers;
+    }
+
+    /** What {@code peer} holds for {@code path} (refused answers counted), or null. */
+    private FolderEntry entryAt(String peer, String folder, String path) {
+        try {
+            List<String> refused = new ArrayList<>();
+            byte[] reply = sync.transport().request(peer, SyncWire.ENTRY_KIND, SyncWire.entryRequest(folder, path),
+                    Duration.ofMillis(sync.options().requestTimeoutMs()));
+            FolderEntry e = SyncWire.readEntryReply(reply, peer, sync.codec(), refused);
+            refused.forEach(r -> sync.refusals().refuse(peer, folder, "unreadable", path, r));
+            return e != null && e.path().equals(path) ? e : null;
+        } catch (Exception e) {
+            LOG.debug("Mirror '{}': asking {} for {}/{} failed: {}", sync.self(), peer, folder, path, e.toString());
+            return null;
+        }
     }
 
     /** The first entry a reachable peer holds for a path that has its block list, or null. */
     FolderEntry lookupAtPeers(String folder, String path) {
-        for (String peer : sync.transport().members()) {
-            if (peer.equals(sync.self())) {
-                continue;
-            }
-            try {
-                List<String> refused = new ArrayList<>();
-                byte[] reply = sync.transport().request(peer, SyncWire.ENTRY_KIND, SyncWire.entryRequest(folder, path),
-                        Duration.ofMillis(sync.options().requestTimeoutMs()));
-                FolderEntry e = SyncWire.readEntryReply(reply, peer, sync.codec(), refused);
-                if (e != null && e.path().equals(path) && !e.tombstone() && !e.blocksElided()) {
-                    return e;
-                }
-            } catch (Exception e) {
-                LOG.debug("Mirror '{}': asking {} for {}/{} failed: {}", sync.self(), peer, folder, path, e.toString());
+        for (String peer : peers()) {
+            FolderEntry e = entryAt(peer, folder, path);
+            if (e != null && !e.tombstone() && !e.blocksElided()) {
+                return e;
             }
         }
         return null;
     }
 
+    /** Asks every reachable peer for a path's entry and offers what they answer to the folder. */
     void askPeers(String folder, String path) {
-        for (String peer : sync.transport().members()) {
-            if (peer.equals(sync.self())) {
-                continue;
-            }
-            try {
-                List<String> refused = new ArrayList<>();
-                byte[] reply = sync.transport().request(peer, SyncWire.ENTRY_KIND, SyncWire.entryRequest(folder, path),
-                        Duration.ofMillis(sync.options().requestTimeoutMs()));
-                FolderEntry e = SyncWire.readEntryReply(reply, peer, sync.codec(), refused);
-                refused.forEach(r -> sync.refusals().refuse(peer, folder, "unreadable", path, r));
-                if (e != null && e.path().equals(path)) {
-                    sync.offer(peer, folder, e);
-                }
-            } catch (Exception e) {
-                LOG.debug("Mirror '{}': asking {} for {}/{} failed: {}", sync.self(), peer, folder, path, e.toString());
+        for (String peer : peers()) {
+            FolderEntry e = entryAt(peer, folder, path);
+            if (e != null) {
+                sync.offer(peer, folder, e);
             }
         }
         FolderSync f = sync.folders().get(folder);
