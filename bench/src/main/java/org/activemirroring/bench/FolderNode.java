@@ -13,14 +13,15 @@ import org.activemirroring.files.sync.FileSync;
 import org.activemirroring.files.sync.FileSyncOptions;
 import org.activemirroring.files.sync.FileSyncStatus;
 import org.activemirroring.files.sync.StandaloneDelivery;
+import org.activemirroring.files.sync.StandaloneNode;
 import org.activemirroring.transport.JGroupsPeerTransport;
 import org.activemirroring.transport.TransportConfig;
 
 /**
  * A folder-only mirror for the files benchmark: a real JGroups transport on 127.0.0.1 and the file
  * sync of one folder named {@value #FOLDER} ({@code <base>/<id>/u}), its applied vector kept by
- * {@link StandaloneDelivery}. The same wiring as file-sync-module's test harness (bench cannot use
- * test classes). The journal is not fsynced: neither is rsync's destination, its reference.
+ * {@link StandaloneDelivery} ({@link StandaloneNode}). The journal is not fsynced: neither is
+ * rsync's destination, its reference.
  */
 final class FolderNode implements AutoCloseable {
     /** The replicated folder's name. */
@@ -32,15 +33,16 @@ final class FolderNode implements AutoCloseable {
     final FolderConfig.Folder config;
     final JGroupsPeerTransport transport;
     final FileSync files;
+    private final StandaloneNode node;
 
-    private FolderNode(String id, Path folder, Path dataDir, FolderConfig.Folder config, JGroupsPeerTransport transport,
-                       FileSync files) {
+    private FolderNode(String id, Path folder, Path dataDir, FolderConfig.Folder config, StandaloneNode node) {
+        this.node = node;
         this.id = id;
         this.folder = folder;
         this.dataDir = dataDir;
         this.config = config;
-        this.transport = transport;
-        this.files = files;
+        this.transport = node.transport();
+        this.files = node.files();
     }
 
     /** The folder of node {@code id} under {@code base}, to fill before the node starts. */
@@ -73,24 +75,8 @@ final class FolderNode implements AutoCloseable {
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("Bad settings for the benchmark's folder node '" + id + "': " + problems);
         }
-        JGroupsPeerTransport t = new JGroupsPeerTransport(tc);
-        FileSync[] files = new FileSync[1];
-        StandaloneDelivery[] delivery = new StandaloneDelivery[1];
-        try {
-            // FileSync asks for the applied vector only once delivery runs; until then it is empty.
-            files[0] = FileSync.create(fc, tc.dataDir(), tc.nodeId(), t,
-                    () -> delivery[0] == null ? Map.of() : delivery[0].applied(), options);
-            delivery[0] = new StandaloneDelivery(tc.dataDir(), List.of(files[0].receiver()));
-            t.start(delivery[0], delivery[0].applied());
-            files[0].start();
-        } catch (Exception | Error e) {
-            if (files[0] != null) {
-                files[0].close();
-            }
-            t.close();
-            throw e;
-        }
-        return new FolderNode(tc.nodeId(), root, tc.dataDir(), fc.folder(FOLDER), t, files[0]);
+        StandaloneNode node = StandaloneNode.start(tc, fc, options, java.util.function.UnaryOperator.identity());
+        return new FolderNode(tc.nodeId(), root, tc.dataDir(), fc.folder(FOLDER), node);
     }
 
     /** The status of the one folder. */
@@ -105,10 +91,6 @@ final class FolderNode implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            files.close();
-        } finally {
-            transport.close();
-        }
+        node.close();
     }
 }

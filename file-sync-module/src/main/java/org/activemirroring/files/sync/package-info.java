@@ -8,7 +8,7 @@
  * a mirror has none ({@code FolderCopy}), the requests about folders beside the journal ({@code
  * SyncWire}, {@code PeerQueries}), reading a file that may not be here yet ({@code OnDemandRead}),
  * refused input ({@link org.activemirroring.files.sync.Refusals}), options and status,
- * and a delivery handler for mirrors without a database ({@link
- * org.activemirroring.files.sync.StandaloneDelivery}).
+ * and a mirror of folders without a database ({@link org.activemirroring.files.sync.StandaloneNode},
+ * its delivery handler {@link org.activemirroring.files.sync.StandaloneDelivery}).
  */
 package org.activemirroring.files.sync;

@@ -11,6 +11,10 @@ import org.activemirroring.files.FolderConfig;
 import org.activemirroring.files.sync.FileSync;
 import org.activemirroring.files.sync.FileSyncOptions;
 import org.activemirroring.files.sync.StandaloneDelivery;
+import org.activemirroring.files.sync.StandaloneNode;
+import org.activemirroring.transport.DeliveryHandler;
+import org.activemirroring.transport.Envelope;
+import org.activemirroring.transport.NotYetDeliverableException;
 import org.activemirroring.transport.JGroupsPeerTransport;
 import org.activemirroring.transport.TransportConfig;
 
@@ -63,42 +67,27 @@ final class FolderMirror implements AutoCloseable {
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(problems.toString());
         }
-        JGroupsPeerTransport t = new JGroupsPeerTransport(tc);
-        FileSync[] holder = new FileSync[1];
-        StandaloneDelivery[] d = new StandaloneDelivery[1];
-        try {
-            holder[0] = FileSync.create(fc, tc.dataDir(), tc.nodeId(), t, () -> d[0] == null ? Map.of() : d[0].applied(),
-                    options);
-            d[0] = new StandaloneDelivery(tc.dataDir(), List.of(holder[0].receiver()));
-            String id = tc.nodeId();
-            t.start(new org.activemirroring.transport.DeliveryHandler() {
-                @Override
-                public void deliver(org.activemirroring.transport.Envelope e) throws Exception {
-                    if (HELD.contains(id)) {
-                        throw new org.activemirroring.transport.NotYetDeliverableException(id + " holds delivery");
-                    }
-                    d[0].deliver(e);
+        String id = tc.nodeId();
+        StandaloneNode node = StandaloneNode.start(tc, fc, options, d -> new DeliveryHandler() {
+            @Override
+            public void deliver(Envelope e) throws Exception {
+                if (HELD.contains(id)) {
+                    throw new NotYetDeliverableException(id + " holds delivery");
                 }
-
-                @Override
-                public void flush() throws Exception {
-                    d[0].flush();
-                }
-
-                @Override
-                public Map<String, Long> restartFrom() {
-                    return d[0].restartFrom();
-                }
-            }, d[0].applied());
-            holder[0].start();
-        } catch (Exception e) {
-            if (holder[0] != null) {
-                holder[0].close();
+                d.deliver(e);
             }
-            t.close();
-            throw e;
-        }
-        return new FolderMirror(tc.nodeId(), root, t, holder[0], d[0]);
+
+            @Override
+            public void flush() throws Exception {
+                d.flush();
+            }
+
+            @Override
+            public Map<String, Long> restartFrom() throws Exception {
+                return d.restartFrom();
+            }
+        });
+        return new FolderMirror(id, root, node.transport(), node.files(), node.delivery());
     }
 
     @Override
