@@ -143,7 +143,7 @@ public final class FolderIndex {
         return index;
     }
 
-    private static void deleteLeftoverTemps(Path file) throws IOException {
+    static void deleteLeftoverTemps(Path file) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         if (!Files.isDirectory(dir)) {
             return;
@@ -270,10 +270,20 @@ public final class FolderIndex {
 
     /** Writes the whole index durably (temp file, fsync, atomic rename, fsync of the directory) and empties the log. */
     public void saveAll() throws IOException {
+        writeDurably(file, format().getBytes(StandardCharsets.UTF_8));
+        // The log's lines are all in the index now; replaying them over it would change nothing,
+        // so a crash before this delete is harmless.
+        Files.deleteIfExists(logFile());
+        forceDirectory(file.toAbsolutePath().getParent());
+        logLines = 0;
+        changed.clear();
+    }
+
+    /** Replaces {@code file} with {@code bytes} durably: temp file, fsync, atomic rename, fsync of the directory. */
+    static void writeDurably(Path file, byte[] bytes) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = dir.resolve(TEMP_PREFIX + file.getFileName() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-        byte[] bytes = format().getBytes(StandardCharsets.UTF_8);
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 ByteBuffer buf = ByteBuffer.wrap(bytes);
@@ -286,12 +296,7 @@ public final class FolderIndex {
         } finally {
             Files.deleteIfExists(tmp);
         }
-        // The log's lines are all in the index now; replaying them over it would change nothing,
-        // so a crash before this delete is harmless.
-        Files.deleteIfExists(logFile());
         forceDirectory(dir);
-        logLines = 0;
-        changed.clear();
     }
 
     private static void forceDirectory(Path dir) {

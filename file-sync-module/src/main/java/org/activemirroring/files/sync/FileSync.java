@@ -24,6 +24,7 @@ import org.activemirroring.files.FileChangeFormatException;
 import org.activemirroring.files.FolderConfig;
 import org.activemirroring.files.FolderEntry;
 import org.activemirroring.files.FolderIndex;
+import org.activemirroring.files.FolderSiblings;
 import org.activemirroring.files.FolderPaths;
 import org.activemirroring.files.transfer.BlockMap;
 import org.activemirroring.files.transfer.BlockServer;
@@ -93,7 +94,8 @@ public final class FileSync implements AutoCloseable {
             boolean known = Files.exists(syncedMarker(dataDir, f.name()));
             FolderIndex index = FolderIndex.load(indexFile);
             FolderIndex wanted = FolderIndex.load(indexFile.resolveSibling(f.name() + ".wanted"));
-            FolderState state = new FolderState(f.name(), f.root(), self, index, wanted, blocks);
+            FolderSiblings siblings = FolderSiblings.load(FolderSiblings.fileFor(dataDir, f.name()));
+            FolderState state = new FolderState(f.name(), f.root(), self, index, wanted, siblings, blocks);
             FolderSync fs = new FolderSync(f, state, self, transport, clock, refusals);
             fs.onScanNeeded(() -> requestScan(f.name()));
             fs.onBlocksMissing((folder, path) -> queries.lookupAtPeers(folder, path));
@@ -365,7 +367,8 @@ public final class FileSync implements AutoCloseable {
             FolderWatcher w = watchers.get(f.folder().name());
             out.add(new FileSyncStatus.Folder(f.folder().name(), f.folder().root().toString(), s.fileCount(),
                     s.wantedCount(), synced.contains(f.folder().name()), w != null && w.watching(), f.lastScanAtMs(),
-                    f.lastScanMillis(), f.published(), s.conflictCopies(), f.stillWriting()));
+                    f.lastScanMillis(), f.published(), s.conflictCopies(), f.stillWriting(),
+                    s.siblingCount()));
         }
         return new FileSyncStatus(out, assembler.bytesFetched(), assembler.bytesFromLocal(),
                 blockServer.blocksServed(), assembler.blocksRefused(), refusals.counts(), refusals.last());

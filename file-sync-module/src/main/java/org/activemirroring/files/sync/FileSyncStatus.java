@@ -32,10 +32,12 @@ public record FileSyncStatus(List<Folder> folders, long bytesFetched, long bytes
      * @param published      changes this mirror published since start
      * @param conflictCopies conflict copies made here since start
      * @param stillWriting   files the last scan saw still being written (shipped once they settle)
+     * @param siblings       concurrent versions that lost and that no later version has seen yet
+     *                       (kept to decide alike with every mirror; gone with the path's next edit)
      */
     public record Folder(String name, String path, int files, int wanted, boolean synced, boolean watching,
                          long lastScanAtMs, long lastScanMillis, long published, long conflictCopies,
-                         int stillWriting) {
+                         int stillWriting, int siblings) {
     }
 
     /** True when every folder is synced and nothing is wanted. */

@@ -15,6 +15,7 @@ import java.util.TreeMap;
 import org.activemirroring.files.FolderEntry;
 import org.activemirroring.files.FolderIndex;
 import org.activemirroring.files.FolderPaths;
+import org.activemirroring.files.FolderSiblings;
 import org.activemirroring.files.transfer.BlockMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +54,8 @@ public final class FolderState {
     private final String self;
     private final FolderIndex index;
     private final FolderIndex wanted;
+    private final FolderSiblings siblings;
+    private final ConflictCopies copies;
     private final BlockMap blocks;
     private boolean dirty;
     private int liveFiles;
@@ -60,16 +63,18 @@ public final class FolderState {
     private final Map<String, java.util.Set<String>> pathsBySha = new java.util.HashMap<>();
     /** Directories with renames or deletes not forced to disk yet: forced before the index is saved. */
     private final java.util.Set<Path> dirsToSync = new java.util.HashSet<>();
-    private long conflictCopies;
     private long changesTaken;
     private long merged;
 
-    public FolderState(String name, Path root, String self, FolderIndex index, FolderIndex wanted, BlockMap blocks) {
+    public FolderState(String name, Path root, String self, FolderIndex index, FolderIndex wanted,
+                       FolderSiblings siblings, BlockMap blocks) {
         this.name = Objects.requireNonNull(name);
         this.root = Objects.requireNonNull(root);
         this.self = Objects.requireNonNull(self);
         this.index = index;
         this.wanted = wanted;
+        this.siblings = siblings;
+        this.copies = new ConflictCopies(name, root, self);
         this.blocks = blocks;
         for (FolderEntry e : index.entries()) {
             blocks.add(root, e);
@@ -128,10 +133,19 @@ public final class FolderState {
     }
 
     public synchronized long conflictCopies() {
-        return conflictCopies;
+        return copies.made();
     }
 
-    /** What this mirror knows of the folder: per path the wanted entry if any, else the local one. */
+    /** Losing siblings kept (concurrent versions that lost and that no later version has seen yet). */
+    public synchronized int siblingCount() {
+        return siblings.size();
+    }
+
+    /**
+     * What this mirror knows of the folder, sorted by path: per path the wanted entry if any, else
+     * the local one, followed by the path's losing siblings. A mirror that copies the folder takes
+     * them all, so that it decides later versions among the same set as every other mirror.
+     */
     public synchronized List<FolderEntry> snapshot() {
         TreeMap<String, FolderEntry> all = new TreeMap<>();
         for (FolderEntry e : index.entries()) {
@@ -140,113 +154,118 @@ public final class FolderState {
         for (FolderEntry e : wanted.entries()) {
             all.put(e.path(), e);
         }
-        return new ArrayList<>(all.values());
+        List<FolderEntry> out = new ArrayList<>(all.size() + siblings.size());
+        for (FolderEntry e : all.values()) {
+            out.add(e);
+            out.addAll(siblings.of(e.path()));
+        }
+        return out;
     }
 
     /**
      * Merges a version made elsewhere (its {@code modifiedBy} set, its {@code fileKey} ignored).
-     * May rename the local file to its conflict copy when the local version loses.
+     * The path's versions are the maximal ones known here: a version that one of them has seen is
+     * ignored; one that is new replaces those it has seen and joins the others, and
+     * {@link ConflictRule} picks the winner among all of them. No vector is merged here: every
+     * mirror ends with the same set of versions, so with the same winner, in whatever order they
+     * came. May rename the local file to its conflict copy when it is a version that lost.
      */
     public synchronized Outcome offer(FolderEntry remote) {
-        FolderEntry w = wanted.get(remote.path());
-        FolderEntry l = index.get(remote.path());
-        FolderEntry current = w != null ? w : l;
-        FolderEntry r = new FolderEntry(remote.path(), remote.size(), remote.mtimeMs(), remote.mode(), null,
+        String path = remote.path();
+        FolderEntry r = new FolderEntry(path, remote.size(), remote.mtimeMs(), remote.mode(), null,
                 remote.sha256Hex(), remote.blocks(), remote.versions(), remote.tombstone(), remote.modifiedBy());
-        if (current == null) {
-            if (r.tombstone()) {
-                putLocal(r); // nothing here to delete
-                return Outcome.MERGED;
-            }
-            putWanted(r);
-            return Outcome.WANTED;
-        }
-        VersionVectors.Order order = VersionVectors.compare(r.versions(), current.versions());
-        switch (order) {
-            case EQUAL, BEFORE -> {
+        FolderEntry w = wanted.get(path);
+        FolderEntry l = index.get(path);
+        List<FolderEntry> known = versions(path, w, l);
+        for (FolderEntry v : known) {
+            VersionVectors.Order o = VersionVectors.compare(r.versions(), v.versions());
+            if (o == VersionVectors.Order.EQUAL || o == VersionVectors.Order.BEFORE) {
                 return Outcome.IGNORED;
             }
-            case AFTER -> {
-                if (w == null && r.sameContent(l)) {
-                    putLocal((r.blocksElided() ? r.withBlocks(l.blocks()) : r).withStat(l.size(), l.mtimeMs(),
-                            l.fileKey()));
-                    merged++;
-                    return Outcome.MERGED;
-                }
-                putWanted(r);
-                return Outcome.WANTED;
-            }
-            default -> {
-                Map<String, Long> both = VersionVectors.merge(r.versions(), current.versions());
-                if (r.sameContent(current)) {
-                    if (w != null) {
-                        putWanted(w.withVersions(both));
-                    } else {
-                        putLocal(l.withVersions(both));
-                    }
-                    merged++;
-                    return Outcome.MERGED;
-                }
-                FolderEntry win = ConflictRule.winner(r, current);
-                if (win == current) {
-                    if (w != null) {
-                        putWanted(w.withVersions(both));
-                    } else {
-                        putLocal(l.withVersions(both));
-                    }
-                    return Outcome.KEPT_LOCAL;
-                }
-                if (w == null && !l.tombstone()) {
-                    keepConflictCopy(l);
-                }
-                putWanted(r.withVersions(both));
-                return Outcome.WANTED;
+        }
+        List<FolderEntry> next = new ArrayList<>(known.size() + 1);
+        next.add(r);
+        for (FolderEntry v : known) {
+            if (VersionVectors.compare(v.versions(), r.versions()) != VersionVectors.Order.BEFORE) {
+                next.add(v); // r has not seen it: it stays a version of the path
             }
         }
+        FolderEntry top = known.isEmpty() ? null : known.get(0);
+        FolderEntry win = settle(path, next, w, l);
+        if (win == r) {
+            return wanted.get(path) == null ? Outcome.MERGED : Outcome.WANTED;
+        }
+        return win == top ? Outcome.KEPT_LOCAL : Outcome.WANTED;
+    }
+
+    /** The path's maximal versions known here: the winner (wanted, else local) first, then its losing siblings. */
+    private List<FolderEntry> versions(String path, FolderEntry w, FolderEntry l) {
+        FolderEntry top = w != null ? w : l;
+        if (top == null) {
+            return List.of();
+        }
+        List<FolderEntry> all = new ArrayList<>(1 + siblings.of(path).size());
+        all.add(top);
+        all.addAll(siblings.of(path));
+        return all;
     }
 
     /**
-     * Renames the file at {@code loser.path()} to its conflict copy. If the file is not the
-     * loser's (an edit not scanned yet) it is kept all the same, named as this mirror's edit.
+     * Makes {@code next} the path's versions: the rule's winner becomes the wanted version (or the
+     * local one, when the disk holds its content already), the others its losing siblings. A
+     * local file that is one of the losers is kept as its conflict copy first; one that a version
+     * of {@code next} has seen is simply replaced.
      */
+    private FolderEntry settle(String path, List<FolderEntry> next, FolderEntry w, FolderEntry l) {
+        FolderEntry win = next.get(0);
+        for (FolderEntry v : next) {
+            win = ConflictRule.winner(win, v);
+        }
+        List<FolderEntry> losers = new ArrayList<>(next.size() - 1);
+        for (FolderEntry v : next) {
+            if (v != win) {
+                losers.add(v);
+            }
+        }
+        siblings.set(path, losers);
+        dirty = true;
+        if (l == null ? win.tombstone() : win.sameContent(l) && (w == null || onDisk(l))) {
+            // The disk holds this version's content already (or nothing, and it is a delete).
+            if (w != null) {
+                wanted.remove(path);
+            }
+            FolderEntry taken = l == null || win.tombstone() ? win
+                    : (win.blocksElided() ? win.withBlocks(l.blocks()) : win).withStat(l.size(), l.mtimeMs(), l.fileKey());
+            if (!taken.equals(l)) {
+                putLocal(taken);
+                merged++;
+            }
+            return win;
+        }
+        if (l != null && !l.tombstone() && isVersionOf(l, losers)) {
+            keepConflictCopy(l);
+        }
+        if (!win.equals(w)) {
+            putWanted(win);
+        }
+        return win;
+    }
+
+    /** Whether {@code e}'s version is one of {@code versions} (by vector). */
+    private static boolean isVersionOf(FolderEntry e, List<FolderEntry> versions) {
+        for (FolderEntry v : versions) {
+            if (v.versions().equals(e.versions())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Keeps the local losing version {@code loser} as its conflict copy (see {@link ConflictCopies}). */
     private void keepConflictCopy(FolderEntry loser) {
-        try {
-            Path file = FolderPaths.resolveInside(root, loser.path());
-            Stat disk = stat(file);
-            if (disk == null) {
-                return; // already renamed (a repeated offer) or deleted
-            }
-            boolean isLoser = matches(loser, disk);
-            String sha = isLoser && loser.sha256Hex() != null ? loser.sha256Hex() : ContentDigest.sha256(file);
-            String copy = ConflictRule.conflictPath(loser.path(), isLoser ? loser.mtimeMs() : disk.mtimeMs(),
-                    isLoser ? loser.modifiedBy() : self);
-            Path target = FolderPaths.resolveInside(root, copy);
-            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                if (sha.equals(ContentDigest.sha256(target))) {
-                    Files.delete(file); // this very version is kept under that name already
-                    dirsToSync.add(file.getParent());
-                    conflictCopies++;
-                    return;
-                }
-                // Another version of the same mirror and second: named apart by its content.
-                copy = ConflictRule.conflictPath(loser.path(), isLoser ? loser.mtimeMs() : disk.mtimeMs(),
-                        (isLoser ? loser.modifiedBy() : self) + "-" + sha.substring(0, 8));
-                target = FolderPaths.resolveInside(root, copy);
-                if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                    Files.delete(file); // the same content under its content-named copy
-                    dirsToSync.add(file.getParent());
-                    conflictCopies++;
-                    return;
-                }
-            }
-            Files.move(file, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            dirsToSync.add(file.getParent());
-            conflictCopies++;
-            LOG.info("Folder '{}': concurrent edits of {}; this mirror's losing version is kept as {}", name,
-                    FolderPaths.printable(loser.path()), FolderPaths.printable(copy));
-        } catch (IOException e) {
-            LOG.warn("Folder '{}': cannot keep the losing version of {} as a conflict copy ({}); the winning version"
-                    + " waits until it can", name, FolderPaths.printable(loser.path()), e.toString());
+        Path changedDir = copies.keep(loser);
+        if (changedDir != null) {
+            dirsToSync.add(changedDir);
         }
     }
 
@@ -272,7 +291,9 @@ public final class FolderState {
             } catch (IOException e) {
                 return null;
             }
-            FolderEntry tomb = l.toTombstone(deletedAtMs).bumped(self);
+            // The delete saw every version of the path: the losing ones are kept as conflict copies.
+            FolderEntry tomb = l.toTombstone(deletedAtMs).withVersions(seenAll(path, l)).bumped(self);
+            siblings.set(path, List.of());
             putLocal(tomb);
             return tomb;
         }
@@ -280,25 +301,45 @@ public final class FolderState {
                 && Objects.equals(l.fileKey(), found.fileKey())) {
             return null; // this mirror wrote it (or the scan saw it twice)
         }
+        if (w == null) {
+            // An edit of what the folder shows: it has seen every version of the path.
+            FolderEntry mine = found.withVersions(l == null ? Map.of() : seenAll(path, l)).bumped(self);
+            siblings.set(path, List.of());
+            putLocal(mine);
+            return mine;
+        }
+        // An edit of the file as it was before the wanted version came: it has seen only that, and
+        // is decided against the path's versions by the rule, as every other mirror will.
         FolderEntry mine = found.withVersions(l == null ? Map.of() : l.versions()).bumped(self);
-        if (w != null) {
-            VersionVectors.Order order = VersionVectors.compare(mine.versions(), w.versions());
-            if (order == VersionVectors.Order.CONCURRENT) {
-                Map<String, Long> both = VersionVectors.merge(mine.versions(), w.versions());
-                if (mine.sameContent(w) || ConflictRule.winner(mine, w) == mine) {
-                    wanted.remove(path);
-                    dirty = true;
-                    putLocal(mine.withVersions(both));
-                    return mine;
-                }
-                keepConflictCopy(mine);
-                putWanted(w.withVersions(both));
-                putLocal(mine);
-                return mine;
+        List<FolderEntry> next = new ArrayList<>();
+        next.add(mine);
+        for (FolderEntry v : versions(path, w, l)) {
+            if (VersionVectors.compare(v.versions(), mine.versions()) != VersionVectors.Order.BEFORE) {
+                next.add(v);
             }
         }
-        putLocal(mine);
+        putLocal(mine); // the disk holds it: a conflict copy or a write of the winner starts from there
+        settle(path, next, wanted.get(path), mine);
         return mine;
+    }
+
+    /** The vector of a version that has seen {@code l} and every version of {@code path} known here. */
+    private Map<String, Long> seenAll(String path, FolderEntry l) {
+        Map<String, Long> v = l.versions();
+        for (FolderEntry s : siblings.of(path)) {
+            v = VersionVectors.merge(v, s.versions());
+        }
+        return v;
+    }
+
+    /** Whether the file on disk is the one {@code l} describes. */
+    private boolean onDisk(FolderEntry l) {
+        try {
+            Stat disk = stat(FolderPaths.resolveInside(root, l.path()));
+            return l.tombstone() ? disk == null : disk != null && matches(l, disk);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Records a new stat of an unchanged file (touched): nothing is published. */
@@ -345,6 +386,16 @@ public final class FolderState {
         FolderEntry l = index.get(w.path());
         Path file = FolderPaths.resolveInside(root, w.path());
         Stat disk = stat(file);
+        if (disk != null && matches(l, disk) && !l.sameContent(w) && isVersionOf(l, siblings.of(w.path()))) {
+            // The file here is a version that lost, not one the wanted version has seen: it is kept
+            // as its conflict copy before anything replaces it (an earlier attempt failed).
+            keepConflictCopy(l);
+            disk = stat(file);
+            if (disk != null) {
+                throw new IOException("the losing version of '" + FolderPaths.printable(w.path())
+                        + "' cannot be kept as a conflict copy yet");
+            }
+        }
         boolean unscannedEdit = disk != null && !matches(l, disk);
         if (w.tombstone()) {
             if (disk != null && !unscannedEdit) {
@@ -439,6 +490,7 @@ public final class FolderState {
         dirsToSync.clear();
         index.save();
         wanted.save();
+        siblings.save();
         dirty = false;
     }
 

@@ -45,8 +45,8 @@ final class PeerQueries {
             if (e.path().compareTo(after) <= 0) {
                 continue;
             }
-            if (page.size() == max) {
-                done = false;
+            if (page.size() >= max && !e.path().equals(page.get(page.size() - 1).path())) {
+                done = false; // a path's siblings stay on the page of its winner: the next page starts after it
                 break;
             }
             page.add(e);

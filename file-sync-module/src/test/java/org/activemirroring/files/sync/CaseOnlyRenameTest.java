@@ -44,7 +44,8 @@ class CaseOnlyRenameTest {
 
         BlockMap here = new BlockMap();
         FolderState state = new FolderState("u", root, "me", FolderIndex.load(tmp.resolve("u.index")),
-                FolderIndex.load(tmp.resolve("u.wanted")), here);
+                FolderIndex.load(tmp.resolve("u.wanted")),
+                org.activemirroring.files.FolderSiblings.load(tmp.resolve("u.siblings")), here);
         ContentDigest.Digest d = ContentDigest.of(root.resolve("A.JPG"));
         FolderState.Stat s = FolderState.stat(root.resolve("A.JPG"));
         FolderEntry old = state.recordLocal(new FolderEntry("A.JPG", s.size(), s.mtimeMs(), null, s.fileKey(),

@@ -31,7 +31,8 @@ class FolderStateTest {
     void open() throws Exception {
         root = Files.createDirectories(tmp.resolve("u"));
         state = new FolderState("u", root, "me", FolderIndex.load(tmp.resolve("u.index")),
-                FolderIndex.load(tmp.resolve("u.wanted")), new BlockMap());
+                FolderIndex.load(tmp.resolve("u.wanted")),
+                org.activemirroring.files.FolderSiblings.load(tmp.resolve("u.siblings")), new BlockMap());
     }
 
     /** Writes a file here and records it as a local change, as a scan does. */
@@ -73,13 +74,18 @@ class FolderStateTest {
     }
 
     @Test
-    void theSameContentFromElsewhereOnlyMergesVectors() throws Exception {
+    void theSameContentFromElsewhereTransfersNothingAndTheNextEditHasSeenBoth() throws Exception {
         FolderEntry mine = writeLocal("a.txt", "hello", 1000);
         FolderEntry same = new FolderEntry("a.txt", mine.size(), 5000, null, null, mine.sha256Hex(), mine.blocks(),
                 Map.of("m2", 1L), false, "m2");
         assertEquals(FolderState.Outcome.MERGED, state.offer(same));
-        assertEquals(Map.of("me", 1L, "m2", 1L), state.local("a.txt").versions());
+        assertEquals(Map.of("m2", 1L), state.local("a.txt").versions(), "the winner keeps its own vector");
+        assertEquals(1, state.siblingCount(), "the other version stays, as a sibling");
         assertEquals(0, state.wantedCount());
+        Files.writeString(root.resolve("a.txt"), "edited");
+        Files.setLastModifiedTime(root.resolve("a.txt"), FileTime.fromMillis(7000));
+        assertEquals(Map.of("me", 2L, "m2", 1L), state.recordLocal(scanned("a.txt"), "a.txt", 0).versions());
+        assertEquals(0, state.siblingCount(), "an edit that saw every version supersedes them all");
     }
 
     @Test
@@ -87,7 +93,8 @@ class FolderStateTest {
         FolderEntry mine = writeLocal("d/a.txt", "mine", 1000);
         FolderEntry theirs = remote(mine, "c".repeat(64), 2000, "m2", Map.of("m2", 1L));
         assertEquals(FolderState.Outcome.WANTED, state.offer(theirs));
-        assertEquals(Map.of("me", 1L, "m2", 1L), state.wanted("d/a.txt").versions());
+        assertEquals(Map.of("m2", 1L), state.wanted("d/a.txt").versions());
+        assertEquals(1, state.siblingCount());
         Path copy = root.resolve(ConflictRule.conflictPath("d/a.txt", 1000, "me"));
         assertTrue(Files.exists(copy), "the loser is kept");
         assertEquals("mine", Files.readString(copy));
@@ -106,7 +113,8 @@ class FolderStateTest {
         FolderEntry mine = writeLocal("a.txt", "mine", 5000);
         FolderEntry theirs = remote(mine, "c".repeat(64), 2000, "m2", Map.of("m2", 1L));
         assertEquals(FolderState.Outcome.KEPT_LOCAL, state.offer(theirs));
-        assertEquals(Map.of("me", 1L, "m2", 1L), state.local("a.txt").versions());
+        assertEquals(Map.of("me", 1L), state.local("a.txt").versions());
+        assertEquals(1, state.siblingCount());
         assertEquals("mine", Files.readString(root.resolve("a.txt")));
         try (var files = Files.list(root)) {
             assertEquals(1, files.count(), "no conflict copy here");
@@ -140,7 +148,8 @@ class FolderStateTest {
         FolderEntry edit = scanned("a.txt");
         // Published without m2's counter: m2 must see it as concurrent to keep its own version as a copy.
         assertEquals(Map.of("me", 2L), state.recordLocal(edit, "a.txt", 0).versions());
-        assertEquals(Map.of("me", 2L, "m2", 1L), state.local("a.txt").versions());
+        assertEquals(Map.of("me", 2L), state.local("a.txt").versions());
+        assertEquals(1, state.siblingCount(), "the version it beat stays a sibling");
         assertNull(state.wanted("a.txt"));
         assertEquals("edited here meanwhile, later", Files.readString(root.resolve("a.txt")));
 
@@ -196,9 +205,72 @@ class FolderStateTest {
         state.offer(remote(mine, "c".repeat(64), 2000, "m2", Map.of("me", 1L, "m2", 1L)));
         state.save();
         FolderState again = new FolderState("u", root, "me", FolderIndex.load(tmp.resolve("u.index")),
-                FolderIndex.load(tmp.resolve("u.wanted")), new BlockMap());
+                FolderIndex.load(tmp.resolve("u.wanted")),
+                org.activemirroring.files.FolderSiblings.load(tmp.resolve("u.siblings")), new BlockMap());
         assertEquals(state.local("a.txt"), again.local("a.txt"));
         assertEquals(state.wanted("a.txt"), again.wanted("a.txt"));
         assertEquals("m2", again.wanted("a.txt").modifiedBy());
+    }
+
+    /** A folder state of mirror {@code self} in a directory of its own. */
+    FolderState stateOf(String self) throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("of-" + self));
+        Path r = Files.createDirectories(dir.resolve("u"));
+        return new FolderState("u", r, self, FolderIndex.load(dir.resolve("u.index")),
+                FolderIndex.load(dir.resolve("u.wanted")),
+                org.activemirroring.files.FolderSiblings.load(dir.resolve("u.siblings")), new BlockMap());
+    }
+
+    static FolderEntry version(String content, long mtime, String by, Map<String, Long> versions, boolean tomb) {
+        String sha = tomb ? null : ContentDigestTestSha.of(content);
+        return new FolderEntry("a.txt", tomb ? 0 : content.length(), mtime, null, null, sha, List.of(), versions,
+                tomb, by);
+    }
+
+    /** What a mirror shows for the path: the wanted version if any, else the local one. */
+    static FolderEntry shown(FolderState s) {
+        return s.current("a.txt");
+    }
+
+    @Test
+    void threeConcurrentVersionsOneADeleteThatSawAnotherSettleAlikeInEveryOrder() throws Exception {
+        // A (m1, newest mtime), B (m2, oldest) and D (m3 deleted A after seeing it): the maximal
+        // versions are B and D, and a live file beats a delete, so B wins everywhere, whatever
+        // the order, though A would beat B alone.
+        FolderEntry a = version("A", 3000, "m1", Map.of("m1", 1L), false);
+        FolderEntry b = version("B", 1000, "m2", Map.of("m2", 1L), false);
+        FolderEntry d = version("", 2000, "m3", Map.of("m1", 1L, "m3", 1L), true);
+        List<List<FolderEntry>> orders = List.of(List.of(a, b, d), List.of(a, d, b), List.of(b, a, d),
+                List.of(b, d, a), List.of(d, a, b), List.of(d, b, a));
+        int n = 0;
+        for (List<FolderEntry> order : orders) {
+            FolderState s = stateOf("x" + n++);
+            for (FolderEntry v : order) {
+                s.offer(v);
+            }
+            assertEquals(b, shown(s), "order " + order.stream().map(FolderEntry::modifiedBy).toList());
+            assertEquals(1, s.siblingCount(), "D stays a sibling");
+            s.save();
+        }
+    }
+
+    @Test
+    void aLoserBecomesTheWinnerWhenTheWinnerIsDeletedByAMirrorThatNeverSawIt() throws Exception {
+        FolderEntry mine = writeLocal("a.txt", "mine", 1000);
+        FolderEntry theirs = remote(mine, "c".repeat(64), 5000, "m2", Map.of("m2", 1L));
+        assertEquals(FolderState.Outcome.WANTED, state.offer(theirs));
+        assertTrue(Files.exists(root.resolve(ConflictRule.conflictPath("a.txt", 1000, "me"))));
+        // m3 saw only m2's version and deleted it: mine, concurrent with that delete, wins now.
+        FolderEntry delete = theirs.toTombstone(6000).bumped("m3");
+        assertEquals(FolderState.Outcome.WANTED, state.offer(delete));
+        assertEquals(Map.of("me", 1L), state.current("a.txt").versions());
+        assertEquals(1, state.siblingCount());
+        state.save();
+        FolderState again = new FolderState("u", root, "me", FolderIndex.load(tmp.resolve("u.index")),
+                FolderIndex.load(tmp.resolve("u.wanted")),
+                org.activemirroring.files.FolderSiblings.load(tmp.resolve("u.siblings")), new BlockMap());
+        assertEquals(1, again.siblingCount(), "siblings survive a restart");
+        assertEquals(FolderState.Outcome.IGNORED, again.offer(delete));
+        assertEquals(state.snapshot(), again.snapshot());
     }
 }
