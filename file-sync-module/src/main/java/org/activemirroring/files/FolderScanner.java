@@ -90,6 +90,7 @@ public final class FolderScanner {
         Set<String> present = java.util.concurrent.ConcurrentHashMap.newKeySet(Math.max(16, index.size() * 4 / 3 + 16));
         List<String> unreadableDirs = java.util.Collections.synchronizedList(new ArrayList<>());
         java.util.concurrent.atomic.AtomicIntegerArray counts = new java.util.concurrent.atomic.AtomicIntegerArray(2);
+        ByFileKey moved = new ByFileKey(index);
 
         walkInParallel(root, new SimpleFileVisitor<>() {
             @Override
@@ -138,6 +139,15 @@ public final class FolderScanner {
                 if (old != null && !old.tombstone() && old.size() == attrs.size() && old.mtimeMs() == mtime
                         && Objects.equals(old.fileKey(), fileKey)) {
                     counts.incrementAndGet(0);
+                    return;
+                }
+                FolderEntry same = old == null || old.tombstone() ? moved.find(fileKey, attrs.size(), mtime) : null;
+                if (same != null) {
+                    // The very file the index knows under another name (renamed or moved here, or a
+                    // hard link): the same trust as for an unchanged file, so its content is not read.
+                    counts.incrementAndGet(0);
+                    added.add(new FolderEntry(rel, attrs.size(), mtime, mode(file), fileKey, same.sha256Hex(),
+                            same.blocks(), Map.of(), false));
                     return;
                 }
                 String sha;
@@ -277,5 +287,36 @@ public final class FolderScanner {
             bits |= 1 << (8 - p.ordinal());
         }
         return bits;
+    }
+
+    /**
+     * The index's live files by file key (device and inode), built on first use: a path that is new
+     * to the index but whose file key, size and mtime are an indexed file's is that file under
+     * another name.
+     */
+    private static final class ByFileKey {
+        private final FolderIndex index;
+        private Map<String, FolderEntry> byKey;
+
+        ByFileKey(FolderIndex index) {
+            this.index = index;
+        }
+
+        synchronized FolderEntry find(String fileKey, long size, long mtimeMs) {
+            if (fileKey == null || index.size() == 0) {
+                return null;
+            }
+            if (byKey == null) {
+                byKey = new java.util.HashMap<>(index.size() * 4 / 3 + 16);
+                for (FolderEntry e : index.entries()) {
+                    if (!e.tombstone() && e.fileKey() != null && e.sha256Hex() != null
+                            && (e.size() == 0 || !e.blocks().isEmpty())) {
+                        byKey.put(e.fileKey(), e);
+                    }
+                }
+            }
+            FolderEntry e = byKey.get(fileKey);
+            return e != null && e.size() == size && e.mtimeMs() == mtimeMs ? e : null;
+        }
     }
 }

@@ -108,6 +108,31 @@ class FolderScannerTest {
     }
 
     @Test
+    void aFileRenamedOrMovedIsRecognisedByItsFileKeyWithoutReadingIt() throws Exception {
+        write("dir/a.bin", "the content of a", 1000);
+        write("dir/b.bin", "the content of b", 1000);
+        FolderScanner scanner = countingScanner();
+        index.apply(scanner.scan(all(), index), "m1");
+        for (FolderEntry e : List.copyOf(index.entries())) {
+            index.put(e.withBlocks(List.of(new FolderEntry.BlockRef(0, (int) e.size(), e.sha256Hex()))));
+        }
+        FolderEntry a = index.get("dir/a.bin");
+        assertTrue(a.fileKey() != null, "the build's file system gives file keys (inodes)");
+        hashed.clear();
+        Files.createDirectories(root.resolve("other"));
+        Files.move(root.resolve("dir/a.bin"), root.resolve("other/renamed.bin"));
+        write("dir/new.bin", "the content of b", 1000); // same size and mtime as b, another file
+
+        FolderScanResult r = scanner.scan(all(), index);
+        assertEquals(List.of("dir/new.bin", "other/renamed.bin"), paths(r.added()));
+        assertEquals(List.of("dir/new.bin"), hashed, "the moved file is not read; a look-alike is");
+        FolderEntry moved = r.added().get(1);
+        assertEquals(a.sha256Hex(), moved.sha256Hex());
+        assertEquals(a.blocks(), moved.blocks());
+        assertEquals(List.of("dir/a.bin"), r.deleted());
+    }
+
+    @Test
     void sameSizeNewContentNewMtimeIsChangedAndBumpsTheVersion() throws Exception {
         write("a.txt", "abc", 1000);
         write("b.txt", "bbb", 1000);

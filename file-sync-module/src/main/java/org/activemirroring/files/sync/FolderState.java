@@ -451,6 +451,48 @@ public final class FolderState {
     }
 
     /**
+     * Puts a wanted version in place by moving a local file with its content whose own path is
+     * wanted deleted (a rename or a move made on another mirror), instead of copying its blocks;
+     * that delete is then done too. False, with nothing changed, when there is no such file or the
+     * target path holds a file here.
+     */
+    public synchronized boolean takeByMove(FolderEntry w) throws IOException {
+        if (w.tombstone() || w.size() == 0 || !w.equals(wanted.get(w.path()))) {
+            return false;
+        }
+        FolderEntry there = index.get(w.path());
+        Path target = FolderPaths.resolveInside(root, w.path());
+        java.util.Set<String> paths = pathsBySha.get(w.sha256Hex());
+        if ((there != null && !there.tombstone()) || stat(target) != null || paths == null) {
+            return false;
+        }
+        for (String p : List.copyOf(paths)) {
+            FolderEntry gone = wanted.get(p);
+            FolderEntry src = index.get(p);
+            if (p.equals(w.path()) || gone == null || !gone.tombstone() || src == null) {
+                continue;
+            }
+            Path from = FolderPaths.resolveInside(root, p);
+            Stat disk = stat(from);
+            if (disk == null || !matches(src, disk)) {
+                continue;
+            }
+            org.activemirroring.files.transfer.FileAssembler.FileStat moved =
+                    org.activemirroring.files.transfer.FileAssembler.moveInto(root, from, w);
+            dirsToSync.add(from.getParent());
+            dirsToSync.add(target.getParent());
+            wanted.remove(w.path());
+            putLocal((w.blocksElided() ? w.withBlocks(src.blocks()) : w).withStat(moved.size(), moved.mtimeMs(),
+                    moved.fileKey()));
+            wanted.remove(p);
+            putLocal(gone);
+            changesTaken += 2;
+            return true;
+        }
+        return false;
+    }
+
+    /**
      * Another live path of this folder that differs from {@code path} only in case, or null: on a
      * file system that does not tell case apart, both would be one file.
      */

@@ -111,7 +111,9 @@ public final class FolderSync {
         int n = 0;
         try {
             for (FolderEntry e : found) {
-                List<FolderEntry.BlockRef> blocks = digest.take(folder.root().resolve(e.path()));
+                // The scanner gives the blocks of a file it knew under another name; else they were cut as it read.
+                List<FolderEntry.BlockRef> blocks = !e.blocks().isEmpty() ? e.blocks()
+                        : digest.take(folder.root().resolve(e.path()));
                 if (blocks == null) {
                     // Read before this scan: cut now (a file that moves meanwhile is caught next scan).
                     ContentDigest.Digest d = ContentDigest.of(folder.root().resolve(e.path()));
@@ -217,6 +219,9 @@ public final class FolderSync {
                             + " in case, and this file system cannot hold both; it is written once '" + twin + "' is gone");
                 }
                 return false;
+            }
+            if (state.takeByMove(w)) {
+                return true; // renamed or moved elsewhere: the file here moves too, nothing is copied
             }
             FolderEntry full = resolveBlocks(w);
             if (full == null) {

@@ -230,6 +230,23 @@ public final class FileAssembler implements AutoCloseable {
     }
 
     /**
+     * Puts version {@code w} in place by moving {@code from}, a local file of the folder that holds
+     * exactly its content and is about to be deleted (a rename or move made on another mirror): no
+     * byte is copied. Gives it the wanted mtime and mode; the caller forces both directories before
+     * it records the move anywhere durable. Returns the target's size, mtime and file key.
+     */
+    public static FileStat moveInto(Path folderRoot, Path from, FolderEntry w) throws IOException {
+        Path target = target(folderRoot, w.path());
+        Files.move(from, target, StandardCopyOption.ATOMIC_MOVE);
+        Files.setLastModifiedTime(target, FileTime.fromMillis(w.mtimeMs()));
+        if (w.mode() != null && target.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            Files.setPosixFilePermissions(target, permissions(w.mode()));
+        }
+        BasicFileAttributes a = Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        return new FileStat(a.size(), a.lastModifiedTime().toMillis(), a.fileKey() == null ? null : a.fileKey().toString());
+    }
+
+    /**
      * Lets go of a prepared file without committing or deleting it: the caller commits it later,
      * and the next {@link #prepare} of the same content finds every block in the temp file.
      */

@@ -273,4 +273,26 @@ class FolderStateTest {
         assertEquals(FolderState.Outcome.IGNORED, again.offer(delete));
         assertEquals(state.snapshot(), again.snapshot());
     }
+
+    @Test
+    void aRenameMadeElsewhereMovesTheFileHereInsteadOfCopyingIt() throws Exception {
+        FolderEntry mine = writeLocal("old/a.txt", "content to move", 1000);
+        Object inode = Files.readAttributes(root.resolve("old/a.txt"),
+                java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        FolderEntry renamed = new FolderEntry("new/a.txt", mine.size(), mine.mtimeMs(), null, null, mine.sha256Hex(),
+                List.of(), Map.of("m2", 1L), false, "m2"); // sent without its block list
+        FolderEntry delete = mine.toTombstone(2000).bumped("m2").withModifiedBy("m2");
+        assertEquals(FolderState.Outcome.WANTED, state.offer(renamed));
+        assertFalse(state.takeByMove(state.wanted("new/a.txt")), "the old name is not wanted deleted yet");
+        assertEquals(FolderState.Outcome.WANTED, state.offer(delete));
+        assertTrue(state.takeByMove(state.wanted("new/a.txt")));
+        assertEquals("content to move", Files.readString(root.resolve("new/a.txt")));
+        assertEquals(inode, Files.readAttributes(root.resolve("new/a.txt"),
+                java.nio.file.attribute.BasicFileAttributes.class).fileKey(), "moved, not copied");
+        assertFalse(Files.exists(root.resolve("old/a.txt")));
+        assertEquals(0, state.wantedCount());
+        assertTrue(state.local("old/a.txt").tombstone());
+        assertEquals(mine.blocks(), state.local("new/a.txt").blocks());
+        assertNull(state.recordLocal(scanned("new/a.txt"), "new/a.txt", 0), "the scan sees nothing new");
+    }
 }
