@@ -188,8 +188,7 @@ public final class MirrorFilter implements Filter {
 
     private void publishSiteApi(FilterConfig filterConfig, MirrorConfig config) {
         NodeLauncher l = launcher;
-        site = org.activemirroring.mirror.siteapi.NodeSite.start(config.nodeId(), config.capture(), l::node,
-                filterConfig.getServletContext());
+        site = org.activemirroring.mirror.siteapi.NodeSite.start(config, l::node, filterConfig.getServletContext());
     }
 
     private void closeSiteApi() {

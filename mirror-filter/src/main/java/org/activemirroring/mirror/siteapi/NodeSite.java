@@ -12,7 +12,9 @@ import java.util.function.Supplier;
 
 import jakarta.servlet.ServletContext;
 
-import org.activemirroring.capture.CaptureConfig;
+import org.activemirroring.files.FolderConfig;
+import org.activemirroring.files.FolderPaths;
+import org.activemirroring.mirror.MirrorConfig;
 import org.activemirroring.mirror.MirrorNode;
 import org.activemirroring.postgres.PostgresDialect;
 import org.activemirroring.site.LostWriteListener;
@@ -35,6 +37,7 @@ public final class NodeSite implements MirrorSite, AutoCloseable {
     public static final Duration POLL = Duration.ofMillis(500);
 
     private final String mirrorId;
+    private final FolderConfig folders;
     private final Supplier<MirrorNode> node;
     private final ServletContext context;
     private final ScheduledExecutorService thread;
@@ -42,8 +45,10 @@ public final class NodeSite implements MirrorSite, AutoCloseable {
     private volatile boolean published;
     private boolean closed;
 
-    private NodeSite(String mirrorId, CaptureConfig db, Supplier<MirrorNode> node, ServletContext context) {
+    private NodeSite(MirrorConfig config, Supplier<MirrorNode> node, ServletContext context) {
+        String mirrorId = config.nodeId();
         this.mirrorId = mirrorId;
+        this.folders = config.folders();
         this.node = node;
         this.context = context;
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -51,7 +56,8 @@ public final class NodeSite implements MirrorSite, AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        ConflictLogSource source = new ConflictLogSource(new LostWriteLog(db, new PostgresDialect(), mirrorId));
+        ConflictLogSource source = new ConflictLogSource(new LostWriteLog(config.capture(), new PostgresDialect(),
+                mirrorId));
         this.delivery = new LostWriteDelivery(mirrorId, () -> node.get() == null ? null : source, Clock.systemUTC(),
                 this::wake);
     }
@@ -60,12 +66,12 @@ public final class NodeSite implements MirrorSite, AutoCloseable {
      * Starts the site API of one application: it appears as the context attribute once
      * {@code node} answers a running node.
      *
-     * @param context where to publish it; null for none (a node without a web container)
-     * @param db      the site database (its conflict log)
+     * @param config  the node's configuration (its id, site database, folders)
      * @param node    the running node, or null while it starts
+     * @param context where to publish it; null for none (a node without a web container)
      */
-    public static NodeSite start(String mirrorId, CaptureConfig db, Supplier<MirrorNode> node, ServletContext context) {
-        NodeSite site = new NodeSite(mirrorId, db, node, context);
+    public static NodeSite start(MirrorConfig config, Supplier<MirrorNode> node, ServletContext context) {
+        NodeSite site = new NodeSite(config, node, context);
         site.thread.scheduleWithFixedDelay(site::round, 0, POLL.toMillis(), TimeUnit.MILLISECONDS);
         return site;
     }
@@ -114,6 +120,19 @@ public final class NodeSite implements MirrorSite, AutoCloseable {
 
     @Override
     public Path openFile(String folder, String path, Duration maxWait) throws IOException, InterruptedException {
+        if (folder == null || folders.folder(folder) == null) {
+            throw new IllegalArgumentException("No replicated folder '" + folder + "' on mirror '" + mirrorId
+                    + "': the folders are " + folders.folders().stream().map(FolderConfig.Folder::name).toList()
+                    + " (mirror.folders)");
+        }
+        String unsafe = path == null ? "no path given" : FolderPaths.refusal(path);
+        if (unsafe != null) {
+            throw new IllegalArgumentException("Refused path '" + (path == null ? null : FolderPaths.printable(path))
+                    + "' in folder '" + folder + "': " + unsafe + "; give a relative path with / between its parts");
+        }
+        if (maxWait == null || maxWait.isNegative()) {
+            throw new IllegalArgumentException("maxWait must be zero or more, was " + maxWait);
+        }
         MirrorNode n = node.get();
         if (n == null) {
             throw new IOException("Mirror '" + mirrorId + "' is not running right now (it starts again, or copies its"
