@@ -117,6 +117,14 @@ public interface VersionStore {
     /** The row as the database holds it now, or null; locked for update if asked. */
     CurrentRow currentRow(Connection c, TableShape t, Map<String, String> key, boolean lock) throws SQLException;
 
+    /**
+     * One row as stored now with what is known of its last writer ({@link RowState}), or null when
+     * there is none. Needs commit timestamps ({@link #tracksCommitTimestamps}).
+     *
+     * @param node this mirror's id (how far its capture has stamped tells an unstamped local write)
+     */
+    RowState rowState(Connection c, TableShape t, Map<String, String> key, String node) throws SQLException;
+
     /** The row whose columns have the given values (a unique key), or null. */
     FoundRow findRow(Connection c, TableShape t, Map<String, String> where) throws SQLException;
 

@@ -136,6 +136,15 @@ public final class PostgresVersionStore implements VersionStore {
         return p;
     }
 
+    @Override
+    public RowState rowState(Connection c, TableShape t, Map<String, String> key, String node) throws SQLException {
+        RowStateQuery q = new RowStateQuery(t, List.of(key));
+        try (PreparedStatement ps = c.prepareStatement(ROW_STATES_SQL.get(t))) {
+            bindRowStates(c, ps, 1, q, node);
+            return rowStatesOf(ps.executeQuery(), q)[0];
+        }
+    }
+
     private static RowState[] rowStatesOf(ResultSet rs, RowStateQuery q) throws SQLException {
         RowState[] out = new RowState[q.keys().size()];
         try (rs) {

@@ -137,7 +137,30 @@ class LostWriteIT {
             assertEquals(List.of(), toldA, "the winning mirror's site lost nothing");
             assertEquals(1, toldB.size(), "told once: " + toldB);
 
-            // 2. 'bob' on both at once (B's key sorts last again); B's listener throws on it.
+            // 2. 'carol' on both, B's capture held: A's row arrives before B's capture stamped B's own
+            // row (a real race, a few milliseconds wide). B removes its row and must still know it was its own.
+            long aHead = a.ownJournalHead();
+            nodes[1].holdCapture(true);
+            try {
+                exec(pb, "INSERT INTO account (name, note) VALUES ('carol', 'from-b')");
+                exec(pa, "INSERT INTO account (name, note) VALUES ('carol', 'from-a')");
+                Await.until(WAIT, () -> a.ownJournalHead() > aHead
+                        && "from-a".equals(query(pb, "SELECT note FROM account WHERE name = 'carol'")),
+                        () -> "A's carol did not replace B's unstamped one on B");
+            } finally {
+                nodes[1].holdCapture(false);
+            }
+            awaitOneRowEverywhere(pgs.servers(), "carol");
+            Await.until(WAIT, () -> toldB.size() == 2, () -> "B's listener was not told of its carol: " + toldB);
+            LostWrite carol = toldB.get(1);
+            assertEquals("unique", carol.kind());
+            assertEquals("carol", JSON.readTree(carol.lostRow()).get("name").asText(), carol.lostRow());
+            assertEquals("from-b", JSON.readTree(carol.lostRow()).get("note").asText(), carol.lostRow());
+            assertEquals(a.nodeId(), carol.winnerMirror());
+            Await.until(WAIT, () -> "from-b".equals(query(pa, "SELECT note FROM account WHERE name = 'carol-2'")),
+                    () -> "the re-created carol did not reach A");
+
+            // 3. 'bob' on both at once (B's key sorts last again); B's listener throws on it.
             registerConcurrently(nodes[0], nodes[1],
                     () -> exec(pa, "INSERT INTO account (id, name, note) VALUES (1000001, 'bob', 'from-a')"),
                     () -> exec(pb, "INSERT INTO account (id, name, note) VALUES (1000002, 'bob', 'from-b')"));
@@ -146,7 +169,7 @@ class LostWriteIT {
             long bobConflict = bobAttempts.get(0).conflictId();
             assertFalse(acknowledged(pb, bobConflict), "a write the listener threw on is not acknowledged");
 
-            // 3. B restarts: a new node and site, the site registers its listener again.
+            // 4. B restarts: a new node and site, the site registers its listener again.
             siteB.close();
             toClose.remove(siteB);
             assertTrue(MirrorSite.of(ctxB).isEmpty(), "closing the site API removes it from the context");
@@ -167,7 +190,7 @@ class LostWriteIT {
             registration.close();
             assertEquals(List.of(), toldA, "the winning mirror's site lost nothing");
 
-            // 4. openFile through the context: a file written on A is read on B.
+            // 5. openFile through the context: a file written on A is read on B.
             Files.writeString(folders.get(0).resolve("hello.txt"), "written on A", StandardCharsets.UTF_8);
             MirrorSite siteOnB = MirrorSite.of(ctxB).orElseThrow();
             Path read = awaitFile(siteOnB, "hello.txt");
