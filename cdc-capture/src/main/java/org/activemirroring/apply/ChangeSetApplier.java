@@ -173,7 +173,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         this.session = new DbSession("applier", () -> config.connect("reWriteBatchedInserts", "true"), dialect,
                 this::setUpSession);
         this.policy = new ConflictPolicy(versions, clock, nodeId, session);
-        this.writer = new RowWriter(dialect, versions, session);
+        this.writer = new RowWriter(dialect, versions, session, nodeId, () -> tracksCommitTimestamps);
     }
 
     /** Per origin, the applied vector that origin reported with its newest ChangeSet applied here. */

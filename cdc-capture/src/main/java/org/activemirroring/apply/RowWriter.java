@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
+
 import org.activemirroring.change.ChangeSet;
 import org.activemirroring.change.RowChange;
 import org.activemirroring.change.RowVersion;
@@ -41,11 +43,21 @@ public final class RowWriter {
     private final VersionStore versions;
     private final DbSession session;
     private final Map<String, List<String>> uniqueColumns = new HashMap<>();
+    private final String nodeId;
+    private final BooleanSupplier tracksCommitTimestamps;
 
-    RowWriter(Dialect dialect, VersionStore versions, DbSession session) {
+    /**
+     * @param nodeId                 this mirror's id
+     * @param tracksCommitTimestamps whether the server tells unstamped local writes
+     *                               ({@link VersionStore#rowState}), read at each use
+     */
+    RowWriter(Dialect dialect, VersionStore versions, DbSession session, String nodeId,
+              BooleanSupplier tracksCommitTimestamps) {
         this.dialect = dialect;
         this.versions = versions;
         this.session = session;
+        this.nodeId = nodeId;
+        this.tracksCommitTimestamps = tracksCommitTimestamps;
     }
 
     /** The schema may have changed: unique constraints are read again. */
@@ -163,6 +175,16 @@ public final class RowWriter {
         Instant now = Instant.now();
         String incomingJson = RowJson.imageJson(row.after());
         if (incomingKey.compareTo(existingKey) < 0) {
+            if (existingVersion.equals(RowVersion.NONE) && tracksCommitTimestamps.getAsBoolean()) {
+                // No version yet: a write of this mirror's site that capture has not stamped (it is
+                // published later and loses on every other mirror), or a row from before mirroring.
+                // The first is this mirror's own lost write: its log must name it as such, since only
+                // here is the row removed with its full image. Its clock is not taken yet: 0.
+                VersionStore.RowState state = versions.rowState(c, t, existing.identity(), nodeId);
+                if (state != null && state.uncapturedLocal()) {
+                    existingVersion = new RowVersion(0, nodeId);
+                }
+            }
             lost.add(new Conflict(0, now, Conflict.Kind.UNIQUE, row.table(), existing.identity(), existingVersion, "c",
                     existing.json(), cs.version(), incomingJson, 0));
             RowChange delete = new RowChange(row.table(), RowChange.Op.DELETE, existing.identity(), null, null, null);

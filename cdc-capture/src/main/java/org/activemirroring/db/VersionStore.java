@@ -117,6 +117,14 @@ public interface VersionStore {
     /** The row as the database holds it now, or null; locked for update if asked. */
     CurrentRow currentRow(Connection c, TableShape t, Map<String, String> key, boolean lock) throws SQLException;
 
+    /**
+     * One row as stored now with what is known of its last writer ({@link RowState}), or null when
+     * there is none. Needs commit timestamps ({@link #tracksCommitTimestamps}).
+     *
+     * @param node this mirror's id (how far its capture has stamped tells an unstamped local write)
+     */
+    RowState rowState(Connection c, TableShape t, Map<String, String> key, String node) throws SQLException;
+
     /** The row whose columns have the given values (a unique key), or null. */
     FoundRow findRow(Connection c, TableShape t, Map<String, String> where) throws SQLException;
 
@@ -134,6 +142,17 @@ public interface VersionStore {
 
     /** Entries in the conflict log. */
     long count(Connection c) throws SQLException;
+
+    /**
+     * Entries of the conflict log whose losing write {@code origin} made and that are not
+     * acknowledged yet ({@link #acknowledgeLoss}), oldest (lowest id) first, at most {@code limit}.
+     * An entry committed after one with a higher id is returned once it is committed: nothing is
+     * skipped for good, so readers must not keep a "highest id seen" position instead.
+     */
+    List<Conflict> unacknowledgedLosses(Connection c, String origin, int limit) throws SQLException;
+
+    /** Records that the conflict-log entry {@code conflictId} was handled by the site; idempotent. */
+    void acknowledgeLoss(Connection c, long conflictId) throws SQLException;
 
     /** The id of the current transaction, comparable with the writer ids the store keeps. */
     long currentTransactionId(Connection c) throws SQLException;

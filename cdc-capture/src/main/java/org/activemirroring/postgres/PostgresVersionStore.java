@@ -136,6 +136,15 @@ public final class PostgresVersionStore implements VersionStore {
         return p;
     }
 
+    @Override
+    public RowState rowState(Connection c, TableShape t, Map<String, String> key, String node) throws SQLException {
+        RowStateQuery q = new RowStateQuery(t, List.of(key));
+        try (PreparedStatement ps = c.prepareStatement(ROW_STATES_SQL.get(t))) {
+            bindRowStates(c, ps, 1, q, node);
+            return rowStatesOf(ps.executeQuery(), q)[0];
+        }
+    }
+
     private static RowState[] rowStatesOf(ResultSet rs, RowStateQuery q) throws SQLException {
         RowState[] out = new RowState[q.keys().size()];
         try (rs) {
@@ -167,6 +176,12 @@ public final class PostgresVersionStore implements VersionStore {
                     + "loser_clock bigint NOT NULL, loser_origin text NOT NULL, loser_op text NOT NULL, "
                     + "loser_row jsonb, loser_seq bigint NOT NULL, "
                     + "winner_clock bigint NOT NULL, winner_origin text NOT NULL, winner_row jsonb)");
+            // A mirror's own lost writes, found by origin at every poll of the site's listener.
+            s.execute("CREATE INDEX IF NOT EXISTS conflict_loser ON mirror.conflict (loser_origin, id)");
+            // Which of them the site acknowledged (a set, not a highest id: conflict ids come from a
+            // sequence and may commit out of order, the applier's and capture's transactions race).
+            s.execute("CREATE TABLE IF NOT EXISTS mirror.lost_write_ack (conflict_id bigint PRIMARY KEY"
+                    + " REFERENCES mirror.conflict (id) ON DELETE CASCADE, acked_at timestamptz NOT NULL)");
             TableTruncation.createTable(s);
         }
     }
@@ -616,29 +631,57 @@ public final class PostgresVersionStore implements VersionStore {
         }
     }
 
+    private static final String CONFLICT_COLUMNS = "k.id, k.detected_at, k.kind, k.tbl, k.row_key::text,"
+            + " k.loser_clock, k.loser_origin, k.loser_op, k.loser_row::text, k.loser_seq, k.winner_clock,"
+            + " k.winner_origin, k.winner_row::text";
+
     /** The newest conflicts, newest first, at most {@code limit}; after {@code beforeId} if it is above 0. */
     @Override
     public List<Conflict> recent(Connection c, int limit, long beforeId) throws SQLException {
-        List<Conflict> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT id, detected_at, kind, tbl, row_key::text, loser_clock,"
-                + " loser_origin, loser_op, loser_row::text, loser_seq, winner_clock, winner_origin, winner_row::text"
-                + " FROM mirror.conflict WHERE (? <= 0 OR id < ?) ORDER BY id DESC LIMIT ?")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + CONFLICT_COLUMNS
+                + " FROM mirror.conflict k WHERE (? <= 0 OR k.id < ?) ORDER BY k.id DESC LIMIT ?")) {
             ps.setLong(1, beforeId);
             ps.setLong(2, beforeId);
             ps.setInt(3, limit);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    Map<String, String> key;
-                    try {
-                        key = JSON.readValue(rs.getString(5), new TypeReference<LinkedHashMap<String, String>>() { });
-                    } catch (JsonProcessingException e) {
-                        key = Map.of("?", rs.getString(5));
-                    }
-                    out.add(new Conflict(rs.getLong(1), rs.getTimestamp(2).toInstant(),
-                            Conflict.Kind.valueOf(rs.getString(3).toUpperCase(java.util.Locale.ROOT)), rs.getString(4),
-                            key, new RowVersion(rs.getLong(6), rs.getString(7)), rs.getString(8), rs.getString(9),
-                            new RowVersion(rs.getLong(11), rs.getString(12)), rs.getString(13), rs.getLong(10)));
+            return conflicts(ps);
+        }
+    }
+
+    @Override
+    public List<Conflict> unacknowledgedLosses(Connection c, String origin, int limit) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + CONFLICT_COLUMNS + " FROM mirror.conflict k"
+                + " WHERE k.loser_origin = ? AND NOT EXISTS (SELECT 1 FROM mirror.lost_write_ack a"
+                + " WHERE a.conflict_id = k.id) ORDER BY k.id LIMIT ?")) {
+            ps.setString(1, origin);
+            ps.setInt(2, limit);
+            return conflicts(ps);
+        }
+    }
+
+    @Override
+    public void acknowledgeLoss(Connection c, long conflictId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.lost_write_ack (conflict_id, acked_at)"
+                + " VALUES (?, now()) ON CONFLICT (conflict_id) DO NOTHING")) {
+            ps.setLong(1, conflictId);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Runs a query selecting {@link #CONFLICT_COLUMNS}. */
+    private static List<Conflict> conflicts(PreparedStatement ps) throws SQLException {
+        List<Conflict> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                Map<String, String> key;
+                try {
+                    key = JSON.readValue(rs.getString(5), new TypeReference<LinkedHashMap<String, String>>() { });
+                } catch (JsonProcessingException e) {
+                    key = Map.of("?", rs.getString(5));
                 }
+                out.add(new Conflict(rs.getLong(1), rs.getTimestamp(2).toInstant(),
+                        Conflict.Kind.valueOf(rs.getString(3).toUpperCase(java.util.Locale.ROOT)), rs.getString(4),
+                        key, new RowVersion(rs.getLong(6), rs.getString(7)), rs.getString(8), rs.getString(9),
+                        new RowVersion(rs.getLong(11), rs.getString(12)), rs.getString(13), rs.getLong(10)));
             }
         }
         return out;

@@ -47,6 +47,7 @@ public final class MirrorFilter implements Filter {
 
     private NodeLauncher launcher;
     private AdminEndpoints admin;
+    private org.activemirroring.mirror.siteapi.NodeSite site;
 
     @Override
     public void init(FilterConfig filterConfig) throws ServletException {
@@ -65,6 +66,7 @@ public final class MirrorFilter implements Filter {
         launcher = new NodeLauncher(config, MirrorNode::start);
         admin = new AdminEndpoints(launcher);
         launcher.launch();
+        publishSiteApi(filterConfig, config);
     }
 
     private static MirrorConfig loadConfig(FilterConfig filterConfig) throws ServletException {
@@ -182,9 +184,24 @@ public final class MirrorFilter implements Filter {
         response.getOutputStream().write(bytes);
     }
 
+    // ---- the site API (org.activemirroring.site.MirrorSite): in the context while the node runs ----
+
+    private void publishSiteApi(FilterConfig filterConfig, MirrorConfig config) {
+        NodeLauncher l = launcher;
+        site = org.activemirroring.mirror.siteapi.NodeSite.start(config, l::node, filterConfig.getServletContext());
+    }
+
+    private void closeSiteApi() {
+        if (site != null) {
+            site.close(); // before the node: a listener's round ends while the database is there
+            site = null;
+        }
+    }
+
     /** Stops the node cleanly when the web application is undeployed. */
     @Override
     public void destroy() {
+        closeSiteApi();
         if (launcher != null) {
             launcher.close();
             launcher = null;

@@ -288,6 +288,11 @@ class ConflictRuleIT {
         assertEquals("R", race.get("loser_note"), race.toString());
         assertEquals(a.nodeId(), race.get("winner_origin"), race.toString());
         assertEquals("W", race.get("winner_note"), race.toString());
+        // The mirror whose write lost logs it as its own (what its site's lost-write listener reads):
+        // W replaced R there.
+        List<Map<String, String>> onB = conflicts(pb, "public.account", "402");
+        assertTrue(onB.stream().anyMatch(k -> b.nodeId().equals(k.get("loser_origin")) && "R".equals(k.get("loser_note"))
+                && "W".equals(k.get("winner_note"))), b.nodeId() + "'s conflict log: " + onB);
     }
 
     /**
