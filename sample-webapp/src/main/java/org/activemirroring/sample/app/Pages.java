@@ -32,6 +32,8 @@ public final class Pages {
         cfg = new Configuration(Configuration.VERSION_2_3_34);
         cfg.setClassForTemplateLoading(Pages.class, "/templates");
         cfg.setDefaultEncoding("UTF-8");
+        cfg.setOutputEncoding("UTF-8");
+        cfg.setURLEscapingCharset("UTF-8");
         cfg.setTemplateExceptionHandler(TemplateExceptionHandler.RETHROW_HANDLER);
         cfg.setLogTemplateExceptions(false);
         cfg.setWrapUncheckedExceptions(true);
