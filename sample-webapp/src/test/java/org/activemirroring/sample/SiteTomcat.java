@@ -7,6 +7,7 @@ import jakarta.servlet.ServletContext;
 
 import org.activemirroring.testsupport.PgServer;
 import org.apache.catalina.Context;
+import org.apache.catalina.LifecycleException;
 import org.apache.catalina.LifecycleState;
 import org.apache.catalina.startup.Tomcat;
 import org.apache.naming.factory.ResourceLinkFactory;
@@ -87,7 +88,7 @@ final class SiteTomcat implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws LifecycleException {
         // Tomcat keeps one JVM-wide global naming context, the last started server's, and a context
         // stopping under another server's is refused: hand it this server's before stopping.
         if (tomcat.getServer().getGlobalNamingContext() != null) {
