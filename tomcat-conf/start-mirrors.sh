@@ -1,0 +1,3 @@
+#!/bin/sh
+# placeholder
+# When to use it
