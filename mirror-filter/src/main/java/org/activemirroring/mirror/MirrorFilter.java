@@ -49,6 +49,8 @@ public final class MirrorFilter implements Filter {
     private AdminEndpoints admin;
     /** This filter's use of the node it shares with every filter of the same configuration file. */
     private SharedNodes.Lease lease;
+    /** True when the plugin's classes are this web application's own (WEB-INF/lib), not Tomcat's lib/. */
+    private boolean pluginInWebApp;
 
     @Override
     public void init(FilterConfig filterConfig) throws ServletException {
@@ -64,6 +66,7 @@ public final class MirrorFilter implements Filter {
         } catch (ConfigException e) {
             throw new ServletException(e.getMessage(), e);
         }
+        pluginInWebApp = MirrorFilter.class.getClassLoader() == filterConfig.getServletContext().getClassLoader();
         lease = acquireNode(filterConfig, config);
         launcher = lease.launcher();
         admin = new AdminEndpoints(launcher);
@@ -204,6 +207,9 @@ public final class MirrorFilter implements Filter {
         if (lease != null) {
             lease.close();
             lease = null;
+            if (pluginInWebApp) {
+                WebAppJdbcDrivers.deregisterLoadedBy(MirrorFilter.class.getClassLoader());
+            }
             launcher = null;
             admin = null;
         }

@@ -69,9 +69,20 @@ final class RealTomcatChecks {
         }
     }
 
-    /** Tomcat logged no leak warning (threads, ThreadLocals, JDBC drivers) so far. */
+    /**
+     * A thread of the site's own JNDI pool (context.xml's HikariCP pool "site", in Tomcat's lib/):
+     * HikariCP starts its connection closer while the pool closes at undeploy, from Tomcat's
+     * stopping thread, and Tomcat's thread check can run in the moment between the pool's
+     * "Shutdown completed" (the closer finished) and that thread's exit. Not the plugin's thread;
+     * the README names it.
+     */
+    private static final java.util.regex.Pattern SITE_POOL_THREAD =
+            java.util.regex.Pattern.compile("started a thread named \\[site(:connection-closer| housekeeper)\\]");
+
+    /** Tomcat logged no leak warning (threads, ThreadLocals, JDBC drivers) so far, but for the site pool's closer race. */
     static void assertNoLeakWarnings(TomcatInstance tomcat) {
-        List<String> leaks = tomcat.log().leakWarnings();
+        List<String> leaks = tomcat.log().leakWarnings().stream()
+                .filter(w -> !SITE_POOL_THREAD.matcher(w).find()).toList();
         assertTrue(leaks.isEmpty(), "Tomcat " + tomcat.name() + " logged leak warnings:\n" + String.join("\n---\n", leaks));
     }
 

@@ -38,7 +38,8 @@ import java.util.function.IntPredicate;
  * }</pre>
  *
  * <p>{@link #close()} always stops the process (gracefully, then by force); a JVM shutdown hook
- * kills any instance still running when the test JVM exits, so no Tomcat outlives its test.
+ * stops any instance still running when the JVM exits (SIGTERM, then SIGKILL after 30 s), so no
+ * Tomcat outlives its test or launcher.
  */
 public final class TomcatInstance implements AutoCloseable {
     /** How long a start may take until Tomcat answers HTTP; the plugin's start is not part of it. */
@@ -47,8 +48,15 @@ public final class TomcatInstance implements AutoCloseable {
     private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(TomcatInstance::killTree),
-                "tomcat-instances-kill"));
+        // SIGTERM runs Tomcat's own graceful stop; whatever still runs 30 s later is killed.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            RUNNING.forEach(Process::destroy);
+            RUNNING.forEach(p -> {
+                if (!waitFor(p, Duration.ofSeconds(30))) {
+                    killTree(p);
+                }
+            });
+        }, "tomcat-instances-stop"));
     }
 
     private final String name;
