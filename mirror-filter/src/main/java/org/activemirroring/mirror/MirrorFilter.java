@@ -48,6 +48,10 @@ public final class MirrorFilter implements Filter {
     private NodeLauncher launcher;
     private AdminEndpoints admin;
     private org.activemirroring.mirror.siteapi.NodeSite site;
+    /** This filter's use of the node it shares with every filter of the same configuration file. */
+    private SharedNodes.Lease lease;
+    /** True when the plugin's classes are this web application's own (WEB-INF/lib), not Tomcat's lib/. */
+    private boolean pluginInWebApp;
 
     @Override
     public void init(FilterConfig filterConfig) throws ServletException {
@@ -63,16 +67,31 @@ public final class MirrorFilter implements Filter {
         } catch (ConfigException e) {
             throw new ServletException(e.getMessage(), e);
         }
-        launcher = new NodeLauncher(config, MirrorNode::start);
+        pluginInWebApp = MirrorFilter.class.getClassLoader() == filterConfig.getServletContext().getClassLoader();
+        lease = acquireNode(filterConfig, config);
+        launcher = lease.launcher();
         admin = new AdminEndpoints(launcher);
-        launcher.launch();
         publishSiteApi(filterConfig, config);
+    }
+
+    /** The node of this configuration: started here, or shared with the filters already using it. */
+    private static SharedNodes.Lease acquireNode(FilterConfig filterConfig, MirrorConfig config) {
+        String path = configPath(filterConfig);
+        String app = filterConfig.getServletContext().getContextPath();
+        String user = "the filter of '" + (app.isEmpty() ? "/" : app) + "'";
+        return SharedNodes.acquire(config, path == null ? null : Path.of(path), user,
+                c -> new NodeLauncher(c, MirrorNode::start));
+    }
+
+    /** The configuration file's path, or null when the web application's own resource is used. */
+    private static String configPath(FilterConfig filterConfig) {
+        return firstNonBlank(filterConfig.getInitParameter(CONFIG_FILE_PARAM), System.getProperty(CONFIG_PROPERTY),
+                System.getenv(CONFIG_ENV));
     }
 
     private static MirrorConfig loadConfig(FilterConfig filterConfig) throws ServletException {
         Map<String, String> env = System.getenv();
-        String path = firstNonBlank(filterConfig.getInitParameter(CONFIG_FILE_PARAM), System.getProperty(CONFIG_PROPERTY),
-                env.get(CONFIG_ENV));
+        String path = configPath(filterConfig);
         if (path != null) {
             return MirrorConfig.load(Path.of(path), env);
         }
@@ -198,12 +217,16 @@ public final class MirrorFilter implements Filter {
         }
     }
 
-    /** Stops the node cleanly when the web application is undeployed. */
+    /** Stops the node cleanly when the last web application using it is undeployed. */
     @Override
     public void destroy() {
         closeSiteApi();
-        if (launcher != null) {
-            launcher.close();
+        if (lease != null) {
+            lease.close();
+            lease = null;
+            if (pluginInWebApp) {
+                WebAppJdbcDrivers.deregisterLoadedBy(MirrorFilter.class.getClassLoader());
+            }
             launcher = null;
             admin = null;
         }

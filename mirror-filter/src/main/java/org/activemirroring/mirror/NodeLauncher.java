@@ -33,6 +33,10 @@ final class NodeLauncher implements AutoCloseable {
         this.starter = starter;
         this.thread = new Thread(this::run, "am-launcher-" + config.nodeId());
         this.thread.setDaemon(true);
+        // Every thread of the node descends from this one and inherits its context class loader:
+        // the plugin's, not that of the web application whose filter happened to start the node
+        // (with the plugin in Tomcat's lib/, the node outlives that application's undeploy).
+        this.thread.setContextClassLoader(NodeLauncher.class.getClassLoader());
     }
 
     void launch() {
