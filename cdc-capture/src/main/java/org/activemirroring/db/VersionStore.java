@@ -145,14 +145,15 @@ public interface VersionStore {
 
     /**
      * Entries of the conflict log whose losing write {@code origin} made and that are not
-     * acknowledged yet ({@link #acknowledgeLoss}), oldest (lowest id) first, at most {@code limit}.
-     * An entry committed after one with a higher id is returned once it is committed: nothing is
-     * skipped for good, so readers must not keep a "highest id seen" position instead.
+     * acknowledged yet in {@code scope} ({@link #acknowledgeLoss}), oldest (lowest id) first, at
+     * most {@code limit}. An entry committed after one with a higher id is returned once it is
+     * committed: nothing is skipped for good, so readers must not keep a "highest id seen" position
+     * instead. A scope is one reader (a web application): each scope hears of every entry.
      */
-    List<Conflict> unacknowledgedLosses(Connection c, String origin, int limit) throws SQLException;
+    List<Conflict> unacknowledgedLosses(Connection c, String origin, String scope, int limit) throws SQLException;
 
-    /** Records that the conflict-log entry {@code conflictId} was handled by the site; idempotent. */
-    void acknowledgeLoss(Connection c, long conflictId) throws SQLException;
+    /** Records that the conflict-log entry {@code conflictId} was handled in {@code scope}; idempotent. */
+    void acknowledgeLoss(Connection c, long conflictId, String scope) throws SQLException;
 
     /** The id of the current transaction, comparable with the writer ids the store keeps. */
     long currentTransactionId(Connection c) throws SQLException;

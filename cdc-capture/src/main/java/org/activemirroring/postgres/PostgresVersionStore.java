@@ -180,8 +180,10 @@ public final class PostgresVersionStore implements VersionStore {
             s.execute("CREATE INDEX IF NOT EXISTS conflict_loser ON mirror.conflict (loser_origin, id)");
             // Which of them the site acknowledged (a set, not a highest id: conflict ids come from a
             // sequence and may commit out of order, the applier's and capture's transactions race).
-            s.execute("CREATE TABLE IF NOT EXISTS mirror.lost_write_ack (conflict_id bigint PRIMARY KEY"
-                    + " REFERENCES mirror.conflict (id) ON DELETE CASCADE, acked_at timestamptz NOT NULL)");
+            // Per scope (the web application that handled it): applications sharing one node each hear every one.
+            s.execute("CREATE TABLE IF NOT EXISTS mirror.lost_write_ack (conflict_id bigint"
+                    + " REFERENCES mirror.conflict (id) ON DELETE CASCADE, scope text NOT NULL DEFAULT '',"
+                    + " acked_at timestamptz NOT NULL, PRIMARY KEY (conflict_id, scope))");
             TableTruncation.createTable(s);
         }
     }
@@ -648,21 +650,24 @@ public final class PostgresVersionStore implements VersionStore {
     }
 
     @Override
-    public List<Conflict> unacknowledgedLosses(Connection c, String origin, int limit) throws SQLException {
+    public List<Conflict> unacknowledgedLosses(Connection c, String origin, String scope, int limit)
+            throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + CONFLICT_COLUMNS + " FROM mirror.conflict k"
                 + " WHERE k.loser_origin = ? AND NOT EXISTS (SELECT 1 FROM mirror.lost_write_ack a"
-                + " WHERE a.conflict_id = k.id) ORDER BY k.id LIMIT ?")) {
+                + " WHERE a.conflict_id = k.id AND a.scope = ?) ORDER BY k.id LIMIT ?")) {
             ps.setString(1, origin);
-            ps.setInt(2, limit);
+            ps.setString(2, scope);
+            ps.setInt(3, limit);
             return conflicts(ps);
         }
     }
 
     @Override
-    public void acknowledgeLoss(Connection c, long conflictId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.lost_write_ack (conflict_id, acked_at)"
-                + " VALUES (?, now()) ON CONFLICT (conflict_id) DO NOTHING")) {
+    public void acknowledgeLoss(Connection c, long conflictId, String scope) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.lost_write_ack (conflict_id, scope, acked_at)"
+                + " VALUES (?, ?, now()) ON CONFLICT (conflict_id, scope) DO NOTHING")) {
             ps.setLong(1, conflictId);
+            ps.setString(2, scope);
             ps.executeUpdate();
         }
     }

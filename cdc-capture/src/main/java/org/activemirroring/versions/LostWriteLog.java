@@ -12,7 +12,9 @@ import org.activemirroring.db.Dialect;
  * entries whose losing write this mirror's site made ({@code loser_origin} is this mirror), not
  * yet acknowledged, and acknowledging one once the site has handled it. The acknowledgements are
  * a table beside the log ({@code mirror.lost_write_ack}), committed at once, so they survive a
- * restart. Each call uses a short-lived connection of its own. Thread-safe.
+ * restart. They are kept per scope, the reader that handled them (a web application: several
+ * applications sharing one node each hear of every lost write). Each call uses a short-lived
+ * connection of its own. Thread-safe.
  */
 public final class LostWriteLog {
     /** The most entries one read returns. */
@@ -21,12 +23,17 @@ public final class LostWriteLog {
     private final CaptureConfig config;
     private final Dialect dialect;
     private final String nodeId;
+    private final String scope;
 
-    /** @param nodeId this mirror's id: the origin whose lost writes are read */
-    public LostWriteLog(CaptureConfig config, Dialect dialect, String nodeId) {
+    /**
+     * @param nodeId this mirror's id: the origin whose lost writes are read
+     * @param scope  who reads and acknowledges them (e.g. a web application's context path)
+     */
+    public LostWriteLog(CaptureConfig config, Dialect dialect, String nodeId, String scope) {
         this.config = config;
         this.dialect = dialect;
         this.nodeId = nodeId;
+        this.scope = scope == null ? "" : scope;
     }
 
     /**
@@ -40,7 +47,7 @@ public final class LostWriteLog {
             throw new IllegalArgumentException("limit must be 1.." + MAX_LIMIT + ", was " + limit);
         }
         try (Connection c = connect()) {
-            return exists(c) ? dialect.versions().unacknowledgedLosses(c, nodeId, limit) : List.of();
+            return exists(c) ? dialect.versions().unacknowledgedLosses(c, nodeId, scope, limit) : List.of();
         }
     }
 
@@ -48,7 +55,7 @@ public final class LostWriteLog {
     public void acknowledge(long conflictId) throws SQLException {
         try (Connection c = connect()) {
             c.setAutoCommit(true);
-            dialect.versions().acknowledgeLoss(c, conflictId);
+            dialect.versions().acknowledgeLoss(c, conflictId, scope);
         }
     }
 

@@ -207,7 +207,9 @@ public final class MirrorFilter implements Filter {
 
     private void publishSiteApi(FilterConfig filterConfig, MirrorConfig config) {
         NodeLauncher l = launcher;
-        site = org.activemirroring.mirror.siteapi.NodeSite.start(config, l::node, filterConfig.getServletContext());
+        jakarta.servlet.ServletContext ctx = filterConfig.getServletContext();
+        // Lost writes are acknowledged per application: applications sharing the node each hear of all of them.
+        site = org.activemirroring.mirror.siteapi.NodeSite.start(config, l::node, ctx, "app:" + ctx.getContextPath());
     }
 
     private void closeSiteApi() {

@@ -190,6 +190,23 @@ class LostWriteIT {
             registration.close();
             assertEquals(List.of(), toldA, "the winning mirror's site lost nothing");
 
+            // 4b. Another web application sharing B's node acknowledges on its own: it hears of every lost write.
+            ServletContext ctxOther = context();
+            NodeSite other = NodeSite.start(configB, () -> nodes[1], ctxOther, "app:/other");
+            toClose.add(0, other);
+            Await.until(WAIT, () -> MirrorSite.of(ctxOther).isPresent(), () -> "the other application's site API");
+            List<LostWrite> toldOther = new CopyOnWriteArrayList<>();
+            try (AutoCloseable r = MirrorSite.of(ctxOther).orElseThrow().onLostWrite(toldOther::add)) {
+                Await.until(WAIT, () -> toldOther.size() >= 3, () -> "the other application heard " + toldOther);
+                assertEquals(List.of("alice", "bob", "carol"), toldOther.stream().map(w -> {
+                    try {
+                        return JSON.readTree(w.lostRow()).get("name").asText();
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                }).sorted().toList());
+            }
+
             // 5. openFile through the context: a file written on A is read on B.
             Files.writeString(folders.get(0).resolve("hello.txt"), "written on A", StandardCharsets.UTF_8);
             MirrorSite siteOnB = MirrorSite.of(ctxB).orElseThrow();

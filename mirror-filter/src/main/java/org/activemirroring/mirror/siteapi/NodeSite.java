@@ -45,7 +45,7 @@ public final class NodeSite implements MirrorSite, AutoCloseable {
     private volatile boolean published;
     private boolean closed;
 
-    private NodeSite(MirrorConfig config, Supplier<MirrorNode> node, ServletContext context) {
+    private NodeSite(MirrorConfig config, Supplier<MirrorNode> node, ServletContext context, String scope) {
         String mirrorId = config.nodeId();
         this.mirrorId = mirrorId;
         this.folders = config.folders();
@@ -57,7 +57,7 @@ public final class NodeSite implements MirrorSite, AutoCloseable {
             return t;
         });
         ConflictLogSource source = new ConflictLogSource(new LostWriteLog(config.capture(), new PostgresDialect(),
-                mirrorId));
+                mirrorId, scope));
         this.delivery = new LostWriteDelivery(mirrorId, () -> node.get() == null ? null : source, Clock.systemUTC(),
                 this::wake);
     }
@@ -71,7 +71,17 @@ public final class NodeSite implements MirrorSite, AutoCloseable {
      * @param context where to publish it; null for none (a node without a web container)
      */
     public static NodeSite start(MirrorConfig config, Supplier<MirrorNode> node, ServletContext context) {
-        NodeSite site = new NodeSite(config, node, context);
+        return start(config, node, context, "");
+    }
+
+    /**
+     * As {@link #start(MirrorConfig, Supplier, ServletContext)}, acknowledging lost writes in
+     * {@code scope}: each web application sharing one node passes its own (its context path), so
+     * that each hears of every lost write.
+     */
+    public static NodeSite start(MirrorConfig config, Supplier<MirrorNode> node, ServletContext context,
+                                 String scope) {
+        NodeSite site = new NodeSite(config, node, context, scope);
         site.thread.scheduleWithFixedDelay(site::round, 0, POLL.toMillis(), TimeUnit.MILLISECONDS);
         return site;
     }
