@@ -81,6 +81,8 @@ public final class FileSync implements AutoCloseable {
     private final Path dataDir;
     private ScheduledExecutorService scans;
     private volatile boolean closed;
+    /** A received version is wanted: the fetchers are woken when its delivery group is complete. */
+    private volatile boolean fetchAfterGroup;
 
     private FileSync(FolderConfig config, Path dataDir, String self, PeerTransport transport,
                      Supplier<Map<String, Long>> appliedVector, FileSyncOptions options, Clock clock) throws IOException {
@@ -192,6 +194,12 @@ public final class FileSync implements AutoCloseable {
                 for (FolderState s : List.copyOf(toSave)) {
                     s.save();
                     toSave.remove(s);
+                }
+                if (fetchAfterGroup) {
+                    // Once the whole group is here: a rename's delete of the old name has arrived with
+                    // its new name, so the file is moved rather than copied.
+                    fetchAfterGroup = false;
+                    fetching.kick();
                 }
             }
         };
@@ -313,11 +321,18 @@ public final class FileSync implements AutoCloseable {
             refusals.refuse(envelope.origin(), "?", e.unsafePath() ? "unsafe-path" : "unreadable", null, e.getMessage());
             return;
         }
-        offer(envelope.origin(), change.folder(), change.entry());
+        if (offer(envelope.origin(), change.folder(), change.entry(), false) == FolderState.Outcome.WANTED) {
+            fetchAfterGroup = true;
+        }
     }
 
     /** Merges one version made elsewhere into a folder, refusing what this mirror cannot hold. */
     FolderState.Outcome offer(String from, String folderName, FolderEntry e) {
+        return offer(from, folderName, e, true);
+    }
+
+    /** As {@link #offer(String, String, FolderEntry)}; {@code fetchNow} false leaves waking the fetchers to the caller. */
+    private FolderState.Outcome offer(String from, String folderName, FolderEntry e, boolean fetchNow) {
         FolderSync f = folders.get(folderName);
         if (f == null) {
             refusals.refuse(from, folderName, "unknown-folder", e.path(), "no folder of that name is configured here;"
@@ -341,7 +356,7 @@ public final class FileSync implements AutoCloseable {
         }
         FolderState.Outcome o = f.state().offer(e);
         toSave.add(f.state());
-        if (o == FolderState.Outcome.WANTED) {
+        if (o == FolderState.Outcome.WANTED && fetchNow) {
             fetching.kick();
         }
         return o;
