@@ -119,8 +119,8 @@ public final class Demo {
         }
         say("");
         for (MirrorTomcat m : mirrors) {
-            say(m.tomcat().name() + ": " + m.url("/") + "   (log " + m.tomcat().log().catalinaOut() + ", uploads "
-                    + m.uploadDir() + ")");
+            say(m.tomcat().name() + ": " + m.url("/") + "   (Tomcat pid " + m.tomcat().pid() + ", log "
+                    + m.tomcat().log().catalinaOut() + ", uploads " + m.uploadDir() + ")");
         }
         say("");
 
