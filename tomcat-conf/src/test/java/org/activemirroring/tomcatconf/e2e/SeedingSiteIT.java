@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.MirrorSettings;
@@ -109,10 +110,11 @@ class SeedingSiteIT {
             write(one, "/post?user=a-" + i + "&body=first+post");
         }
 
-        // The second joins while the first takes writes.
+        // The second joins while the first takes writes, until the second is ready.
         Queue<String> writerFailures = new ConcurrentLinkedQueue<>();
+        AtomicBoolean joined = new AtomicBoolean();
         Thread writer = new Thread(() -> {
-            for (int i = 0; i < 40; i++) {
+            for (int i = 0; i < 1_000 && !joined.get(); i++) {
                 try {
                     register(one, "during-" + i);
                 } catch (Exception | AssertionError e) {
@@ -122,9 +124,13 @@ class SeedingSiteIT {
             }
         }, "seeding-writer");
         writer.start();
-        two.start();
-        awaitReady(two);
-        writer.join(READY.toMillis());
+        try {
+            two.start();
+            awaitReady(two);
+        } finally {
+            joined.set(true);
+            writer.join(READY.toMillis());
+        }
         assertTrue(writerFailures.isEmpty(), "writes on the first mirror while the second joined: " + writerFailures);
         SampleSite.awaitLogged(two, "Mirror 'seeding-2' joined from");
 
@@ -136,6 +142,8 @@ class SeedingSiteIT {
         // The first restarts: its site resets the sequences again before the mirror runs.
         one.tomcat().restart();
         awaitReady(one);
+        assertEquals(2, one.tomcat().log().containing("Mirror 'seeding-1' corrected sequence public.app_user_id_seq").size(),
+                "the site reset its sequence at each start, and the mirror corrected it each time before serving");
         for (MirrorTomcat m : mirrors) {
             String n = m.tomcat().name();
             register(m, n + "-user");
