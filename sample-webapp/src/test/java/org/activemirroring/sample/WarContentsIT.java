@@ -35,7 +35,7 @@ class WarContentsIT {
     /** The plugin: only in sample-webapp.war. */
     private static final List<String> PLUGIN = List.of("mirror-filter", "cdc-capture", "peer-transport",
             "file-sync-module", "jgroups", "debezium-embedded", "debezium-connector-postgres", "connect-runtime",
-            "kafka-clients", "jackson-databind");
+            "kafka-clients", "jackson-databind", "slf4j-api", "slf4j-jdk14");
     /** In neither: from Tomcat's lib (HikariCP, pgjdbc, servlet API), or never loaded by the plugin. */
     private static final Pattern NEVER = Pattern.compile(
             "(HikariCP|postgresql|jakarta\\.servlet-api|tomcat-.*|jetty-.*|jersey-.*|hk2-.*|jakarta\\.ws\\.rs-api"
