@@ -161,25 +161,26 @@ public final class DebeziumCapture implements AutoCloseable {
                 .using(new DebeziumEngine.ConnectorCallback() {
                     @Override
                     public void taskStarted() {
+                        org.activemirroring.logging.LogContext.enter(nodeId);
                         started.complete(null);
                     }
                 })
                 .using((success, message, error) -> {
+                    org.activemirroring.logging.LogContext.enter(nodeId);
                     // Stopped first: start() closes on failure and must see the engine as stopped.
                     stopped.complete(null);
                     if (!success) {
                         failure = error != null ? error : new IllegalStateException(message);
                         // Before start() returned, start() throws it; afterwards nobody else reports it.
                         if (started.isDone() && !closing) {
-                            LOG.error("Capture on node {} stopped: {}", nodeId, explain(message, error), error);
+                            LOG.error("Capture stopped: {}", explain(message, error), error);
                         }
                     }
                     started.completeExceptionally(new CaptureException(explain(message, error), error));
                 })
                 .notifying(assembler)
                 .build();
-        thread = new Thread(engine, "am-capture-" + nodeId);
-        thread.setDaemon(true);
+        thread = org.activemirroring.logging.LogContext.thread(nodeId, "am-capture-" + nodeId, engine);
         thread.start();
         try {
             started.get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
@@ -195,8 +196,8 @@ public final class DebeziumCapture implements AutoCloseable {
                     + " s; check that the database at " + config.dbUrl() + " is reachable", e);
         }
         markFirstStart();
-        LOG.info("Capture started on node {}: slot {}, publication {}, {} recent own transactions known",
-                nodeId, config.slotName(nodeId), config.publication(), known.size());
+        LOG.info("Capture started: slot {}, publication {}, {} recent own transactions known",
+                config.slotName(nodeId), config.publication(), known.size());
     }
 
     /**
@@ -206,7 +207,7 @@ public final class DebeziumCapture implements AutoCloseable {
     private void createBookkeeping() throws CaptureException {
         String warning = source.prepare(config);
         if (warning != null) {
-            LOG.warn("Capture on node {}: {}", nodeId, warning);
+            LOG.warn("Capture: {}", warning);
         }
     }
 
@@ -254,7 +255,7 @@ public final class DebeziumCapture implements AutoCloseable {
             try {
                 engine.close();
             } catch (IOException | IllegalStateException e) {
-                LOG.warn("Stopping capture on node {} failed: {}", nodeId, e.toString());
+                LOG.warn("Stopping capture failed: {}", e.toString());
             }
         }
         try {
@@ -349,10 +350,10 @@ public final class DebeziumCapture implements AutoCloseable {
             if (!source.leavePublication(c, config, table)) {
                 return;
             }
-            LOG.info("Mirror {}: took held-out table {} out of publication {}", nodeId, table, config.publication());
+            LOG.info("Took held-out table {} out of publication {}", table, config.publication());
         } catch (SQLException e) {
-            LOG.warn("Mirror {}: could not take held-out table {} out of publication {} ({}); its changes are still"
-                    + " decoded and dropped", nodeId, table, config.publication(), e.getMessage());
+            LOG.warn("Could not take held-out table {} out of publication {} ({}); its changes are still"
+                    + " decoded and dropped", table, config.publication(), e.getMessage());
         }
     }
 

@@ -123,6 +123,7 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
     public void handleBatch(List<RecordChangeEvent<SourceRecord>> records,
                             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
             throws InterruptedException {
+        org.activemirroring.logging.LogContext.enter(nodeId); // a Debezium thread of this mirror
         for (RecordChangeEvent<SourceRecord> event : records) {
             SourceRecord r = event.record();
             if (transactionTopic.equals(r.topic()) && r.value() instanceof Struct v) {

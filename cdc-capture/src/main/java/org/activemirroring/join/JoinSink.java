@@ -263,11 +263,8 @@ public final class JoinSink {
      *                   committed so far stays, and the next call goes on from there
      */
     public Map<String, Long> load(Donor donor, JoinWire.Begin begin, Consumer<String> progress) throws Exception {
-        ExecutorService fetcher = Executors.newFixedThreadPool(PREFETCH, r -> {
-            Thread t = new Thread(r, "am-join-fetch-" + node);
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService fetcher = Executors.newFixedThreadPool(PREFETCH,
+                org.activemirroring.logging.LogContext.threads(node, "am-join-fetch-" + node, false));
         donorHeadRecorded = -1;
         try (Connection c = config.connect()) {
             createTables(c);
@@ -328,7 +325,7 @@ public final class JoinSink {
             s.execute("UPDATE mirror.join_state SET status = 'loading'");
         }
         c.commit();
-        LOG.warn("Mirror {}: emptied {} mirrored tables to copy them again from a peer", node, tables.size());
+        LOG.warn("Emptied {} mirrored tables to copy them again from a peer", tables.size());
     }
 
     private void recordSession(Connection c, JoinWire.Begin begin) throws SQLException {
@@ -372,12 +369,12 @@ public final class JoinSink {
             s.executeUpdate("UPDATE mirror.join_state SET schema_created = true");
         }
         c.commit();
-        LOG.info("Mirror {}: created {} mirrored tables{} from {}'s schema", node, begin.tables().size(),
+        LOG.info("Created {} mirrored tables{} from {}'s schema", begin.tables().size(),
                 begin.localTables().isEmpty() ? "" : " and " + begin.localTables().size() + " kept local (no rows)",
                 begin.donor());
         if (begin.localProblem() != null) {
-            LOG.warn("Mirror {}: the tables mirror.tables.exclude keeps local were not created ({}); create them with"
-                    + " the site's migrations before the site writes to them", node, begin.localProblem());
+            LOG.warn("The tables mirror.tables.exclude keeps local were not created ({}); create them with"
+                    + " the site's migrations before the site writes to them", begin.localProblem());
         }
     }
 
@@ -394,8 +391,8 @@ public final class JoinSink {
         }
         c.rollback();
         if (!absent.isEmpty()) {
-            LOG.warn("Mirror {}: this database has the mirrored tables but not {}, which mirror.tables.exclude keeps local"
-                    + " (the join copies no rows of them); the site's migrations must create them here", node, absent);
+            LOG.warn("This database has the mirrored tables but not {}, which mirror.tables.exclude keeps local"
+                    + " (the join copies no rows of them); the site's migrations must create them here", absent);
         }
     }
 
@@ -421,8 +418,8 @@ public final class JoinSink {
                         rowsDone = rs.getBoolean(3);
                         after = rs.getString(4);
                     } else {
-                        LOG.info("Mirror {}: {} was half loaded from another snapshot; loading it again from {}'s",
-                                node, tbl, begin.donor());
+                        LOG.info("{} was half loaded from another snapshot; loading it again from {}'s",
+                                tbl, begin.donor());
                         emptyTable(c, tbl);
                     }
                 }
@@ -436,8 +433,8 @@ public final class JoinSink {
             // the donor's rows only, and JoinStash puts the site's rows back once capture runs.
             long stashed = stash.stashAll(c, tbl);
             if (stashed > 0) {
-                LOG.info("Mirror {}: moved {} row(s) its site wrote into {} before the join aside; they are put back"
-                        + " where they do not contradict the network once the mirror runs", node, stashed, tbl);
+                LOG.info("Moved {} row(s) its site wrote into {} before the join aside; they are put back"
+                        + " where they do not contradict the network once the mirror runs", stashed, tbl);
             }
         }
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO mirror.join_table (tbl, session, next_page, rows_done, "
@@ -495,8 +492,8 @@ public final class JoinSink {
                 long moved = stash.stashAll(c, tbl);
                 recordRows(c, tbl, 0, false);
                 c.commit();
-                LOG.warn("Mirror {}: the site wrote into {} while the join loaded it ({}); moved its {} row(s) aside and"
-                        + " loads it again", node, tbl, e.getMessage(), moved);
+                LOG.warn("The site wrote into {} while the join loaded it ({}); moved its {} row(s) aside and"
+                        + " loads it again", tbl, e.getMessage(), moved);
                 nextPage = 0;
                 requested = 0;
                 continue;
@@ -681,17 +678,17 @@ public final class JoinSink {
                 try {
                     long t0 = System.nanoTime();
                     s.execute(sql);
-                    LOG.info("Mirror {}: {} ({} ms)", node, sql, (System.nanoTime() - t0) / 1_000_000);
+                    LOG.info("{} ({} ms)", sql, (System.nanoTime() - t0) / 1_000_000);
                 } catch (SQLException e) {
                     SchemaCopy.ValidationFailure failure = schema.validationFailure(e);
                     if (failure == SchemaCopy.ValidationFailure.GONE) {
                         // Someone dropped the constraint or its table since: nothing left to check.
                         s.execute("ROLLBACK TO SAVEPOINT validate");
-                        LOG.info("Mirror {}: {} has nothing to validate any more ({})", node, sql, e.getMessage());
+                        LOG.info("{} has nothing to validate any more ({})", sql, e.getMessage());
                     } else if (failure == SchemaCopy.ValidationFailure.VIOLATED) {
                         s.execute("ROLLBACK TO SAVEPOINT validate");
-                        LOG.warn("Mirror {}: {} failed ({}); the constraint stays NOT VALID until validated by hand",
-                                node, sql, e.getMessage());
+                        LOG.warn("{} failed ({}); the constraint stays NOT VALID until validated by hand",
+                                sql, e.getMessage());
                     } else {
                         throw e;
                     }
@@ -793,11 +790,8 @@ public final class JoinSink {
         }
 
         private void open() throws SQLException {
-            workers = Executors.newFixedThreadPool(DDL_CONNECTIONS, r -> {
-                Thread t = new Thread(r, "am-join-ddl-" + node);
-                t.setDaemon(true);
-                return t;
-            });
+            workers = Executors.newFixedThreadPool(DDL_CONNECTIONS,
+                    org.activemirroring.logging.LogContext.threads(node, "am-join-ddl-" + node, false));
             for (int i = 0; i < DDL_CONNECTIONS; i++) {
                 Connection w = config.connect();
                 schema.prepareBuildSession(w);
@@ -960,7 +954,7 @@ public final class JoinSink {
             s.executeUpdate("DELETE FROM mirror.join_ddl");
         }
         c.commit();
-        LOG.info("Mirror {}: join complete from {} snapshot(s); replaying every origin after {}", node, used.size(), start);
+        LOG.info("Join complete from {} snapshot(s); replaying every origin after {}", used.size(), start);
         return start;
     }
 

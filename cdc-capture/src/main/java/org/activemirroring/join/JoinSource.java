@@ -249,7 +249,7 @@ public final class JoinSource implements RequestHandler, AutoCloseable {
             Session s = new Session(id, c, new JoinWire.Begin(id, node, vector, tables, ddl.beforeData(), ddl.afterData(),
                     ddlProblem, bulk.serverVersion(c), localProblem == null ? local : List.of(), localProblem));
             sessions.put(id, s);
-            LOG.info("Mirror {}: serving a join to {} from one snapshot of {} tables (session {}, vector {})", node,
+            LOG.info("Serving a join to {} from one snapshot of {} tables (session {}, vector {})",
                     joiner, tables.size(), id, vector);
             return s;
         } catch (SQLException | RuntimeException e) {
@@ -344,7 +344,7 @@ public final class JoinSource implements RequestHandler, AutoCloseable {
         synchronized (s) {
             closeQuietly(s.connection);
         }
-        LOG.info("Mirror {}: join session {} closed ({})", node, s.id, why);
+        LOG.info("Join session {} closed ({})", s.id, why);
     }
 
     private static void closeQuietly(Connection c) {

@@ -102,9 +102,9 @@ public final class JoinStash {
                 from = rs.getTimestamp(1);
             }
             if (!dialect.versions().tracksCommitTimestamps(c)) {
-                LOG.warn("Mirror {}: track_commit_timestamp is off, so rows its site's own jobs wrote into mirrored tables"
+                LOG.warn("track_commit_timestamp is off, so rows its site's own jobs wrote into mirrored tables"
                         + " while it joined (after a table was loaded) cannot be found; they stay on this mirror only."
-                        + " Set track_commit_timestamp = on", node);
+                        + " Set track_commit_timestamp = on");
                 markSwept(c);
                 c.commit();
                 return -1;
@@ -118,8 +118,8 @@ public final class JoinStash {
                 long n = stash.stashSiteWritesSince(c, table, from);
                 if (n > 0) {
                     moved += n;
-                    LOG.info("Mirror {}: its site wrote {} row(s) into {} during the join that capture did not see;"
-                            + " they are sent to the network now", node, n, table);
+                    LOG.info("The site wrote {} row(s) into {} during the join that capture did not see;"
+                            + " they are sent to the network now", n, table);
                 }
             }
             markSwept(c);
@@ -165,7 +165,7 @@ public final class JoinStash {
             }
         }
         Outcome o = new Outcome(same, restored, conflicts);
-        LOG.info("Mirror {}: {}", node, o);
+        LOG.info("{}", o);
         return o;
     }
 
@@ -232,8 +232,8 @@ public final class JoinStash {
                         lost.add(conflict(now, table, key, json, mine, network, null));
                     }
                 } catch (SQLException e) {
-                    LOG.warn("Mirror {}: a row of {} its site wrote before the join cannot be put back ({}); it is in"
-                            + " mirror.conflict (kind join)", node, table, e.getMessage());
+                    LOG.warn("A row of {} its site wrote before the join cannot be put back ({}); it is in"
+                            + " mirror.conflict (kind join)", table, e.getMessage());
                     lost.add(conflict(now, table, key, json, mine, network, null));
                 }
             }
@@ -241,8 +241,8 @@ public final class JoinStash {
         dialect.versions().log(c, lost);
         stash.forget(c, rows.stream().map(RowStash.Stashed::id).toList());
         if (!lost.isEmpty()) {
-            LOG.warn("Mirror {}: {} row(s) of {} that its site wrote before the join differ from the network's and went"
-                    + " to the conflict log (kind join); the network's rows stay", node, lost.size(), table);
+            LOG.warn("{} row(s) of {} that its site wrote before the join differ from the network's and went"
+                    + " to the conflict log (kind join); the network's rows stay", lost.size(), table);
         }
         return new long[] {same, restored, lost.size()};
     }

@@ -227,11 +227,11 @@ public final class DdlReplication {
         List<String> changes = SqlStatements.split(statement).stream().filter(SqlStatements::isSchemaChange).toList();
         if (changes.isEmpty()) {
             if (tag != null && (tag.contains("SEQUENCE") || tag.equals("ALTER TABLE"))) {
-                LOG.info("Mirror {}: {} from another mirror only sets sequences, which each mirror keeps itself: {}",
-                        node, tag, abbreviate(statement));
+                LOG.info("{} from another mirror only sets sequences, which each mirror keeps itself: {}",
+                        tag, abbreviate(statement));
             } else {
-                LOG.warn("Mirror {}: a schema change {} from another mirror was made inside {} and is not replayed"
-                        + " here; make schema changes with plain statements, or run them on every mirror", node, tag,
+                LOG.warn("A schema change {} from another mirror was made inside {} and is not replayed"
+                        + " here; make schema changes with plain statements, or run them on every mirror", tag,
                         abbreviate(statement));
             }
             return false;
@@ -288,7 +288,7 @@ public final class DdlReplication {
                 // Inside a transaction, as everything the applier does: no CONCURRENTLY.
                 s.execute(CONCURRENTLY.matcher(statement).replaceAll(""));
                 s.execute("RELEASE SAVEPOINT am_ddl");
-                LOG.info("Mirror {}: applied schema change {}: {}", node, tag, abbreviate(statement));
+                LOG.info("Applied schema change {}: {}", tag, abbreviate(statement));
                 return true;
             } catch (SQLException e) {
                 s.execute("ROLLBACK TO SAVEPOINT am_ddl"); // the transaction goes on, and this error is the one reported
@@ -296,7 +296,7 @@ public final class DdlReplication {
                     throw new SQLException("Schema change " + tag + " from another mirror failed here: " + e.getMessage()
                             + "; statement: " + abbreviate(statement), e.getSQLState(), e);
                 }
-                LOG.info("Mirror {}: schema change {} is here already ({}), skipped: {}", node, tag, e.getMessage(),
+                LOG.info("Schema change {} is here already ({}), skipped: {}", tag, e.getMessage(),
                         abbreviate(statement));
                 return false;
             }

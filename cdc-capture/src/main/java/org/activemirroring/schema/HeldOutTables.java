@@ -45,9 +45,9 @@ public final class HeldOutTables {
     public void start(Map<String, String> found) {
         for (Map.Entry<String, String> e : found.entrySet()) {
             if (tables.putIfAbsent(e.getKey(), e.getValue()) == null) {
-                LOG.warn("Mirror {}: table {} is held out of mirroring: {}. Every other table replicates; this one"
+                LOG.warn("Table {} is held out of mirroring: {}. Every other table replicates; this one"
                         + " keeps whatever each mirror's site writes into it. Fix it and restart the mirror, or keep"
-                        + " it local on purpose with mirror.tables.exclude={}", nodeId, e.getKey(), e.getValue(),
+                        + " it local on purpose with mirror.tables.exclude={}", e.getKey(), e.getValue(),
                         e.getKey());
             }
         }
@@ -58,9 +58,9 @@ public final class HeldOutTables {
         if (tables.putIfAbsent(table, why) != null) {
             return false;
         }
-        LOG.warn("Mirror {}: table {} is held out of mirroring from now on: {}. Its changes are not sent to other"
+        LOG.warn("Table {} is held out of mirroring from now on: {}. Its changes are not sent to other"
                 + " mirrors; every other table replicates. Fix it and restart the mirror, or keep it local on purpose"
-                + " with mirror.tables.exclude={}", nodeId, table, why, table);
+                + " with mirror.tables.exclude={}", table, why, table);
         onNew.accept(table);
         return true;
     }

@@ -59,11 +59,8 @@ public final class SequenceKeeper implements AutoCloseable {
         this.nodeId = nodeId;
         this.slot = config.nodeSlot();
         this.modulus = config.maxMirrors();
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "am-sequences-" + nodeId);
-            t.setDaemon(true);
-            return t;
-        });
+        this.timer = Executors.newSingleThreadScheduledExecutor(
+                org.activemirroring.logging.LogContext.threads(nodeId, "am-sequences-" + nodeId, false));
     }
 
     /**
@@ -83,7 +80,7 @@ public final class SequenceKeeper implements AutoCloseable {
                     + e.getMessage() + "; mirror.db.user needs to read the catalogs and ALTER the site's sequences", e);
         }
         keeper.asserted = true;
-        LOG.info("Mirror '{}' keeps {} sequence(s) on slot {} of {}", nodeId, keeper.managed, keeper.slot, keeper.modulus);
+        LOG.info("This mirror keeps {} sequence(s) on slot {} of {}", keeper.managed, keeper.slot, keeper.modulus);
         long interval = config.sequencesCheckIntervalMs();
         keeper.timer.scheduleWithFixedDelay(keeper::periodicCheck, interval, interval, TimeUnit.MILLISECONDS);
         return keeper;
@@ -102,14 +99,14 @@ public final class SequenceKeeper implements AutoCloseable {
         try {
             check();
             if (lastFailure != null) {
-                LOG.info("Mirror '{}': checking sequences works again", nodeId);
+                LOG.info("Checking sequences works again");
                 lastFailure = null;
             }
         } catch (SQLException | RuntimeException e) {
             // Retriable (database restarting): the next tick tries again on a new connection.
             String failure = "checking sequences failed: " + e.getMessage();
             if (!failure.equals(lastFailure)) {
-                LOG.warn("Mirror '{}': {}; trying again in {} ms", nodeId, failure, config.sequencesCheckIntervalMs());
+                LOG.warn("{}; trying again in {} ms", failure, config.sequencesCheckIntervalMs());
             }
             lastFailure = failure;
             closeConnection();
@@ -130,9 +127,9 @@ public final class SequenceKeeper implements AutoCloseable {
             if (s.increment() < 0) {
                 newProblem = "descending sequence " + s.name() + " is not managed";
                 if (reported.add(s.name())) {
-                    LOG.warn("Mirror '{}': sequence {} feeds {} but counts down (increment {}); descending sequences"
+                    LOG.warn("Sequence {} feeds {} but counts down (increment {}); descending sequences"
                                     + " are not interleaved, so mirrors can generate the same keys from it. Make it"
-                                    + " ascending, or exclude its tables with mirror.tables.exclude.", nodeId, s.name(),
+                                    + " ascending, or exclude its tables with mirror.tables.exclude.", s.name(),
                             s.feeds().get(0).table(), s.increment());
                 }
                 continue;
@@ -163,9 +160,9 @@ public final class SequenceKeeper implements AutoCloseable {
                 exhausted.put(s.sql(), s.lastValue());
                 newProblem = "sequence " + s.name() + " has no value of slot " + slot + " left below its MAXVALUE";
                 if (reported.add(s.name())) {
-                    LOG.error("Mirror '{}': sequence {} has no value congruent to slot {} modulo {} left between {} and"
+                    LOG.error("Sequence {} has no value congruent to slot {} modulo {} left between {} and"
                                     + " its MAXVALUE {}; inserts using it will fail. Raise it with ALTER SEQUENCE {} MAXVALUE ...",
-                            nodeId, s.name(), slot, modulus, c.before().lastValue(), c.before().maxValue(), s.sql());
+                                    s.name(), slot, modulus, c.before().lastValue(), c.before().maxValue(), s.sql());
                 }
                 continue;
             }
@@ -176,8 +173,8 @@ public final class SequenceKeeper implements AutoCloseable {
             String what = describe(s, c);
             corrections++;
             lastCorrection = what;
-            LOG.info("Mirror '{}' corrected sequence {} (slot {} of {}; a start, script or migration had set it"
-                    + " otherwise)", nodeId, what, slot, modulus);
+            LOG.info("This mirror corrected sequence {} (slot {} of {}; a start, script or migration had set it"
+                    + " otherwise)", what, slot, modulus);
         }
         seen.clear();
         seen.putAll(nowSeen);
@@ -220,7 +217,7 @@ public final class SequenceKeeper implements AutoCloseable {
         timer.shutdownNow();
         try {
             if (!timer.awaitTermination(10, TimeUnit.SECONDS)) {
-                LOG.warn("Mirror '{}': the sequence check did not stop within 10 s", nodeId);
+                LOG.warn("The sequence check did not stop within 10 s");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

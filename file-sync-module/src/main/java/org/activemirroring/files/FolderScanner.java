@@ -246,8 +246,8 @@ public final class FolderScanner {
         };
         List<Thread> helpers = new ArrayList<>();
         for (int i = 1; i < threads; i++) {
-            Thread t = new Thread(work, Thread.currentThread().getName() + "-walk-" + i);
-            t.setDaemon(true);
+            Thread t = org.activemirroring.logging.LogContext.thread(org.activemirroring.logging.LogContext.current(),
+                    Thread.currentThread().getName() + "-walk-" + i, work);
             t.start();
             helpers.add(t);
         }

@@ -18,16 +18,20 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import org.activemirroring.change.HybridClock;
 import org.activemirroring.change.RowVersion;
+import org.activemirroring.logging.LogContext;
+import org.activemirroring.mirror.metrics.MirrorMetrics;
 import org.activemirroring.versions.Conflict;
 import org.activemirroring.versions.ConflictLogReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin pages, {@code /_mirror/status} and {@code /_mirror/conflicts}: they show database
- * details, error texts and whole rows of the site's tables, so they need HTTP Basic credentials
- * ({@code mirror.admin.user} and the password whose hash is {@code mirror.admin.password-hash}),
- * and answer 403 while no hash is configured. Never logs the password or the Authorization header.
+ * The admin pages, {@code /_mirror/status}, {@code /_mirror/conflicts}, {@code /_mirror/parked}
+ * and {@code /_mirror/metrics}: they show database details, error texts and whole rows of the
+ * site's tables, so only an admin sees them ({@link AdminAccess}: HTTP Basic credentials of
+ * {@code mirror.admin.user} and {@code mirror.admin.password-hash}, or the container's role
+ * {@code mirror.admin.role}); 403 while neither is configured. Never logs the password or the
+ * Authorization header.
  */
 final class AdminEndpoints {
     static final String STATUS_PATH = "/_mirror/status";
@@ -35,50 +39,52 @@ final class AdminEndpoints {
     static final String PARKED_PATH = MirrorNode.PARKED_PATH;
     static final String RETRY_PATH = PARKED_PATH + "/retry";
     static final String DISCARD_PATH = PARKED_PATH + "/discard";
-    static final String CHALLENGE = "Basic realm=\"ActiveMirroring\", charset=\"UTF-8\"";
+    static final String METRICS_PATH = "/_mirror/metrics";
+    static final String CHALLENGE = AdminAccess.CHALLENGE;
 
     private static final Logger LOG = LoggerFactory.getLogger(AdminEndpoints.class);
     private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS).enable(SerializationFeature.INDENT_OUTPUT);
 
     private final NodeLauncher launcher;
-    /** Null when no password hash is configured: the pages are off. */
-    private final AdminCredentials credentials;
+    private final AdminAccess access;
 
     AdminEndpoints(NodeLauncher launcher) {
         this.launcher = launcher;
         MirrorConfig config = launcher.config();
-        this.credentials = config.adminPasswordHash() == null ? null
-                : new AdminCredentials(config.adminUser(), config.adminPasswordHash());
-        if (credentials == null) {
-            LOG.info("Mirror '{}': {} and {} are off (403) until mirror.admin.password-hash is set; make one with"
-                    + " java -cp mirror-filter-VERSION.jar org.activemirroring.mirror.AdminPassword", config.nodeId(),
-                    STATUS_PATH, CONFLICTS_PATH);
+        this.access = new AdminAccess(config);
+        if (access.off()) {
+            try (LogContext.Scope ignored = LogContext.scoped(config.nodeId())) {
+                LOG.info("The admin pages ({}, {}, {}, {}) are off (403) until mirror.admin.password-hash or"
+                        + " mirror.admin.role is set; make a hash with java -cp mirror-filter-VERSION.jar"
+                        + " org.activemirroring.mirror.AdminPassword", STATUS_PATH, CONFLICTS_PATH, PARKED_PATH,
+                        METRICS_PATH);
+            }
         }
     }
 
     static boolean isAdminPath(String path) {
-        return STATUS_PATH.equals(path) || CONFLICTS_PATH.equals(path) || PARKED_PATH.equals(path)
+        return STATUS_PATH.equals(path) || CONFLICTS_PATH.equals(path) || METRICS_PATH.equals(path)
+                || PARKED_PATH.equals(path)
                 || RETRY_PATH.equals(path) || DISCARD_PATH.equals(path);
     }
 
     void serve(String path, HttpServletRequest request, HttpServletResponse response) throws IOException {
-        if (credentials == null) {
-            MirrorFilter.write(response, HttpServletResponse.SC_FORBIDDEN, "text/plain", "The admin pages are off:"
-                    + " no admin password is set. To turn them on, make a hash with java -cp mirror-filter-VERSION.jar"
-                    + " org.activemirroring.mirror.AdminPassword, put the line it prints (mirror.admin.password-hash=...)"
-                    + " into mirror.properties and restart the web application.\n");
-            return;
+        // A request thread of the container, shared with the site: the mirror's name for this call only.
+        try (LogContext.Scope ignored = LogContext.scoped(launcher.config().nodeId())) {
+            if (access.admit(request, response)) {
+                serveAdmin(path, request, response);
+            }
         }
-        if (!credentials.accepts(request.getHeader("Authorization"))) {
-            response.setHeader("WWW-Authenticate", CHALLENGE);
-            MirrorFilter.write(response, HttpServletResponse.SC_UNAUTHORIZED, "text/plain",
-                    "Log in as mirror.admin.user with the admin password.\n");
-            return;
-        }
+    }
+
+    private void serveAdmin(String path, HttpServletRequest request, HttpServletResponse response) throws IOException {
         MirrorNode node = launcher.node();
         if (STATUS_PATH.equals(path)) {
             status(response, node);
+        } else if (METRICS_PATH.equals(path)) {
+            MirrorFilter.write(response, HttpServletResponse.SC_OK, MirrorMetrics.CONTENT_TYPE_BASE,
+                    launcher.metrics().scrape());
         } else if (CONFLICTS_PATH.equals(path)) {
             conflicts(request, response, node);
         } else {

@@ -37,8 +37,7 @@ final class ForeignKeyValidation implements AutoCloseable {
         this.sink = sink;
         this.node = node;
         this.replayed = replayed;
-        this.thread = new Thread(this::run, "am-validate-" + node);
-        thread.setDaemon(true);
+        this.thread = org.activemirroring.logging.LogContext.thread(node, "am-validate-" + node, this::run);
     }
 
     /** @param replayed whether the mirror has applied every change up to its join's replay horizon */
@@ -72,11 +71,11 @@ final class ForeignKeyValidation implements AutoCloseable {
                     return;
                 }
                 if (failures++ == 0) {
-                    LOG.warn("Mirror {}: validating the foreign keys its join copied failed ({}); the constraints stay"
-                            + " NOT VALID (still enforced on new rows) and it tries again, less and less often", node,
+                    LOG.warn("Validating the foreign keys its join copied failed ({}); the constraints stay"
+                            + " NOT VALID (still enforced on new rows) and it tries again, less and less often",
                             e.getMessage());
                 } else {
-                    LOG.debug("Mirror {}: validating foreign keys failed again: {}", node, e.toString());
+                    LOG.debug("Validating foreign keys failed again: {}", e.toString());
                 }
                 try {
                     Thread.sleep(retryMs);
@@ -88,7 +87,7 @@ final class ForeignKeyValidation implements AutoCloseable {
             }
         }
         if (done > 0) {
-            LOG.info("Mirror {}: validated the {} foreign key(s) its join left to check{}", node, done,
+            LOG.info("Validated the {} foreign key(s) its join left to check{}", done,
                     failures > 0 ? " (after " + failures + " failed attempt(s))" : "");
         }
     }

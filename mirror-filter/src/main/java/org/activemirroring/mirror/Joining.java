@@ -123,9 +123,9 @@ final class Joining {
                 dataSource = d.ownData;
                 warning = d.warning;
                 if (d.warning != null) {
-                    LOG.warn("Mirror '{}' starts from its own database: {}. {}", node, d.ownData, d.warning);
+                    LOG.warn("This mirror starts from its own database: {}. {}", d.ownData, d.warning);
                 } else {
-                    LOG.info("Mirror '{}' starts from its own database: {}", node, d.ownData);
+                    LOG.info("This mirror starts from its own database: {}", d.ownData);
                 }
                 return;
             }
@@ -185,9 +185,9 @@ final class Joining {
                     undecidedPeers = true; // a member that does not answer yet: no decision on it
                 } else if ("complete".equals(h.state())) {
                     if (ownRows) {
-                        LOG.info("Mirror '{}' was never part of the network and {} holds its data: it copies it;"
+                        LOG.info("This mirror was never part of the network and {} holds its data: it copies it;"
                                 + " what its own site wrote into {} table(s) (e.g. {}) is set aside and put back where"
-                                + " it does not contradict the network", node, peer, withRows.size(), withRows.get(0));
+                                + " it does not contradict the network", peer, withRows.size(), withRows.get(0));
                     }
                     return new Decision(null, null);
                 } else if (!"empty".equals(h.state())) {
@@ -234,7 +234,7 @@ final class Joining {
             progress.accept(waitingFor);
             if (now - lastLog > LOG_WAIT_EVERY_MS) {
                 lastLog = now;
-                LOG.info("Mirror '{}' is new: {}", node, waitingFor);
+                LOG.info("This mirror is new: {}", waitingFor);
             }
             Thread.sleep(250);
         }
@@ -266,15 +266,15 @@ final class Joining {
                 if (last != null && last[1].equals(donor)) {
                     try {
                         begin = JoinWire.parse(call(donor, JoinWire.Request.resume(last[0])), JoinWire.Begin.class);
-                        LOG.info("Mirror '{}' resumes its join from {} in the same snapshot", config.nodeId(), donor);
+                        LOG.info("This mirror resumes its join from {} in the same snapshot", donor);
                     } catch (TransportException e) {
-                        LOG.info("Mirror '{}': {} no longer holds the join's snapshot ({}); starting a new one",
-                                config.nodeId(), donor, e.getMessage());
+                        LOG.info("{} no longer holds the join's snapshot ({}); starting a new one",
+                                donor, e.getMessage());
                     }
                 }
                 if (begin == null) {
                     begin = JoinWire.parse(call(donor, JoinWire.Request.begin()), JoinWire.Begin.class);
-                    LOG.info("Mirror '{}' joins from {}: {} tables", config.nodeId(), donor, begin.tables().size());
+                    LOG.info("This mirror joins from {}: {} tables", donor, begin.tables().size());
                 }
                 long own = ownHead.getAsLong();
                 long donorHas = begin.vector().getOrDefault(config.nodeId(), 0L);
@@ -282,7 +282,7 @@ final class Joining {
                     call(donor, JoinWire.Request.end(begin.session()));
                     String msg = "copying the data again: waiting until " + donor + " applied this mirror's own changes"
                             + " (it has " + donorHas + " of " + own + ")";
-                    LOG.info("Mirror '{}': {}", config.nodeId(), msg);
+                    LOG.info("{}", msg);
                     progress.accept(msg);
                     Thread.sleep(1_000);
                     continue;
@@ -293,7 +293,7 @@ final class Joining {
                 } catch (TransportException e) {
                     LOG.debug("Ending the join session on {} failed: {}", donor, e.getMessage());
                 }
-                LOG.info("Mirror '{}' joined from {}; replays from {}", config.nodeId(), donor, vector);
+                LOG.info("This mirror joined from {}; replays from {}", donor, vector);
                 return;
             } catch (JoinRefusedException e) {
                 throw e;
@@ -306,8 +306,8 @@ final class Joining {
                         throw new InterruptedException("mirror stopping");
                     }
                 }
-                LOG.warn("Mirror '{}': the join from {} stopped ({}); going on in {} ms from the last loaded chunk",
-                        config.nodeId(), donor, e.toString(), backoff);
+                LOG.warn("The join from {} stopped ({}); going on in {} ms from the last loaded chunk",
+                        donor, e.toString(), backoff);
                 progress.accept("joining: copy from " + donor + " stopped (" + e.getMessage() + "); retrying");
                 Thread.sleep(backoff);
                 backoff = Math.min(backoff * 2, 5_000);

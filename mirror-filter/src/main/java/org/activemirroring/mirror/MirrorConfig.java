@@ -39,19 +39,28 @@ public final class MirrorConfig {
             "Retry-After the filter sends with its 503 answers while this mirror is not ready.");
 
     public static final ConfigOption<String> ADMIN_USER = ConfigOption.string("mirror.admin.user", "admin",
-            Importance.RARE, "User name for /_mirror/status and /_mirror/conflicts (HTTP Basic authentication, with the"
-                    + " password of mirror.admin.password-hash).")
+            Importance.RARE, "User name for the admin pages (/_mirror/status, /_mirror/conflicts, /_mirror/parked,"
+                    + " /_mirror/metrics; HTTP Basic authentication, with the password of mirror.admin.password-hash).")
             .check(v -> v.indexOf(':') < 0 && v.chars().noneMatch(Character::isISOControl),
                     "HTTP Basic authentication ends a user name at the first ':', and control characters cannot be"
                             + " typed; choose a name without them");
 
     /** Checked in {@link #of} rather than with {@code check}: a problem message must not repeat the value. */
     public static final ConfigOption<String> ADMIN_PASSWORD_HASH = ConfigOption.string("mirror.admin.password-hash",
-            "", Importance.FREQUENT, "Hash of the password for /_mirror/status and /_mirror/conflicts (they show the"
-                    + " site's rows and database details); empty: those pages answer 403 and /_mirror/health stays the"
-                    + " only one. Make it with java -cp mirror-filter-VERSION.jar"
+            "", Importance.FREQUENT, "Hash of the password for the admin pages (/_mirror/status, /_mirror/conflicts,"
+                    + " /_mirror/parked, /_mirror/metrics: they show the site's rows and database details); empty, and no"
+                    + " mirror.admin.role either: those pages answer 403 and /_mirror/health stays the only one. Make it with java -cp mirror-filter-VERSION.jar"
                     + " org.activemirroring.mirror.AdminPassword: it asks for the password and prints this line"
                     + " (pbkdf2-sha256$iterations$salt$hash, never the password itself).");
+
+    public static final ConfigOption<String> ADMIN_ROLE = ConfigOption.string("mirror.admin.role", "",
+            Importance.RARE, "A security role of the servlet container (a Tomcat realm's role): a user the container"
+                    + " authenticated and who has this role may use the admin pages, beside (or instead of)"
+                    + " mirror.admin.user and its password hash. The site protects /_mirror/* with a"
+                    + " security-constraint and a login-config in its web.xml, so that the container asks for the"
+                    + " login; empty: only the password hash is accepted.")
+            .check(v -> v.isEmpty() || v.chars().noneMatch(Character::isISOControl) && v.equals(v.trim()),
+                    "a role name without control characters or surrounding blanks");
 
     public static final ConfigOption<String> JOIN = ConfigOption.string("mirror.join", "auto",
             Importance.FREQUENT, "How a mirror that was never part of the network gets its data. auto: it copies"
@@ -77,7 +86,7 @@ public final class MirrorConfig {
 
     /** This module's own options. */
     public static final List<ConfigOption<?>> FILTER_OPTIONS = List.of(JOIN, START_PEERS_WAIT_MS, START_CATCHUP_MAX_MS,
-            RETRY_AFTER_SECONDS, ADMIN_PASSWORD_HASH, ADMIN_USER);
+            RETRY_AFTER_SECONDS, ADMIN_PASSWORD_HASH, ADMIN_USER, ADMIN_ROLE);
 
     /** Every option a mirror understands, in documentation order. */
     public static final List<ConfigOption<?>> ALL_OPTIONS = allOptions();
@@ -91,6 +100,7 @@ public final class MirrorConfig {
     private final int startPeersWaitMs;
     private final String adminUser;
     private final PasswordHash adminPasswordHash;
+    private final String adminRole;
     private final FolderConfig folders;
     private final FileSyncOptions fileSync;
 
@@ -99,8 +109,9 @@ public final class MirrorConfig {
 
     private MirrorConfig(Map<String, String> raw, TransportConfig transport, CaptureConfig capture,
                          int retryAfterSeconds, JoinMode joinMode, int startCatchUpMaxMs, int startPeersWaitMs,
-                         String adminUser, PasswordHash adminPasswordHash, FolderConfig folders,
+                         String adminUser, PasswordHash adminPasswordHash, String adminRole, FolderConfig folders,
                          FileSyncOptions fileSync) {
+        this.adminRole = adminRole;
         this.folders = folders;
         this.fileSync = fileSync;
         this.adminUser = adminUser;
@@ -139,6 +150,7 @@ public final class MirrorConfig {
         int startPeersWait = START_PEERS_WAIT_MS.read(raw, problems);
         String adminUser = ADMIN_USER.read(raw, problems);
         PasswordHash adminPasswordHash = readPasswordHash(raw, problems);
+        String adminRole = ADMIN_ROLE.read(raw, problems);
         // Relative folder paths are relative to the directory the server was started in.
         FolderConfig folders = FolderConfig.from(raw, Path.of("").toAbsolutePath(), problems);
         FileSyncOptions fileSync = FileSyncOptions.from(raw, problems);
@@ -147,7 +159,8 @@ public final class MirrorConfig {
         }
         return new MirrorConfig(raw, transport, capture, retryAfter,
                 JoinMode.valueOf(join.toUpperCase(java.util.Locale.ROOT)), startCatchUpMax, startPeersWait,
-                adminUser, adminPasswordHash, folders, fileSync);
+                adminUser, adminPasswordHash, adminRole == null || adminRole.isEmpty() ? null : adminRole, folders,
+                fileSync);
     }
 
     /** The admin password's hash, or null when none is set. */
@@ -278,6 +291,11 @@ public final class MirrorConfig {
     /** See {@link #ADMIN_PASSWORD_HASH}; null when none is set (the admin pages are off). */
     PasswordHash adminPasswordHash() {
         return adminPasswordHash;
+    }
+
+    /** See {@link #ADMIN_ROLE}; null when none is set. */
+    public String adminRole() {
+        return adminRole;
     }
 
     /** The checked settings as given, for modules that read their own options later. */

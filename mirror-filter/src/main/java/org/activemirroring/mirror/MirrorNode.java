@@ -25,6 +25,7 @@ import org.activemirroring.join.JoinSink;
 import org.activemirroring.join.JoinSource;
 import org.activemirroring.join.JoinStash;
 import org.activemirroring.join.JoinWire;
+import org.activemirroring.logging.LogContext;
 import org.activemirroring.postgres.PostgresBulkCopy;
 import org.activemirroring.postgres.PostgresDialect;
 import org.activemirroring.postgres.PostgresRowStash;
@@ -128,11 +129,8 @@ public final class MirrorNode implements AutoCloseable {
         this.newCapture = newCapture;
         this.versioner = versioner;
         this.conflicts = conflicts;
-        this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "am-maintenance-" + config.nodeId());
-            t.setDaemon(true);
-            return t;
-        });
+        this.maintenance = Executors.newSingleThreadScheduledExecutor(
+                LogContext.threads(config.nodeId(), "am-maintenance-" + config.nodeId(), false));
         maintenance.scheduleWithFixedDelay(this::purgeTombstones, TOMBSTONE_PURGE_INTERVAL_SECONDS,
                 TOMBSTONE_PURGE_INTERVAL_SECONDS, TimeUnit.SECONDS);
         maintenance.scheduleWithFixedDelay(joinSource::expireIdle, 60, 60, TimeUnit.SECONDS);
@@ -151,11 +149,11 @@ public final class MirrorNode implements AutoCloseable {
         try {
             int applied = applier.retryParkedIfDue(PARKED_RETRY_MILLIS);
             if (applied > 0) {
-                LOG.info("Mirror '{}': applied {} parked change(s); {} still parked", nodeId(), applied,
+                LOG.info("Applied {} parked change(s); {} still parked", applied,
                         applier.parkedNow().count());
             }
         } catch (ApplyException | RuntimeException e) {
-            LOG.debug("Mirror '{}': retrying parked changes failed, trying again later: {}", nodeId(), e.toString());
+            LOG.debug("Retrying parked changes failed, trying again later: {}", e.toString());
         }
     }
 
@@ -182,7 +180,7 @@ public final class MirrorNode implements AutoCloseable {
             return;
         }
         captureRestarts++;
-        LOG.warn("Mirror '{}': capture stopped ({}); starting it again (restart {})", nodeId(),
+        LOG.warn("Capture stopped ({}); starting it again (restart {})",
                 current.failure().getMessage(), captureRestarts);
         closeQuietly(current, "stopped capture");
         DebeziumCapture fresh = newCapture.get();
@@ -192,7 +190,7 @@ public final class MirrorNode implements AutoCloseable {
             capture = fresh;
             captureBackoffMs = CAPTURE_RESTART_MIN_MS;
             nextCaptureRestart = 0;
-            LOG.info("Mirror '{}': capture runs again after restart {}", nodeId(), captureRestarts);
+            LOG.info("Capture runs again after restart {}", captureRestarts);
         } catch (Exception e) {
             closeQuietly(fresh, "capture that did not start");
             if (e instanceof InterruptedException) {
@@ -201,7 +199,7 @@ public final class MirrorNode implements AutoCloseable {
             }
             captureBackoffMs = Math.min(captureBackoffMs * 2, CAPTURE_RESTART_MAX_MS);
             nextCaptureRestart = System.currentTimeMillis() + captureBackoffMs;
-            LOG.warn("Mirror '{}': capture did not start again ({}); next try in {} ms", nodeId(), e.getMessage(),
+            LOG.warn("Capture did not start again ({}); next try in {} ms", e.getMessage(),
                     captureBackoffMs);
         }
     }
@@ -218,8 +216,7 @@ public final class MirrorNode implements AutoCloseable {
         try {
             capture.findHeldOutTables();
         } catch (SQLException | RuntimeException e) {
-            LOG.debug("Mirror '{}': looking for tables that cannot be mirrored failed, trying again later: {}",
-                    nodeId(), e.toString());
+            LOG.debug("Looking for tables that cannot be mirrored failed, trying again later: {}", e.toString());
         }
     }
 
@@ -254,11 +251,11 @@ public final class MirrorNode implements AutoCloseable {
             mirrors.add(nodeId());
             int removed = applier.purgeTombstones(mirrors);
             if (removed > 0) {
-                LOG.info("Mirror '{}': purged {} tombstones every mirror has applied", nodeId(), removed);
+                LOG.info("Purged {} tombstones every mirror has applied", removed);
             }
             return removed;
         } catch (ApplyException | RuntimeException e) {
-            LOG.warn("Mirror '{}': purging tombstones failed, trying again later: {}", nodeId(), e.getMessage());
+            LOG.warn("Purging tombstones failed, trying again later: {}", e.getMessage());
             return 0;
         }
     }
@@ -280,6 +277,12 @@ public final class MirrorNode implements AutoCloseable {
      * @throws MirrorStartException saying which part failed and what to do
      */
     public static MirrorNode start(MirrorConfig config, java.util.function.Consumer<String> progress) {
+        try (LogContext.Scope ignored = LogContext.scoped(config.nodeId())) {
+            return startNode(config, progress);
+        }
+    }
+
+    private static MirrorNode startNode(MirrorConfig config, java.util.function.Consumer<String> progress) {
         List<AutoCloseable> started = new ArrayList<>();
         String node = config.nodeId();
         try {
@@ -359,7 +362,7 @@ public final class MirrorNode implements AutoCloseable {
                     .allMatch(h -> applier.appliedNow().getOrDefault(h.getKey(), 0L) >= h.getValue()));
             started.add(validation);
 
-            LOG.info("Mirror '{}' is replicating; members {}", node, transport.members());
+            LOG.info("This mirror is replicating; members {}", transport.members());
             MirrorNode n = new MirrorNode(config, sequences, applier, transport, capture, newCapture, versioner,
                     new ConflictLogReader(config.capture(), dialect), joinSource, sink, validation,
                     new DataOrigin(joining.dataSource(), joining.warning(), restored), files);
@@ -412,8 +415,8 @@ public final class MirrorNode implements AutoCloseable {
                         // delivery that restarts itself after an error is waited for, up to the limit
             }
             if (now - deadline >= 0) {
-                LOG.warn("Mirror '{}' starts capturing and serving before it caught up: still behind {} after {} ms"
-                        + " ({} is the limit); it catches up meanwhile", config.nodeId(), behind == null
+                LOG.warn("This mirror starts capturing and serving before it caught up: still behind {} after {} ms"
+                        + " ({} is the limit); it catches up meanwhile", behind == null
                         ? "(its peers did not say how far they are)" : "by " + behind, maxMs,
                         MirrorConfig.START_CATCHUP_MAX_MS.key());
                 return;
@@ -428,8 +431,8 @@ public final class MirrorNode implements AutoCloseable {
             behind = transport.behindStart();
         }
         if (first != null && !first.isEmpty()) {
-            LOG.info("Mirror '{}' applied what it missed ({} ChangeSet(s), {}) in {} ms before starting capture",
-                    config.nodeId(), first.values().stream().mapToLong(Long::longValue).sum(), first.keySet(),
+            LOG.info("This mirror applied what it missed ({} ChangeSet(s), {}) in {} ms before starting capture",
+                    first.values().stream().mapToLong(Long::longValue).sum(), first.keySet(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         }
     }
@@ -473,18 +476,18 @@ public final class MirrorNode implements AutoCloseable {
         String reason = "changes " + origin + "#" + from + ".. are gone from every reachable mirror's journal (they"
                 + " start at " + firstHeld + "); this mirror was away longer than the journals keep history";
         rejoinReason = reason;
-        LOG.warn("Mirror '{}': {}. It stops serving and copies its whole database again from a peer.", nodeId(), reason);
+        LOG.warn("{}. It stops serving and copies its whole database again from a peer.", reason);
         try {
             maintenance.execute(() -> {
                 try {
                     if (!slotMonitor.awaitCaughtUp(REJOIN_DRAIN_MS)) {
-                        LOG.warn("Mirror '{}': capture did not confirm its last writes within {} ms; going on", nodeId(),
+                        LOG.warn("Capture did not confirm its last writes within {} ms; going on",
                                 REJOIN_DRAIN_MS);
                     }
                     joinSink.markRejoin(reason);
                     restartRequested = true;
                 } catch (Exception e) {
-                    LOG.error("Mirror '{}': cannot prepare copying its data again: {}; restart it", nodeId(), e.toString());
+                    LOG.error("Cannot prepare copying its data again: {}; restart it", e.toString());
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -580,6 +583,21 @@ public final class MirrorNode implements AutoCloseable {
         return transport.deliveryStatus();
     }
 
+    /** What is parked here now (for metrics). */
+    public ParkedChanges.Summary parkedNow() {
+        return applier.parkedNow();
+    }
+
+    /** The transport's counters: members, journal heads, refused envelopes (for metrics). */
+    public TransportStats transportStats() {
+        return transport.stats();
+    }
+
+    /** Bytes the journal holds per origin (for metrics). */
+    public Map<String, Long> journalBytes() {
+        return transport.journalBytes();
+    }
+
     /** Whether changes of other mirrors are parked here (health says so). */
     public boolean hasParked() {
         return applier.parkedNow().count() > 0;
@@ -600,7 +618,7 @@ public final class MirrorNode implements AutoCloseable {
         try {
             SlotMonitor.SlotStatus s = slotMonitor.status();
             if (s.warning() != null) {
-                LOG.warn("Mirror '{}': {}", nodeId(), s.warning());
+                LOG.warn("{}", s.warning());
             }
             return s;
         } catch (SQLException e) {
@@ -674,6 +692,12 @@ public final class MirrorNode implements AutoCloseable {
         if (closed) {
             return;
         }
+        try (LogContext.Scope ignored = LogContext.scoped(nodeId())) {
+            stop();
+        }
+    }
+
+    private void stop() {
         closed = true;
         maintenance.shutdownNow();
         try {
@@ -688,14 +712,14 @@ public final class MirrorNode implements AutoCloseable {
         closeQuietly(transport, "transport");
         closeQuietly(applier, "applier");
         closeQuietly(sequences, "sequence check");
-        LOG.info("Mirror '{}' stopped", nodeId());
+        LOG.info("This mirror stopped");
     }
 
     private void closeQuietly(AutoCloseable part, String what) {
         try {
             part.close();
         } catch (Exception e) {
-            LOG.warn("Mirror '{}': stopping the {} failed: {}", nodeId(), what, e.toString());
+            LOG.warn("Stopping the {} failed: {}", what, e.toString());
         }
     }
 

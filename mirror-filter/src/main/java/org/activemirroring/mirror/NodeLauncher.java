@@ -6,6 +6,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
+import org.activemirroring.logging.LogContext;
+import org.activemirroring.mirror.metrics.MirrorMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,21 +28,31 @@ final class NodeLauncher implements AutoCloseable {
     private volatile MirrorNode node;
     private volatile String lastFailure;
     private volatile String phase = "starting";
+    private final MirrorMetrics metrics;
 
     /** @param starter starts a node, reporting what it does meanwhile (a join's progress) to the consumer */
     NodeLauncher(MirrorConfig config, BiFunction<MirrorConfig, Consumer<String>, MirrorNode> starter) {
         this.config = config;
         this.starter = starter;
-        this.thread = new Thread(this::run, "am-launcher-" + config.nodeId());
-        this.thread.setDaemon(true);
+        this.thread = LogContext.thread(config.nodeId(), "am-launcher-" + config.nodeId(), this::run);
         // Every thread of the node descends from this one and inherits its context class loader:
         // the plugin's, not that of the web application whose filter happened to start the node
         // (with the plugin in Tomcat's lib/, the node outlives that application's undeploy).
         this.thread.setContextClassLoader(NodeLauncher.class.getClassLoader());
+        this.metrics = new MirrorMetrics(config.nodeId(), this::node);
     }
 
+    /** Starts the node on its own thread, after logging the configuration it runs with (secrets masked). */
     void launch() {
+        try (LogContext.Scope ignored = LogContext.scoped(config.nodeId())) {
+            LOG.info("Starting with this configuration (secrets masked):{}", EffectiveConfig.describe(config));
+        }
         thread.start();
+    }
+
+    /** This mirror's meters ({@code /_mirror/metrics} and JMX), for as long as the launcher lives. */
+    MirrorMetrics metrics() {
+        return metrics;
     }
 
     private void run() {
@@ -53,7 +65,7 @@ final class NodeLauncher implements AutoCloseable {
             try {
                 while (!stop.await(1, TimeUnit.SECONDS)) {
                     if (started.restartRequested()) {
-                        LOG.warn("Mirror '{}' restarts to copy its data again from a peer", config.nodeId());
+                        LOG.warn("This mirror restarts to copy its data again from a peer");
                         synchronized (this) {
                             node = null;
                         }
@@ -129,6 +141,12 @@ final class NodeLauncher implements AutoCloseable {
     /** Stops retrying, waits for an attempt in progress, closes the node. */
     @Override
     public void close() {
+        try (LogContext.Scope ignored = LogContext.scoped(config.nodeId())) {
+            stopNode();
+        }
+    }
+
+    private void stopNode() {
         stop.countDown();
         thread.interrupt(); // a join waiting for a donor or a chunk gives up
         try {
@@ -144,5 +162,6 @@ final class NodeLauncher implements AutoCloseable {
         if (n != null) {
             n.close();
         }
+        metrics.close();
     }
 }

@@ -69,7 +69,7 @@ final class ParkedEndpoint {
                 list(response, node);
             } else if (AdminEndpoints.RETRY_PATH.equals(path)) {
                 int applied = node.retryParked(id);
-                LOG.info("Mirror '{}': the operator retried parked change(s) {}: {} applied", node.nodeId(),
+                LOG.info("The operator retried parked change(s) {}: {} applied",
                         id == null ? "(all)" : id, applied);
                 result(response, node, "applied", applied);
             } else if (node.discardParked(id)) {

@@ -66,8 +66,8 @@ final class SharedNodes {
                 closed = true;
                 entry.users--;
                 if (entry.users > 0) {
-                    LOG.info("ActiveMirroring: {} stopped using mirror '{}' ({}); {} other filter(s) still use it",
-                            user, entry.launcher.config().nodeId(), key, entry.users);
+                    logAs(entry.launcher, () -> LOG.info("ActiveMirroring: {} stopped using mirror '{}' ({}); {} other filter(s) still use it",
+                            user, entry.launcher.config().nodeId(), key, entry.users));
                     return;
                 }
                 if (key != null) {
@@ -76,8 +76,8 @@ final class SharedNodes {
                 toClose = entry.launcher;
             }
             // Outside the lock: closing waits for the node's threads, and a deploy elsewhere must not wait on it.
-            LOG.info("ActiveMirroring: stopping mirror '{}' ({}): its last filter ({}) is destroyed",
-                    toClose.config().nodeId(), key != null ? key : "configuration of " + user, user);
+            logAs(toClose, () -> LOG.info("ActiveMirroring: stopping mirror '{}' ({}): its last filter ({}) is destroyed",
+                    toClose.config().nodeId(), key != null ? key : "configuration of " + user, user));
             toClose.close();
         }
     }
@@ -105,8 +105,9 @@ final class SharedNodes {
             Entry entry = key == null ? null : NODES.get(key);
             if (entry != null) {
                 entry.users++;
-                LOG.info("ActiveMirroring: {} uses the running mirror '{}' of {} ({} filters share it: one node per"
-                        + " configuration and JVM)", user, entry.launcher.config().nodeId(), key, entry.users);
+                Entry shared = entry;
+                logAs(entry.launcher, () -> LOG.info("ActiveMirroring: {} uses the running mirror '{}' of {} ({} filters share it: one node per"
+                        + " configuration and JVM)", user, shared.launcher.config().nodeId(), key, shared.users));
                 return new Lease(key, entry, user);
             }
             entry = new Entry(newLauncher.apply(config));
@@ -115,9 +116,17 @@ final class SharedNodes {
                 NODES.put(key, entry);
             }
             entry.launcher.launch();
-            LOG.info("ActiveMirroring: {} starts mirror '{}' of {}", user, config.nodeId(),
-                    key != null ? key : "its own configuration");
+            logAs(entry.launcher, () -> LOG.info("ActiveMirroring: {} starts mirror '{}' of {}", user, config.nodeId(),
+                    key != null ? key : "its own configuration"));
             return new Lease(key, entry, user);
+        }
+    }
+
+    /** Logs with the launcher's mirror in the logging context (deploys run on the container's threads). */
+    private static void logAs(NodeLauncher launcher, Runnable log) {
+        try (org.activemirroring.logging.LogContext.Scope ignored =
+                     org.activemirroring.logging.LogContext.scoped(launcher.config().nodeId())) {
+            log.run();
         }
     }
 

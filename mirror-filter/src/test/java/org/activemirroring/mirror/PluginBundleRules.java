@@ -31,7 +31,8 @@ final class PluginBundleRules {
     /** Artifact names (version stripped) that must be in the bundle. */
     static final List<String> REQUIRED = List.of("peer-transport", "cdc-capture", "mirror-filter", "debezium-api",
             "debezium-embedded", "debezium-connector-postgres", "connect-runtime", "kafka-clients", "jgroups",
-            "postgresql", "jackson-databind", "slf4j-api");
+            "postgresql", "jackson-databind", "slf4j-api", "micrometer-core", "micrometer-registry-prometheus",
+            "prometheus-metrics-exposition-textformats", "micrometer-registry-jmx");
 
     /**
      * Artifact names that the plugin does not load at all (Kafka Connect's REST server and plugin
@@ -49,7 +50,9 @@ final class PluginBundleRules {
             "classgraph|plexus-utils", "Kafka Connect's plugin scanning",
             "zstd-jni|snappy-java|lz4-java", "Kafka record compression (no broker is involved)",
             "protobuf-java", "the decoderbufs decoding plugin (capture uses pgoutput)",
-            "connect-file", "Kafka Connect's example file connector");
+            "connect-file", "Kafka Connect's example file connector",
+            "prometheus-metrics-exposition-formats", "Prometheus' protobuf exposition format, protobuf shaded in"
+                    + " (2 MB): /_mirror/metrics serves the text format (prometheus-metrics-exposition-textformats)");
 
     /** Artifact names the container or the site brings: not in the bundle. */
     static final Map<Pattern, String> SITE_PROVIDED = denyList(

@@ -22,7 +22,9 @@ class PluginBundleRulesTest {
         for (String name : List.of("peer-transport-0.1.0-SNAPSHOT.jar", "cdc-capture-0.1.0-SNAPSHOT.jar",
                 "mirror-filter-0.1.0-SNAPSHOT.jar", "debezium-api-3.5.0.Final.jar", "debezium-embedded-3.5.0.Final.jar",
                 "debezium-connector-postgres-3.5.0.Final.jar", "connect-runtime-4.1.1.jar", "kafka-clients-4.1.1.jar",
-                "jgroups-5.5.7.Final.jar", "jackson-databind-2.22.4.jar", "slf4j-api-2.0.17.jar")) {
+                "jgroups-5.5.7.Final.jar", "jackson-databind-2.22.4.jar", "slf4j-api-2.0.17.jar",
+                "micrometer-core-1.17.2.jar", "micrometer-registry-prometheus-1.17.2.jar",
+                "prometheus-metrics-exposition-textformats-1.7.0.jar", "micrometer-registry-jmx-1.17.2.jar")) {
             jars.add(jar(name));
         }
         jars.add(new Jar("postgresql-42.7.14.jar", 1000, Set.of("org.postgresql:postgresql"), true, false));
@@ -78,7 +80,8 @@ class PluginBundleRulesTest {
         for (String denied : List.of("jetty-server-12.0.22.jar", "jersey-common-3.1.10.jar",
                 "jakarta.validation-api-3.0.2.jar", "jakarta.xml.bind-api-3.0.1.jar", "jakarta.activation-2.0.1.jar",
                 "jakarta.activation-api-2.1.0.jar", "jakarta.annotation-api-2.1.1.jar", "jakarta.ws.rs-api-3.1.0.jar",
-                "zstd-jni-1.5.6-10.jar", "protobuf-java-3.25.5.jar", "jakarta.servlet-api-6.0.0.jar",
+                "zstd-jni-1.5.6-10.jar", "protobuf-java-3.25.5.jar", "prometheus-metrics-exposition-formats-1.7.0.jar",
+                "jakarta.servlet-api-6.0.0.jar",
                 "slf4j-simple-2.0.17.jar", "logback-classic-1.5.18.jar", "log4j-slf4j2-impl-2.24.3.jar")) {
             List<Jar> jars = goodBundle();
             jars.add(jar(denied));

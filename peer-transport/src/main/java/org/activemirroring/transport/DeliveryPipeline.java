@@ -169,8 +169,8 @@ final class DeliveryPipeline {
         this.applied = Map.copyOf(appliedVector);
         this.gaps = gaps;
         this.counters = counters;
-        this.thread = new Thread(this::run, "am-transport-" + self + "-delivery");
-        this.thread.setDaemon(true);
+        this.thread = org.activemirroring.logging.LogContext.thread(self, "am-transport-" + self + "-delivery",
+                this::run);
         // The subscriber's applied vector is what it has: report it as received and delivered.
         applied.forEach((o, s) -> {
             if (s > 0) {
@@ -357,8 +357,8 @@ final class DeliveryPipeline {
         for (Map.Entry<String, Long> f : flushed.entrySet()) {
             long c = from.getOrDefault(f.getKey(), 0L);
             if (c < f.getValue()) {
-                LOG.warn("Mirror {}: the delivery handler says it committed {}#{} but its flush of {}#{} had succeeded;"
-                        + " delivering from {}#{} again", self, f.getKey(), c, f.getKey(), f.getValue(), f.getKey(), c + 1);
+                LOG.warn("The delivery handler says it committed {}#{} but its flush of {}#{} had succeeded;"
+                        + " delivering from {}#{} again", f.getKey(), c, f.getKey(), f.getValue(), f.getKey(), c + 1);
             }
         }
         applied = from;
@@ -637,7 +637,8 @@ final class DeliveryPipeline {
         if (st.lastHash != null && !Arrays.equals(st.lastHash, e.prevHash())) {
             counters.invalidDropped.incrementAndGet();
             LOG.warn("Dropped {} from {}: its prevHash does not match the hash of {}#{} (rewritten history or a "
-                    + "corrupt peer); it will be fetched again from another peer", e, in.from(), e.origin(), e.seq() - 1);
+                    + "corrupt peer); it will be fetched again from another peer",
+                    e, in.from(), e.origin(), e.seq() - 1);
             return false;
         }
         Object[] before = {st.next, st.lastHash};

@@ -97,14 +97,14 @@ final class DeliveryRestarts {
         lastErrorAt = now;
         nextRestart = now.plusMillis(delay);
         if (newOutage || !what.equals(lastLogged)) {
-            LOG.error("Mirror {}: delivery of other mirrors' changes failed unexpectedly{}; it restarts by itself in"
+            LOG.error("Delivery of other mirrors' changes failed unexpectedly{}; it restarts by itself in"
                     + " {} s from what the delivery handler committed (restart {}). If this repeats, the error"
-                    + " below needs fixing", self, during == null ? "" : " while " + during, seconds(delay),
+                    + " below needs fixing", during == null ? "" : " while " + during, seconds(delay),
                     restarts + 1, t);
             lastLogged = what;
         } else {
-            LOG.warn("Mirror {}: delivery failed again after restart {} ({}{}); next restart in {} s, down since {}",
-                    self, restarts, what, during == null ? "" : ", " + during, seconds(delay), downSince);
+            LOG.warn("Delivery failed again after restart {} ({}{}); next restart in {} s, down since {}",
+                    restarts, what, during == null ? "" : ", " + during, seconds(delay), downSince);
         }
         return delay;
     }
@@ -121,8 +121,8 @@ final class DeliveryRestarts {
             return;
         }
         Instant now = now();
-        LOG.info("Mirror {}: delivery of other mirrors' changes runs again after restart {} (down since {}, {} s)",
-                self, restarts, downSince, Duration.between(downSince, now).toSeconds());
+        LOG.info("Delivery of other mirrors' changes runs again after restart {} (down since {}, {} s)",
+                restarts, downSince, Duration.between(downSince, now).toSeconds());
         downSince = null;
         nextRestart = null;
         upSince = now;

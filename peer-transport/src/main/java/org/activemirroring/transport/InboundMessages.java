@@ -45,6 +45,7 @@ final class InboundMessages implements org.jgroups.blocks.RequestHandler {
 
     @Override
     public Object handle(Message msg) {
+        org.activemirroring.logging.LogContext.enter(self); // a JGroups thread of this mirror's channel
         String from = nodeId(msg.getSrc());
         try {
             byte[] buf = msg.getArray();

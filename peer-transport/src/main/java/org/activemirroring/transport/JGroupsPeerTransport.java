@@ -146,11 +146,8 @@ public final class JGroupsPeerTransport implements PeerTransport {
         }
         connected = true;
         try {
-            scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "am-transport-" + self + "-catchup");
-                t.setDaemon(true);
-                return t;
-            });
+            scheduler = Executors.newSingleThreadScheduledExecutor(
+                    org.activemirroring.logging.LogContext.threads(self, "am-transport-" + self + "-catchup", false));
             channel = new JChannel(StackTemplate.render(config));
             channel.name(self);
             channel.setDiscardOwnMessages(true);
@@ -159,11 +156,13 @@ public final class JGroupsPeerTransport implements PeerTransport {
             dispatcher.setReceiver(new Receiver() {
                 @Override
                 public void viewAccepted(View view) {
+                    org.activemirroring.logging.LogContext.enter(self); // a JGroups thread of this mirror
                     onView(view);
                 }
             });
             channel.connect(config.clusterName());
-            LOG.info("Mirror {} joined cluster '{}' on {}:{}; members {}", self, config.clusterName(),
+            registerMBeans();
+            LOG.info("This mirror joined cluster '{}' on {}:{}; members {}", config.clusterName(),
                     config.bindHost(), config.bindPort(), members());
         } catch (Exception e) {
             close();
@@ -200,7 +199,7 @@ public final class JGroupsPeerTransport implements PeerTransport {
             catchUp.start();
             scheduler.scheduleWithFixedDelay(this::applyRetention, config.journalRetentionCheckSeconds(),
                     config.journalRetentionCheckSeconds(), TimeUnit.SECONDS);
-            LOG.info("Mirror {} delivers from {}", self, appliedVector);
+            LOG.info("This mirror delivers from {}", appliedVector);
         } catch (RuntimeException e) {
             close();
             throw new TransportException("Mirror " + self + " could not start delivering: " + e, false, e);
@@ -373,6 +372,7 @@ public final class JGroupsPeerTransport implements PeerTransport {
             }
         }
         if (channel != null) {
+            unregisterMBeans();
             channel.close();
         }
         if (scheduler != null) {
@@ -388,7 +388,53 @@ public final class JGroupsPeerTransport implements PeerTransport {
             journal.close();
         }
         members = Map.of();
-        LOG.info("Mirror {} left the cluster", self);
+        LOG.info("This mirror left the cluster");
+    }
+
+    /** JMX domain of the channel's and its protocols' MBeans (JGroups' own). */
+    public static final String JMX_DOMAIN = "jgroups";
+    private volatile boolean mbeansRegistered;
+
+    /**
+     * The channel's name in JMX: {@code jgroups:type=channel,cluster="<node>@<cluster>"}, with its
+     * protocols below it; the node is in the name because tests and a Tomcat with several
+     * configurations run more than one mirror per JVM.
+     */
+    public String jmxClusterName() {
+        return self + "@" + config.clusterName();
+    }
+
+    /** Shows the channel and its protocols (message counts, views, suspicions) to JMX clients. */
+    private void registerMBeans() {
+        try {
+            org.jgroups.jmx.JmxConfigurator.registerChannel(channel,
+                    java.lang.management.ManagementFactory.getPlatformMBeanServer(), JMX_DOMAIN, jmxClusterName(), true);
+            mbeansRegistered = true;
+        } catch (Exception e) {
+            LOG.warn("The JGroups channel cannot be shown over JMX ({}); replication is not affected", e.toString());
+        }
+    }
+
+    private void unregisterMBeans() {
+        if (!mbeansRegistered) {
+            return;
+        }
+        mbeansRegistered = false;
+        try {
+            org.jgroups.jmx.JmxConfigurator.unregisterChannel(channel,
+                    java.lang.management.ManagementFactory.getPlatformMBeanServer(), JMX_DOMAIN, jmxClusterName());
+        } catch (Exception e) {
+            LOG.debug("Removing the JGroups channel's MBeans failed: {}", e.toString());
+        }
+    }
+
+    /** Bytes this node's journal holds, per origin (its own included), for metrics. */
+    public Map<String, Long> journalBytes() {
+        Map<String, Long> bytes = new java.util.TreeMap<>();
+        for (String origin : journal.heads().keySet()) {
+            bytes.put(origin, journal.bytes(origin));
+        }
+        return bytes;
     }
 
     /** The lowest seq of {@code origin} this node's journal still holds (0: none). */
@@ -478,7 +524,8 @@ public final class JGroupsPeerTransport implements PeerTransport {
         }
         members = Map.copyOf(ids);
         Set<String> snapshot = members();
-        LOG.info("Mirror {} sees members {} ({})", self, snapshot, view instanceof org.jgroups.MergeView ? "merged" : "view");
+        LOG.info("This mirror sees members {} ({})",
+                snapshot, view instanceof org.jgroups.MergeView ? "merged" : "view");
         ScheduledExecutorService s = scheduler;
         if (s == null || closed) {
             return;

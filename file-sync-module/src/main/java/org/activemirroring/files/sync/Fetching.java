@@ -52,8 +52,8 @@ final class Fetching implements AutoCloseable {
 
     void start() {
         for (int i = 0; i < threads; i++) {
-            Thread t = new Thread(this::work, "am-files-fetch-" + sync.self() + "-" + i);
-            t.setDaemon(true);
+            Thread t = org.activemirroring.logging.LogContext.thread(sync.self(),
+                    "am-files-fetch-" + sync.self() + "-" + i, this::work);
             workers.add(t);
             t.start();
         }
@@ -104,7 +104,7 @@ final class Fetching implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
-                LOG.warn("Mirror '{}': writing {} of folder '{}' failed: {}", sync.self(), t.entry().path(),
+                LOG.warn("Writing {} of folder '{}' failed: {}", t.entry().path(),
                         t.folder().folder().name(), e.toString(), e);
             } finally {
                 finished(t, done);

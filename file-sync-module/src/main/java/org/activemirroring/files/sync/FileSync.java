@@ -207,11 +207,8 @@ public final class FileSync implements AutoCloseable {
 
     /** Starts watching, scanning and writing wanted files. */
     public synchronized void start() {
-        scans = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "am-files-scan-" + self);
-            t.setDaemon(true);
-            return t;
-        });
+        scans = Executors.newSingleThreadScheduledExecutor(
+                org.activemirroring.logging.LogContext.threads(self, "am-files-scan-" + self, false));
         for (FolderSync f : folders.values()) {
             String name = f.folder().name();
             if (options.watch()) {
@@ -286,7 +283,7 @@ public final class FileSync implements AutoCloseable {
             try {
                 f.state().save();
             } catch (IOException e) {
-                LOG.warn("Mirror '{}': cannot save the index of folder '{}' ({}); tried again in a second", self,
+                LOG.warn("Cannot save the index of folder '{}' ({}); tried again in a second",
                         f.folder().name(), e.toString());
             }
         }
@@ -306,7 +303,7 @@ public final class FileSync implements AutoCloseable {
             f.scanAndPublish();
         } catch (Exception e) {
             if (!closed) {
-                LOG.warn("Mirror '{}': scanning folder '{}' failed ({}); the next scan tries again", self, name,
+                LOG.warn("Scanning folder '{}' failed ({}); the next scan tries again", name,
                         e.toString());
             }
         }
@@ -386,7 +383,7 @@ public final class FileSync implements AutoCloseable {
                     s.siblingCount()));
         }
         return new FileSyncStatus(out, assembler.bytesFetched(), assembler.bytesFromLocal(),
-                blockServer.blocksServed(), assembler.blocksRefused(), refusals.counts(), refusals.last());
+                blockServer.blocksServed(), blockServer.bytesServed(), assembler.blocksRefused(), refusals.counts(), refusals.last());
     }
 
     /** True when every folder is synced and nothing is wanted. */
@@ -455,7 +452,7 @@ public final class FileSync implements AutoCloseable {
             try {
                 f.state().save();
             } catch (IOException e) {
-                LOG.warn("Mirror '{}': cannot save folder '{}' on close: {}", self, f.folder().name(), e.toString());
+                LOG.warn("Cannot save folder '{}' on close: {}", f.folder().name(), e.toString());
             }
         }
     }

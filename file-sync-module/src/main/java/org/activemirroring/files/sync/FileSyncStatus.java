@@ -10,12 +10,13 @@ import java.util.Map;
  * @param bytesFetched   content bytes fetched from other mirrors since start
  * @param bytesFromLocal content bytes found in this mirror's own folders instead (renames, copies)
  * @param blocksServed   blocks sent to other mirrors since start
+ * @param bytesServed    content bytes of those blocks
  * @param blocksRefused  blocks other mirrors sent whose hash did not match (refused, asked elsewhere)
  * @param refused        refused file changes and files, per reason (see {@link Refusals})
  * @param lastRefusal    the newest refused change of another mirror, or null
  */
 public record FileSyncStatus(List<Folder> folders, long bytesFetched, long bytesFromLocal, long blocksServed,
-                             long blocksRefused, Map<String, Long> refused, String lastRefusal) {
+                             long bytesServed, long blocksRefused, Map<String, Long> refused, String lastRefusal) {
 
     /**
      * One folder.

@@ -29,8 +29,7 @@ final class FolderCopy {
         List<String> peers = new ArrayList<>(sync.transport().members());
         peers.remove(sync.self());
         if (peers.isEmpty()) {
-            LOG.info("Mirror '{}': no other mirror is reachable; folder '{}' starts from what is on disk here",
-                    sync.self(), name);
+            LOG.info("No other mirror is reachable; folder '{}' starts from what is on disk here", name);
             f.state().saveNow();
             return true;
         }
@@ -63,8 +62,8 @@ final class FolderCopy {
                     }
                     if (page.done() || page.entries().isEmpty()) {
                         f.state().saveNow();
-                        LOG.info("Mirror '{}': folder '{}' copied from {}: {} entries; their files are fetched now",
-                                sync.self(), name, peer, taken);
+                        LOG.info("Folder '{}' copied from {}: {} entries; their files are fetched now",
+                                name, peer, taken);
                         return true;
                     }
                 }
@@ -72,8 +71,8 @@ final class FolderCopy {
                 why.add(peer + ": " + e.getMessage());
             }
         }
-        LOG.warn("Mirror '{}': folder '{}' could not be copied from another mirror yet ({}); it is tried again at the"
-                + " next scan, and this mirror neither scans nor serves the folder as synced until then", sync.self(),
+        LOG.warn("Folder '{}' could not be copied from another mirror yet ({}); it is tried again at the"
+                + " next scan, and this mirror neither scans nor serves the folder as synced until then",
                 name, String.join("; ", why));
         return false;
     }

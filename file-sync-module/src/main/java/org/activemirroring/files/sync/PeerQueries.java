@@ -77,7 +77,7 @@ final class PeerQueries {
             refused.forEach(r -> sync.refusals().refuse(peer, folder, "unreadable", path, r));
             return e != null && e.path().equals(path) ? e : null;
         } catch (Exception e) {
-            LOG.debug("Mirror '{}': asking {} for {}/{} failed: {}", sync.self(), peer, folder, path, e.toString());
+            LOG.debug("Asking {} for {}/{} failed: {}", peer, folder, path, e.toString());
             return null;
         }
     }
@@ -105,7 +105,7 @@ final class PeerQueries {
         try {
             f.state().save();
         } catch (IOException e) {
-            LOG.warn("Mirror '{}': cannot save folder '{}': {}", sync.self(), folder, e.toString());
+            LOG.warn("Cannot save folder '{}': {}", folder, e.toString());
         }
     }
 

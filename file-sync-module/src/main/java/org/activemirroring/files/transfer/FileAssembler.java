@@ -119,12 +119,8 @@ public final class FileAssembler implements AutoCloseable {
             throw new IllegalArgumentException("Invalid requestTimeout " + requestTimeout + ": give a positive duration");
         }
         int id = POOLS.incrementAndGet();
-        AtomicInteger threads = new AtomicInteger();
-        this.pool = Executors.newFixedThreadPool(parallelRequests, r -> {
-            Thread t = new Thread(r, "am-files-fetch-" + id + "-" + threads.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.pool = Executors.newFixedThreadPool(parallelRequests, org.activemirroring.logging.LogContext.threads(
+                org.activemirroring.logging.LogContext.current(), "am-files-fetch-" + id, true));
         this.fetcher = new BlockFetcher(peers, pool, parallelRequests, maxBatchBytes, requestTimeout, counters);
     }
 

@@ -131,8 +131,8 @@ public final class FolderWatcher implements AutoCloseable {
             }
         }
         watching = true;
-        Thread t = new Thread(this::run, "am-watch-" + name);
-        t.setDaemon(true);
+        Thread t = org.activemirroring.logging.LogContext.thread(org.activemirroring.logging.LogContext.current(),
+                "am-watch-" + name, this::run);
         thread = t;
         t.start();
         // close() may have run between the check above and here; it must still stop this thread.

@@ -124,7 +124,7 @@ final class LostWriteDelivery {
             }
         }
         if (sourceFailure != null) {
-            LOG.info("Mirror '{}': the conflict log answers again; lost writes are told and acknowledged", mirrorId);
+            LOG.info("The conflict log answers again; lost writes are told and acknowledged");
             sourceFailure = null;
         }
     }
@@ -145,10 +145,10 @@ final class LostWriteDelivery {
     private void sourceFailed(String what, Exception e) {
         String message = e.getMessage() == null ? e.toString() : e.getMessage();
         if (sourceFailure == null) {
-            LOG.warn("Mirror '{}': {} failed ({}); the site's listeners are told when it works again (tried every"
-                    + " round; logged once until then)", mirrorId, what, message);
+            LOG.warn("{} failed ({}); the site's listeners are told when it works again (tried every"
+                    + " round; logged once until then)", what, message);
         } else {
-            LOG.debug("Mirror '{}': {} failed again: {}", mirrorId, what, message);
+            LOG.debug("{} failed again: {}", what, message);
         }
         sourceFailure = message;
     }
@@ -187,8 +187,8 @@ final class LostWriteDelivery {
                     }
                     handled.add(w.conflictId());
                     if (failures > 0) {
-                        LOG.info("Mirror '{}': lost-write listener {} handled lost write {} after {} failed"
-                                + " attempt(s)", mirrorId, name(), w.conflictId(), failures);
+                        LOG.info("Lost-write listener {} handled lost write {} after {} failed"
+                                + " attempt(s)", name(), w.conflictId(), failures);
                         failures = 0;
                         retryAt = 0;
                     }
@@ -203,13 +203,13 @@ final class LostWriteDelivery {
             long wait = backoffMillis(failures);
             retryAt = clock.millis() + wait;
             if (failures == 1) {
-                LOG.warn("Mirror '{}': lost-write listener {} threw on lost write {} ({} of {}); it is told again in"
+                LOG.warn("Lost-write listener {} threw on lost write {} ({} of {}); it is told again in"
                         + " {} ms, the wait doubling up to {} s while it keeps throwing (logged once until it"
-                        + " succeeds); other listeners go on", mirrorId, name(), w.conflictId(), w.kind(), w.table(),
+                        + " succeeds); other listeners go on", name(), w.conflictId(), w.kind(), w.table(),
                         wait, MAX_BACKOFF.toSeconds(), e);
             } else {
-                LOG.debug("Mirror '{}': lost-write listener {} threw again on lost write {} (attempt {}): {}; next"
-                        + " try in {} ms", mirrorId, name(), w.conflictId(), failures, e.toString(), wait);
+                LOG.debug("Lost-write listener {} threw again on lost write {} (attempt {}): {}; next"
+                        + " try in {} ms", name(), w.conflictId(), failures, e.toString(), wait);
             }
         }
 
@@ -229,8 +229,8 @@ final class LostWriteDelivery {
                 if (busy.tryLock(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
                     busy.unlock();
                 } else {
-                    LOG.warn("Mirror '{}': lost-write listener {} still runs {} s after it was closed; going on",
-                            mirrorId, name(), CLOSE_WAIT.toSeconds());
+                    LOG.warn("Lost-write listener {} still runs {} s after it was closed; going on",
+                            name(), CLOSE_WAIT.toSeconds());
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

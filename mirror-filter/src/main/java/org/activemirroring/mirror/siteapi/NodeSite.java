@@ -51,11 +51,8 @@ public final class NodeSite implements MirrorSite, AutoCloseable {
         this.folders = config.folders();
         this.node = node;
         this.context = context;
-        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "am-site-" + mirrorId);
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = Executors.newSingleThreadScheduledExecutor(
+                org.activemirroring.logging.LogContext.threads(config.nodeId(), "am-site-" + mirrorId, false));
         ConflictLogSource source = new ConflictLogSource(new LostWriteLog(config.capture(), new PostgresDialect(),
                 mirrorId, scope));
         this.delivery = new LostWriteDelivery(mirrorId, () -> node.get() == null ? null : source, Clock.systemUTC(),
@@ -101,7 +98,7 @@ public final class NodeSite implements MirrorSite, AutoCloseable {
             }
             delivery.runOnce();
         } catch (RuntimeException e) {
-            LOG.warn("Mirror '{}': a round of the site API failed, trying again in {} ms: {}", mirrorId,
+            LOG.warn("A round of the site API failed, trying again in {} ms: {}",
                     POLL.toMillis(), e.toString(), e);
         }
     }
@@ -115,7 +112,7 @@ public final class NodeSite implements MirrorSite, AutoCloseable {
             context.setAttribute(ATTRIBUTE, this);
         }
         published = true;
-        LOG.info("Mirror '{}': the site API ({}) is in the servlet context", mirrorId, MirrorSite.class.getName());
+        LOG.info("The site API ({}) is in the servlet context", MirrorSite.class.getName());
     }
 
     /** Whether this object is in the servlet context (the node ran at least once). */
@@ -168,8 +165,8 @@ public final class NodeSite implements MirrorSite, AutoCloseable {
         thread.shutdown();
         try {
             if (!thread.awaitTermination(LostWriteDelivery.CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("Mirror '{}': a lost-write listener still runs {} s after the site API closed; interrupting"
-                        + " it", mirrorId, LostWriteDelivery.CLOSE_WAIT.toSeconds());
+                LOG.warn("A lost-write listener still runs {} s after the site API closed; interrupting"
+                        + " it", LostWriteDelivery.CLOSE_WAIT.toSeconds());
                 thread.shutdownNow();
                 thread.awaitTermination(LostWriteDelivery.CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
             }
