@@ -35,6 +35,7 @@ final class FolderCopy {
         }
         Map<String, Long> mine = sync.appliedVector();
         List<String> why = new ArrayList<>();
+        int unsynced = 0;
         for (String peer : peers) {
             String after = "";
             int taken = 0;
@@ -69,7 +70,18 @@ final class FolderCopy {
                 }
             } catch (Exception e) {
                 why.add(peer + ": " + e.getMessage());
+                if (String.valueOf(e.getMessage()).contains(PeerQueries.NOT_SYNCED)) {
+                    unsynced++;
+                }
             }
+        }
+        if (unsynced == peers.size() && peers.stream().allMatch(p -> sync.self().compareTo(p) < 0)) {
+            // Every reachable mirror is new to this folder and waits for another to hold it: the one
+            // with the lowest id starts it from its disk, and the others copy from it.
+            LOG.info("Folder '{}' is new to every reachable mirror ({}); this one has the lowest id and starts it from"
+                    + " what is on disk here", name, peers);
+            f.state().saveNow();
+            return true;
         }
         LOG.warn("Folder '{}' could not be copied from another mirror yet ({}); it is tried again at the"
                 + " next scan, and this mirror neither scans nor serves the folder as synced until then",

@@ -25,12 +25,15 @@ final class PeerQueries {
         this.sync = sync;
     }
 
+    /** What a peer's answer says when it has not copied the folder itself yet (see {@link FolderCopy}). */
+    static final String NOT_SYNCED = "not synced yet";
+
     byte[] answerSnapshot(String from, byte[] body) throws IOException {
         Object[] req = SyncWire.readSnapshotRequest(body);
         String folder = (String) req[0];
         FolderSync f = sync.folders().get(folder);
         if (f == null || !sync.isSynced(folder)) {
-            throw new IOException("folder '" + folder + "' is " + (f == null ? "not configured" : "not synced yet")
+            throw new IOException("folder '" + folder + "' is " + (f == null ? "not configured" : NOT_SYNCED)
                     + " on " + sync.self());
         }
         // The vector first: everything applied up to it is in the entries read after it.

@@ -112,6 +112,44 @@ class FolderReplicationIT {
     }
 
     @Test
+    void mirrorsNewToAFolderStartingTogetherAllGetReadyAndKeepEveryonesFiles() throws Exception {
+        // Three mirrors, each with files of its own already in the folder, start at once: none holds
+        // the folder yet, so none can copy it from another. They must still all get ready (the one
+        // with the lowest id starts the folder) and end with every file.
+        int n = 3;
+        for (int i = 0; i < n; i++) {
+            ports.add(MirrorSettings.freeTransportPort());
+        }
+        List<java.util.concurrent.Future<FolderMirror>> starting = new ArrayList<>();
+        java.util.concurrent.ExecutorService starter = java.util.concurrent.Executors.newFixedThreadPool(n);
+        try {
+            for (int i = 0; i < n; i++) {
+                String id = "s" + (i + 1);
+                Path own = Files.createDirectories(tmp.resolve(id).resolve("u"));
+                Files.write(own.resolve("own-" + id + ".bin"), random(20_000 + i, 40 + i));
+                Map<String, String> settings = FolderMirror.settings(id, tmp, ports.get(i), ports, cluster);
+                starting.add(starter.submit(() -> FolderMirror.start(settings, watching())));
+            }
+            List<FolderMirror> ms = new ArrayList<>();
+            for (java.util.concurrent.Future<FolderMirror> f : starting) {
+                FolderMirror m = f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                open.add(m);
+                ms.add(m);
+            }
+            for (FolderMirror m : ms) {
+                Await.until(WAIT, () -> m.transport.members().size() == n && m.files.synced(),
+                        () -> m.id + " sees " + m.transport.members() + ", synced " + m.files.synced());
+            }
+            awaitSame(ms);
+            for (int i = 0; i < n; i++) {
+                assertTrue(Files.exists(ms.get(0).folder.resolve("own-s" + (i + 1) + ".bin")), "own-s" + (i + 1));
+            }
+        } finally {
+            starter.shutdownNow();
+        }
+    }
+
+    @Test
     void whatUsersDoToFilesReachesEveryMirror() throws Exception {
         List<FolderMirror> ms = network(3, watching());
         FolderMirror a = ms.get(0);
