@@ -61,7 +61,7 @@ class SampleSiteMirrorsIT {
                 SampleSite.awaitReady(mirrors.get(1));
                 SampleSite.awaitReady(mirrors.get(2));
                 for (int i = 0; i < 3; i++) {
-                    SampleSite.awaitLogged(mirrors.get(i), "Mirror 'e2e-" + (i + 1) + "' is replicating");
+                    SampleSite.awaitLogged(mirrors.get(i), "This mirror is replicating");
                 }
                 log(started, "three mirrors ready");
 
@@ -164,7 +164,7 @@ class SampleSiteMirrorsIT {
 
             fourth.start();
             SampleSite.awaitReady(fourth);
-            SampleSite.awaitLogged(fourth, "Mirror 'e2e-4' joined from");
+            SampleSite.awaitLogged(fourth, "This mirror joined from");
             log(started, "mirror-4 joined under load");
             int index = load.addMirror(base(fourth));
             load.addWriter(VisitorFlows.registered(base(fourth), "writer4"), index);

@@ -132,17 +132,17 @@ class SeedingSiteIT {
             writer.join(READY.toMillis());
         }
         assertTrue(writerFailures.isEmpty(), "writes on the first mirror while the second joined: " + writerFailures);
-        SampleSite.awaitLogged(two, "Mirror 'seeding-2' joined from");
+        SampleSite.awaitLogged(two, "This mirror joined from");
 
         // The third: an empty database; its site makes the schema and seeds at start, then it joins.
         three.start();
         awaitReady(three);
-        SampleSite.awaitLogged(three, "Mirror 'seeding-3' joined from");
+        SampleSite.awaitLogged(three, "This mirror joined from");
 
         // The first restarts: its site resets the sequences again before the mirror runs.
         one.tomcat().restart();
         awaitReady(one);
-        assertEquals(2, one.tomcat().log().containing("Mirror 'seeding-1' corrected sequence public.app_user_id_seq").size(),
+        assertEquals(2, one.tomcat().log().containing("This mirror corrected sequence public.app_user_id_seq").size(),
                 "the site reset its sequence at each start, and the mirror corrected it each time before serving");
         for (MirrorTomcat m : mirrors) {
             String n = m.tomcat().name();
