@@ -123,14 +123,14 @@ final class FloodBenchmark {
                 Await.until(Duration.ofSeconds(60), () -> peer.isReady(), () -> "the peer did not become ready");
                 String url = base + "/write";
                 BenchMain.say("Warm-up: " + clients + " clients at " + rate + " writes/s each, 3 s ...");
-                phase(http, url, clients, rate, 3, false);
+                phase(url, clients, rate, 3, false);
                 BenchMain.say("Without the flooder: " + clients + " clients at " + rate + " writes/s each, " + seconds
                         + " s ...");
-                Phase calm = phase(http, url, clients, rate, seconds, false);
+                Phase calm = phase(url, clients, rate, seconds, false);
                 BenchMain.say("  others " + calm.others.summary() + ", failed " + calm.othersFailed);
                 BenchMain.say("With the flooder (" + FLOOD_CONNECTIONS + " connections, as fast as it can), " + seconds
                         + " s ...");
-                Phase flood = phase(http, url, clients, rate, seconds, true);
+                Phase flood = phase(url, clients, rate, seconds, true);
                 BenchMain.say("  others " + flood.others.summary() + ", failed " + flood.othersFailed);
                 long floodTotal = flood.floodOk + flood.floodRefused + flood.floodFailed;
                 double refusedShare = floodTotal == 0 ? 0 : flood.floodRefused / (double) floodTotal;
@@ -179,7 +179,7 @@ final class FloodBenchmark {
         String firstFailure = "";
     }
 
-    private static Phase phase(HttpClient http, String url, int clients, int rate, int seconds, boolean flooder)
+    private static Phase phase(String url, int clients, int rate, int seconds, boolean flooder)
             throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         List<long[]> samples = new ArrayList<>();
@@ -195,13 +195,16 @@ final class FloodBenchmark {
             long[] lat = new long[(int) (seconds * rate * 2L + 16)];
             samples.add(lat);
             long offset = interval * i / clients; // spread over the interval, not all at once
+            // A client of its own per visitor, as browsers are: one shared java.net.http client
+            // would queue the visitors' requests behind the flooder's on its one selector thread.
+            HttpClient own = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             threads.add(start("flood-bench-client-" + i, () -> {
                 int n = 0;
                 long next = System.nanoTime() + offset;
                 while (next < end && n < lat.length - 1) {
                     LockSupport.parkNanos(next - System.nanoTime());
                     long t0 = System.nanoTime();
-                    int code = post(http, url, client);
+                    int code = post(own, url, client);
                     long took = System.nanoTime() - t0;
                     if (code == 200) {
                         lat[++n] = took;
@@ -219,10 +222,11 @@ final class FloodBenchmark {
             }));
         }
         if (flooder) {
+            HttpClient flooding = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             for (int i = 0; i < FLOOD_CONNECTIONS; i++) {
                 threads.add(start("flood-bench-flooder-" + i, () -> {
                     while (System.nanoTime() < end) {
-                        int code = post(http, url, "203.0.113.66");
+                        int code = post(flooding, url, "203.0.113.66");
                         (code == 200 ? ok : code == 429 ? refused : floodFailed).incrementAndGet();
                     }
                 }));
