@@ -54,6 +54,14 @@ import org.apache.tomcat.util.descriptor.web.FilterMap;
 final class FloodBenchmark {
     private static final int FLOOD_CONNECTIONS = 4;
     private static final int POOL = 8;
+    private static final int BLOCK_SECONDS = 2;
+    /**
+     * A client of its own per visitor, as browsers are: one shared java.net.http client would queue
+     * the visitors' requests behind the flooder's on its one selector thread. Made once: on Java 17
+     * a client's selector thread ends only when the client is collected.
+     */
+    private static final List<HttpClient> VISITORS = new ArrayList<>();
+    private static final HttpClient FLOODER = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private FloodBenchmark() {
     }
@@ -120,45 +128,60 @@ final class FloodBenchmark {
 
     private static Map<String, Object> measure(HttpClient http, String base, int clients, int rate, int seconds,
                                                MirrorNode peer) throws InterruptedException {
-                Await.until(Duration.ofSeconds(60), () -> peer.isReady(), () -> "the peer did not become ready");
-                String url = base + "/write";
-                BenchMain.say("Warm-up: " + clients + " clients at " + rate + " writes/s each, 3 s ...");
-                phase(url, clients, rate, 3, false);
-                BenchMain.say("Without the flooder: " + clients + " clients at " + rate + " writes/s each, " + seconds
-                        + " s ...");
-                Phase calm = phase(url, clients, rate, seconds, false);
-                BenchMain.say("  others " + calm.others.summary() + ", failed " + calm.othersFailed);
-                BenchMain.say("With the flooder (" + FLOOD_CONNECTIONS + " connections, as fast as it can), " + seconds
-                        + " s ...");
-                Phase flood = phase(url, clients, rate, seconds, true);
-                BenchMain.say("  others " + flood.others.summary() + ", failed " + flood.othersFailed);
-                long floodTotal = flood.floodOk + flood.floodRefused + flood.floodFailed;
-                double refusedShare = floodTotal == 0 ? 0 : flood.floodRefused / (double) floodTotal;
-                BenchMain.say(String.format(Locale.ROOT, "  flooder: %,d requests, %,d accepted (%.1f/s), %,d refused"
-                        + " (429), %,d failed otherwise", floodTotal, flood.floodOk, flood.floodOk / (double) seconds,
-                        flood.floodRefused, flood.floodFailed));
-                if (calm.othersFailed > 0 || flood.othersFailed > 0 || calm.others.count() == 0) {
-                    throw new IllegalStateException("normal clients' writes failed (" + calm.othersFailed + " without, "
-                            + flood.othersFailed + " with the flooder; first: " + flood.firstFailure + calm.firstFailure
-                            + "): the default limits must never refuse them");
-                }
-                double ratio = flood.others.percentileMs(99) / calm.others.percentileMs(99);
-                Map<String, Object> r = new LinkedHashMap<>();
-                r.put("kind", "flood");
-                r.put("clients", clients);
-                r.put("rate_each", rate);
-                r.put("seconds_per_phase", seconds);
-                r.put("others_without_flooder", stats(calm.others));
-                r.put("others_with_flooder", stats(flood.others));
-                r.put("flooder_requests", floodTotal);
-                r.put("flooder_accepted", flood.floodOk);
-                r.put("flooder_refused", flood.floodRefused);
-                r.put("flooder_failed_otherwise", flood.floodFailed);
-                r.put("refused_share", refusedShare);
-                r.put("others_p99_ratio", ratio);
-                r.put("RESULT", String.format(Locale.ROOT, "RESULT flood refused_share=%.3f others_p99_ratio=%.2f",
-                        refusedShare, ratio));
-                return r;
+        Await.until(Duration.ofSeconds(60), () -> peer.isReady(), () -> "the peer did not become ready");
+        String url = base + "/write";
+        while (VISITORS.size() < clients) {
+            VISITORS.add(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build());
+        }
+        BenchMain.say("Warm-up: " + clients + " clients at " + rate + " writes/s each, 3 s alone, 3 s with the flooder ...");
+        phase(url, clients, rate, 3, false);
+        phase(url, clients, rate, 3, true);
+        int blocks = Math.max(1, (seconds + BLOCK_SECONDS - 1) / BLOCK_SECONDS);
+        BenchMain.say(clients + " clients at " + rate + " writes/s each, without and with the flooder ("
+                + FLOOD_CONNECTIONS + " connections, as fast as it can) in alternating " + BLOCK_SECONDS + " s blocks, "
+                + blocks * BLOCK_SECONDS + " s each ...");
+        Phase calm = new Phase();
+        Phase flood = new Phase();
+        for (int i = 0; i < blocks; i++) {
+            // without, with, with, without, ...: the machine's drift falls on both alike.
+            boolean[] order = i % 2 == 0 ? new boolean[] {false, true} : new boolean[] {true, false};
+            for (boolean withFlooder : order) {
+                (withFlooder ? flood : calm).add(phase(url, clients, rate, BLOCK_SECONDS, withFlooder));
+            }
+        }
+        LatencyStats calmStats = new LatencyStats(calm.samples());
+        LatencyStats floodStats = new LatencyStats(flood.samples());
+        BenchMain.say("  others without the flooder " + calmStats.summary() + ", failed " + calm.othersFailed);
+        BenchMain.say("  others with the flooder    " + floodStats.summary() + ", failed " + flood.othersFailed);
+        long floodTotal = flood.floodOk + flood.floodRefused + flood.floodFailed;
+        double refusedShare = floodTotal == 0 ? 0 : flood.floodRefused / (double) floodTotal;
+        int floodSeconds = blocks * BLOCK_SECONDS;
+        BenchMain.say(String.format(Locale.ROOT, "  flooder: %,d requests (%.0f/s), %,d accepted (%.1f/s), %,d refused"
+                + " (429), %,d failed otherwise", floodTotal, floodTotal / (double) floodSeconds, flood.floodOk,
+                flood.floodOk / (double) floodSeconds, flood.floodRefused, flood.floodFailed));
+        if (calm.othersFailed > 0 || flood.othersFailed > 0 || calmStats.count() == 0) {
+            throw new IllegalStateException("normal clients' writes failed (" + calm.othersFailed + " without, "
+                    + flood.othersFailed + " with the flooder; first: " + flood.firstFailure + calm.firstFailure
+                    + "): the default limits must never refuse them");
+        }
+        double ratio = floodStats.percentileMs(99) / calmStats.percentileMs(99);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("kind", "flood");
+        r.put("clients", clients);
+        r.put("rate_each", rate);
+        r.put("seconds_per_phase", floodSeconds);
+        r.put("block_seconds", BLOCK_SECONDS);
+        r.put("others_without_flooder", stats(calmStats));
+        r.put("others_with_flooder", stats(floodStats));
+        r.put("flooder_requests", floodTotal);
+        r.put("flooder_accepted", flood.floodOk);
+        r.put("flooder_refused", flood.floodRefused);
+        r.put("flooder_failed_otherwise", flood.floodFailed);
+        r.put("refused_share", refusedShare);
+        r.put("others_p99_ratio", ratio);
+        r.put("RESULT", String.format(Locale.ROOT, "RESULT flood refused_share=%.3f others_p99_ratio=%.2f",
+                refusedShare, ratio));
+        return r;
     }
 
     private static Map<String, Object> stats(LatencyStats s) {
@@ -171,12 +194,27 @@ final class FloodBenchmark {
     }
 
     private static final class Phase {
-        LatencyStats others;
+        final List<long[]> latencies = new ArrayList<>();
         long othersFailed;
         long floodOk;
         long floodRefused;
         long floodFailed;
         String firstFailure = "";
+
+        void add(Phase p) {
+            latencies.addAll(p.latencies);
+            othersFailed += p.othersFailed;
+            floodOk += p.floodOk;
+            floodRefused += p.floodRefused;
+            floodFailed += p.floodFailed;
+            if (firstFailure.isEmpty()) {
+                firstFailure = p.firstFailure;
+            }
+        }
+
+        long[] samples() {
+            return latencies.stream().flatMapToLong(java.util.Arrays::stream).toArray();
+        }
     }
 
     private static Phase phase(String url, int clients, int rate, int seconds, boolean flooder)
@@ -195,9 +233,7 @@ final class FloodBenchmark {
             long[] lat = new long[(int) (seconds * rate * 2L + 16)];
             samples.add(lat);
             long offset = interval * i / clients; // spread over the interval, not all at once
-            // A client of its own per visitor, as browsers are: one shared java.net.http client
-            // would queue the visitors' requests behind the flooder's on its one selector thread.
-            HttpClient own = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            HttpClient own = VISITORS.get(i % VISITORS.size());
             threads.add(start("flood-bench-client-" + i, () -> {
                 int n = 0;
                 long next = System.nanoTime() + offset;
@@ -222,11 +258,10 @@ final class FloodBenchmark {
             }));
         }
         if (flooder) {
-            HttpClient flooding = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             for (int i = 0; i < FLOOD_CONNECTIONS; i++) {
                 threads.add(start("flood-bench-flooder-" + i, () -> {
                     while (System.nanoTime() < end) {
-                        int code = post(flooding, url, "203.0.113.66");
+                        int code = post(FLOODER, url, "203.0.113.66");
                         (code == 200 ? ok : code == 429 ? refused : floodFailed).incrementAndGet();
                     }
                 }));
@@ -244,7 +279,7 @@ final class FloodBenchmark {
             }
         }
         Phase p = new Phase();
-        p.others = new LatencyStats(all);
+        p.latencies.add(all);
         p.othersFailed = failed.get();
         p.floodOk = ok.get();
         p.floodRefused = refused.get();
