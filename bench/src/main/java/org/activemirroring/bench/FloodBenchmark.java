@@ -99,12 +99,14 @@ final class FloodBenchmark {
             def.setFilterName("mirror");
             def.setFilterClass(MirrorFilter.class.getName());
             def.addInitParameter(MirrorFilter.CONFIG_FILE_PARAM, config.toString());
+            def.setAsyncSupported("true"); // as MirrorInitializer registers it
             ctx.addFilterDef(def);
             FilterMap map = new FilterMap();
             map.setFilterName("mirror");
             map.addURLPattern("/*");
             ctx.addFilterMap(map);
-            Tomcat.addServlet(ctx, "write", new Writer(pool));
+            // Async-capable, as e.g. Spring's DispatcherServlet is: the filter then holds refusals without a thread.
+            Tomcat.addServlet(ctx, "write", new Writer(pool)).setAsyncSupported(true);
             ctx.addServletMappingDecoded("/*", "write");
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             try {

@@ -28,7 +28,7 @@ public final class EdgeGate implements AutoCloseable {
 
     public EdgeGate(MirrorConfig config) {
         EdgeOptions o = EdgeOptions.of(config.raw());
-        this.flood = o.flood() ? new FloodControl(o) : null;
+        this.flood = o.flood() ? new FloodControl(o, config.nodeId()) : null;
         boolean heartbeats = config.capture().heartbeatIntervalMs() > 0;
         if (o.readYourWrites() && !heartbeats) {
             LOG.warn("Mirror '{}': read-your-writes is off because capture heartbeats are off"
@@ -102,6 +102,9 @@ public final class EdgeGate implements AutoCloseable {
 
     @Override
     public void close() {
+        if (flood != null) {
+            flood.close();
+        }
         if (ryw != null) {
             ryw.close();
         }

@@ -19,7 +19,7 @@ import io.github.bucket4j.TimeMeter;
  * nothing. Reads are never limited here. A body of unknown length (chunked) is counted as it is
  * read and charged afterwards, so the client's next write waits for it. Thread-safe.
  */
-public final class FloodControl {
+public final class FloodControl implements AutoCloseable {
     static final long MIB = 1024L * 1024L;
 
     /** A client's two buckets. */
@@ -33,8 +33,11 @@ public final class FloodControl {
     private final int writesBurst;
     private final long bytesPerMinute;
     private final TimeMeter time;
+    /** Null when refusals are answered at once (unit tests). */
+    private final Tarpit tarpit;
 
-    FloodControl(EdgeOptions options, TimeMeter time) {
+    FloodControl(EdgeOptions options, TimeMeter time, Tarpit tarpit) {
+        this.tarpit = tarpit;
         this.keys = new ClientKeys(options.trustedProxies(), options.userSessionAttribute());
         this.writesPerSecond = options.floodWritesPerSecond();
         this.writesBurst = options.floodWritesBurst();
@@ -47,9 +50,9 @@ public final class FloodControl {
                 time::currentTimeNanos);
     }
 
-    /** With the system's clock. */
-    public FloodControl(EdgeOptions options) {
-        this(options, TimeMeter.SYSTEM_NANOTIME);
+    /** With the system's clock, refusals held back by a {@link Tarpit}. */
+    public FloodControl(EdgeOptions options, String nodeId) {
+        this(options, TimeMeter.SYSTEM_NANOTIME, new Tarpit(nodeId));
     }
 
     private Buckets create(String client) {
@@ -84,7 +87,7 @@ public final class FloodControl {
             ConsumptionProbe bytes = b.bytes().tryConsumeAndReturnRemaining(take);
             if (!bytes.isConsumed()) {
                 stats.refusedUpload();
-                refuse(response, bytes.getNanosToWaitForRefill(), "This client sent more than "
+                refuse(request, response, bytes.getNanosToWaitForRefill(), "This client sent more than "
                         + bytesPerMinute / MIB + " MiB in write requests within a minute");
                 return null;
             }
@@ -95,11 +98,18 @@ public final class FloodControl {
                 b.bytes().addTokens(take); // not sent after all
             }
             stats.refusedWrite();
-            refuse(response, writes.getNanosToWaitForRefill(), "This client made more than " + writesPerSecond
+            refuse(request, response, writes.getNanosToWaitForRefill(), "This client made more than " + writesPerSecond
                     + " write requests per second (bursts up to " + writesBurst + ")");
             return null;
         }
         return b;
+    }
+
+    @Override
+    public void close() {
+        if (tarpit != null) {
+            tarpit.close();
+        }
     }
 
     /** Charges bytes read from a body whose length was not known up front. */
@@ -109,9 +119,18 @@ public final class FloodControl {
         }
     }
 
-    private static void refuse(HttpServletResponse response, long nanosToWait, String why) throws IOException {
+    private void refuse(HttpServletRequest request, HttpServletResponse response, long nanosToWait, String why)
+            throws IOException {
         long seconds = Math.max(1, (nanosToWait + 999_999_999L) / 1_000_000_000L);
         byte[] body = (why + "; try again in " + seconds + " seconds.\n").getBytes(StandardCharsets.UTF_8);
+        if (tarpit == null) {
+            write(response, seconds, body);
+        } else {
+            tarpit.answer(request, response, nanosToWait, r -> write(r, seconds, body));
+        }
+    }
+
+    private static void write(HttpServletResponse response, long seconds, byte[] body) throws IOException {
         response.setStatus(429);
         response.setHeader("Retry-After", Long.toString(seconds));
         response.setHeader("Cache-Control", "no-store");

@@ -45,7 +45,7 @@ class FloodControlTest {
     @Test
     void aBurstPassesThenWritesAreRefusedWithRetryAfterUntilTheyRefill() throws Exception {
         FloodControl f = new FloodControl(options(Map.of("mirror.flood.writes-per-second", "2",
-                "mirror.flood.writes-burst", "5")), clock);
+                "mirror.flood.writes-burst", "5")), clock, null);
         for (int i = 0; i < 5; i++) {
             assertNotNull(f.admit(request("1.2.3.4", null, 0), new Response()), "burst write " + i);
         }
@@ -64,7 +64,7 @@ class FloodControlTest {
 
     @Test
     void uploadsAreLimitedByBytesPerMinuteAndAnOversizedOnePassesOnlyWithAFullAllowance() throws Exception {
-        FloodControl f = new FloodControl(options(Map.of("mirror.flood.upload-mib-per-minute", "10")), clock);
+        FloodControl f = new FloodControl(options(Map.of("mirror.flood.upload-mib-per-minute", "10")), clock, null);
         long mib = FloodControl.MIB;
         assertNotNull(f.admit(request("1.2.3.4", null, 6 * mib), new Response()));
         Response refused = new Response();
@@ -79,10 +79,29 @@ class FloodControlTest {
     @Test
     void theSameUserIsOneClientFromAnyAddress() throws Exception {
         FloodControl f = new FloodControl(options(Map.of("mirror.flood.writes-per-second", "1",
-                "mirror.flood.writes-burst", "1")), clock);
+                "mirror.flood.writes-burst", "1")), clock, null);
         assertNotNull(f.admit(request("1.1.1.1", "bob", 0), new Response()));
         assertNull(f.admit(request("2.2.2.2", "bob", 0), new Response()));
         assertNotNull(f.admit(request("2.2.2.2", null, 0), new Response()), "the address alone is another client");
+    }
+
+    @Test
+    void theTarpitHoldsARefusalUntilTheAllowanceRefillsButNeverMoreThreadsThanItsBound() throws Exception {
+        Tarpit tarpit = new Tarpit("test");
+        try {
+            Response held = new Response();
+            long start = System.nanoTime();
+            tarpit.answer(request("1.2.3.4", null, 0), held, TimeUnit.MILLISECONDS.toNanos(80), r -> r.setStatus(429));
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertEquals(429, held.status);
+            assertTrue(tookMs >= 80 && tookMs < 1000, "held " + tookMs + " ms");
+            start = System.nanoTime();
+            tarpit.answer(request("1.2.3.4", null, 0), new Response(), TimeUnit.SECONDS.toNanos(30), r -> r.setStatus(429));
+            assertTrue(System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(Tarpit.MAX_DELAY_MS + 900),
+                    "never longer than " + Tarpit.MAX_DELAY_MS + " ms");
+        } finally {
+            tarpit.close();
+        }
     }
 
     @Test
@@ -124,6 +143,7 @@ class FloodControlTest {
                     case "getContentLengthLong" -> length;
                     case "getHeaders" -> Collections.emptyEnumeration();
                     case "getMethod" -> "POST";
+                    case "isAsyncSupported" -> false;
                     default -> null;
                 });
     }
