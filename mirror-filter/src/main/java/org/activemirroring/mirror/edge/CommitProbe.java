@@ -65,6 +65,8 @@ final class CommitProbe implements AutoCloseable {
             }
             long lsn;
             try (PreparedStatement ps = p.connection().prepareStatement(SQL)) {
+                // A database that hangs must not hold the response much past the bound (whole seconds here).
+                ps.setQueryTimeout((int) Math.max(1, (timeoutMs + 999) / 1000));
                 ps.setString(1, p.row());
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
