@@ -28,13 +28,13 @@ import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 
 /**
- * Entry point of {@code bench/run}: {@code lag|throughput|catchup|join|idle|apply|files|filter [--seconds N] [--rate R]
+ * Entry point of {@code bench/run}: {@code lag|throughput|catchup|join|idle|apply|files|filter|flood [--seconds N] [--rate R]
  * [--mirrors M] [--rows N] [--warmup-rows N] [--seconds-down N] [--stop clean|kill] [--node-heap 512m] [--results DIR]}.
  * Everything runs on this machine against embedded PostgreSQL servers, and each number of ours is
  * printed beside the reference measured in the same run ({@link CatchUpBenchmark} for catchup).
  */
 public final class BenchMain {
-    static final String USAGE = "usage: bench/run lag|throughput|catchup|join|idle|apply|files|filter [--seconds N] [--rate R]"
+    static final String USAGE = "usage: bench/run lag|throughput|catchup|join|idle|apply|files|filter|flood [--seconds N] [--rate R]"
             + " [--mirrors M] [--rows N] [--warmup-rows N] [--seconds-down N] [--stop clean|kill] [--node-heap 512m] [--mb N]"
             + " [--file-kb N] [--scan-files N] [--clients N] [--block-seconds N] [--heap-seconds N]";
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
@@ -74,8 +74,11 @@ public final class BenchMain {
                     Integer.parseInt(opts.getOrDefault("block-seconds", "2")),
                     Integer.parseInt(opts.getOrDefault("heap-seconds", "30")),
                     Integer.parseInt(opts.getOrDefault("rate", "200")));
+            case "flood" -> FloodBenchmark.run(Integer.parseInt(opts.getOrDefault("seconds", "20")),
+                    Integer.parseInt(opts.getOrDefault("clients", "10")),
+                    Integer.parseInt(opts.getOrDefault("rate", "4")));
             default -> throw new IllegalArgumentException("Unknown benchmark '" + kind
-                    + "': use lag, throughput, catchup, join, idle, apply, files or filter");
+                    + "': use lag, throughput, catchup, join, idle, apply, files, filter or flood");
         };
         writeResults(Path.of(opts.getOrDefault("results", "bench/results")), kind, result);
         System.out.println(result.get("RESULT"));

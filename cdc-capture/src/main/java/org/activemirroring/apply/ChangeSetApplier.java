@@ -66,6 +66,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
     private static final int ONE_TRIP_ROWS = 16;
 
     private volatile ApplyObserver observer = ApplyObserver.NONE;
+    /** Told after the applied vector moved (ChangeSets and every other payload); see {@link #onProgress}. */
+    private final List<Runnable> progressListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private static final Logger LOG = LoggerFactory.getLogger(ChangeSetApplier.class);
 
     private final CaptureConfig config;
@@ -569,6 +571,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         applied += staged.size();
         conflicts += stagedConflicts;
         stagedApplied.forEach((o, seq) -> appliedNow.merge(o, seq, Math::max));
+        progressed();
         long at = EpochMicros.now();
         for (ChangeSet cs : staged) {
             reportedVectors.put(cs.origin(), cs.deps());
@@ -723,6 +726,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         c.commit();
         endTransaction();
         appliedNow.merge(origin, seq, Math::max);
+        progressed();
     }
 
     /** Makes what receivers took durable, before their seqs are committed as applied. */
@@ -1047,6 +1051,30 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                 applyInTransaction(c, cs, lost, false);
             } finally {
                 careful = false;
+            }
+        }
+    }
+
+    /**
+     * Adds a listener told, on the delivery thread, each time {@link #appliedNow} moved after a
+     * commit (a ChangeSet or any other payload). It must be fast and must not throw: read-your-writes
+     * wakes its waiting requests with it.
+     */
+    public void onProgress(Runnable listener) {
+        progressListeners.add(listener);
+    }
+
+    /** Removes a listener added with {@link #onProgress}. */
+    public void removeProgressListener(Runnable listener) {
+        progressListeners.remove(listener);
+    }
+
+    private void progressed() {
+        for (Runnable r : progressListeners) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.warn("A listener of applied progress failed: {}", e.toString());
             }
         }
     }

@@ -83,7 +83,7 @@ public final class DebeziumCapture implements AutoCloseable {
     private volatile boolean closing;
     private volatile boolean held;
     private volatile Throwable failure;
-    private TransactionAssembler assembler;
+    private volatile TransactionAssembler assembler;
     private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private Thread thread;
 
@@ -388,6 +388,15 @@ public final class DebeziumCapture implements AutoCloseable {
      * it read and waits before stamping it. For fault-injection tests that need a local write to
      * stay uncaptured for a while.
      */
+    /**
+     * How far this capture has published in the database's log (see {@link CapturePosition}); a
+     * position that never moves before {@link #start}.
+     */
+    public CapturePosition position() {
+        TransactionAssembler a = assembler;
+        return a == null ? new CapturePosition() : a.position();
+    }
+
     public void holdPublishing(boolean hold) {
         held = hold;
     }

@@ -74,6 +74,9 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
     private final List<long[]> readyLsns = new ArrayList<>();
     private int readyRows;
     private OpenTx open;
+    /** The highest log position of a change of a completed transaction, moved to {@link #position} at flush. */
+    private long completedLsn;
+    private final CapturePosition position = new CapturePosition();
 
     private volatile long published;
     private volatile long echoes;
@@ -88,6 +91,8 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
         boolean echo;
         boolean heartbeat;
         long commitTimeMicros;
+        /** The highest log position of any of its changes, published or not (heartbeats, echoes too). */
+        long maxLsn;
 
         OpenTx(long txId) {
             this.txId = txId;
@@ -154,6 +159,11 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
                 if (open.rows.isEmpty()) {
                     open.commitTimeMicros = commitMicros(source);
                 }
+                Long eventLsn = fields.lsn() != null && source.schema().field(fields.lsn()) != null
+                        ? source.getInt64(fields.lsn()) : null;
+                if (eventLsn != null && eventLsn > open.maxLsn) {
+                    open.maxLsn = eventLsn;
+                }
                 String table = RowChangeConverter.table(source);
                 if (table.equals(heartbeatTable)) {
                     // A heartbeat row: it carries the position forward, it is no change of the site.
@@ -174,9 +184,7 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
                     if (open.rows.size() == open.lsns.length) {
                         open.lsns = java.util.Arrays.copyOf(open.lsns, open.lsns.length * 2);
                     }
-                    Long lsn = fields.lsn() != null && source.schema().field(fields.lsn()) != null
-                            ? source.getInt64(fields.lsn()) : null;
-                    open.lsns[open.rows.size()] = lsn == null ? 0 : lsn;
+                    open.lsns[open.rows.size()] = eventLsn == null ? 0 : eventLsn;
                     open.rows.add(row);
                 }
                 pending = event;
@@ -203,6 +211,8 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
             readyLsns.clear();
             readyRows = 0;
         }
+        // Everything completed so far is published (or dropped on purpose): see CapturePosition.
+        position.advance(completedLsn);
         // Offsets are cumulative: marking the newest settled record moves the position past all
         // before it, so the records themselves need not be kept (a 200k-row transaction would
         // otherwise hold 200k SourceRecords until its END).
@@ -226,6 +236,7 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
             throws InterruptedException {
         OpenTx tx = open;
         open = null;
+        completedLsn = Math.max(completedLsn, tx.maxLsn);
         if (publishedTxIds.contains(tx.txId)) {
             replays++;
         } else if (tx.echo) {
@@ -268,6 +279,11 @@ final class TransactionAssembler implements DebeziumEngine.ChangeConsumer<Record
     static long txIdOf(String transactionId) {
         int colon = transactionId.indexOf(':');
         return Long.parseLong(colon < 0 ? transactionId : transactionId.substring(0, colon));
+    }
+
+    /** How far this capture has published (see {@link CapturePosition}). */
+    CapturePosition position() {
+        return position;
     }
 
     CaptureStats stats() {

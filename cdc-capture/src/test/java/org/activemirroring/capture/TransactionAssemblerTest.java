@@ -1,6 +1,7 @@
 package org.activemirroring.capture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Clock;
@@ -89,6 +90,46 @@ class TransactionAssemblerTest {
         SourceRecord r = new SourceRecord(Map.of(), Map.of(), "am-n.public.item", KEY, new Struct(KEY).put("id", id),
                 VALUE, value);
         return () -> r;
+    }
+
+    private static final Schema SOURCE_LSN = SchemaBuilder.struct()
+            .field("schema", Schema.STRING_SCHEMA).field("table", Schema.STRING_SCHEMA)
+            .field("txId", Schema.OPTIONAL_INT64_SCHEMA).field("lsn", Schema.OPTIONAL_INT64_SCHEMA)
+            .field("ts_ms", Schema.INT64_SCHEMA).field("origin", Schema.OPTIONAL_STRING_SCHEMA).build();
+    private static final Schema VALUE_LSN = SchemaBuilder.struct()
+            .field("before", ROW).field("after", ROW).field("source", SOURCE_LSN).field("op", Schema.STRING_SCHEMA)
+            .build();
+
+    private static RecordChangeEvent<SourceRecord> dataAt(long txId, long id, long lsn, String schema, String table) {
+        Struct source = new Struct(SOURCE_LSN).put("schema", schema).put("table", table).put("txId", txId)
+                .put("lsn", lsn).put("ts_ms", 1_700_000_000_000L + txId);
+        Struct value = new Struct(VALUE_LSN).put("after", new Struct(ROW).put("id", id).put("name", "n" + id))
+                .put("source", source).put("op", "u");
+        SourceRecord r = new SourceRecord(Map.of(), Map.of(), "am-n." + schema + "." + table, KEY,
+                new Struct(KEY).put("id", id), VALUE_LSN, value);
+        return () -> r;
+    }
+
+    @Test
+    void thePositionPassesAHeartbeatOnlyOnceEverythingBeforeItIsPublished() throws Exception {
+        List<Long> passedAtPublish = new ArrayList<>();
+        CapturePosition[] position = new CapturePosition[1];
+        TransactionAssembler a = new TransactionAssembler("node-n", TX_TOPIC, new EchoPolicy("activemirroring_apply"),
+                new RowChangeConverter(new ValueEncoder(), java.util.Set.of()), (list, lsns) -> {
+                    passedAtPublish.add(position[0].passed());
+                    sunk.addAll(list);
+                }, List.of(), Clock.systemUTC(), HeldOutTables.none(), PostgresDialect.HEARTBEAT_TABLE,
+                new PostgresCaptureSource().eventFields());
+        position[0] = a.position();
+        a.handleBatch(List.of(tx("BEGIN", 5), dataAt(5, 1, 100, "public", "item")), committer);
+        assertEquals(0, a.position().passed(), "an open transaction moves nothing");
+        a.handleBatch(List.of(tx("END", 5), tx("BEGIN", 6), dataAt(6, 1, 200, "mirror", "heartbeat"), tx("END", 6)),
+                committer);
+        assertEquals(1, sunk.size(), "the heartbeat is not published");
+        assertEquals(List.of(0L), passedAtPublish, "the position moves only after the site's transaction is published");
+        assertEquals(200, a.position().passed());
+        assertTrue(a.position().awaitPassed(150, 1, java.util.concurrent.TimeUnit.MILLISECONDS));
+        assertFalse(a.position().awaitPassed(201, 1, java.util.concurrent.TimeUnit.MILLISECONDS));
     }
 
     @Test

@@ -154,6 +154,7 @@ public final class MirrorConfig {
         // Relative folder paths are relative to the directory the server was started in.
         FolderConfig folders = FolderConfig.from(raw, Path.of("").toAbsolutePath(), problems);
         FileSyncOptions fileSync = FileSyncOptions.from(raw, problems);
+        org.activemirroring.mirror.edge.EdgeOptions.from(raw, problems); // read again by the filter (EdgeGate)
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
@@ -228,6 +229,7 @@ public final class MirrorConfig {
         all.addAll(TransportConfig.OPTIONS);
         all.addAll(CaptureConfig.OPTIONS);
         all.addAll(FILTER_OPTIONS);
+        all.addAll(org.activemirroring.mirror.edge.EdgeOptions.OPTIONS);
         all.addAll(FolderConfig.OPTIONS);
         all.addAll(FileSyncOptions.OPTIONS);
         return List.copyOf(all);

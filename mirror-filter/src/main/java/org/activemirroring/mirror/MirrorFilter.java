@@ -47,6 +47,7 @@ public final class MirrorFilter implements Filter {
 
     private NodeLauncher launcher;
     private AdminEndpoints admin;
+    private org.activemirroring.mirror.edge.EdgeGate edge;
     private org.activemirroring.mirror.siteapi.NodeSite site;
     /** This filter's use of the node it shares with every filter of the same configuration file. */
     private SharedNodes.Lease lease;
@@ -71,6 +72,7 @@ public final class MirrorFilter implements Filter {
         lease = acquireNode(filterConfig, config);
         launcher = lease.launcher();
         admin = new AdminEndpoints(launcher);
+        edge = new org.activemirroring.mirror.edge.EdgeGate(config);
         publishSiteApi(filterConfig, config);
     }
 
@@ -132,10 +134,13 @@ public final class MirrorFilter implements Filter {
         } else if (AdminEndpoints.isAdminPath(path)) {
             admin.serve(path, request, response);
         } else if (!ready) {
+            if (edge.forwardUnready(request, response)) {
+                return;
+            }
             unavailable(response, "This mirror is not ready yet (" + phaseWord(node) + "); try again in "
                     + launcher.config().retryAfterSeconds() + " seconds.\n");
         } else {
-            chain.doFilter(req, res);
+            edge.serve(request, response, chain, node);
         }
     }
 
@@ -231,6 +236,8 @@ public final class MirrorFilter implements Filter {
             }
             launcher = null;
             admin = null;
+            edge.close();
+            edge = null;
         }
     }
 

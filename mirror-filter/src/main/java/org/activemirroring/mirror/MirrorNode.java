@@ -681,6 +681,33 @@ public final class MirrorNode implements AutoCloseable {
         return transport.stats().journalHeads().getOrDefault(nodeId(), 0L);
     }
 
+    /**
+     * Waits until capture has published every transaction of this mirror's database that
+     * committed before log position {@code lsn} ({@link org.activemirroring.capture.CapturePosition});
+     * false when {@code timeoutMs} passed first. For read-your-writes.
+     */
+    public boolean awaitCaptured(long lsn, long timeoutMs) throws InterruptedException {
+        return capture.position().awaitPassed(lsn, timeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** The highest sequence number of {@code origin} applied here (in memory, no database read). */
+    public long applied(String origin) {
+        return applier.appliedNow().getOrDefault(origin, 0L);
+    }
+
+    /**
+     * Adds a listener told each time the applied vector moved (on the delivery thread: fast, never
+     * throwing); read-your-writes wakes its waiting requests with it.
+     */
+    public void onApplyProgress(Runnable listener) {
+        applier.onProgress(listener);
+    }
+
+    /** Removes a listener of {@link #onApplyProgress}. */
+    public void removeApplyProgress(Runnable listener) {
+        applier.removeProgressListener(listener);
+    }
+
     /** The applied vector as stored in the site database. */
     public Map<String, Long> appliedVector() throws ApplyException {
         return applier.appliedVector();

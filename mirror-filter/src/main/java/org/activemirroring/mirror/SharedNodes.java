@@ -138,6 +138,14 @@ final class SharedNodes {
         }
     }
 
+    /** The launcher of the node of {@code configFile}, or null if none runs; for tests. */
+    static NodeLauncher launcher(Path configFile) {
+        synchronized (SharedNodes.class) {
+            Entry entry = NODES.get(realPath(configFile));
+            return entry == null ? null : entry.launcher;
+        }
+    }
+
     private static String realPath(Path file) {
         try {
             return file.toRealPath().toString();
