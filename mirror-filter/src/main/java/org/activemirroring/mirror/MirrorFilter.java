@@ -73,6 +73,9 @@ public final class MirrorFilter implements Filter {
         launcher = lease.launcher();
         admin = new AdminEndpoints(launcher);
         edge = new org.activemirroring.mirror.edge.EdgeGate(config);
+        if (edge.floodStats() != null) {
+            edge.floodStats().onLimit(launcher.metrics()::limitHit); // mirror_limits_hit_total{limit}
+        }
         publishSiteApi(filterConfig, config);
     }
 

@@ -46,6 +46,8 @@ class FloodControlTest {
     void aBurstPassesThenWritesAreRefusedWithRetryAfterUntilTheyRefill() throws Exception {
         FloodControl f = new FloodControl(options(Map.of("mirror.flood.writes-per-second", "2",
                 "mirror.flood.writes-burst", "5")), clock, null);
+        List<String> hits = new java.util.concurrent.CopyOnWriteArrayList<>();
+        f.stats().onLimit(hits::add);
         for (int i = 0; i < 5; i++) {
             assertNotNull(f.admit(request("1.2.3.4", null, 0), new Response()), "burst write " + i);
         }
@@ -60,6 +62,7 @@ class FloodControlTest {
         assertNotNull(f.admit(request("1.2.3.4", null, 0), new Response()), "one write refilled after 0.5 s");
         assertEquals(1, f.stats().refusedWrites());
         assertEquals(1, f.stats().limitsHit());
+        assertEquals(List.of("writes"), hits, "the metric hears of each limit hit");
     }
 
     @Test
