@@ -29,7 +29,11 @@ import org.junit.jupiter.api.io.TempDir;
 /** Real JGroups over TCP on 127.0.0.1: several mirrors in this JVM, each with its own ports and data dir. */
 class JGroupsPeerTransportIT {
 
-    private static final Duration WAIT = Duration.ofSeconds(20);
+    /**
+     * Generous: on a loaded 2-core machine a restarted mirror's join can time out, so it starts
+     * alone and only meets the others at the next merge round (up to 8 s each).
+     */
+    private static final Duration WAIT = Duration.ofSeconds(60);
     private static final List<String> IDS = List.of("a", "b", "c");
 
     @TempDir
@@ -101,6 +105,12 @@ class JGroupsPeerTransportIT {
     private static void awaitLast(RecordingHandler h, String origin, long seq) {
         Await.until(WAIT, () -> h.last(origin) >= seq, () -> "handler got " + origin + " up to " + h.last(origin)
                 + ", expected " + seq);
+    }
+
+    /** As above, naming the receiving transport's view and counters when it fails. */
+    private static void awaitLast(RecordingHandler h, String origin, long seq, PeerTransport receiver) {
+        Await.until(WAIT, () -> h.last(origin) >= seq, () -> "handler got " + origin + " up to " + h.last(origin)
+                + ", expected " + seq + "; receiver sees " + receiver.members() + ", " + receiver.stats());
     }
 
     @Test
@@ -177,7 +187,8 @@ class JGroupsPeerTransportIT {
 
         RecordingHandler hc2 = new RecordingHandler("c", hc.applied());
         PeerTransport c2 = started("c", hc2, Map.of());
-        awaitLast(hc2, "a", 50);
+        awaitMembers(Set.copyOf(IDS), a, b, c2);
+        awaitLast(hc2, "a", 50, c2);
         awaitLast(hc2, "b", 25);
         assertEquals(range(21, 50), hc2.seqs("a"));
         assertEquals(range(11, 25), hc2.seqs("b"));
