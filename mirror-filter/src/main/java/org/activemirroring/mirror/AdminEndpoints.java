@@ -19,6 +19,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.activemirroring.change.HybridClock;
 import org.activemirroring.change.RowVersion;
 import org.activemirroring.logging.LogContext;
+import org.activemirroring.mirror.dashboard.DashboardEndpoint;
 import org.activemirroring.mirror.metrics.MirrorMetrics;
 import org.activemirroring.versions.Conflict;
 import org.activemirroring.versions.ConflictLogReader;
@@ -26,7 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin pages, {@code /_mirror/status}, {@code /_mirror/conflicts}, {@code /_mirror/parked}
+ * The admin pages, the dashboard {@code /_mirror/} ({@link DashboardEndpoint}), {@code /_mirror/status}, {@code /_mirror/conflicts}, {@code /_mirror/parked}
  * and {@code /_mirror/metrics}: they show database details, error texts and whole rows of the
  * site's tables, so only an admin sees them ({@link AdminAccess}: HTTP Basic credentials of
  * {@code mirror.admin.user} and {@code mirror.admin.password-hash}, or the container's role
@@ -48,17 +49,19 @@ final class AdminEndpoints {
 
     private final NodeLauncher launcher;
     private final AdminAccess access;
+    private final DashboardEndpoint dashboard;
 
     AdminEndpoints(NodeLauncher launcher) {
         this.launcher = launcher;
         MirrorConfig config = launcher.config();
         this.access = new AdminAccess(config);
+        this.dashboard = new DashboardEndpoint(config.nodeId(), launcher::node, this::detail, launcher.lagHistory());
         if (access.off()) {
             try (LogContext.Scope ignored = LogContext.scoped(config.nodeId())) {
-                LOG.info("The admin pages ({}, {}, {}, {}) are off (403) until mirror.admin.password-hash or"
+                LOG.info("The admin pages ({}, {}, {}, {}, {}) are off (403) until mirror.admin.password-hash or"
                         + " mirror.admin.role is set; make a hash with java -cp mirror-filter-VERSION.jar"
-                        + " org.activemirroring.mirror.AdminPassword", STATUS_PATH, CONFLICTS_PATH, PARKED_PATH,
-                        METRICS_PATH);
+                        + " org.activemirroring.mirror.AdminPassword", DashboardEndpoint.PAGE_PATH, STATUS_PATH,
+                        CONFLICTS_PATH, PARKED_PATH, METRICS_PATH);
             }
         }
     }
@@ -66,7 +69,7 @@ final class AdminEndpoints {
     static boolean isAdminPath(String path) {
         return STATUS_PATH.equals(path) || CONFLICTS_PATH.equals(path) || METRICS_PATH.equals(path)
                 || PARKED_PATH.equals(path)
-                || RETRY_PATH.equals(path) || DISCARD_PATH.equals(path);
+                || RETRY_PATH.equals(path) || DISCARD_PATH.equals(path) || DashboardEndpoint.isDashboardPath(path);
     }
 
     void serve(String path, HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -80,7 +83,9 @@ final class AdminEndpoints {
 
     private void serveAdmin(String path, HttpServletRequest request, HttpServletResponse response) throws IOException {
         MirrorNode node = launcher.node();
-        if (STATUS_PATH.equals(path)) {
+        if (DashboardEndpoint.isDashboardPath(path)) {
+            dashboard.serve(path, request.getContextPath(), response);
+        } else if (STATUS_PATH.equals(path)) {
             status(response, node);
         } else if (METRICS_PATH.equals(path)) {
             MirrorFilter.write(response, HttpServletResponse.SC_OK, MirrorMetrics.CONTENT_TYPE_BASE,

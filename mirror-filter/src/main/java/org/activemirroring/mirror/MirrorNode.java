@@ -86,6 +86,7 @@ public final class MirrorNode implements AutoCloseable {
     private volatile boolean closed;
     private final DataOrigin dataOrigin;
     private final FileSync files;
+    private final org.activemirroring.mirror.dashboard.LocalFacts facts;
 
     /**
      * Where this mirror's data came from, for status: how it was decided (joined from whom, or why
@@ -114,8 +115,10 @@ public final class MirrorNode implements AutoCloseable {
                        JGroupsPeerTransport transport, DebeziumCapture capture,
                        java.util.function.Supplier<DebeziumCapture> newCapture, CaptureVersioner versioner,
                        ConflictLogReader conflicts, JoinSource joinSource, JoinSink joinSink,
-                       ForeignKeyValidation validation, DataOrigin dataOrigin, FileSync files) {
+                       ForeignKeyValidation validation, DataOrigin dataOrigin, FileSync files,
+                       org.activemirroring.mirror.dashboard.LocalFacts facts) {
         this.files = files;
+        this.facts = facts;
         this.dataOrigin = dataOrigin;
         this.validation = validation;
         this.joinSource = joinSource;
@@ -282,7 +285,13 @@ public final class MirrorNode implements AutoCloseable {
         }
     }
 
-    private static MirrorNode startNode(MirrorConfig config, java.util.function.Consumer<String> progress) {
+    private static MirrorNode startNode(MirrorConfig config, java.util.function.Consumer<String> reported) {
+        java.util.concurrent.atomic.AtomicReference<String> phase = new java.util.concurrent.atomic.AtomicReference<>(
+                "starting");
+        java.util.function.Consumer<String> progress = p -> {
+            phase.set(p);
+            reported.accept(p);
+        };
         List<AutoCloseable> started = new ArrayList<>();
         String node = config.nodeId();
         try {
@@ -314,6 +323,10 @@ public final class MirrorNode implements AutoCloseable {
                     });
             started.add(joinSource);
             transport.registerRequestHandler(JoinWire.KIND, joinSource);
+            // What the dashboards of the other mirrors ask this one, answered from the first moment.
+            org.activemirroring.mirror.dashboard.LocalFacts facts = new org.activemirroring.mirror.dashboard.LocalFacts(
+                    node, config.capture(), transport, self::get, phase::get);
+            transport.registerRequestHandler(org.activemirroring.mirror.dashboard.LocalFacts.KIND, facts);
             joining.ensureComplete();
             if (joining.copiedThisStart()) {
                 files.forgetSynced(); // the folders are copied again too, after the database
@@ -365,7 +378,7 @@ public final class MirrorNode implements AutoCloseable {
             LOG.info("This mirror is replicating; members {}", transport.members());
             MirrorNode n = new MirrorNode(config, sequences, applier, transport, capture, newCapture, versioner,
                     new ConflictLogReader(config.capture(), dialect), joinSource, sink, validation,
-                    new DataOrigin(joining.dataSource(), joining.warning(), restored), files);
+                    new DataOrigin(joining.dataSource(), joining.warning(), restored), files, facts);
             self.set(n);
             built.complete(n);
             return n;
@@ -709,6 +722,16 @@ public final class MirrorNode implements AutoCloseable {
     }
 
     /** The applied vector as stored in the site database. */
+    /** The applied vector as the applier holds it in memory (no database read). */
+    public Map<String, Long> appliedNow() {
+        return applier.appliedNow();
+    }
+
+    /** This mirror's facts for the dashboard, and the way to ask the other mirrors for theirs. */
+    public org.activemirroring.mirror.dashboard.LocalFacts facts() {
+        return facts;
+    }
+
     public Map<String, Long> appliedVector() throws ApplyException {
         return applier.appliedVector();
     }

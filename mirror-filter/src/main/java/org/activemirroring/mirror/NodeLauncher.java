@@ -7,6 +7,7 @@ import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
 import org.activemirroring.logging.LogContext;
+import org.activemirroring.mirror.dashboard.LagHistory;
 import org.activemirroring.mirror.metrics.MirrorMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +30,7 @@ final class NodeLauncher implements AutoCloseable {
     private volatile String lastFailure;
     private volatile String phase = "starting";
     private final MirrorMetrics metrics;
+    private final LagHistory lagHistory = new LagHistory();
 
     /** @param starter starts a node, reporting what it does meanwhile (a join's progress) to the consumer */
     NodeLauncher(MirrorConfig config, BiFunction<MirrorConfig, Consumer<String>, MirrorNode> starter) {
@@ -50,6 +52,11 @@ final class NodeLauncher implements AutoCloseable {
         thread.start();
     }
 
+    /** This mirror's recent lag behind each other mirror, sampled while its node runs (the dashboard's chart). */
+    LagHistory lagHistory() {
+        return lagHistory;
+    }
+
     /** This mirror's meters ({@code /_mirror/metrics} and JMX), for as long as the launcher lives. */
     MirrorMetrics metrics() {
         return metrics;
@@ -64,6 +71,7 @@ final class NodeLauncher implements AutoCloseable {
             // Watch for a node that must start over (it lost history no peer holds: a full join).
             try {
                 while (!stop.await(1, TimeUnit.SECONDS)) {
+                    sampleLag(started);
                     if (started.restartRequested()) {
                         LOG.warn("This mirror restarts to copy its data again from a peer");
                         synchronized (this) {
@@ -78,6 +86,15 @@ final class NodeLauncher implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 return;
             }
+        }
+    }
+
+    private void sampleLag(MirrorNode n) {
+        try {
+            lagHistory.record(System.currentTimeMillis(), config.nodeId(), n.transportStats().journalHeads(),
+                    n.appliedNow());
+        } catch (RuntimeException e) {
+            LOG.debug("Cannot sample the lag: {}", e.toString()); // a closing node; the next sample will tell
         }
     }
 

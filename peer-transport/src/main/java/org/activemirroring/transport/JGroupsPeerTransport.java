@@ -251,6 +251,18 @@ public final class JGroupsPeerTransport implements PeerTransport {
         }
     }
 
+    /**
+     * Up to {@code maxCount} envelopes of {@code origin} from this node's journal, from
+     * {@code fromSeq} on, in order (fewer where retention pruned them or the journal ends).
+     */
+    public List<Envelope> journalRead(String origin, long fromSeq, int maxCount) throws TransportException {
+        try {
+            return journal.read(origin, fromSeq, maxCount);
+        } catch (IOException e) {
+            throw new TransportException("Cannot read the journal of " + origin + ": " + e.getMessage(), false, e);
+        }
+    }
+
     @Override
     public List<Envelope> journalTail(String origin, int max) throws TransportException {
         try {
