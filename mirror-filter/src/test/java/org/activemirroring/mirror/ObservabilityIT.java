@@ -136,7 +136,7 @@ class ObservabilityIT {
 
                 for (String site : List.of("/a", "/b")) {
                     for (String page : List.of("/_mirror/status", "/_mirror/conflicts", "/_mirror/parked",
-                            "/_mirror/metrics")) {
+                            "/_mirror/metrics", "/_mirror/", "/_mirror/dashboard.json")) {
                         HttpResponse<String> none = get(base + site + page);
                         assertEquals(401, none.statusCode(), site + page + " without credentials");
                         assertFalse(none.body().contains("obs-"), none.body());
@@ -145,6 +145,9 @@ class ObservabilityIT {
                         assertEquals(200, ok.statusCode(), site + page + ": " + ok.body());
                         outputs.add(ok.body());
                     }
+                    HttpResponse<String> bare = get(base + site + "/_mirror", "admin", ADMIN_SECRET);
+                    assertEquals(301, bare.statusCode(), "/_mirror leads to the dashboard");
+                    assertEquals(site + "/_mirror/", bare.headers().firstValue("Location").orElse(""));
                     HttpResponse<String> health = get(base + site + "/_mirror/health");
                     assertEquals("ready\n", health.body());
                     outputs.add(health.body());

@@ -52,7 +52,7 @@ public final class LocalFacts implements RequestHandler {
     private final Supplier<String> phase;
     private final WriteIndex writes;
     private List<String> tables = List.of();
-    private long tablesReadAt = Long.MIN_VALUE;
+    private long tablesReadAt; // 0: never (the epoch is long past any TTL)
 
     /**
      * @param node  the running node, or null while it starts
