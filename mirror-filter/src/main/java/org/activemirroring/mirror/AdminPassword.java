@@ -30,6 +30,14 @@ public final class AdminPassword {
         System.exit(run(console, stdin, System.out, System.err, new SecureRandom()));
     }
 
+    /**
+     * The value of {@code mirror.admin.password-hash} for {@code password} (not empty), with a
+     * new random salt: for tools that set up mirrors (the demo, tests). The caller clears the array.
+     */
+    public static String hashOf(char[] password) {
+        return PasswordHash.create(password, PasswordHash.DEFAULT_ITERATIONS, new SecureRandom()).encoded();
+    }
+
     /** @return the exit status: 0 with the line printed on {@code out}, else 1 with the reason on {@code err} */
     static int run(Console console, BufferedReader stdin, PrintStream out, PrintStream err, SecureRandom random)
             throws IOException {

@@ -96,10 +96,15 @@ public final class Demo {
         say("Starting three PostgreSQL servers, then three Tomcats with the sample site (files under " + run + ") ...");
         databases = PostgresServers.start("demo", MIRRORS);
         List<Map<String, String>> settings = MirrorSettings.forServers("mirror", databases.servers());
+        // The dashboards at /_mirror/ are admin-only: this run's admin password, new each run.
+        String adminPassword = java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(6));
+        String adminHash = org.activemirroring.mirror.AdminPassword.hashOf(adminPassword.toCharArray());
         Map<String, MirrorTomcat> byName = new LinkedHashMap<>();
         for (int i = 0; i < MIRRORS; i++) {
             String name = "mirror-" + (i + 1);
-            MirrorTomcat m = MirrorTomcat.create(name, run.resolve(name), databases.get(i), settings.get(i), Install.WAR);
+            Map<String, String> mine = new LinkedHashMap<>(settings.get(i));
+            mine.put("mirror.admin.password-hash", adminHash);
+            MirrorTomcat m = MirrorTomcat.create(name, run.resolve(name), databases.get(i), mine, Install.WAR);
             m.addWar("ROOT", war);
             synchronized (mirrors) {
                 if (stopping.get()) {
@@ -122,6 +127,8 @@ public final class Demo {
             say(m.tomcat().name() + ": " + m.url("/") + "   (Tomcat pid " + m.tomcat().pid() + ", log "
                     + m.tomcat().log().catalinaOut() + ", uploads " + m.uploadDir() + ")");
         }
+        say("Dashboard (on every mirror at /_mirror/): " + mirrors.get(0).url("/_mirror/") + "   (user admin,"
+                + " password " + adminPassword + ")");
         say("");
 
         Map<String, Path> folders = new LinkedHashMap<>();

@@ -28,13 +28,18 @@ import org.junit.jupiter.api.Test;
  * What a visitor sees: an item with its image uploaded on mirror 1 (a real Tomcat with the sample
  * site), opened on mirror 2 in a headless Chromium. The DOM shows the item's title and an
  * {@code <img>} whose source mirror 2 serves with the uploaded bytes, and the screenshot (kept as
- * {@code target/item-page.png}) shows the image's colour. Runs only with {@code -Dbrowser=true}
+ * {@code target/item-page.png}) shows the image's colour. Then mirror 2's admin dashboard, in
+ * Chromium too (screenshot {@code target/dashboard.png}). Runs only with {@code -Dbrowser=true}
  * and needs Debian's {@code chromium} ({@code apt-get install -y chromium}).
  */
 class BrowserIT {
     private static final Path SCREENSHOT = Path.of("target", "item-page.png");
     private static final Color IMAGE_COLOUR = new Color(0xC8, 0x28, 0x7D);
     private static final Pattern IMG = Pattern.compile("<img[^>]*\\ssrc=\"([^\"]+)\"");
+    private static final Path DASHBOARD_SCREENSHOT = Path.of("target", "dashboard.png");
+    private static final String ADMIN_PASSWORD = java.util.UUID.randomUUID().toString();
+    private static final String ADMIN_HASH = org.activemirroring.mirror.AdminPassword.hashOf(
+            ADMIN_PASSWORD.toCharArray());
 
     @Test
     void anItemUploadedOnOneMirrorShowsInChromiumOnAnother() throws Exception {
@@ -42,7 +47,12 @@ class BrowserIT {
         Chromium chromium = Chromium.find(work.resolve("chromium"));
         List<MirrorTomcat> mirrors = new ArrayList<>();
         try (PostgresServers pgs = PostgresServers.start("browser", 2)) {
-            List<Map<String, String>> settings = MirrorSettings.forServers("browser", pgs.servers());
+            List<Map<String, String>> settings = new ArrayList<>();
+            for (Map<String, String> m : MirrorSettings.forServers("browser", pgs.servers())) {
+                Map<String, String> withAdmin = new java.util.LinkedHashMap<>(m);
+                withAdmin.put("mirror.admin.password-hash", ADMIN_HASH);
+                settings.add(withAdmin);
+            }
             for (int i = 0; i < 2; i++) {
                 mirrors.add(SampleSite.mirror("browser-" + (i + 1), work.resolve("m" + (i + 1)), pgs.get(i),
                         settings.get(i)));
@@ -53,6 +63,7 @@ class BrowserIT {
                 mirrors.get(1).start();
                 SampleSite.awaitReady(mirrors.get(1));
                 check(chromium, mirrors.get(0), mirrors.get(1));
+                checkDashboard(chromium, mirrors.get(1));
             } finally {
                 MirrorCloser.closeAll(mirrors);
             }
@@ -89,6 +100,37 @@ class BrowserIT {
         long coloured = countNear(shot, IMAGE_COLOUR);
         assertTrue(coloured > 320L * 200 / 2, "the screenshot " + SCREENSHOT.toAbsolutePath() + " shows the image ("
                 + coloured + " pixels of its colour)");
+    }
+
+    /**
+     * Mirror 2's dashboard in Chromium, logged in as the admin: both mirrors ready, the site
+     * survives losing either (every table and folder held by both), the chart drawn; and a
+     * screenshot of it kept as {@code target/dashboard.png}.
+     */
+    private static void checkDashboard(Chromium chromium, MirrorTomcat two) throws Exception {
+        String url = base(two).replace("http://", "http://admin:" + ADMIN_PASSWORD + "@") + "/_mirror/";
+        String[] dom = new String[1];
+        org.activemirroring.testsupport.Await.until(java.time.Duration.ofSeconds(120), () -> {
+            dom[0] = chromium.dumpDomAfterScripts(url, 6000);
+            return dom[0].contains("id=\"banner\" class=\"ok\"");
+        }, () -> "the dashboard never said the site survives losing either mirror: " + dom[0]);
+        String page = dom[0];
+        assertTrue(page.contains("data-loaded=\"true\""), page);
+        for (String m : List.of("browser-1", "browser-2")) {
+            assertTrue(page.contains("data-mirror=\"" + m + "\""), m + " in the mirrors table: " + page);
+        }
+        assertTrue(page.contains("data-item=\"table:public.item\""), "survivability of the items table: " + page);
+        assertTrue(page.contains("data-item=\"folder:"), "survivability of the upload folder: " + page);
+        assertTrue(page.contains("2 of 2 (browser-1, browser-2)"), page);
+        assertTrue(page.contains("<polyline"), "the lag chart has its lines: " + page);
+        assertTrue(!page.contains(">loses writes<"), page);
+
+        chromium.screenshot(url, DASHBOARD_SCREENSHOT, 1400, 1100, 6000);
+        BufferedImage shot = ImageIO.read(DASHBOARD_SCREENSHOT.toFile());
+        assertEquals(1400, shot.getWidth());
+        long green = countNear(shot, new Color(0xDA, 0xFB, 0xE1)); // the "survives" banner's background
+        assertTrue(green > 10_000, "the screenshot " + DASHBOARD_SCREENSHOT.toAbsolutePath() + " shows the green"
+                + " banner (" + green + " pixels)");
     }
 
     private static long countNear(BufferedImage img, Color c) {

@@ -57,12 +57,31 @@ final class Chromium {
         return run(List.of("--dump-dom", url));
     }
 
+    /**
+     * The DOM of a page that loads more after its load event (scripts that fetch data): the page's
+     * timers and fetches run for {@code virtualMillis} of Chromium's virtual time first.
+     */
+    String dumpDomAfterScripts(String url, int virtualMillis) throws IOException, InterruptedException {
+        return run(List.of("--virtual-time-budget=" + virtualMillis, "--dump-dom", url));
+    }
+
     /** Saves a PNG of the page as a {@code width}x{@code height} window shows it. */
     void screenshot(String url, Path png, int width, int height) throws IOException, InterruptedException {
+        screenshot(url, png, width, height, 0);
+    }
+
+    /** As {@link #screenshot(String, Path, int, int)}, after {@code virtualMillis} of the page's scripts (0: none). */
+    void screenshot(String url, Path png, int width, int height, int virtualMillis)
+            throws IOException, InterruptedException {
         Files.createDirectories(png.toAbsolutePath().getParent());
         Files.deleteIfExists(png);
-        run(List.of("--screenshot=" + png.toAbsolutePath(), "--window-size=" + width + "," + height,
+        List<String> args = new ArrayList<>();
+        if (virtualMillis > 0) {
+            args.add("--virtual-time-budget=" + virtualMillis);
+        }
+        args.addAll(List.of("--screenshot=" + png.toAbsolutePath(), "--window-size=" + width + "," + height,
                 "--hide-scrollbars", url));
+        run(args);
         if (!Files.isRegularFile(png)) {
             throw new AssertionError("chromium wrote no screenshot to " + png.toAbsolutePath());
         }
