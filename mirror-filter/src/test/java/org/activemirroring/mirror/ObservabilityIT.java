@@ -54,14 +54,6 @@ class ObservabilityIT {
             PasswordHash.DEFAULT_ITERATIONS, new SecureRandom()).encoded();
     /** A stack trace line, or the first line of one ("java.lang.X: msg", "Caused by:"). */
     private static final Pattern STACK = Pattern.compile("^\\s+at |^Caused by: |^[\\w.$]+(Exception|Error)(: |$)");
-    /**
-     * JGroups' TCP logs this at ERROR when two of its own threads close one connection at once (its
-     * receiver and its closer, or both ends connecting at the same moment): a race inside JGroups
-     * that no order of our calls avoids; the README says so. The only line tolerated.
-     */
-    private static final Pattern JGROUPS_CLOSE_RACE = Pattern.compile(
-            " ERROR org\\.jgroups\\.protocols\\.TCP - .*failed sending graceful close to \\S+: "
-                    + "(Socket closed|Broken pipe|Connection reset)$");
     private static final Pattern OUR_LINE = Pattern.compile("^\\S+ \\[[^]]+] \\w+ (org\\.activemirroring\\.\\S+) - (.*)$");
 
     @Test
@@ -194,7 +186,7 @@ class ObservabilityIT {
             if (line.contains("Starting with this configuration")) {
                 configs++;
             }
-            if ((line.contains(" ERROR ") && !JGROUPS_CLOSE_RACE.matcher(line).find()) || STACK.matcher(line).find()) {
+            if (line.contains(" ERROR ") || STACK.matcher(line).find()) {
                 problems.add(line);
             }
             Matcher m = OUR_LINE.matcher(line);

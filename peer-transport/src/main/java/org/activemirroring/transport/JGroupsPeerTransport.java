@@ -148,6 +148,7 @@ public final class JGroupsPeerTransport implements PeerTransport {
         try {
             scheduler = Executors.newSingleThreadScheduledExecutor(
                     org.activemirroring.logging.LogContext.threads(self, "am-transport-" + self + "-catchup", false));
+            JGroupsLogs.install(); // before the first channel's protocols make their logs
             channel = new JChannel(StackTemplate.render(config));
             channel.name(self);
             channel.setDiscardOwnMessages(true);
