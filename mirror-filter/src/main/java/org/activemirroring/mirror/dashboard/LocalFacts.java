@@ -127,7 +127,13 @@ public final class LocalFacts implements RequestHandler {
      */
     public Map<String, JsonNode> network(Duration timeout) {
         Map<String, JsonNode> out = new TreeMap<>();
-        out.put(self, read());
+        try {
+            out.put(self, read());
+        } catch (RuntimeException e) {
+            ObjectNode err = JSON.createObjectNode();
+            err.put("error", "cannot read this mirror's own facts: " + e);
+            out.put(self, err);
+        }
         for (String member : sorted(transport.members())) {
             if (member.equals(self)) {
                 continue;

@@ -42,9 +42,16 @@ public final class EdgeGate implements AutoCloseable {
 
     /** Unsafe methods in HTTP's sense: those that may change something. */
     static boolean isWrite(HttpServletRequest request) {
-        return switch (request.getMethod().toUpperCase(Locale.ROOT)) {
+        String method = request.getMethod();
+        // Methods are case-sensitive (RFC 9110), and clients send them upper case: the common ones
+        // match without a copy; only an odd spelling pays for upper-casing.
+        return switch (method) {
             case "GET", "HEAD", "OPTIONS", "TRACE" -> false;
-            default -> true;
+            case "POST", "PUT", "DELETE", "PATCH" -> true;
+            default -> switch (method.toUpperCase(Locale.ROOT)) {
+                case "GET", "HEAD", "OPTIONS", "TRACE" -> false;
+                default -> true;
+            };
         };
     }
 
