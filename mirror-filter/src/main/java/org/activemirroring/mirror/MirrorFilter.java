@@ -41,6 +41,7 @@ public final class MirrorFilter implements Filter {
     /** Set on every request this filter has seen, so that the site (and tests) can tell it ran first. */
     public static final String SEEN_ATTRIBUTE = "org.activemirroring.mirror.seen";
     static final String HEALTH_PATH = "/_mirror/health";
+    private static final String MIRROR_PREFIX = "/_mirror";
     static final String CONFIG_PROPERTY = "mirror.config";
     static final String CONFIG_ENV = "MIRROR_CONFIG";
     static final String CONFIG_RESOURCE = "/WEB-INF/mirror.properties";
@@ -129,12 +130,15 @@ public final class MirrorFilter implements Filter {
         req.setAttribute(SEEN_ATTRIBUTE, Boolean.TRUE);
         HttpServletRequest request = (HttpServletRequest) req;
         HttpServletResponse response = (HttpServletResponse) res;
-        String path = request.getRequestURI().substring(request.getContextPath().length());
+        String uri = request.getRequestURI();
+        int from = request.getContextPath().length();
+        // Only paths under /_mirror are the plugin's: the site's own pages skip building the path.
+        String path = uri.startsWith(MIRROR_PREFIX, from) ? uri.substring(from) : null;
         MirrorNode node = launcher.node();
         boolean ready = node != null && node.isReady();
-        if (HEALTH_PATH.equals(path)) {
+        if (path != null && HEALTH_PATH.equals(path)) {
             health(response, node, ready);
-        } else if (AdminEndpoints.isAdminPath(path)) {
+        } else if (path != null && AdminEndpoints.isAdminPath(path)) {
             admin.serve(path, request, response);
         } else if (!ready) {
             if (edge.forwardUnready(request, response)) {
