@@ -1,13 +1,14 @@
 package org.activemirroring.mirror;
 
-import static org.activemirroring.mirror.SiteSql.count;
-import static org.activemirroring.mirror.SiteSql.exec;
+import static org.activemirroring.testsupport.SiteSql.count;
+import static org.activemirroring.testsupport.SiteSql.exec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
 
+import org.activemirroring.testsupport.SiteSql;
 import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.MirrorSettings;
 import org.activemirroring.testsupport.PgServer;

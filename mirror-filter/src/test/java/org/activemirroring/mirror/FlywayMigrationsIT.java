@@ -1,10 +1,10 @@
 package org.activemirroring.mirror;
 
-import static org.activemirroring.mirror.SiteSql.count;
-import static org.activemirroring.mirror.SiteSql.describe;
-import static org.activemirroring.mirror.SiteSql.digest;
-import static org.activemirroring.mirror.SiteSql.exec;
-import static org.activemirroring.mirror.SiteSql.rows;
+import static org.activemirroring.testsupport.SiteSql.count;
+import static org.activemirroring.testsupport.SiteSql.describe;
+import static org.activemirroring.testsupport.SiteSql.digest;
+import static org.activemirroring.testsupport.SiteSql.exec;
+import static org.activemirroring.testsupport.SiteSql.rows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 
+import org.activemirroring.testsupport.SiteSql;
 import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.MirrorSettings;
 import org.activemirroring.testsupport.PgServer;

@@ -1,10 +1,10 @@
 package org.activemirroring.mirror;
 
-import static org.activemirroring.mirror.SiteSql.count;
-import static org.activemirroring.mirror.SiteSql.describe;
-import static org.activemirroring.mirror.SiteSql.digest;
-import static org.activemirroring.mirror.SiteSql.exec;
-import static org.activemirroring.mirror.SiteSql.scalar;
+import static org.activemirroring.testsupport.SiteSql.count;
+import static org.activemirroring.testsupport.SiteSql.describe;
+import static org.activemirroring.testsupport.SiteSql.digest;
+import static org.activemirroring.testsupport.SiteSql.exec;
+import static org.activemirroring.testsupport.SiteSql.scalar;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,6 +17,7 @@ import java.util.Map;
 
 import org.activemirroring.postgres.MirrorRoleSql;
 import org.activemirroring.postgres.PrivilegeCheck;
+import org.activemirroring.testsupport.SiteSql;
 import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.MirrorSettings;
 import org.activemirroring.testsupport.PgRoles;

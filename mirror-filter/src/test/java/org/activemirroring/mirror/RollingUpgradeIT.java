@@ -1,9 +1,9 @@
 package org.activemirroring.mirror;
 
-import static org.activemirroring.mirror.SiteSql.count;
-import static org.activemirroring.mirror.SiteSql.describe;
-import static org.activemirroring.mirror.SiteSql.digest;
-import static org.activemirroring.mirror.SiteSql.rows;
+import static org.activemirroring.testsupport.SiteSql.count;
+import static org.activemirroring.testsupport.SiteSql.describe;
+import static org.activemirroring.testsupport.SiteSql.digest;
+import static org.activemirroring.testsupport.SiteSql.rows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.activemirroring.testsupport.SiteSql;
 import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.MirrorSettings;
 import org.activemirroring.testsupport.PgServer;

@@ -1,10 +1,10 @@
 package org.activemirroring.mirror;
 
-import static org.activemirroring.mirror.SiteSql.count;
-import static org.activemirroring.mirror.SiteSql.describe;
-import static org.activemirroring.mirror.SiteSql.digest;
-import static org.activemirroring.mirror.SiteSql.exec;
-import static org.activemirroring.mirror.SiteSql.scalar;
+import static org.activemirroring.testsupport.SiteSql.count;
+import static org.activemirroring.testsupport.SiteSql.describe;
+import static org.activemirroring.testsupport.SiteSql.digest;
+import static org.activemirroring.testsupport.SiteSql.exec;
+import static org.activemirroring.testsupport.SiteSql.scalar;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,6 +21,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import org.activemirroring.testsupport.SiteSql;
 import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.MirrorSettings;
 import org.activemirroring.testsupport.PgServer;

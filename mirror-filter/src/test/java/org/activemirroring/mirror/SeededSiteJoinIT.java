@@ -1,8 +1,8 @@
 package org.activemirroring.mirror;
 
-import static org.activemirroring.mirror.SiteSql.describe;
-import static org.activemirroring.mirror.SiteSql.digest;
-import static org.activemirroring.mirror.SiteSql.scalar;
+import static org.activemirroring.testsupport.SiteSql.describe;
+import static org.activemirroring.testsupport.SiteSql.digest;
+import static org.activemirroring.testsupport.SiteSql.scalar;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,6 +22,7 @@ import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.activemirroring.testsupport.SiteSql;
 import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.MirrorSettings;
 import org.activemirroring.testsupport.PgServer;

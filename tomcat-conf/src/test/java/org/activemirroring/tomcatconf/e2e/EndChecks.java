@@ -18,6 +18,7 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import org.activemirroring.testsupport.SiteSql;
 import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.tomcatconf.MirrorTomcat;
@@ -36,21 +37,21 @@ final class EndChecks {
 
     static void assertConverged(List<PgServer> dbs, List<MirrorTomcat> mirrors, List<ItemLoad.Ack> acked,
                                 Duration timeout) throws Exception {
-        List<String> tables = SiteDatabases.siteTables(dbs.get(0));
+        List<String> tables = SiteSql.publicTables(dbs.get(0));
         assertTrue(tables.containsAll(List.of("public.account", "public.item", "public.item_comment",
                 "public.user_session", "public.restored_account")), "the site's tables: " + tables);
         for (PgServer db : dbs) {
-            assertEquals(tables, SiteDatabases.siteTables(db), "tables of " + db.name());
+            assertEquals(tables, SiteSql.publicTables(db), "tables of " + db.name());
         }
-        Await.until(timeout, () -> SiteDatabases.allEqual(dbs, tables),
-                () -> "table digests differ:" + SiteDatabases.describe(dbs, tables));
+        Await.until(timeout, () -> SiteSql.allEqual(dbs, tables),
+                () -> "table digests differ:" + SiteSql.describe(dbs, tables));
 
-        List<String> imagePaths = SiteDatabases.rows(dbs.get(0), "SELECT image_path FROM item WHERE image_path IS NOT NULL");
+        List<String> imagePaths = SiteSql.rows(dbs.get(0), "SELECT image_path FROM item WHERE image_path IS NOT NULL");
         Await.until(timeout, () -> foldersEqual(mirrors) && files(mirrors.get(0)).keySet().containsAll(imagePaths),
                 () -> "upload folders differ: " + folderDifferences(mirrors, imagePaths));
 
         assertEquals(acked.size(), acked.stream().map(ItemLoad.Ack::id).distinct().count(), "item ids are unique");
-        assertTrue(SiteDatabases.count(dbs.get(0), "SELECT count(*) FROM item") >= acked.size(), "items in the database");
+        assertTrue(SiteSql.count(dbs.get(0), "SELECT count(*) FROM item") >= acked.size(), "items in the database");
         List<String> problems = mirrors.parallelStream().flatMap(m -> acked.stream().map(a -> {
             try {
                 return ItemCheck.problem(m, a);

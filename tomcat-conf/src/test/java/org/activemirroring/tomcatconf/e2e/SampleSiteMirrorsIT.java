@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
+import org.activemirroring.testsupport.SiteSql;
 import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.MirrorSettings;
 import org.activemirroring.testsupport.PgServer;
@@ -111,14 +112,14 @@ class SampleSiteMirrorsIT {
             senders.resumeAll();
         }
         for (PgServer db : dbs) {
-            Await.until(REPLICATED, () -> SiteDatabases.count(db, "SELECT count(*) FROM account WHERE"
+            Await.until(REPLICATED, () -> SiteSql.count(db, "SELECT count(*) FROM account WHERE"
                             + " (user_name, email) IN (('carla', 'carla@one.example.org'), ('carla-2', 'carla@two.example.org'),"
                             + " ('carla', 'carla@two.example.org'), ('carla-2', 'carla@one.example.org'))") == 2
-                            && SiteDatabases.count(db, "SELECT count(*) FROM restored_account WHERE original_name = 'carla'") == 1,
+                            && SiteSql.count(db, "SELECT count(*) FROM restored_account WHERE original_name = 'carla'") == 1,
                     () -> "both registrations of carla on " + db.name() + ": " + rowsOrError(db,
                             "SELECT user_name || ' ' || email FROM account WHERE user_name LIKE 'carla%'"));
         }
-        String loserEmail = SiteDatabases.scalar(dbs.get(0), "SELECT email FROM account WHERE user_name = 'carla-2'");
+        String loserEmail = SiteSql.scalar(dbs.get(0), "SELECT email FROM account WHERE user_name = 'carla-2'");
         Map<String, String> loser = loserEmail.equals("carla@one.example.org") ? formOne : formTwo;
         Map<String, String> winner = loser == formOne ? formTwo : formOne;
 
@@ -136,7 +137,7 @@ class SampleSiteMirrorsIT {
         assertTrue(winnerAgain.get(b3 + "/").body().contains("Logged in as <b>carla</b>"));
         // Told once, network-wide: the notice's "shown" mark replicates.
         for (PgServer db : dbs) {
-            Await.until(REPLICATED, () -> SiteDatabases.count(db, "SELECT count(*) FROM restored_account"
+            Await.until(REPLICATED, () -> SiteSql.count(db, "SELECT count(*) FROM restored_account"
                     + " WHERE original_name = 'carla' AND notice_shown_at IS NOT NULL") == 1, () -> "notice shown on " + db.name());
         }
         assertEquals(302, browserAt(b1).post(b1 + "/login", Map.of("userName", "carla", "password",
@@ -190,7 +191,7 @@ class SampleSiteMirrorsIT {
 
     private static String rowsOrError(PgServer db, String sql) {
         try {
-            return SiteDatabases.rows(db, sql).toString();
+            return SiteSql.rows(db, sql).toString();
         } catch (Exception e) {
             return e.toString();
         }

@@ -1,8 +1,8 @@
 package org.activemirroring.tomcatconf.e2e;
 
-import static org.activemirroring.tomcatconf.e2e.SiteDatabases.count;
-import static org.activemirroring.tomcatconf.e2e.SiteDatabases.rows;
-import static org.activemirroring.tomcatconf.e2e.SiteDatabases.scalar;
+import static org.activemirroring.testsupport.SiteSql.count;
+import static org.activemirroring.testsupport.SiteSql.rows;
+import static org.activemirroring.testsupport.SiteSql.scalar;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,6 +24,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.activemirroring.testsupport.SiteSql;
 import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.MirrorSettings;
 import org.activemirroring.testsupport.PgServer;
@@ -158,8 +159,8 @@ class SeedingSiteIT {
 
         List<PgServer> dbs = List.of(a, b, c);
         List<String> mirrored = SeedingSchema.MIRRORED;
-        Await.until(CONVERGED, () -> SiteDatabases.allEqual(dbs, mirrored),
-                () -> "digests differ:" + SiteDatabases.describe(dbs, mirrored));
+        Await.until(CONVERGED, () -> SiteSql.allEqual(dbs, mirrored),
+                () -> "digests differ:" + SiteSql.describe(dbs, mirrored));
 
         List<String> users = List.of(body(three, "/users").split("\n"));
         assertTrue(users.containsAll(acknowledged), "users missing on the third mirror: "

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.activemirroring.testsupport.SiteSql;
 import org.activemirroring.testsupport.PgServer;
 
 /**
@@ -20,7 +21,7 @@ final class WalSenders implements AutoCloseable {
 
     /** Pauses every WAL sender of {@code db}'s server; fails unless there is at least one. */
     void pause(PgServer db) throws SQLException, IOException, InterruptedException {
-        List<Long> pids = SiteDatabases.rows(db, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'walsender'")
+        List<Long> pids = SiteSql.rows(db, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'walsender'")
                 .stream().map(Long::parseLong).toList();
         if (pids.isEmpty()) {
             throw new AssertionError("No WAL sender runs on " + db.name() + ": is its mirror capturing?");
