@@ -11,6 +11,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -36,8 +37,9 @@ import org.activemirroring.tomcatconf.MirrorTomcat;
  * mirror runs in this JVM, so the node has a peer as in production. A closed-loop load generator
  * ({@link HttpLoad}, {@code --clients} concurrent clients on 127.0.0.1) loads the item page and the
  * trivial servlet {@code /trivial} of each, in alternating blocks (with, without, without, with, ...)
- * so that drift (JIT, the machine's other load) falls on both alike; throughput with / without is
- * the ratio. Then the heap: the lag benchmark's load (single-row commits at {@code --rate} per second
+ * so that drift (JIT, the machine's other load) falls on both alike; the ratio is the median,
+ * over the pairs of adjacent blocks, of throughput with / without (each pair saw nearly the same
+ * machine), printed beside the ratio of the totals and the quartiles of the pairs. Then the heap: the lag benchmark's load (single-row commits at {@code --rate} per second
  * into the site's database, captured and sent by the Tomcat's node, and as many into the peer's,
  * applied by it) with the item page under load, for {@code --heap-seconds}; the peak heap after GC
  * comes from the Tomcat's GC log, and an OutOfMemoryError would end Tomcat (setenv.sh's
@@ -102,8 +104,9 @@ final class FilterBenchmark {
 
                     Map<String, Object> heap = heapUnderLoad(load, site, pgs, pagePath, heapSeconds, rate, gcLog);
                     r.put("heap", heap);
-                    double pageRatio = page.get(WITH) / page.get(WITHOUT);
-                    double trivialRatio = trivial.get(WITH) / trivial.get(WITHOUT);
+                    // The median of paired blocks: the totals' ratio moves with the machine's other load.
+                    double pageRatio = page.get("pair_ratio_median");
+                    double trivialRatio = trivial.get("pair_ratio_median");
                     r.put("page_ratio", pageRatio);
                     r.put("trivial_ratio", trivialRatio);
                     r.put("RESULT", String.format(Locale.ROOT,
@@ -132,21 +135,46 @@ final class FilterBenchmark {
         double[] time = new double[2];
         int blocks = Math.max(1, (seconds + blockSeconds - 1) / blockSeconds);
         Duration block = Duration.ofSeconds(blockSeconds);
+        List<Double> pairs = new ArrayList<>();
         for (int i = 0; i < blocks; i++) {
             // with, without, without, with, ...: a drift over the run weighs on both alike.
             int[] order = i % 2 == 0 ? new int[] {0, 1} : new int[] {1, 0};
+            double[] rate = new double[2];
             for (int v : order) {
                 HttpLoad.Block b = check(load.run(v == 0 ? with : without, block));
                 ok[v] += b.ok();
                 time[v] += b.seconds();
+                rate[v] = b.ok() / b.seconds();
             }
+            // Each pair of adjacent blocks saw nearly the same machine: their ratio is little
+            // touched by other load, which moves the totals by several percent.
+            pairs.add(rate[0] / rate[1]);
         }
+        pairs.sort(null);
         Map<String, Double> out = new LinkedHashMap<>();
         out.put(WITH, ok[0] / time[0]);
         out.put(WITHOUT, ok[1] / time[1]);
-        BenchMain.say(String.format(Locale.ROOT, "  %-16s with the filter %,9.0f req/s, without %,9.0f req/s, ratio %.3f",
-                label, out.get(WITH), out.get(WITHOUT), out.get(WITH) / out.get(WITHOUT)));
+        out.put("total_ratio", out.get(WITH) / out.get(WITHOUT));
+        out.put("pair_ratio_median", quantile(pairs, 0.5));
+        out.put("pair_ratio_p25", quantile(pairs, 0.25));
+        out.put("pair_ratio_p75", quantile(pairs, 0.75));
+        out.put("pairs", (double) pairs.size());
+        BenchMain.say(String.format(Locale.ROOT, "  %-16s with the filter %,9.0f req/s, without %,9.0f req/s, ratio %.3f;"
+                        + " median of %d paired blocks %.3f (quartiles %.3f-%.3f)",
+                label, out.get(WITH), out.get(WITHOUT), out.get("total_ratio"), pairs.size(),
+                out.get("pair_ratio_median"), out.get("pair_ratio_p25"), out.get("pair_ratio_p75")));
         return out;
+    }
+
+    /** The {@code q} quantile of sorted values, interpolated between neighbours. */
+    static double quantile(List<Double> sorted, double q) {
+        if (sorted.isEmpty()) {
+            return Double.NaN;
+        }
+        double pos = q * (sorted.size() - 1);
+        int lo = (int) Math.floor(pos);
+        int hi = Math.min(sorted.size() - 1, lo + 1);
+        return sorted.get(lo) + (sorted.get(hi) - sorted.get(lo)) * (pos - lo);
     }
 
     private static HttpLoad.Block check(HttpLoad.Block b) {
