@@ -132,8 +132,9 @@ public final class DbSession implements AutoCloseable {
             former = dialect.formerColumns(c, t, unknown);
             formerColumns.put(k, former);
             if (!former.isEmpty()) {
-                LOG.info("Rows of {} name columns this mirror has changed since ({}): written under their"
-                        + " names here", row.table(), former);
+                LOG.info("Rows of {} name columns this mirror has renamed or dropped since they were written"
+                        + " ({}): values go under the columns' names here, those of dropped ones are left out",
+                        row.table(), former);
             }
         }
         return former.fit(t, row);

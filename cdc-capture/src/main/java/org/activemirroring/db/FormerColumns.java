@@ -37,22 +37,26 @@ public record FormerColumns(Map<String, String> renamed, Set<String> dropped) {
      * the row's order; empty for the common case of a row that fits.
      */
     public static Set<String> unknownColumns(TableShape table, RowChange row) {
-        Set<String> out = null;
-        for (Map<String, String> image : images(row)) {
-            for (String col : image.keySet()) {
-                if (!table.columns().containsKey(col)) {
-                    out = out == null ? new LinkedHashSet<>() : out;
-                    out.add(col);
-                }
-            }
+        // Runs for every applied row: no allocation unless a column is unknown.
+        Set<String> out = unknown(table, row.key().keySet(), null);
+        if (row.after() != null) {
+            out = unknown(table, row.after().keySet(), out);
         }
-        for (String col : row.unchanged()) {
-            if (!table.columns().containsKey(col)) {
-                out = out == null ? new LinkedHashSet<>() : out;
-                out.add(col);
-            }
+        if (row.before() != null) {
+            out = unknown(table, row.before().keySet(), out);
         }
+        out = unknown(table, row.unchanged(), out);
         return out == null ? Set.of() : out;
+    }
+
+    private static Set<String> unknown(TableShape table, Iterable<String> columns, Set<String> into) {
+        for (String col : columns) {
+            if (!table.columns().containsKey(col)) {
+                into = into == null ? new LinkedHashSet<>() : into;
+                into.add(col);
+            }
+        }
+        return into;
     }
 
     /**
