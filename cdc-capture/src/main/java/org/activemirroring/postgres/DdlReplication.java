@@ -33,6 +33,9 @@ import org.slf4j.LoggerFactory;
  *       its rows are captured from the first one, without a restart; a sequence created there
  *       (serial, identity) hands out this mirror's keys at once, as {@link SequenceKeeper} keeps
  *       them.</li>
+ *   <li>Each schema change of a table also notes the names its columns have now
+ *       ({@link ColumnHistory}), in the applier's replay too: a row written elsewhere under a
+ *       column's old name finds the column after a rename or drop made here.</li>
  *   <li>Sites run the same migrations on every mirror: a replayed statement whose effect is there
  *       already (a table, column, index or object that exists, or one to drop that is gone) is
  *       skipped and logged, so each migration takes effect once per mirror.</li>
