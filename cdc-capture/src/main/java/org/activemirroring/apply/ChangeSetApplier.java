@@ -438,11 +438,16 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         Set<String> origins = new java.util.LinkedHashSet<>();
         List<RowChange> allRows = new ArrayList<>();
         List<String> allKeys = new ArrayList<>();
+        // A run holds no schema change: its rows are fitted to the tables as they are (key texts
+        // stay: they are the key's values).
+        List<List<RowChange>> fitted = new ArrayList<>();
         for (int r = 0; r < run.size(); r++) {
             ChangeSet cs = run.get(r);
             origins.add(cs.origin());
-            for (int i = 0; i < cs.rows().size(); i++) {
-                RowChange row = cs.rows().get(i);
+            List<RowChange> rows = session.fit(c, cs.rows());
+            fitted.add(rows);
+            for (int i = 0; i < rows.size(); i++) {
+                RowChange row = rows.get(i);
                 keysByTable.computeIfAbsent(row.table(), t -> new ArrayList<>()).add(runKeys.get(r)[i]);
                 allRows.add(row);
                 allKeys.add(runKeys.get(r)[i]);
@@ -466,7 +471,7 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             }
             int lostBefore = lost.size();
             int winnersBefore = winners.size();
-            policy.decide(c, cs, cs.rows(), runKeys.get(r), stored, rowStates, tracksCommitTimestamps, replayed(cs), lost,
+            policy.decide(c, cs, fitted.get(r), runKeys.get(r), stored, rowStates, tracksCommitTimestamps, replayed(cs), lost,
                     winners, winnerKeys);
             for (int w = winnersBefore; w < winners.size(); w++) {
                 winnerSets.add(cs);
@@ -644,7 +649,9 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                     && rows.get(to).op() != RowChange.Op.TRUNCATE) {
                 to++;
             }
-            if (!applyChunk(c, cs, rows.subList(from, to), lost, to == rows.size())) {
+            // Fitted here, after the schema changes before them: a row written elsewhere under a
+            // column's old name finds the column this mirror renamed (or leaves out one it dropped).
+            if (!applyChunk(c, cs, session.fit(c, rows.subList(from, to)), lost, to == rows.size())) {
                 return false;
             }
             from = to;

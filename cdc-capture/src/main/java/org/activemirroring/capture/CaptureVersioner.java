@@ -409,7 +409,9 @@ public final class CaptureVersioner implements AutoCloseable {
         if (absent && delete) {
             return true;
         }
-        RowStatement st = absent ? dialect.insertIfAbsent(t, row) : dialect.rowStatement(t, row);
+        // Captured before a rename or drop of a column that ran here since: as the table is now.
+        RowChange image = session.fit(c, row);
+        RowStatement st = absent ? dialect.insertIfAbsent(t, image) : dialect.rowStatement(t, image);
         try (PreparedStatement ps = c.prepareStatement(st.sql())) {
             st.bind(ps);
             return ps.executeUpdate() > 0 || !absent;

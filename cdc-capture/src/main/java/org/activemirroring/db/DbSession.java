@@ -2,9 +2,13 @@ package org.activemirroring.db;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
+import org.activemirroring.change.RowChange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +41,8 @@ public final class DbSession implements AutoCloseable {
     private final Setup setup;
     private final Dialect dialect;
     private final Map<String, TableShape> shapes = new HashMap<>();
+    /** What {@link #fit} learnt, per table and unknown column names. */
+    private final Map<String, FormerColumns> formerColumns = new HashMap<>();
     private Connection connection;
     private boolean closed;
 
@@ -96,6 +102,57 @@ public final class DbSession implements AutoCloseable {
     /** Tables and columns may have changed (a schema change, a failed attempt): read them again. */
     public void forgetShapes() {
         shapes.clear();
+        formerColumns.clear();
+    }
+
+    /**
+     * The row as the local table takes it: a column this mirror renamed or dropped since the row
+     * was written elsewhere under its old name goes under its new name or is left out
+     * ({@link FormerColumns}). The row itself when it fits, or when its table cannot be read
+     * (what then fails, fails where it did). What the database tells is kept per table and
+     * column names until {@link #forgetShapes}.
+     */
+    public RowChange fit(Connection c, RowChange row) throws SQLException {
+        if (row.op() == RowChange.Op.TRUNCATE || dialect.isSchemaChange(row)) {
+            return row;
+        }
+        TableShape t;
+        try {
+            t = shape(c, row.table());
+        } catch (SQLException e) {
+            return row;
+        }
+        Set<String> unknown = FormerColumns.unknownColumns(t, row);
+        if (unknown.isEmpty()) {
+            return row;
+        }
+        String k = row.table() + '\0' + String.join("\0", unknown);
+        FormerColumns former = formerColumns.get(k);
+        if (former == null) {
+            former = dialect.formerColumns(c, t, unknown);
+            formerColumns.put(k, former);
+            if (!former.isEmpty()) {
+                LOG.info("Rows of {} name columns this mirror has renamed or dropped since they were written"
+                        + " ({}): values go under the columns' names here, those of dropped ones are left out",
+                        row.table(), former);
+            }
+        }
+        return former.fit(t, row);
+    }
+
+    /** {@link #fit} for each row, in order; the same list when every row fits. */
+    public List<RowChange> fit(Connection c, List<RowChange> rows) throws SQLException {
+        List<RowChange> out = null;
+        for (int i = 0; i < rows.size(); i++) {
+            RowChange fitted = fit(c, rows.get(i));
+            if (fitted != rows.get(i) && out == null) {
+                out = new ArrayList<>(rows.subList(0, i));
+            }
+            if (out != null) {
+                out.add(fitted);
+            }
+        }
+        return out == null ? rows : out;
     }
 
     /** Rolls the open transaction back; a failure (the connection is probably broken) is only logged. */

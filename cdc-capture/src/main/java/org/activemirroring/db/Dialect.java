@@ -56,6 +56,16 @@ public interface Dialect {
     TableShape describe(Connection c, String qualifiedTable) throws SQLException;
 
     /**
+     * What became of {@code names}, columns a row change names that {@code table} lacks: those
+     * this mirror renamed or dropped since they had that name (see {@link FormerColumns}), as the
+     * database's own record of the table's columns tells. Names it never had stay unknown.
+     */
+    default FormerColumns formerColumns(Connection c, TableShape table, java.util.Set<String> names)
+            throws SQLException {
+        return FormerColumns.NONE;
+    }
+
+    /**
      * Renders a row change as one statement: an insert that updates the non-key columns of
      * {@code after} when a row with that key exists (columns absent from {@code after} are never
      * written), or a delete by key. The applier executes consecutive statements with the same SQL

@@ -6,7 +6,8 @@
  * place), the row-version store and conflict log ({@link org.activemirroring.db.VersionStore}),
  * truncate tombstones ({@link org.activemirroring.db.TableTombstones}), the shape of a table as the
  * applier needs it ({@link org.activemirroring.db.TableShape}), a rendered row change
- * ({@link org.activemirroring.db.RowStatement}); for a join, the script that recreates tables
+ * ({@link org.activemirroring.db.RowStatement}), what became of columns a row names that the local
+ * table lacks ({@link org.activemirroring.db.FormerColumns}); for a join, the script that recreates tables
  * ({@link org.activemirroring.db.SchemaCopy}), the snapshot served in stable chunks and loaded in
  * bulk ({@link org.activemirroring.db.BulkCopy}), and a joiner's own rows moved aside and back
  * ({@link org.activemirroring.db.RowStash}); what capture needs of the database

@@ -33,6 +33,9 @@ import org.slf4j.LoggerFactory;
  *       its rows are captured from the first one, without a restart; a sequence created there
  *       (serial, identity) hands out this mirror's keys at once, as {@link SequenceKeeper} keeps
  *       them.</li>
+ *   <li>Each schema change of a table also notes the names its columns have now
+ *       ({@link ColumnHistory}), in the applier's replay too: a row written elsewhere under a
+ *       column's old name finds the column after a rename or drop made here.</li>
  *   <li>Sites run the same migrations on every mirror: a replayed statement whose effect is there
  *       already (a table, column, index or object that exists, or one to drop that is gone) is
  *       skipped and logged, so each migration takes effect once per mirror.</li>
@@ -164,6 +167,8 @@ public final class DdlReplication {
                   FOR r IN SELECT * FROM pg_catalog.pg_event_trigger_ddl_commands() LOOP
                     IF r.schema_name = ANY (%1$s) THEN
                       mirrored := true;
+                      -- Every name a column gets, for rows written elsewhere under an old one (ColumnHistory).
+                      %7$s
                       IF %6$s >= 0 AND r.object_type = 'sequence' AND r.command_tag <> 'ALTER SEQUENCE' THEN
                         -- A new sequence hands out this mirror's keys from its first value on.
                         BEGIN
@@ -194,7 +199,7 @@ public final class DdlReplication {
                 EXCEPTION WHEN OTHERS THEN
                   RAISE WARNING 'ActiveMirroring could not record a schema change (%%): other mirrors will miss it', SQLERRM;
                 END $am$
-                """.formatted(schemas, excluded, pub, record, modulus, slot);
+                """.formatted(schemas, excluded, pub, record, modulus, slot, ColumnHistory.TRIGGER_STEP);
         String drop = """
                 CREATE OR REPLACE FUNCTION mirror.capture_drop() RETURNS event_trigger LANGUAGE plpgsql
                 SECURITY DEFINER AS $am$
@@ -207,7 +212,11 @@ public final class DdlReplication {
                   RAISE WARNING 'ActiveMirroring could not record a schema change (%%): other mirrors will miss it', SQLERRM;
                 END $am$
                 """.formatted(schemas, record);
-        return List.of(table, roleColumn, commandEnd, drop);
+        List<String> out = new java.util.ArrayList<>(List.of(table, roleColumn));
+        out.addAll(ColumnHistory.statements(mirrored)); // before the function that writes it
+        out.add(commandEnd);
+        out.add(drop);
+        return out;
     }
 
     /**

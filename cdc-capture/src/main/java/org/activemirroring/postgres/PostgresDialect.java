@@ -91,6 +91,12 @@ public final class PostgresDialect implements Dialect {
         DdlReplication.apply(c, row, nodeId);
     }
 
+    @Override
+    public org.activemirroring.db.FormerColumns formerColumns(Connection c, TableShape table, Set<String> names)
+            throws SQLException {
+        return ColumnHistory.lookup(c, table, names);
+    }
+
     private enum Op { UPSERT, DELETE, INSERT_IF_ABSENT }
 
     private record SqlKey(String table, Op op, List<String> columns) {
@@ -117,6 +123,8 @@ public final class PostgresDialect implements Dialect {
                     + "applied_at timestamptz NOT NULL)");
             // Written by capture's heartbeats (see DebeziumCapture): one row per node.
             s.execute("CREATE TABLE IF NOT EXISTS mirror.heartbeat (node text PRIMARY KEY, beat_at timestamptz NOT NULL)");
+            // Read by the applier (formerColumns); written by capture's schema-change trigger.
+            s.execute(ColumnHistory.CREATE);
         }
         versions.createTables(c);
     }

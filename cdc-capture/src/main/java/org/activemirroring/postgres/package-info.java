@@ -10,7 +10,8 @@
  * source ({@link org.activemirroring.postgres.PostgresCaptureSource}: the Debezium connector's
  * settings, its connector and converter classes, the preflight, the publication), slot monitoring,
  * schema-change replication by event trigger
- * ({@link org.activemirroring.postgres.DdlReplication}) and truncates
+ * ({@link org.activemirroring.postgres.DdlReplication}) with the names each column has had
+ * ({@link org.activemirroring.postgres.ColumnHistory}), and truncates
  * ({@link org.activemirroring.postgres.TableTruncation}). A second database gets a package of its
  * own beside this one; no other package should need to grow an {@code if (postgres)}.
  */
