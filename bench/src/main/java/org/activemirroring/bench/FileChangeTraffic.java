@@ -5,6 +5,7 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
+import org.activemirroring.files.BlockListDelta;
 import org.activemirroring.files.FileChange;
 import org.activemirroring.files.FileChangeCodec;
 import org.activemirroring.files.FolderEntry;
@@ -16,7 +17,8 @@ import org.activemirroring.transport.TransportObserver;
  * Counts what the file changes a folder node publishes put on the wire, for the files benchmark:
  * observes the node's transport, keeps each journaled file-change envelope, and on
  * {@link #take()} sums their encoded sizes ({@link EnvelopeCodec#encode}: header, origin, seq,
- * previous hash, payload type and the payload: path, stat, SHA-256, block list, version vector).
+ * previous hash, payload type and the payload: path, stat, SHA-256, block list or block-list delta,
+ * version vector).
  *
  * <p>It also estimates how many blocks the receiver must request: the blocks of published live
  * versions whose SHA-256 no earlier published version had (the receiver holds every earlier one).
@@ -61,11 +63,21 @@ final class FileChangeTraffic implements TransportObserver {
         while ((e = queued.poll()) != null) {
             changes++;
             envelopeBytes += EnvelopeCodec.encode(e).length;
-            FolderEntry entry = codec.decode(e.payload(), e.origin()).entry();
-            if (entry.tombstone()) {
+            FileChange change = codec.decode(e.payload(), e.origin());
+            if (change.entry().tombstone()) {
                 continue;
             }
-            for (FolderEntry.BlockRef b : entry.blocks()) {
+            if (change.delta() != null) {
+                // The rest of the list is the base's, an earlier published version's.
+                for (BlockListDelta.NewBlock b : change.delta().newBlocks()) {
+                    if (knownBlocks.add(b.sha256Hex())) {
+                        newBlocks++;
+                        newBlockBytes += b.length();
+                    }
+                }
+                continue;
+            }
+            for (FolderEntry.BlockRef b : change.entry().blocks()) {
                 if (knownBlocks.add(b.sha256Hex())) {
                     newBlocks++;
                     newBlockBytes += b.length();

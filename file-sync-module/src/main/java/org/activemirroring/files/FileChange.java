@@ -10,8 +10,11 @@ import java.util.Objects;
  *
  * @param folder the replicated folder's name ({@code mirror.folders})
  * @param entry  the file's entry; its {@code fileKey} is local and never sent
+ * @param delta  null, or the entry's block list written against an earlier version's (the entry
+ *               then has no blocks of its own: a receiver takes them from the delta and the base
+ *               it holds, see {@link BlockListDelta})
  */
-public record FileChange(String folder, FolderEntry entry) {
+public record FileChange(String folder, FolderEntry entry, BlockListDelta delta) {
 
     /** Envelope payload type of an encoded file change. */
     public static final String PAYLOAD_TYPE = "filechange/1";
@@ -19,5 +22,14 @@ public record FileChange(String folder, FolderEntry entry) {
     public FileChange {
         Objects.requireNonNull(folder, "folder");
         Objects.requireNonNull(entry, "entry");
+        if (delta != null && !entry.blocksElided()) {
+            throw new IllegalArgumentException("a change with a block-list delta carries no blocks of its own: "
+                    + entry.path());
+        }
+    }
+
+    /** A change that carries its whole block list (or none, see {@link FolderEntry#blocksElided()}). */
+    public FileChange(String folder, FolderEntry entry) {
+        this(folder, entry, null);
     }
 }

@@ -24,14 +24,22 @@ import java.util.regex.Pattern;
  * and per block its length (int) and SHA-256 (offsets follow from the lengths); the version
  * vector as a count and (mirror id, counter) pairs. Nothing else.
  *
+ * <p>Format 2 is format 1 with the block list written as a {@link BlockListDelta} against an
+ * earlier version of the file (a live file with content only, flags 0): in place of the block
+ * count and blocks comes the delta. A receiver that holds the base takes the blocks from it; the
+ * decoded entry has none ({@link FileChange#delta()} has them). Full entries stay in format 1, so
+ * a journal written before deltas existed reads as it did.
+ *
  * <p>Decoding checks everything a receiver relies on before anything is written: a safe path, blocks
  * that add up to the size, hashes of the right length, a version vector with positive counters,
  * bounds on every count, no trailing bytes. A payload that fails any check is refused whole with
  * {@link FileChangeFormatException} saying why.
  */
 public final class FileChangeCodec {
-    /** The format this build writes and reads. */
+    /** The format of a change with its whole block list (or none). */
     public static final byte FORMAT = 1;
+    /** The format of a change whose block list is a {@link BlockListDelta}. */
+    public static final byte DELTA_FORMAT = 2;
     /** At most this many blocks per file (1 TiB at the largest block size is 262,144). */
     static final int MAX_BLOCKS = 1 << 20;
     /** At most this many mirrors in a version vector. */
@@ -42,16 +50,20 @@ public final class FileChangeCodec {
 
     public byte[] encode(FileChange change) {
         FolderEntry e = change.entry();
+        BlockListDelta delta = change.delta();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(128 + 36 * e.blocks().size());
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(FORMAT);
+            out.writeByte(delta == null ? FORMAT : DELTA_FORMAT);
             out.writeUTF(change.folder());
             out.writeUTF(e.path());
-            out.writeByte((e.tombstone() ? 1 : 0) | (e.blocksElided() ? 2 : 0));
+            out.writeByte(delta != null ? 0 : (e.tombstone() ? 1 : 0) | (e.blocksElided() ? 2 : 0));
             out.writeLong(e.size());
             out.writeLong(e.mtimeMs());
             out.writeInt(e.mode() == null ? -1 : e.mode());
-            if (!e.tombstone()) {
+            if (delta != null) {
+                out.write(HEX.parseHex(e.sha256Hex()));
+                delta.write(out);
+            } else if (!e.tombstone()) {
                 out.write(HEX.parseHex(e.sha256Hex()));
                 out.writeInt(e.blocks().size());
                 for (FolderEntry.BlockRef b : e.blocks()) {
@@ -80,10 +92,11 @@ public final class FileChangeCodec {
     public FileChange decode(byte[] payload, String origin) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload))) {
             byte format = in.readByte();
-            if (format != FORMAT) {
-                throw refuse(origin, "format " + format + ", this mirror reads " + FORMAT
+            if (format != FORMAT && format != DELTA_FORMAT) {
+                throw refuse(origin, "format " + format + ", this mirror reads " + FORMAT + " and " + DELTA_FORMAT
                         + "; run the same ActiveMirroring release on every mirror");
             }
+            boolean isDelta = format == DELTA_FORMAT;
             String folder = in.readUTF();
             if (!FOLDER_NAME.matcher(folder).matches()) {
                 throw refuse(origin, "folder name '" + folder + "' is not 1-64 characters of [a-z0-9_-]");
@@ -96,8 +109,9 @@ public final class FileChangeCodec {
                         + "; nothing of it is applied", true);
             }
             byte flags = in.readByte();
-            if ((flags & ~3) != 0 || flags == 3) {
-                throw refuse(origin, "unknown flags " + flags + " for " + folder + "/" + path);
+            if ((flags & ~3) != 0 || flags == 3 || (isDelta && flags != 0)) {
+                throw refuse(origin, "unknown flags " + flags + (isDelta ? " in a block-list delta" : "") + " for "
+                        + folder + "/" + path);
             }
             boolean tombstone = (flags & 1) != 0;
             boolean elided = (flags & 2) != 0;
@@ -109,7 +123,14 @@ public final class FileChangeCodec {
             }
             String sha = null;
             List<FolderEntry.BlockRef> blocks = List.of();
-            if (!tombstone) {
+            BlockListDelta delta = null;
+            if (isDelta) {
+                if (size == 0) {
+                    throw refuse(origin, "a block-list delta for the empty file " + folder + "/" + path);
+                }
+                sha = hash(in);
+                delta = BlockListDelta.read(in, size, why -> refuse(origin, why + " for " + folder + "/" + path));
+            } else if (!tombstone) {
                 sha = hash(in);
                 int count = in.readInt();
                 if (count < 0 || count > MAX_BLOCKS || (elided ? count != 0 || size == 0 : (size == 0) != (count == 0))) {
@@ -148,7 +169,7 @@ public final class FileChangeCodec {
                 throw refuse(origin, in.available() + " bytes after the end of the change of " + folder + "/" + path);
             }
             return new FileChange(folder, new FolderEntry(path, size, mtime, mode == -1 ? null : mode, null, sha, blocks,
-                    versions, tombstone, origin));
+                    versions, tombstone, origin), delta);
         } catch (EOFException e) {
             throw refuse(origin, "the payload ends early (" + payload.length + " bytes)");
         } catch (IOException e) {

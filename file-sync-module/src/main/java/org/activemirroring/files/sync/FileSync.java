@@ -74,6 +74,7 @@ public final class FileSync implements AutoCloseable {
     private final FileAssembler assembler;
     private final Refusals refusals = new Refusals();
     private final FileChangeCodec codec = new FileChangeCodec();
+    private final BlockListDeltas deltas = new BlockListDeltas(refusals);
     private final Set<FolderState> toSave = ConcurrentHashMap.newKeySet();
     private final Set<String> scansQueued = ConcurrentHashMap.newKeySet();
     private final Fetching fetching;
@@ -318,7 +319,15 @@ public final class FileSync implements AutoCloseable {
             refusals.refuse(envelope.origin(), "?", e.unsafePath() ? "unsafe-path" : "unreadable", null, e.getMessage());
             return;
         }
-        if (offer(envelope.origin(), change.folder(), change.entry(), false) == FolderState.Outcome.WANTED) {
+        FolderEntry e = change.entry();
+        FolderSync f = folders.get(change.folder());
+        if (f != null) {
+            e = deltas.resolve(f.state(), change, envelope.origin());
+            if (e == null) {
+                return; // refused
+            }
+        }
+        if (offer(envelope.origin(), change.folder(), e, false) == FolderState.Outcome.WANTED) {
             fetchAfterGroup = true;
         }
     }
@@ -369,6 +378,11 @@ public final class FileSync implements AutoCloseable {
      */
     public Path open(String folder, String path, Duration maxWait) throws IOException, InterruptedException {
         return new OnDemandRead(this, queries, fetching).open(folder, path, maxWait);
+    }
+
+    /** How the changes received with a block-list delta went since start (see {@link BlockListDeltas}). */
+    public BlockListDeltas.Counts blockListDeltas() {
+        return deltas.counts();
     }
 
     /** What the folders are doing. */

@@ -309,8 +309,12 @@ public final class FolderState {
             return mine;
         }
         // An edit of the file as it was before the wanted version came: it has seen only that, and
-        // is decided against the path's versions by the rule, as every other mirror will.
-        FolderEntry mine = found.withVersions(l == null ? Map.of() : l.versions()).bumped(self);
+        // is decided against the path's versions by the rule, as every other mirror will. Its own
+        // counter goes above every one this mirror gave a version of the path known here: the local
+        // file may be a version that won over one of this mirror's, and repeating that one's counter
+        // would make the edit look older than versions made on top of it elsewhere.
+        FolderEntry mine = found.withVersions(ownCounterAbove(l == null ? Map.of() : l.versions(), path, w, l))
+                .bumped(self);
         List<FolderEntry> next = new ArrayList<>();
         next.add(mine);
         for (FolderEntry v : versions(path, w, l)) {
@@ -321,6 +325,24 @@ public final class FolderState {
         putLocal(mine); // the disk holds it: a conflict copy or a write of the winner starts from there
         settle(path, next, wanted.get(path), mine);
         return mine;
+    }
+
+    /** {@code v} with this mirror's counter raised to the highest it has in {@code path}'s versions known here. */
+    private Map<String, Long> ownCounterAbove(Map<String, Long> v, String path, FolderEntry w, FolderEntry l) {
+        long own = v.getOrDefault(self, 0L);
+        List<FolderEntry> known = new ArrayList<>(versions(path, w, l));
+        if (l != null) {
+            known.add(l);
+        }
+        for (FolderEntry e : known) {
+            own = Math.max(own, e.versions().getOrDefault(self, 0L));
+        }
+        if (own == 0) {
+            return v;
+        }
+        Map<String, Long> raised = new TreeMap<>(v);
+        raised.put(self, own);
+        return raised;
     }
 
     /** The vector of a version that has seen {@code l} and every version of {@code path} known here. */

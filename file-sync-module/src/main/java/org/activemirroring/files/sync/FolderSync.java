@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
+import org.activemirroring.files.BlockListDelta;
 import org.activemirroring.files.FileChange;
 import org.activemirroring.files.FileChangeCodec;
 import org.activemirroring.files.FolderConfig;
@@ -122,13 +123,14 @@ public final class FolderSync {
                     }
                     blocks = d.blocks();
                 }
-                n += publish(state.recordLocal(e.withBlocks(blocks), e.path(), 0));
+                FolderEntry before = state.local(e.path());
+                n += publish(state.recordLocal(e.withBlocks(blocks), e.path(), 0), before);
             }
             for (FolderEntry e : scan.touched()) {
                 state.recordTouched(e);
             }
             for (String path : scan.deleted()) {
-                n += publish(state.recordLocal(null, path, scan.scannedAtMs()));
+                n += publish(state.recordLocal(null, path, scan.scannedAtMs()), null);
             }
         } finally {
             digest.clear();
@@ -149,17 +151,32 @@ public final class FolderSync {
         return n;
     }
 
-    private int publish(FolderEntry e) throws TransportException {
+    /**
+     * Publishes a local change. {@code before} is the path's entry this mirror held before it: when
+     * the change is an edit of it, the block list goes as a {@link BlockListDelta} against it (a
+     * receiver that does not hold it asks a peer for the whole list).
+     */
+    private int publish(FolderEntry e, FolderEntry before) throws TransportException {
         if (e == null) {
             return 0;
         }
-        FolderEntry sent = e;
+        byte[] payload;
         if (!e.tombstone() && e.size() > 0 && state.localWithContent(e.sha256Hex(), e.path()) != null) {
             // A rename, a move or a copy: the other mirrors hold this content under the other name
             // (or ask for the block list), so it goes without one.
-            sent = e.withBlocks(List.of());
+            payload = codec.encode(new FileChange(folder.name(), e.withBlocks(List.of())));
+        } else {
+            payload = codec.encode(new FileChange(folder.name(), e));
+            if (!e.tombstone() && !e.blocks().isEmpty() && before != null && !before.tombstone()
+                    && !before.blocks().isEmpty() && !before.sameContent(e)) {
+                BlockListDelta delta = BlockListDelta.between(before.sha256Hex(), before.blocks(), e.blocks());
+                byte[] smaller = codec.encode(new FileChange(folder.name(), e.withBlocks(List.of()), delta));
+                if (smaller.length < payload.length) {
+                    payload = smaller;
+                }
+            }
         }
-        transport.publish(FileChange.PAYLOAD_TYPE, codec.encode(new FileChange(folder.name(), sent)));
+        transport.publish(FileChange.PAYLOAD_TYPE, payload);
         return 1;
     }
 

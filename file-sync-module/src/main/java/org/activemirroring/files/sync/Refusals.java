@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * <p>Reasons: {@code unreadable} (a payload that cannot be decoded), {@code unknown-folder},
  * {@code unsafe-path} ({@code ..}, absolute, through a symlink, a name this file system cannot
  * hold), {@code too-large}, {@code case-clash}, {@code content-mismatch} (a file whose blocks do
- * not make the announced content), and {@code local} for files of this mirror's own folders that
+ * not make the announced content), {@code bad-delta} (a block-list delta that does not fit the
+ * base it names, see {@link BlockListDeltas}), and {@code local} for files of this mirror's own folders that
  * are not replicated (unsafe names, too large).
  */
 public final class Refusals {

@@ -154,7 +154,14 @@ final class SyncWire {
         byte[] b = new byte[len];
         in.readFully(b);
         try {
-            return codec.decode(b, madeBy).entry();
+            FileChange c = codec.decode(b, madeBy);
+            if (c.delta() != null) {
+                // An answer names whole versions: a delta against a base the asker may not hold is no answer.
+                refused.add("Refused an entry of " + c.folder() + "/" + c.entry().path() + " sent by " + from
+                        + ": it came as a block-list delta where a whole entry is due");
+                return null;
+            }
+            return c.entry();
         } catch (FileChangeFormatException ex) {
             refused.add(ex.getMessage() + " (sent by " + from + ")");
             return null;

@@ -152,6 +152,41 @@ class ConflictIT {
     }
 
     /**
+     * Edits travel as block-list deltas against the version their mirror held before. Here m2's
+     * edit names v0 as its base, and m1 no longer holds v0's list when it arrives (it scanned its
+     * own edit of v0 first): m1 takes the change without a list and asks a peer for it.
+     */
+    @Test
+    void anEditWhoseBaseAMirrorNoLongerHoldsArrivesWithItsListFromAPeer() throws Exception {
+        byte[] v0 = new byte[300_000];
+        new java.util.Random(7).nextBytes(v0);
+        writeBytes(a, "data/big.bin", v0, T);
+        a.files.scanNow();
+        net.awaitSame(WAIT, false);
+        byte[] v1 = v0.clone();
+        byte[] v2 = v0.clone();
+        java.util.Arrays.fill(v1, 100_000, 103_000, (byte) 1);
+        java.util.Arrays.fill(v2, 200_000, 203_000, (byte) 2);
+        writeBytes(b, "data/big.bin", v2, T.plusSeconds(60));
+        writeBytes(a, "data/big.bin", v1, T.plusSeconds(30));
+        a.files.scanNow();
+        // m2 takes m1's edit as a delta against v0, which it holds.
+        Await.until(WAIT, () -> b.files.blockListDeltas().applied() >= 1, net::describe);
+        b.files.scanNow();
+        net.awaitSame(WAIT, true);
+
+        assertTrue(a.files.blockListDeltas().withoutBase() >= 1, "m1 held no base: " + a.files.blockListDeltas());
+        for (FolderMirror m : net.mirrors) {
+            assertEquals(Map.of("data/big.bin", FolderDigest.sha256(v2),
+                    "data/big.sync-conflict-20260102-030435-m1.bin", FolderDigest.sha256(v1)), FolderDigest.of(m.folder),
+                    m.id + ": the newer edit wins, the older is the conflict copy");
+            assertEquals(0, m.files.blockListDeltas().refused(), m.id);
+        }
+        assertTrue(a.files.status().bytesFetched() < 100_000, "m1 fetched only the blocks around m2's edit: "
+                + a.files.status().bytesFetched());
+    }
+
+    /**
      * Scans m2 (whose edits are the newer ones here) before m1. The other order races: m2 may take
      * m1's older version before it scanned its own newer edit, and an unscanned edit then loses
      * whatever its time ({@link #anUnscannedNewerEditIsNotReplacedByAnOlderVersion}).
@@ -165,6 +200,13 @@ class ConflictIT {
         Path file = m.folder.resolve(rel);
         Files.createDirectories(file.getParent());
         Files.writeString(file, content, StandardCharsets.UTF_8);
+        Files.setLastModifiedTime(file, FileTime.from(mtime));
+    }
+
+    private static void writeBytes(FolderMirror m, String rel, byte[] content, Instant mtime) throws IOException {
+        Path file = m.folder.resolve(rel);
+        Files.createDirectories(file.getParent());
+        Files.write(file, content);
         Files.setLastModifiedTime(file, FileTime.from(mtime));
     }
 

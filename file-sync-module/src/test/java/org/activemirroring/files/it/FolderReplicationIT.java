@@ -170,6 +170,17 @@ class FolderReplicationIT {
         awaitSame(ms);
         assertEquals("second version and more", Files.readString(ms.get(2).folder.resolve("notes.txt")));
 
+        // an edit in place of a few bytes of a larger file: its change carries a block-list delta
+        long fetchedBeforeEdit = ms.get(2).files.status().bytesFetched();
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(pics.resolve("cat.jpg"),
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(random(100, 2)), 150_000);
+        }
+        awaitSame(ms);
+        assertTrue(ms.get(2).files.blockListDeltas().applied() >= 1, "" + ms.get(2).files.blockListDeltas());
+        long editFetched = ms.get(2).files.status().bytesFetched() - fetchedBeforeEdit;
+        assertTrue(editFetched > 0 && editFetched < 100_000, "only the blocks around the edit: " + editFetched);
+
         long fetchedBefore = ms.get(2).files.status().bytesFetched();
         Files.createDirectories(a.folder.resolve("archive"));
         Files.move(pics.resolve("cat.jpg"), a.folder.resolve("archive/kitten.jpg"));

@@ -1,5 +1,6 @@
 package org.activemirroring.files.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
@@ -103,7 +104,8 @@ class RandomizedConvergenceIT {
         try {
             net.awaitSame(WAIT, false);
         } catch (AssertionError e) {
-            throw new AssertionError("seed " + seed + ": " + e.getMessage() + "\noperations:\n" + String.join("\n", log), e);
+            throw new AssertionError("seed " + seed + ": " + e.getMessage() + "\nwhat each mirror holds of the paths that"
+                    + " differ:\n" + versionsOfDifferingPaths() + "operations:\n" + String.join("\n", log), e);
         }
         check(FolderDigest.of(net.get(0).folder));
     }
@@ -140,6 +142,55 @@ class RandomizedConvergenceIT {
         System.out.printf("RandomizedConvergenceIT: seed %d, %d operations, %d of %d versions had to be kept, %d files"
                 + " at the end, %d of them conflict copies of conflict copies%n", seed, op, required, writes.size(),
                 folder.size(), nested);
+        for (FolderMirror m : net.mirrors) {
+            System.out.printf("RandomizedConvergenceIT: %s took block-list deltas %s%n", m.id, m.files.blockListDeltas());
+            assertEquals(0, m.files.blockListDeltas().refused(), m.id + " refused a delta a mirror made");
+        }
+    }
+
+    /** Per path whose content differs between mirrors: each mirror's saved local, wanted and sibling entries. */
+    private String versionsOfDifferingPaths() {
+        java.util.Set<String> paths = new java.util.TreeSet<>();
+        Map<String, String> first = FolderDigest.safe(net.get(0).folder);
+        for (FolderMirror m : net.mirrors) {
+            Map<String, String> d = FolderDigest.safe(m.folder);
+            for (String p : d.keySet()) {
+                if (!d.get(p).equals(first.get(p))) {
+                    paths.add(p);
+                }
+            }
+            for (String p : first.keySet()) {
+                if (!first.get(p).equals(d.get(p))) {
+                    paths.add(p);
+                }
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String p : paths) {
+            for (int i = 0; i < net.mirrors.size(); i++) {
+                Path data = net.dataDir(i);
+                try {
+                    org.activemirroring.files.FolderIndex index = org.activemirroring.files.FolderIndex.load(
+                            org.activemirroring.files.FolderIndex.fileFor(data, "u"));
+                    org.activemirroring.files.FolderIndex wanted = org.activemirroring.files.FolderIndex.load(
+                            org.activemirroring.files.FolderIndex.fileFor(data, "u").resolveSibling("u.wanted"));
+                    org.activemirroring.files.FolderSiblings siblings = org.activemirroring.files.FolderSiblings.load(
+                            org.activemirroring.files.FolderSiblings.fileFor(data, "u"));
+                    sb.append(' ').append(net.get(i).id).append(' ').append(p).append("\n  local ")
+                            .append(brief(index.get(p))).append("\n  wanted ").append(brief(wanted.get(p)))
+                            .append("\n  siblings ").append(siblings.of(p).stream().map(RandomizedConvergenceIT::brief)
+                                    .toList()).append('\n');
+                } catch (IOException | RuntimeException e) {
+                    sb.append(' ').append(net.get(i).id).append(' ').append(p).append(": ").append(e).append('\n');
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String brief(org.activemirroring.files.FolderEntry e) {
+        return e == null ? "-" : (e.tombstone() ? "tombstone" : e.sha256Hex().substring(0, 12) + " " + e.size() + " B "
+                + e.blocks().size() + " blocks") + " mtime " + e.mtimeMs() + " by " + e.modifiedBy() + " " + e.versions();
     }
 
     /** Whether a later operation on the write's path may have seen it (see the class comment). */
@@ -259,7 +310,10 @@ class RandomizedConvergenceIT {
 
     private byte[] content(int n, String mirror, String path) {
         StringBuilder sb = new StringBuilder("#" + n + " by " + mirror + " at " + path + "\n");
-        for (int i = random.nextInt(4_000); i > 0; i--) {
+        // Mostly small files; every fourth of 16-40 KB, several blocks, so that an append to it
+        // travels as a block-list delta (and, when mirrors race, one whose base is not held).
+        int length = random.nextInt(4) == 0 ? 16_000 + random.nextInt(24_000) : random.nextInt(4_000);
+        for (int i = length; i > 0; i--) {
             sb.append((char) ('a' + random.nextInt(26)));
         }
         return sb.append('\n').toString().getBytes(StandardCharsets.UTF_8);

@@ -295,4 +295,38 @@ class FolderStateTest {
         assertEquals(mine.blocks(), state.local("new/a.txt").blocks());
         assertNull(state.recordLocal(scanned("new/a.txt"), "new/a.txt", 0), "the scan sees nothing new");
     }
+
+    /**
+     * A version of this mirror that lost, then an edit here of the winner while a version made on
+     * top of both is on its way: the edit must not repeat the lost version's counter, or it would
+     * look older than that version on every other mirror and be dropped there (found by
+     * RandomizedConvergenceIT: two mirrors kept different files).
+     */
+    @Test
+    void anEditMadeWhileAVersionIsWantedNeverRepeatsACounterOfThisMirror() throws Exception {
+        writeLocal("r.txt", "one", 1000);
+        FolderEntry two = writeLocal("r.txt", "two", 2000);
+        assertEquals(Map.of("me", 2L), two.versions());
+        // m1 edited "one" at the same time, later: it wins, "two" is kept as a conflict copy.
+        FolderEntry x = new FolderEntry("r.txt", 5, 3000, null, null, "a".repeat(64), List.of(),
+                Map.of("me", 1L, "m1", 1L), false, "m1");
+        assertEquals(FolderState.Outcome.WANTED, state.offer(x));
+        assertTrue(state.commitWanted(state.wanted("r.txt"), () -> {
+            Path f = root.resolve("r.txt");
+            Files.writeString(f, "xxxxx", StandardCharsets.UTF_8);
+            Files.setLastModifiedTime(f, FileTime.fromMillis(3000));
+            return FolderState.stat(f);
+        }));
+        // m3 saw both and edited: on its way here.
+        FolderEntry y = new FolderEntry("r.txt", 5, 4000, null, null, "b".repeat(64), List.of(),
+                Map.of("me", 2L, "m1", 1L, "m3", 1L), false, "m3");
+        assertEquals(FolderState.Outcome.WANTED, state.offer(y));
+        // Before it is written, the file is edited here.
+        Files.writeString(root.resolve("r.txt"), "mine!", StandardCharsets.UTF_8);
+        Files.setLastModifiedTime(root.resolve("r.txt"), FileTime.fromMillis(5000));
+        FolderEntry mine = state.recordLocal(scanned("r.txt"), "r.txt", 0);
+        assertTrue(mine.versions().get("me") > 2, "a counter of its own not given before: " + mine.versions());
+        assertEquals(VersionVectors.Order.CONCURRENT, VersionVectors.compare(mine.versions(), y.versions()),
+                "neither has seen the other");
+    }
 }
