@@ -168,16 +168,14 @@ class ChunkerTest {
 
     @Test
     void sizesFollowTheFileSize() {
-        assertEquals(new ChunkSizes(KiB, 4 * KiB, 16 * KiB), ChunkSizes.forFileSize(0));
-        assertEquals(new ChunkSizes(KiB, 4 * KiB, 16 * KiB), ChunkSizes.forFileSize(100));
-        assertEquals(new ChunkSizes(KiB, 4 * KiB, 16 * KiB), ChunkSizes.forFileSize(MiB));
-        assertEquals(new ChunkSizes(KiB, 4 * KiB, 16 * KiB), ChunkSizes.forFileSize(2L * MiB - 1));
-        assertEquals(new ChunkSizes(2 * KiB, 8 * KiB, 32 * KiB), ChunkSizes.forFileSize(2L * MiB));
-        assertEquals(new ChunkSizes(8 * KiB, 32 * KiB, 128 * KiB), ChunkSizes.forFileSize(8L * MiB + 7));
-        assertEquals(new ChunkSizes(32 * KiB, 128 * KiB, 512 * KiB), ChunkSizes.forFileSize(64L * MiB - 1));
-        assertEquals(new ChunkSizes(64 * KiB, 256 * KiB, MiB), ChunkSizes.forFileSize(64L * MiB));
-        assertEquals(new ChunkSizes(128 * KiB, 512 * KiB, 2 * MiB), ChunkSizes.forFileSize(128L * MiB));
-        assertEquals(new ChunkSizes(256 * KiB, MiB, 4 * MiB), ChunkSizes.forFileSize(256L * MiB));
+        assertEquals(new ChunkSizes(2 * KiB, 8 * KiB, 32 * KiB), ChunkSizes.forFileSize(0));
+        assertEquals(new ChunkSizes(2 * KiB, 8 * KiB, 32 * KiB), ChunkSizes.forFileSize(100));
+        assertEquals(new ChunkSizes(2 * KiB, 8 * KiB, 32 * KiB), ChunkSizes.forFileSize(2L * MiB - 1));
+        assertEquals(new ChunkSizes(4 * KiB, 16 * KiB, 64 * KiB), ChunkSizes.forFileSize(2L * MiB));
+        assertEquals(new ChunkSizes(16 * KiB, 64 * KiB, 256 * KiB), ChunkSizes.forFileSize(8L * MiB + 7));
+        assertEquals(new ChunkSizes(64 * KiB, 256 * KiB, MiB), ChunkSizes.forFileSize(64L * MiB - 1));
+        assertEquals(new ChunkSizes(128 * KiB, 512 * KiB, 2 * MiB), ChunkSizes.forFileSize(64L * MiB));
+        assertEquals(new ChunkSizes(256 * KiB, MiB, 4 * MiB), ChunkSizes.forFileSize(128L * MiB));
         assertEquals(new ChunkSizes(256 * KiB, MiB, 4 * MiB), ChunkSizes.forFileSize(1L << 40));
     }
 
@@ -226,6 +224,6 @@ class ChunkerTest {
 
     private static final long PINNED_GEAR_0 = 4422147408358251497L;
     private static final long PINNED_GEAR_255 = -3587032858907371071L;
-    private static final String PINNED_CUTS = "[0+9942, 9942+11442, 21384+12241, 33625+3278, 36903+12934]";
-    private static final String PINNED_FIRST_HASH = "72e02675550bf1f371c68e56e7205dc103f544f37bd099d5b76396c531ee06d7";
+    private static final String PINNED_CUTS = "[0+21384, 21384+18290, 39674+17146, 56820+29299, 86119+37692]";
+    private static final String PINNED_FIRST_HASH = "3ab6b83a71b54821e9c26afbb0c320180935c22b63e0b3e3b955fd2312aa63c8";
 }
