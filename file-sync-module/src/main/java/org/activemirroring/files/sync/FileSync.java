@@ -77,6 +77,10 @@ public final class FileSync implements AutoCloseable {
     private final BlockListDeltas deltas = new BlockListDeltas(refusals);
     private final Set<FolderState> toSave = ConcurrentHashMap.newKeySet();
     private final Set<String> scansQueued = ConcurrentHashMap.newKeySet();
+    /** Folders with a paced scan scheduled (see {@link #requestScanPaced}). */
+    private final Set<String> scansPaced = ConcurrentHashMap.newKeySet();
+    /** Watcher-triggered scans wait this many times the last scan's duration after it. */
+    static final int SCAN_PACE = 4;
     private final Fetching fetching;
     private final PeerQueries queries = new PeerQueries(this);
     private final Path dataDir;
@@ -215,7 +219,7 @@ public final class FileSync implements AutoCloseable {
             if (options.watch()) {
                 FolderWatcher w = new FolderWatcher(name, f.folder().root(),
                         dir -> f.folder().filter().excludesDirectory(FolderPaths.relative(f.folder().root(), dir)),
-                        Duration.ofMillis(options.debounceMs()), () -> requestScan(name));
+                        Duration.ofMillis(options.debounceMs()), () -> requestScanPaced(name));
                 watchers.put(name, w);
                 w.start();
             }
@@ -226,6 +230,36 @@ public final class FileSync implements AutoCloseable {
         // next delivery flush or scan): one save for many files.
         scans.scheduleWithFixedDelay(this::saveAll, 1, 1, TimeUnit.SECONDS);
         fetching.start();
+    }
+
+    /**
+     * A scan the watcher asks for: at once, unless the folder's last scan started less than
+     * {@code (1 + SCAN_PACE)} times its duration ago; then when that time is up. A small folder is
+     * scanned right after each change; one that takes long to scan is scanned at most a fifth of
+     * the time while changes keep coming (coalesced like {@link #requestScan}).
+     */
+    void requestScanPaced(String folder) {
+        FolderSync f = folders.get(folder);
+        if (f == null || closed) {
+            return;
+        }
+        long last = f.lastScanAtMs();
+        long wait = last == 0 ? 0 : last + f.lastScanMillis() * (1 + SCAN_PACE) - System.currentTimeMillis();
+        if (wait <= 0) {
+            requestScan(folder);
+            return;
+        }
+        if (!scansPaced.add(folder)) {
+            return;
+        }
+        try {
+            scans.schedule(() -> {
+                scansPaced.remove(folder);
+                requestScan(folder);
+            }, wait, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            scansPaced.remove(folder);
+        }
     }
 
     /** Asks for a scan of one folder soon (coalesced: one queued scan per folder at most). */

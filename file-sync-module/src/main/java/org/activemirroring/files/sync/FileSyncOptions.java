@@ -23,9 +23,10 @@ public record FileSyncOptions(boolean watch, long debounceMs, long scanIntervalM
     public static final ConfigOption<Boolean> WATCH = ConfigOption.bool("mirror.files.watch", true, Importance.RARE,
             "Notice changes in replicated folders as they happen (inotify on Linux); when false, only the periodic"
                     + " scan finds them.");
-    public static final ConfigOption<Long> DEBOUNCE_MS = ConfigOption.longValue("mirror.files.debounce.ms", 200, 0,
+    public static final ConfigOption<Long> DEBOUNCE_MS = ConfigOption.longValue("mirror.files.debounce.ms", 50, 0,
             60_000, Importance.RARE, "After a change in a folder is noticed, wait this long for quiet before scanning"
-                    + " (a burst of writes is scanned once).");
+                    + " (a burst of writes is scanned once); a folder whose scan takes long is scanned at most a fifth"
+                    + " of the time while changes keep coming.");
     public static final ConfigOption<Long> SCAN_INTERVAL_MS = ConfigOption.longValue("mirror.files.scan.interval.ms",
             60_000, 100, 86_400_000, Importance.RARE, "Scan every replicated folder this often even when nothing was"
                     + " noticed (a scan reads only files whose size, time or inode changed).");
