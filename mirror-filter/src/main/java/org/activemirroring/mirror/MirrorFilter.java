@@ -136,9 +136,9 @@ public final class MirrorFilter implements Filter {
         String path = uri.startsWith(MIRROR_PREFIX, from) ? uri.substring(from) : null;
         MirrorNode node = launcher.node();
         boolean ready = node != null && node.isReady();
-        if (path != null && HEALTH_PATH.equals(path)) {
+        if (HEALTH_PATH.equals(path)) {
             health(response, node, ready);
-        } else if (path != null && AdminEndpoints.isAdminPath(path)) {
+        } else if (AdminEndpoints.isAdminPath(path)) {
             admin.serve(path, request, response);
         } else if (!ready) {
             if (edge.forwardUnready(request, response)) {

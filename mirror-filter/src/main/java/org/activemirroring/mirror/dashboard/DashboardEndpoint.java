@@ -2,7 +2,6 @@ package org.activemirroring.mirror.dashboard;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -131,10 +130,5 @@ public final class DashboardEndpoint {
         cached = out;
         cachedAt = now;
         return out;
-    }
-
-    /** The page's bytes (for tests and for the charset check). */
-    String pageText() {
-        return new String(page, StandardCharsets.UTF_8);
     }
 }

@@ -69,9 +69,8 @@ public final class WriteIndex {
         long oldestReadable = Math.max(1, Math.max(journal.first(), head - window + 1));
         if (indexedUpTo < oldestReadable - 1) {
             // Never read, or too far behind: older writes go into the baseline.
-            baseline = Math.max(baseline, oldestReadable - 1);
+            raiseBaseline(oldestReadable - 1);
             indexedUpTo = baseline;
-            heads.values().removeIf(seq -> seq <= baseline);
         }
         while (indexedUpTo < head) {
             List<Envelope> batch;
@@ -83,9 +82,8 @@ public final class WriteIndex {
             }
             if (batch.isEmpty()) {
                 // A hole (pruned meanwhile, or unreadable): what it held may have touched anything.
-                baseline = head;
+                raiseBaseline(head);
                 indexedUpTo = head;
-                heads.values().removeIf(seq -> seq <= baseline);
                 break;
             }
             for (Envelope e : batch) {
@@ -94,6 +92,12 @@ public final class WriteIndex {
             }
         }
         return new Snapshot(heads, baseline);
+    }
+
+    /** Own writes up to {@code seq} may have touched anything; entries at or below it say nothing more. */
+    private void raiseBaseline(long seq) {
+        baseline = Math.max(baseline, seq);
+        heads.values().removeIf(s -> s <= baseline);
     }
 
     private void index(Envelope e) {

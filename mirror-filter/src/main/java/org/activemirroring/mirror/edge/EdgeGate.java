@@ -3,6 +3,7 @@ package org.activemirroring.mirror.edge;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Set;
 import java.util.function.Supplier;
 
 import jakarta.servlet.FilterChain;
@@ -20,6 +21,8 @@ import org.slf4j.LoggerFactory;
  * and, while the mirror is not ready, forwarding. Each part is off when its option says so.
  */
 public final class EdgeGate implements AutoCloseable {
+    /** Methods that only read. */
+    private static final Set<String> READS = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
     private static final Logger LOG = LoggerFactory.getLogger(EdgeGate.class);
 
     private final FloodControl flood;
@@ -43,16 +46,9 @@ public final class EdgeGate implements AutoCloseable {
     /** Unsafe methods in HTTP's sense: those that may change something. */
     static boolean isWrite(HttpServletRequest request) {
         String method = request.getMethod();
-        // Methods are case-sensitive (RFC 9110), and clients send them upper case: the common ones
-        // match without a copy; only an odd spelling pays for upper-casing.
-        return switch (method) {
-            case "GET", "HEAD", "OPTIONS", "TRACE" -> false;
-            case "POST", "PUT", "DELETE", "PATCH" -> true;
-            default -> switch (method.toUpperCase(Locale.ROOT)) {
-                case "GET", "HEAD", "OPTIONS", "TRACE" -> false;
-                default -> true;
-            };
-        };
+        // Clients send methods upper case: a read matches without a copy; only another spelling
+        // (and a write) is upper-cased first.
+        return !READS.contains(method) && !READS.contains(method.toUpperCase(Locale.ROOT));
     }
 
     /** Serves a site request on a ready mirror: limits, then the read-your-writes wait, then the site. */
