@@ -26,7 +26,7 @@ import org.activemirroring.testsupport.PostgresServers;
  *
  * <p>Ours: two folder-only mirrors A and B in this JVM ({@link FolderNode}: JGroups over TCP on
  * 127.0.0.1, file sync, no database), with the options a mirror runs with by default: the watcher
- * on (200 ms debounce) and a periodic scan every 60 s. Nothing calls a scan: the watcher drives
+ * on (50 ms debounce) and a periodic scan every 60 s. Nothing calls a scan: the watcher drives
  * each step, as it does on a live site, so each time includes noticing the change. Reference:
  * {@code rsync -a --delete} pushing a copy of the same tree to an rsync daemon on 127.0.0.1
  * ({@link RsyncReference}). Each step edits both sources alike (same seeds), rsync first; before
@@ -49,13 +49,12 @@ import org.activemirroring.testsupport.PostgresServers;
  * has the same digest as its source, and that both sources are alike.
  *
  * <p>Bytes on the wire. rsync: {@code Total bytes sent + Total bytes received} of its
- * {@code --stats} (its whole protocol: file list, checksums, literal data). Ours: the content
- * bytes the mirrors fetched ({@code bytesFetched}), plus the encoded envelopes of the file changes
- * they published ({@link FileChangeTraffic}: header, path, stat, hash, block list, version
- * vector), plus 40 bytes per block requested (36 of request, 4 of reply framing), the blocks
- * counted as those of the published versions that no earlier version had. Not counted for ours:
- * JGroups framing and acknowledgements, heartbeats, and the 5-byte header per block request (up
- * to 1,024 blocks each).
+ * {@code --stats} (its whole protocol: file list, checksums, literal data). Ours: the encoded
+ * envelopes of the file changes the mirrors published ({@link FileChangeTraffic}: header, path,
+ * stat, hash, block list or block-list delta, version vector), plus the bodies of every block and
+ * delta request they sent and of every reply they received ({@code TransferCounters}: block
+ * hashes, the signatures of the bases deltas are built on, block bytes, length headers and delta
+ * op streams). Not counted for ours: JGroups framing and acknowledgements, and heartbeats.
  *
  * <p>5. scan: {@code --scan-files} small files in a third folder-only mirror's folder, alone (no
  * watcher, no periodic scan), indexed by its first scan; then the best of 3 {@code scanNow()} of
@@ -90,7 +89,7 @@ final class FilesBenchmark {
         r.put("file_kb", fileKb);
         r.put("files", files);
         r.put("scan_files", scanFiles);
-        r.put("driven_by", "watcher (debounce 200 ms), periodic scan every 60 s");
+        r.put("driven_by", "watcher (debounce 50 ms), periodic scan every 60 s");
         r.put("rsync_fsync", RsyncReference.FSYNC);
         try {
             List<Map<String, Object>> steps = replication(work, files, fileBytes);
@@ -199,6 +198,8 @@ final class FilesBenchmark {
             trafficA.take();
             trafficB.take();
             long fetched0 = a.files.status().bytesFetched() + b.files.status().bytesFetched();
+            long wire0 = wireBytes();
+            long byDelta0 = a.files.transferCounters().bytesBuiltByDelta() + b.files.transferCounters().bytesBuiltByDelta();
             long fromLocal0 = b.files.status().bytesFromLocal();
             long published0 = a.folderStatus().published();
             long editMillis;
@@ -233,19 +234,19 @@ final class FilesBenchmark {
             FileChangeTraffic.Published pubB = trafficB.take();
             long fetched = a.files.status().bytesFetched() + b.files.status().bytesFetched() - fetched0;
             long envelopes = pubA.envelopeBytes() + pubB.envelopeBytes();
+            long wire = wireBytes() - wire0;
             long requests = pubA.requestBytes() + pubB.requestBytes();
-            long ours = fetched + envelopes + requests;
-            BenchMain.say(String.format(Locale.ROOT, "  ours:  %.2f s (edit took %d ms before), %,d bytes (content fetched"
-                            + " %,d + %d change envelopes %,d + %d block requests %,d); content found locally %,d",
-                    millis / 1e3, editMillis, ours, fetched, pubA.changes() + pubB.changes(), envelopes,
-                    pubA.newBlocks() + pubB.newBlocks(), requests, b.files.status().bytesFromLocal() - fromLocal0));
+            long byDelta = a.files.transferCounters().bytesBuiltByDelta() + b.files.transferCounters().bytesBuiltByDelta()
+                    - byDelta0;
+            long ours = envelopes + wire;
+            BenchMain.say(String.format(Locale.ROOT, "  ours:  %.2f s (edit took %d ms before), %,d bytes (%d change"
+                            + " envelopes %,d + block and delta requests and replies %,d, of which received %,d);"
+                            + " content found locally %,d, built by delta %,d",
+                    millis / 1e3, editMillis, ours, pubA.changes() + pubB.changes(), envelopes, wire, fetched,
+                    b.files.status().bytesFromLocal() - fromLocal0, byDelta));
             BenchMain.say(String.format(Locale.ROOT, "         A had scanned and B had been handed all A published %d ms"
                     + " after the edit; B had written it all %d ms after it", deliveredAt[0], millis));
             long estimated = pubA.newBlockBytes() + pubB.newBlockBytes();
-            if (estimated != fetched) {
-                BenchMain.say(String.format(Locale.ROOT, "  note: the new blocks of the published versions hold %,d bytes,"
-                        + " but %,d were fetched: the block-request estimate is off by that much", estimated, fetched));
-            }
             r.put("rsync_ms", run.millis());
             r.put("rsync_bytes", rsyncBytes);
             r.put("rsync_bytes_sent", run.bytesSent());
@@ -256,16 +257,24 @@ final class FilesBenchmark {
             r.put("ours_bytes", ours);
             r.put("ours_content_fetched", fetched);
             r.put("ours_content_from_local", b.files.status().bytesFromLocal() - fromLocal0);
+            r.put("ours_wire_requests_and_replies", wire);
+            r.put("ours_content_built_by_delta", byDelta);
             r.put("ours_changes_published", pubA.changes() + pubB.changes());
             r.put("ours_changes_published_by_b", pubB.changes());
             r.put("ours_a_published_counter", a.folderStatus().published() - published0);
             r.put("ours_envelope_bytes", envelopes);
-            r.put("ours_blocks_requested_estimate", pubA.newBlocks() + pubB.newBlocks());
-            r.put("ours_new_block_bytes_estimate", estimated);
-            r.put("ours_request_bytes_estimate", requests);
+            r.put("ours_new_blocks", pubA.newBlocks() + pubB.newBlocks());
+            r.put("ours_new_block_bytes", estimated);
+            r.put("ours_new_block_request_bytes_if_fetched_whole", requests);
             r.put("time_ratio", (double) millis / Math.max(1, run.millis()));
             r.put("bytes_ratio", (double) ours / Math.max(1, rsyncBytes));
             return r;
+        }
+
+        /** Bytes of block and delta requests both mirrors sent, and of the replies they received. */
+        private long wireBytes() {
+            return a.files.transferCounters().requestBytes() + a.files.transferCounters().replyBytes()
+                    + b.files.transferCounters().requestBytes() + b.files.transferCounters().replyBytes();
         }
 
         /**

@@ -29,8 +29,11 @@ import org.activemirroring.files.FolderPaths;
 import org.activemirroring.files.transfer.BlockMap;
 import org.activemirroring.files.transfer.BlockServer;
 import org.activemirroring.files.transfer.BlockWire;
+import org.activemirroring.files.transfer.DeltaServer;
+import org.activemirroring.files.transfer.DeltaWire;
 import org.activemirroring.files.transfer.FileAssembler;
 import org.activemirroring.files.transfer.PeerRequests;
+import org.activemirroring.files.transfer.TransferCounters;
 import org.activemirroring.files.watch.FolderWatcher;
 import org.activemirroring.transport.Envelope;
 import org.activemirroring.transport.PayloadReceiver;
@@ -71,6 +74,7 @@ public final class FileSync implements AutoCloseable {
     private final Map<String, FolderWatcher> watchers = new ConcurrentHashMap<>();
     private final BlockMap blocks = new BlockMap();
     private final BlockServer blockServer;
+    private final DeltaServer deltaServer;
     private final FileAssembler assembler;
     private final Refusals refusals = new Refusals();
     private final FileChangeCodec codec = new FileChangeCodec();
@@ -112,6 +116,7 @@ public final class FileSync implements AutoCloseable {
             }
         }
         this.blockServer = new BlockServer(blocks);
+        this.deltaServer = new DeltaServer(blocks);
         PeerRequests peers = new PeerRequests() {
             @Override
             public List<String> peers() {
@@ -141,6 +146,7 @@ public final class FileSync implements AutoCloseable {
                                   Supplier<Map<String, Long>> appliedVector, FileSyncOptions options) throws IOException {
         FileSync s = new FileSync(config, dataDir, self, transport, appliedVector, options, Clock.systemUTC());
         transport.registerRequestHandler(BlockWire.KIND, s.blockServer);
+        transport.registerRequestHandler(DeltaWire.KIND, s.deltaServer);
         transport.registerRequestHandler(SyncWire.SNAPSHOT_KIND, s.queries::answerSnapshot);
         transport.registerRequestHandler(SyncWire.ENTRY_KIND, s.queries::answerEntry);
         return s;
@@ -412,6 +418,11 @@ public final class FileSync implements AutoCloseable {
      */
     public Path open(String folder, String path, Duration maxWait) throws IOException, InterruptedException {
         return new OnDemandRead(this, queries, fetching).open(folder, path, maxWait);
+    }
+
+    /** What this mirror's fetches moved since start: block and delta requests, their bytes on the wire. */
+    public TransferCounters transferCounters() {
+        return assembler.counters();
     }
 
     /** How the changes received with a block-list delta went since start (see {@link BlockListDeltas}). */

@@ -152,7 +152,9 @@ final class BlockFetcher {
         Reply reply;
         int[] at;
         try {
-            reply = peers.request(peer, BlockWire.KIND, BlockWire.encodeRequest(wanted), timeout);
+            byte[] request = BlockWire.encodeRequest(wanted);
+            reply = peers.request(peer, BlockWire.KIND, request, timeout);
+            counters.wire(request.length, reply == null ? 0 : reply.length());
             if (reply == null) {
                 return Batch.failed(new BlockWireException("no reply body"));
             }

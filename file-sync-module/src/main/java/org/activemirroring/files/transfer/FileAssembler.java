@@ -87,6 +87,7 @@ public final class FileAssembler implements AutoCloseable {
     private final PeerRequests peers;
     private final ExecutorService pool;
     private final BlockFetcher fetcher;
+    private final DeltaFetcher deltas;
     private final TransferCounters counters = new TransferCounters();
     private final Set<Path> tempsInUse = ConcurrentHashMap.newKeySet();
 
@@ -122,6 +123,7 @@ public final class FileAssembler implements AutoCloseable {
         this.pool = Executors.newFixedThreadPool(parallelRequests, org.activemirroring.logging.LogContext.threads(
                 org.activemirroring.logging.LogContext.current(), "am-files-fetch-" + id, true));
         this.fetcher = new BlockFetcher(peers, pool, parallelRequests, maxBatchBytes, requestTimeout, counters);
+        this.deltas = new DeltaFetcher(local, peers, requestTimeout, counters);
     }
 
     /**
@@ -163,7 +165,8 @@ public final class FileAssembler implements AutoCloseable {
                 fetched = 0;
                 if (!missing.isEmpty()) {
                     List<String> order = peerOrder(preferredPeers);
-                    fetched = fetcher.fetch(wanted.path(), ch, missing, order);
+                    fetched = deltas.fetch(target, wanted, ch, missing, order);
+                    fetched += fetcher.fetch(wanted.path(), ch, missing, order);
                     if (!missing.isEmpty()) {
                         long bytes = missing.values().stream().mapToLong(n -> n.block().length()).sum();
                         int distinct = (int) wanted.blocks().stream().map(b -> b.sha256Hex()).distinct().count();

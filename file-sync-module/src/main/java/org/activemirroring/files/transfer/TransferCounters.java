@@ -8,13 +8,17 @@ public final class TransferCounters {
     private final LongAdder blocksFetched = new LongAdder();
     private final LongAdder bytesFromLocal = new LongAdder();
     private final LongAdder blocksRefused = new LongAdder();
+    private final LongAdder requestBytes = new LongAdder();
+    private final LongAdder replyBytes = new LongAdder();
+    private final LongAdder bytesBuiltByDelta = new LongAdder();
+    private final LongAdder blocksBuiltByDelta = new LongAdder();
 
-    /** Bytes of verified blocks received from peers. */
+    /** Bytes received from peers to build files: verified whole blocks, and delta op streams. */
     public long bytesFetched() {
         return bytesFetched.sum();
     }
 
-    /** Verified blocks received from peers (a block used at several offsets counts once). */
+    /** Verified whole blocks received from peers (a block used at several offsets counts once). */
     public long blocksFetched() {
         return blocksFetched.sum();
     }
@@ -27,6 +31,43 @@ public final class TransferCounters {
     /** Blocks a peer sent whose SHA-256 did not match: dropped and asked from another peer. */
     public long blocksRefused() {
         return blocksRefused.sum();
+    }
+
+    /** Bytes of block and delta requests sent to peers (their bodies, signatures included). */
+    public long requestBytes() {
+        return requestBytes.sum();
+    }
+
+    /** Bytes of the answers received to them (their bodies: block bytes, length headers, delta op streams). */
+    public long replyBytes() {
+        return replyBytes.sum();
+    }
+
+    /**
+     * Bytes of blocks built out of the version they replace, from a delta a peer sent
+     * ({@link DeltaFetcher}); only the bytes that version lacked travelled.
+     */
+    public long bytesBuiltByDelta() {
+        return bytesBuiltByDelta.sum();
+    }
+
+    /** Blocks built that way (a block used at several offsets counts once). */
+    public long blocksBuiltByDelta() {
+        return blocksBuiltByDelta.sum();
+    }
+
+    void wire(int request, int reply) {
+        requestBytes.add(request);
+        replyBytes.add(reply);
+    }
+
+    void deltaReceived(int bytes) {
+        bytesFetched.add(bytes);
+    }
+
+    void builtByDelta(int bytes) {
+        blocksBuiltByDelta.increment();
+        bytesBuiltByDelta.add(bytes);
     }
 
     void fetched(int bytes) {
@@ -45,6 +86,8 @@ public final class TransferCounters {
     @Override
     public String toString() {
         return "TransferCounters[bytesFetched=" + bytesFetched() + ", blocksFetched=" + blocksFetched()
-                + ", bytesFromLocal=" + bytesFromLocal() + ", blocksRefused=" + blocksRefused() + "]";
+                + ", bytesFromLocal=" + bytesFromLocal() + ", blocksRefused=" + blocksRefused() + ", requestBytes="
+                + requestBytes() + ", replyBytes=" + replyBytes() + ", bytesBuiltByDelta=" + bytesBuiltByDelta()
+                + ", blocksBuiltByDelta=" + blocksBuiltByDelta() + "]";
     }
 }

@@ -9,8 +9,15 @@
  *   <li>the {@value org.activemirroring.files.transfer.BlockWire#KIND} request and its binary format
  *       ({@link org.activemirroring.files.transfer.BlockWire}), and answering it
  *       ({@link org.activemirroring.files.transfer.BlockServer});</li>
- *   <li>building a file from blocks found locally or fetched from peers into a temp file next to
- *       its target, then an atomic rename ({@link org.activemirroring.files.transfer.FileAssembler}).</li>
+ *   <li>the {@value org.activemirroring.files.transfer.DeltaWire#KIND} request
+ *       ({@link org.activemirroring.files.transfer.DeltaWire}, answered by
+ *       {@link org.activemirroring.files.transfer.DeltaServer}): an edited file's changed blocks built
+ *       out of the version they replace, rsync's algorithm over the edited regions
+ *       ({@link org.activemirroring.files.transfer.RollingDelta}), so only the bytes that version
+ *       lacks travel;</li>
+ *   <li>building a file from blocks found locally, built by delta or fetched from peers into a
+ *       temp file next to its target, then an atomic rename
+ *       ({@link org.activemirroring.files.transfer.FileAssembler}).</li>
  * </ul>
  *
  * <p>Every block's SHA-256 and length are checked wherever its bytes come from (an index may be

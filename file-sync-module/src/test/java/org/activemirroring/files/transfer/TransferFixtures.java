@@ -33,6 +33,15 @@ final class TransferFixtures {
         return b;
     }
 
+    /** {@code a} with {@code what} inserted at {@code at}. */
+    static byte[] insert(byte[] a, int at, byte[] what) {
+        byte[] out = new byte[a.length + what.length];
+        System.arraycopy(a, 0, out, 0, at);
+        System.arraycopy(what, 0, out, at, what.length);
+        System.arraycopy(a, at, out, at + what.length, a.length - at);
+        return out;
+    }
+
     static String sha256Hex(byte[] data) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
@@ -83,10 +92,13 @@ final class TransferFixtures {
 
     /**
      * Peers in this JVM: each node's requests go straight to its handler, its reply possibly
-     * changed on the way (to play a broken peer). A node without a handler fails every request.
+     * changed on the way (to play a broken peer). A node without a handler fails every request;
+     * one without a delta handler fails every delta request. {@link #requests} counts block requests.
      */
     static final class FakePeers implements PeerRequests {
         final Map<String, RequestHandler> handlers = new LinkedHashMap<>();
+        final Map<String, RequestHandler> deltaHandlers = new LinkedHashMap<>();
+        final AtomicInteger deltaRequests = new AtomicInteger();
         final Map<String, UnaryOperator<Reply>> tamper = new LinkedHashMap<>();
         final Map<String, AtomicInteger> requests = new LinkedHashMap<>();
         final List<String> reachable = new ArrayList<>();
@@ -109,8 +121,22 @@ final class TransferFixtures {
             return List.copyOf(reachable);
         }
 
+        /** Also answers {@link DeltaWire#KIND} requests at {@code node} with {@code handler}. */
+        FakePeers deltas(String node, RequestHandler handler) {
+            deltaHandlers.put(node, handler);
+            return this;
+        }
+
         @Override
         public Reply request(String node, String kind, byte[] body, Duration timeout) throws Exception {
+            if (DeltaWire.KIND.equals(kind)) {
+                deltaRequests.incrementAndGet();
+                RequestHandler d = deltaHandlers.get(node);
+                if (d == null) {
+                    throw new IOException("peer " + node + " answers no delta requests");
+                }
+                return tamper.getOrDefault(node, UnaryOperator.identity()).apply(d.reply("local", body));
+            }
             requests.get(node).incrementAndGet();
             if (!BlockWire.KIND.equals(kind)) {
                 throw new IllegalArgumentException("unexpected kind " + kind);
