@@ -431,7 +431,8 @@ public final class FileSync implements AutoCloseable {
                     s.siblingCount()));
         }
         return new FileSyncStatus(out, assembler.bytesFetched(), assembler.bytesFromLocal(),
-                blockServer.blocksServed(), blockServer.bytesServed(), assembler.blocksRefused(), refusals.counts(), refusals.last());
+                blockServer.blocksServed(), blockServer.bytesServed(), assembler.blocksRefused(), refusals.counts(), refusals.last(),
+                deltas.counts());
     }
 
     /** True when every folder is synced and nothing is wanted. */
