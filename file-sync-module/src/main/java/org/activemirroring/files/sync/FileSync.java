@@ -105,7 +105,7 @@ public final class FileSync implements AutoCloseable {
             FolderState state = new FolderState(f.name(), f.root(), self, index, wanted, siblings, blocks);
             FolderSync fs = new FolderSync(f, state, self, transport, clock, refusals);
             fs.onScanNeeded(() -> requestScan(f.name()));
-            fs.onBlocksMissing((folder, path) -> queries.lookupAtPeers(folder, path));
+            fs.onBlocksMissing((folder, path, sha256Hex) -> queries.lookupAtPeers(folder, path, sha256Hex));
             folders.put(f.name(), fs);
             if (known) {
                 synced.add(f.name());
