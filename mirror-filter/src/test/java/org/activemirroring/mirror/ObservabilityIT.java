@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,6 +29,8 @@ import javax.management.MBeanAttributeInfo;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -108,12 +111,24 @@ class ObservabilityIT {
                 Path copied = work.resolve("uploads-2").resolve("photo.bin");
                 Await.until(Duration.ofSeconds(60), () -> Files.exists(copied) && Files.size(copied) == 300_000,
                         () -> "the file did not reach mirror 2");
+                // An edit of a few bytes in place: its change carries a block-list delta, made whole on mirror 2.
+                byte[] edited = photo.clone();
+                Arrays.fill(edited, 150_000, 151_000, (byte) 7);
+                Files.write(work.resolve("uploads-1").resolve("photo.bin"), edited);
+                Await.until(Duration.ofSeconds(60), () -> Arrays.equals(edited, Files.readAllBytes(copied)),
+                        () -> "the edit did not reach mirror 2");
 
                 String metricsB = metricsOf(base + "/b", outputs);
                 assertMetric(metricsB, "mirror_origin_lag\\{mirror=\"obs-2\",origin=\"obs-1\"}", 0, 0);
                 assertMetric(metricsB, "mirror_applied_total\\{mirror=\"obs-2\"}", 1, Double.MAX_VALUE);
                 assertMetric(metricsB, "mirror_files_transferred_bytes_total\\{mirror=\"obs-2\",source=\"fetched\"}",
                         300_000, Double.MAX_VALUE);
+                assertMetric(metricsB, "mirror_files_block_list_deltas_total\\{mirror=\"obs-2\",outcome=\"applied\"}",
+                        1, Double.MAX_VALUE);
+                for (String outcome : List.of("without-base", "refused")) {
+                    assertMetric(metricsB, "mirror_files_block_list_deltas_total\\{mirror=\"obs-2\",outcome=\""
+                            + outcome + "\"}", 0, 0);
+                }
                 assertMetric(metricsB, "mirror_ready\\{mirror=\"obs-2\"}", 1, 1);
                 assertMetric(metricsB, "mirror_slot_retained_bytes\\{mirror=\"obs-2\"}", 0, Double.MAX_VALUE);
                 for (String name : List.of("mirror_conflicts_total", "mirror_held_back", "mirror_parked",
@@ -136,6 +151,13 @@ class ObservabilityIT {
                         HttpResponse<String> ok = admin(base + site + page);
                         assertEquals(200, ok.statusCode(), site + page + ": " + ok.body());
                         outputs.add(ok.body());
+                        if (page.equals("/_mirror/status")) {
+                            JsonNode deltas = new ObjectMapper().readTree(ok.body()).path("files").path("deltas");
+                            assertTrue(deltas.has("applied") && deltas.has("withoutBase") && deltas.has("refused"),
+                                    site + page + " shows the block-list deltas: " + ok.body());
+                            assertTrue(!site.equals("/b") || deltas.path("applied").asLong() >= 1,
+                                    "mirror 2 made the edit's list whole from its base: " + deltas);
+                        }
                     }
                     HttpResponse<String> bare = get(base + site + "/_mirror", "admin", ADMIN_SECRET);
                     assertEquals(301, bare.statusCode(), "/_mirror leads to the dashboard");

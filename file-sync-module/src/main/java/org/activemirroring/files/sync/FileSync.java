@@ -109,7 +109,7 @@ public final class FileSync implements AutoCloseable {
             FolderState state = new FolderState(f.name(), f.root(), self, index, wanted, siblings, blocks);
             FolderSync fs = new FolderSync(f, state, self, transport, clock, refusals);
             fs.onScanNeeded(() -> requestScan(f.name()));
-            fs.onBlocksMissing((folder, path) -> queries.lookupAtPeers(folder, path));
+            fs.onBlocksMissing((folder, path, sha256Hex) -> queries.lookupAtPeers(folder, path, sha256Hex));
             folders.put(f.name(), fs);
             if (known) {
                 synced.add(f.name());
@@ -442,7 +442,8 @@ public final class FileSync implements AutoCloseable {
                     s.siblingCount()));
         }
         return new FileSyncStatus(out, assembler.bytesFetched(), assembler.bytesFromLocal(),
-                blockServer.blocksServed(), blockServer.bytesServed(), assembler.blocksRefused(), refusals.counts(), refusals.last());
+                blockServer.blocksServed(), blockServer.bytesServed(), assembler.blocksRefused(), refusals.counts(), refusals.last(),
+                deltas.counts());
     }
 
     /** True when every folder is synced and nothing is wanted. */

@@ -14,9 +14,12 @@ import java.util.Map;
  * @param blocksRefused  blocks other mirrors sent whose hash did not match (refused, asked elsewhere)
  * @param refused        refused file changes and files, per reason (see {@link Refusals})
  * @param lastRefusal    the newest refused change of another mirror, or null
+ * @param deltas         how the changes received with a block-list delta went since start (see
+ *                       {@link BlockListDeltas}): made whole here, list asked of a peer, refused
  */
 public record FileSyncStatus(List<Folder> folders, long bytesFetched, long bytesFromLocal, long blocksServed,
-                             long bytesServed, long blocksRefused, Map<String, Long> refused, String lastRefusal) {
+                             long bytesServed, long blocksRefused, Map<String, Long> refused, String lastRefusal,
+                             BlockListDeltas.Counts deltas) {
 
     /**
      * One folder.

@@ -74,7 +74,7 @@ public final class FolderState {
         this.index = index;
         this.wanted = wanted;
         this.siblings = siblings;
-        this.copies = new ConflictCopies(name, root, self);
+        this.copies = new ConflictCopies(name, root, self, blocks);
         this.blocks = blocks;
         for (FolderEntry e : index.entries()) {
             blocks.add(root, e);

@@ -182,11 +182,14 @@ public final class FolderSync {
 
     /** Asks peers for a path's entry when one arrived without its block list and none is here. */
     public interface EntryLookup {
-        /** The entry a peer holds for {@code path} of this folder, or null. */
-        FolderEntry lookup(String folder, String path);
+        /**
+         * The entry a peer holds for {@code path} of this folder with the content {@code sha256Hex}
+         * (the version wanted here; a peer holding another version is passed over), or null.
+         */
+        FolderEntry lookup(String folder, String path, String sha256Hex);
     }
 
-    private volatile EntryLookup lookup = (f, p) -> null;
+    private volatile EntryLookup lookup = (f, p, sha) -> null;
 
     /** Where a block list left out of a change is asked for (see {@link FolderEntry#blocksElided()}). */
     public void onBlocksMissing(EntryLookup l) {
@@ -202,7 +205,7 @@ public final class FolderSync {
         if (same != null && same.sha256Hex().equals(w.sha256Hex())) {
             return w.withBlocks(same.blocks());
         }
-        FolderEntry theirs = lookup.lookup(folder.name(), w.path());
+        FolderEntry theirs = lookup.lookup(folder.name(), w.path(), w.sha256Hex());
         if (theirs != null && !theirs.blocksElided() && w.sha256Hex().equals(theirs.sha256Hex())
                 && theirs.size() == w.size()) {
             return w.withBlocks(theirs.blocks());

@@ -85,13 +85,22 @@ final class PeerQueries {
         }
     }
 
-    /** The first entry a reachable peer holds for a path that has its block list, or null. */
-    FolderEntry lookupAtPeers(String folder, String path) {
+    /**
+     * The first entry a reachable peer holds for a path with the content {@code sha256Hex} and its
+     * block list, or null. A peer that holds another version of the path (it lags, or is ahead) is
+     * passed over for the next: its list would not build the wanted file.
+     */
+    FolderEntry lookupAtPeers(String folder, String path, String sha256Hex) {
         for (String peer : peers()) {
             FolderEntry e = entryAt(peer, folder, path);
-            if (e != null && !e.tombstone() && !e.blocksElided()) {
+            if (e == null || e.tombstone() || e.blocksElided()) {
+                continue;
+            }
+            if (sha256Hex.equals(e.sha256Hex())) {
                 return e;
             }
+            LOG.debug("{} holds another version of {}/{} than the one wanted; asking the next peer", peer, folder,
+                    path);
         }
         return null;
     }

@@ -157,10 +157,10 @@ class BlockListDeltasTest {
         assertEquals(FolderState.Outcome.WANTED, state.offer(taken));
 
         try (FileAssembler assembler = new FileAssembler(here, peers, Duration.ofSeconds(5))) {
-            sync.onBlocksMissing((folder, path) -> null); // no peer answers yet
+            sync.onBlocksMissing((folder, path, sha) -> null); // no peer answers yet
             assertFalse(sync.materialize(state.wanted("f.bin"), assembler), "tried again later");
             assertArrayEquals(other, Files.readAllBytes(root.resolve("f.bin")), "nothing written meanwhile");
-            sync.onBlocksMissing((folder, path) -> "u".equals(folder) && "f.bin".equals(path) ? theirs : null);
+            sync.onBlocksMissing((folder, path, sha) -> "u".equals(folder) && "f.bin".equals(path) ? theirs : null);
             assertTrue(sync.materialize(state.wanted("f.bin"), assembler));
         }
         assertArrayEquals(v1, Files.readAllBytes(root.resolve("f.bin")));

@@ -89,6 +89,15 @@ final class NodeMeters {
                 .description(transferredDoc).tag("source", "served").register(registry);
         counter("mirror.files.blocks.refused", "Blocks other mirrors sent whose hash did not match (asked elsewhere)",
                 r -> files(r, FileSyncStatus::blocksRefused));
+        String deltas = "mirror.files.block.list.deltas";
+        String deltasDoc = "Changes of other mirrors whose block list came as a delta: made whole from the base held"
+                + " here, taken without a list (asked of a peer: no base here), refused (did not fit its base)";
+        FunctionCounter.builder(deltas, this, m -> files(m.current(), s -> s.deltas().applied()))
+                .description(deltasDoc).tag("outcome", "applied").register(registry);
+        FunctionCounter.builder(deltas, this, m -> files(m.current(), s -> s.deltas().withoutBase()))
+                .description(deltasDoc).tag("outcome", "without-base").register(registry);
+        FunctionCounter.builder(deltas, this, m -> files(m.current(), s -> s.deltas().refused()))
+                .description(deltasDoc).tag("outcome", "refused").register(registry);
     }
 
     private static double files(Reading r, ToDoubleFunction<FileSyncStatus> part) {
