@@ -123,6 +123,9 @@ class ObservabilityIT {
                 assertMetric(metricsB, "mirror_applied_total\\{mirror=\"obs-2\"}", 1, Double.MAX_VALUE);
                 assertMetric(metricsB, "mirror_files_transferred_bytes_total\\{mirror=\"obs-2\",source=\"fetched\"}",
                         300_000, Double.MAX_VALUE);
+                // The edit's changed blocks were built from mirror 2's previous version, not fetched whole.
+                assertMetric(metricsB, "mirror_files_transferred_bytes_total\\{mirror=\"obs-2\",source=\"delta\"}",
+                        1_000, Double.MAX_VALUE);
                 assertMetric(metricsB, "mirror_files_block_list_deltas_total\\{mirror=\"obs-2\",outcome=\"applied\"}",
                         1, Double.MAX_VALUE);
                 for (String outcome : List.of("without-base", "refused")) {
@@ -157,6 +160,10 @@ class ObservabilityIT {
                                     site + page + " shows the block-list deltas: " + ok.body());
                             assertTrue(!site.equals("/b") || deltas.path("applied").asLong() >= 1,
                                     "mirror 2 made the edit's list whole from its base: " + deltas);
+                            long byDelta = new ObjectMapper().readTree(ok.body()).path("files").path("bytesBuiltByDelta")
+                                    .asLong(-1);
+                            assertTrue(site.equals("/b") ? byDelta >= 1_000 : byDelta == 0,
+                                    site + " shows the bytes it built by delta: " + byDelta);
                         }
                     }
                     HttpResponse<String> bare = get(base + site + "/_mirror", "admin", ADMIN_SECRET);

@@ -443,7 +443,7 @@ public final class FileSync implements AutoCloseable {
         }
         return new FileSyncStatus(out, assembler.bytesFetched(), assembler.bytesFromLocal(),
                 blockServer.blocksServed(), blockServer.bytesServed(), assembler.blocksRefused(), refusals.counts(), refusals.last(),
-                deltas.counts());
+                deltas.counts(), assembler.counters().bytesBuiltByDelta());
     }
 
     /** True when every folder is synced and nothing is wanted. */

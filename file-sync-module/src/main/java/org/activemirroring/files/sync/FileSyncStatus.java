@@ -7,7 +7,8 @@ import java.util.Map;
  * What the replicated folders of one mirror are doing, for status pages and tests.
  *
  * @param folders        per folder, in configuration order
- * @param bytesFetched   content bytes fetched from other mirrors since start
+ * @param bytesFetched   bytes received from other mirrors since start to build files: whole
+ *                       blocks, and the deltas edited blocks were built from
  * @param bytesFromLocal content bytes found in this mirror's own folders instead (renames, copies)
  * @param blocksServed   blocks sent to other mirrors since start
  * @param bytesServed    content bytes of those blocks
@@ -16,10 +17,12 @@ import java.util.Map;
  * @param lastRefusal    the newest refused change of another mirror, or null
  * @param deltas         how the changes received with a block-list delta went since start (see
  *                       {@link BlockListDeltas}): made whole here, list asked of a peer, refused
+ * @param bytesBuiltByDelta content bytes of edited blocks built here out of the version they
+ *                       replace, from a delta a peer sent (only what that version lacked travelled)
  */
 public record FileSyncStatus(List<Folder> folders, long bytesFetched, long bytesFromLocal, long blocksServed,
                              long bytesServed, long blocksRefused, Map<String, Long> refused, String lastRefusal,
-                             BlockListDeltas.Counts deltas) {
+                             BlockListDeltas.Counts deltas, long bytesBuiltByDelta) {
 
     /**
      * One folder.

@@ -79,12 +79,15 @@ final class NodeMeters {
         counter("mirror.sequences.corrections", "Times a sequence was set back onto this mirror's key slot",
                 r -> r.status() == null || r.status().sequences() == null ? 0 : r.status().sequences().corrections());
         String transferred = "mirror.files.transferred.bytes";
-        String transferredDoc = "Content bytes of replicated files: fetched from other mirrors, found in this mirror's"
-                + " own folders (renames, copies), served to other mirrors";
+        String transferredDoc = "Bytes of replicated files: received from other mirrors (whole blocks and deltas), found"
+                + " in this mirror's own folders (renames, copies), built here from a delta against the previous"
+                + " version, served to other mirrors";
         FunctionCounter.builder(transferred, this, m -> files(m.current(), FileSyncStatus::bytesFetched))
                 .description(transferredDoc).tag("source", "fetched").register(registry);
         FunctionCounter.builder(transferred, this, m -> files(m.current(), FileSyncStatus::bytesFromLocal))
                 .description(transferredDoc).tag("source", "local").register(registry);
+        FunctionCounter.builder(transferred, this, m -> files(m.current(), FileSyncStatus::bytesBuiltByDelta))
+                .description(transferredDoc).tag("source", "delta").register(registry);
         FunctionCounter.builder(transferred, this, m -> files(m.current(), FileSyncStatus::bytesServed))
                 .description(transferredDoc).tag("source", "served").register(registry);
         counter("mirror.files.blocks.refused", "Blocks other mirrors sent whose hash did not match (asked elsewhere)",
