@@ -29,7 +29,9 @@ import org.activemirroring.testsupport.PostgresServers;
  * on (50 ms debounce) and a periodic scan every 60 s. Nothing calls a scan: the watcher drives
  * each step, as it does on a live site, so each time includes noticing the change. Reference:
  * {@code rsync -a --delete} pushing a copy of the same tree to an rsync daemon on 127.0.0.1
- * ({@link RsyncReference}). Each step edits both sources alike (same seeds), rsync first; before
+ * ({@link RsyncReference}). Before the steps the mirrors are warmed up, not timed ({@code warmUp}:
+ * a few rounds of a small tree made, edited and deleted), so their code runs compiled, as in a
+ * mirror that has been up a while. Each step edits both sources alike (same seeds), rsync first; before
  * each timed part the kernel's dirty pages are flushed ({@code sync}), so neither side pays for
  * the other's writes.
  * <ol>
@@ -66,6 +68,7 @@ final class FilesBenchmark {
     private static final long SEED = 20_261_207L;
     private static final long STEP_TIMEOUT_NANOS = TimeUnit.MINUTES.toNanos(10);
     private static final String RENAMED = "renamed";
+    private static final int WARM_UP_ROUNDS = Integer.getInteger("bench.files.warmup.rounds", 4);
 
     private FilesBenchmark() {
     }
@@ -91,6 +94,7 @@ final class FilesBenchmark {
         r.put("scan_files", scanFiles);
         r.put("driven_by", "watcher (debounce 50 ms), periodic scan every 60 s");
         r.put("rsync_fsync", RsyncReference.FSYNC);
+        r.put("warm_up_rounds", WARM_UP_ROUNDS);
         try {
             List<Map<String, Object>> steps = replication(work, files, fileBytes);
             r.put("steps", steps);
@@ -138,6 +142,7 @@ final class FilesBenchmark {
                 awaitTrue("A and B see each other and B's folder is synced",
                         () -> b.files.synced() && a.transport.members().size() == 2 && b.transport.members().size() == 2,
                         () -> "A " + a.transport.members() + ", B " + b.transport.members() + " " + b.files.status());
+                warmUp(a, b, fileBytes);
                 Pair pair = new Pair(a, b, rsync, rsyncSrc);
                 BenchMain.say("Files: " + files + " files of " + fileBytes / 1024 + " KiB (" + (long) files * fileBytes
                         / 1048576 + " MiB); ours = mirrors A and B (watcher-driven), reference = rsync to a daemon"
@@ -152,6 +157,54 @@ final class FilesBenchmark {
             }
         }
         return steps;
+    }
+
+    /**
+     * Before anything is timed, two rounds of a small tree (about 32 MiB) made, edited in place,
+     * edited by insertions and deleted in A's folder, each awaited on B: the mirrors' code is then
+     * compiled, as in a mirror that has run for a while, and not compiled while it is timed
+     * (rsync, its reference, is native code).
+     */
+    private static void warmUp(FolderNode a, FolderNode b, int fileBytes) throws Exception {
+        int files = (int) Math.max(4, Math.min(256, (32L << 20) / fileBytes));
+        BenchMain.say("Warm-up (not timed): " + WARM_UP_ROUNDS + " rounds of " + files + " files of " + fileBytes / 1024
+                + " KiB made, edited and deleted on A ...");
+        Path onA = a.folder.resolve("warm-up");
+        Path onB = b.folder.resolve("warm-up");
+        for (int round = 0; round < WARM_UP_ROUNDS; round++) {
+            long seed = SEED + 100 + round;
+            FileTree.create(onA, files, fileBytes, seed);
+            awaitSameTree(a, b, onA, onB);
+            FileTree.changeInPlace(onA, 0.5, 0.01, seed);
+            awaitSameTree(a, b, onA, onB);
+            FileTree.insert(onA, 0.5, 0.01, seed);
+            awaitSameTree(a, b, onA, onB);
+            deleteTree(onA);
+            awaitTrue("B deleted the warm-up files", () -> whileStill(() -> !Files.exists(onB)
+                    || FileTree.regularFiles(onB).isEmpty()), () -> b.files.status().toString());
+        }
+        awaitTrue("B settled after the warm-up", () -> b.files.status().settled() && a.files.status().settled(),
+                () -> "A " + a.files.status() + "; B " + b.files.status());
+    }
+
+    /** {@code c}, or false when a file went away while it was read (B is still writing). */
+    private static boolean whileStill(Condition c) throws Exception {
+        try {
+            return c.holds();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        } catch (java.io.UncheckedIOException e) {
+            if (e.getCause() instanceof java.nio.file.NoSuchFileException) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private static void awaitSameTree(FolderNode a, FolderNode b, Path onA, Path onB) throws Exception {
+        String want = FileTree.digest(onA);
+        awaitTrue("B has A's warm-up files", () -> whileStill(() -> Files.isDirectory(onB)
+                && FileTree.digest(onB).equals(want)), () -> b.files.status().toString());
     }
 
     /** The two mirrors, the daemon, and the counters of what each step put on the wire. */

@@ -130,7 +130,7 @@ public final class FileSync implements AutoCloseable {
                 return transport.requestReply(node, kind, body, timeout);
             }
         };
-        this.assembler = new FileAssembler(blocks, peers, options.parallelRequests(), 4 << 20,
+        this.assembler = new FileAssembler(blocks, peers, options.parallelRequests(), FileAssembler.DEFAULT_MAX_BATCH_BYTES,
                 Duration.ofMillis(options.requestTimeoutMs()));
         this.fetching = new Fetching(this, options.parallelFiles());
     }

@@ -3,8 +3,6 @@ package org.activemirroring.files.transfer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.LinkOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
@@ -27,26 +25,6 @@ final class BlockReads {
         md.reset();
         md.update(a, off, length);
         return MessageDigest.isEqual(md.digest(), sha256);
-    }
-
-    /**
-     * Reads the block at {@code place} into {@code dst} at {@code dstOff} and checks it. False when
-     * the place is stale in any way: missing, a symlink, too short, other length, other bytes.
-     * Those are expected (the index lags the disk), so they are not errors.
-     */
-    static boolean readVerified(BlockPlace place, byte[] sha256, int length, byte[] dst, int dstOff, MessageDigest md) {
-        if (place.length() != length) {
-            return false;
-        }
-        // NOFOLLOW_LINKS: a place that became a symlink could point anywhere, never read through it.
-        try (FileChannel ch = FileChannel.open(place.file(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-            if (!readFully(ch, dst, dstOff, length, place.offset())) {
-                return false;
-            }
-        } catch (IOException | UnsupportedOperationException e) {
-            return false;
-        }
-        return matches(md, dst, dstOff, length, sha256);
     }
 
     /** Reads exactly {@code length} bytes at {@code position}; false at end of file before that. */

@@ -1,6 +1,5 @@
 package org.activemirroring.files.transfer;
 
-import java.security.MessageDigest;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
@@ -38,18 +37,19 @@ public final class BlockServer implements RequestHandler {
     @Override
     public Reply reply(String fromNode, byte[] body) throws BlockWireException {
         List<BlockWire.Wanted> asked = BlockWire.decodeRequest(body);
-        MessageDigest md = BlockReads.sha256();
-        return BlockWire.encodeReply(asked, (w, dst, offset) -> {
-            byte[] sha = w.sha256();
-            for (BlockPlace place : blocks.places(w.sha256Hex())) {
-                if (BlockReads.readVerified(place, sha, w.length(), dst, offset, md)) {
-                    blocksServed.increment();
-                    bytesServed.add(w.length());
-                    return true;
+        try (BlockReader reader = new BlockReader()) {
+            return BlockWire.encodeReply(asked, (w, dst, offset) -> {
+                byte[] sha = w.sha256();
+                for (BlockPlace place : blocks.places(w.sha256Hex())) {
+                    if (reader.read(place, sha, w.length(), dst, offset)) {
+                        blocksServed.increment();
+                        bytesServed.add(w.length());
+                        return true;
+                    }
                 }
-            }
-            return false;
-        });
+                return false;
+            });
+        }
     }
 
     /** Blocks sent to peers since this server was made. */

@@ -1,6 +1,5 @@
 package org.activemirroring.files.transfer;
 
-import java.security.MessageDigest;
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -29,13 +28,14 @@ public final class DeltaServer implements RequestHandler {
     public byte[] handle(String fromNode, byte[] body) throws BlockWireException {
         DeltaWire.Request request = DeltaWire.decodeRequest(body);
         byte[] target = new byte[request.targetLength()];
-        MessageDigest md = BlockReads.sha256();
-        int at = 0;
-        for (BlockWire.Wanted w : request.wanted()) {
-            if (!read(w, target, at, md)) {
-                return new byte[] {DeltaWire.NOT_HELD};
+        try (BlockReader reader = new BlockReader()) {
+            int at = 0;
+            for (BlockWire.Wanted w : request.wanted()) {
+                if (!read(w, target, at, reader)) {
+                    return new byte[] {DeltaWire.NOT_HELD};
+                }
+                at += w.length();
             }
-            at += w.length();
         }
         byte[] ops = RollingDelta.diff(target, 0, target.length, request.base());
         byte[] out = new byte[1 + ops.length];
@@ -56,10 +56,10 @@ public final class DeltaServer implements RequestHandler {
         return bytesSent.sum();
     }
 
-    private boolean read(BlockWire.Wanted w, byte[] dst, int offset, MessageDigest md) {
+    private boolean read(BlockWire.Wanted w, byte[] dst, int offset, BlockReader reader) {
         byte[] sha = w.sha256();
         for (BlockPlace place : blocks.places(w.sha256Hex())) {
-            if (BlockReads.readVerified(place, sha, w.length(), dst, offset, md)) {
+            if (reader.read(place, sha, w.length(), dst, offset)) {
                 return true;
             }
         }

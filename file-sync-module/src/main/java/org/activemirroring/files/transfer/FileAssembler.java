@@ -11,7 +11,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
@@ -55,7 +54,7 @@ public final class FileAssembler implements AutoCloseable {
     /** Requests in flight per file by default. */
     public static final int DEFAULT_PARALLEL_REQUESTS = 4;
     /** Bytes asked per request by default (4 MiB). */
-    public static final int DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
+    public static final int DEFAULT_MAX_BATCH_BYTES = Integer.getInteger("am.batch", 4 << 20);
     /** Largest batch: a reply to it always fits {@link BlockWire#MAX_REPLY_BYTES}, so "not held" means not held. */
     public static final int MAX_BATCH_BYTES = BlockWire.MAX_BLOCK_LENGTH;
 
@@ -307,22 +306,23 @@ public final class FileAssembler implements AutoCloseable {
         if (missing.isEmpty()) {
             return 0;
         }
-        MessageDigest md = BlockReads.sha256();
         byte[] buf = new byte[missing.values().stream().mapToInt(n -> n.block().length()).max().orElse(0)];
         long written = 0;
-        var it = missing.values().iterator();
-        while (it.hasNext()) {
-            BlockFetcher.Need need = it.next();
-            byte[] sha = need.block().sha256();
-            int length = need.block().length();
-            for (BlockPlace place : local.places(need.block().sha256Hex())) {
-                if (BlockReads.readVerified(place, sha, length, buf, 0, md)) {
-                    for (long offset : need.offsets()) {
-                        BlockReads.writeFully(ch, buf, 0, length, offset);
+        try (BlockReader reader = new BlockReader()) {
+            var it = missing.values().iterator();
+            while (it.hasNext()) {
+                BlockFetcher.Need need = it.next();
+                byte[] sha = need.block().sha256();
+                int length = need.block().length();
+                for (BlockPlace place : local.places(need.block().sha256Hex())) {
+                    if (reader.read(place, sha, length, buf, 0)) {
+                        for (long offset : need.offsets()) {
+                            BlockReads.writeFully(ch, buf, 0, length, offset);
+                        }
+                        written += (long) length * need.offsets().length;
+                        it.remove();
+                        break;
                     }
-                    written += (long) length * need.offsets().length;
-                    it.remove();
-                    break;
                 }
             }
         }

@@ -86,7 +86,8 @@ final class WantedContent {
             throw new ContentMismatchException(w.path(), "the built file has " + size + " bytes, not " + w.size());
         }
         MessageDigest md = BlockReads.sha256();
-        byte[] buf = new byte[(int) Math.min(size, 1 << 20)];
+        // 256 KiB: below half a G1 region, so re-reading every built file allocates no humongous array.
+        byte[] buf = new byte[(int) Math.min(size, 256 * 1024)];
         for (long pos = 0; pos < size; ) {
             int n = (int) Math.min(buf.length, size - pos);
             if (!BlockReads.readFully(ch, buf, 0, n, pos)) {
