@@ -26,6 +26,13 @@ public final class RollingDelta {
     /** Largest sub-block a signature may use. */
     public static final int MAX_SUB_BLOCK = 64 * 1024;
 
+    /**
+     * Sub-blocks with the window's weak checksum whose strong checksum is compared, per position:
+     * a base of many equal sub-blocks (or a signature made to collide) then costs a bounded
+     * amount of work per byte; a match missed that way only travels as literal bytes.
+     */
+    static final int MAX_CANDIDATES = 8;
+
     static final byte OP_COPY = 1;
     static final byte OP_LITERAL = 2;
 
@@ -249,10 +256,12 @@ public final class RollingDelta {
                     return expected;
                 }
             }
-            for (int i = h; i >= 0; i = next[i]) {
+            int candidates = 0;
+            for (int i = h; i >= 0 && candidates < MAX_CANDIDATES; i = next[i]) {
                 if (sig.weak()[i] != weak) {
                     continue;
                 }
+                candidates++;
                 if (!computed) {
                     strong = strong(md, target, pos, sig.subBlockSize());
                     computed = true;

@@ -70,6 +70,24 @@ class RollingDeltaTest {
     }
 
     @Test
+    // A guard against a hang, not a speed goal: unbounded, this diff compares 4 Mi positions with
+    // 65,536 candidates each (hours); bounded, it takes about a second.
+    @org.junit.jupiter.api.Timeout(120)
+    void aSignatureWhoseChecksumsAllCollideCostsBoundedWorkAndStillRebuilds() throws Exception {
+        // Every sub-block has the same weak checksum and a strong one that matches nothing: each
+        // position of the target may look at only a few of them.
+        int count = DeltaWire.MAX_SUB_BLOCKS;
+        int[] weak = new int[count];
+        long[] strong = new long[count];
+        java.util.Arrays.fill(weak, RollingDelta.weak(new byte[256], 0, 256));
+        java.util.Arrays.fill(strong, 42L);
+        RollingDelta.Signature sig = new RollingDelta.Signature(256, weak, strong);
+        byte[] target = new byte[DeltaWire.MAX_TARGET_BYTES];
+        byte[] ops = RollingDelta.diff(target, 0, target.length, sig);
+        assertEquals(target.length + 5, ops.length, "all literal: nothing in that base matches");
+    }
+
+    @Test
     void theSubBlockSizeGrowsWithTheBase() {
         assertEquals(256, RollingDelta.subBlockSizeFor(1));
         assertEquals(512, RollingDelta.subBlockSizeFor(24_000));
