@@ -38,6 +38,8 @@ final class DeltaFetcher {
 
     /** Bytes of base taken around a run where the blocks next to it are not found at the target. */
     static final int SLACK = 64 * 1024;
+    /** Runs of one file built by delta; the blocks of any further runs are fetched whole. */
+    static final int MAX_RUNS = 32;
     /** Largest base read into memory for one run (4 MiB). */
     static final int MAX_BASE_BYTES = 4 * 1024 * 1024;
 
@@ -84,6 +86,11 @@ final class DeltaFetcher {
         List<Run> runs = runs(blocks, missing);
         if (runs.isEmpty()) {
             return 0;
+        }
+        if (runs.size() > MAX_RUNS) {
+            // One request per run, one after the other: past a few dozen scattered edits, the rest
+            // go to the block fetch, whose requests run in parallel.
+            runs = runs.subList(0, MAX_RUNS);
         }
         Path file = target.toAbsolutePath().normalize();
         FileChannel base;

@@ -113,6 +113,29 @@ class DeltaFetcherTest {
     }
 
     @Test
+    void manyScatteredEditsAreBuiltByDeltaUpToALimitAndTheRestFetched() throws Exception {
+        byte[] v1 = random(8 * SIZE, 8);
+        byte[] v2 = v1.clone();
+        // An edit every 160 KB (a few blocks apart): more runs of changed blocks than one file builds by delta.
+        byte[] edit = random(64, 9);
+        for (int at = 20_000; at + edit.length < v2.length; at += 160_000) {
+            System.arraycopy(edit, 0, v2, at, edit.length);
+        }
+        FolderEntry old = put(local, "big.bin", v1, localMap);
+        FolderEntry now = put(peerRoot, "big.bin", v2, peerMap);
+        peers.peer("b", new BlockServer(peerMap)).deltas("b", new DeltaServer(peerMap));
+
+        FileAssembler.Prepared p = assembler.prepare(local, now, List.of());
+        assembler.commit(p);
+        assertArrayEquals(v2, Files.readAllBytes(local.resolve("big.bin")));
+        assertEquals(DeltaFetcher.MAX_RUNS, peers.deltaRequests.get());
+        assertTrue(assembler.counters().blocksFetched() > 0, "the runs past the limit came whole: " + assembler.counters());
+        long byDelta = assembler.counters().bytesBuiltByDelta();
+        assertTrue(byDelta > 0 && byDelta < bytesNotIn(now, old.blocks()), "some changed blocks built by delta, not all: "
+                + assembler.counters());
+    }
+
+    @Test
     void aNewFileIsFetchedWholeWithoutADeltaRequest() throws Exception {
         byte[] data = random(SIZE / 4, 7);
         FolderEntry e = put(peerRoot, "fresh.bin", data, peerMap);
