@@ -9,41 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 
 import org.activemirroring.files.FolderEntry;
-import org.activemirroring.files.transfer.TransferFixtures.FakePeers;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Edited files built out of the version they replace, through a {@link FileAssembler}. */
-class DeltaFetcherTest {
-
-    private static final int SIZE = 1 << 20;
-
-    @TempDir
-    Path local;
-    @TempDir
-    Path peerRoot;
-
-    final BlockMap localMap = new BlockMap();
-    final BlockMap peerMap = new BlockMap();
-    final FakePeers peers = new FakePeers();
-    FileAssembler assembler;
-
-    @BeforeEach
-    void setUp() {
-        assembler = new FileAssembler(localMap, peers, 3, 64 * 1024, Duration.ofSeconds(5));
-    }
-
-    @AfterEach
-    void tearDown() {
-        assembler.close();
-    }
+class DeltaFetcherTest extends AssemblerFixture {
 
     @Test
     void anInsertionCostsAboutTheInsertedBytesNotTheBlocksAroundIt() throws Exception {

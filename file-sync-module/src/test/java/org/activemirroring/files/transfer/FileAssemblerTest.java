@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,37 +25,10 @@ import java.util.stream.Stream;
 
 import org.activemirroring.files.FolderEntry;
 import org.activemirroring.files.FolderIndex;
-import org.activemirroring.files.transfer.TransferFixtures.FakePeers;
 import org.activemirroring.transport.Reply;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class FileAssemblerTest {
-
-    private static final int SIZE = 1 << 20;
-
-    @TempDir
-    Path local;
-    @TempDir
-    Path peerRoot;
-
-    final BlockMap localMap = new BlockMap();
-    final BlockMap peerMap = new BlockMap();
-    final FakePeers peers = new FakePeers();
-    FileAssembler assembler;
-
-    @BeforeEach
-    void setUp() {
-        // Small batches, so one file takes several requests in flight.
-        assembler = new FileAssembler(localMap, peers, 3, 64 * 1024, Duration.ofSeconds(5));
-    }
-
-    @AfterEach
-    void tearDown() {
-        assembler.close();
-    }
+class FileAssemblerTest extends AssemblerFixture {
 
     private List<Path> temps() throws IOException {
         try (Stream<Path> s = Files.walk(local)) {

@@ -1,0 +1,38 @@
+package org.activemirroring.files.transfer;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.activemirroring.files.transfer.TransferFixtures.FakePeers;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the assembler tests share: this mirror's folder and block map, a peer's, peers in this JVM,
+ * and an assembler with small batches (so one file takes several requests in flight).
+ */
+abstract class AssemblerFixture {
+
+    static final int SIZE = 1 << 20;
+
+    @TempDir
+    Path local;
+    @TempDir
+    Path peerRoot;
+
+    final BlockMap localMap = new BlockMap();
+    final BlockMap peerMap = new BlockMap();
+    final FakePeers peers = new FakePeers();
+    FileAssembler assembler;
+
+    @BeforeEach
+    void setUp() {
+        assembler = new FileAssembler(localMap, peers, 3, 64 * 1024, Duration.ofSeconds(5));
+    }
+
+    @AfterEach
+    void tearDown() {
+        assembler.close();
+    }
+}
