@@ -20,26 +20,16 @@ import org.activemirroring.transport.TransportObserver;
  * previous hash, payload type and the payload: path, stat, SHA-256, block list or block-list delta,
  * version vector).
  *
- * <p>It also estimates how many blocks the receiver must request: the blocks of published live
- * versions whose SHA-256 no earlier published version had (the receiver holds every earlier one).
- * {@code BlockWire} asks for each with 36 bytes (SHA-256 and length) and the reply frames each
- * with a 4-byte length, so 40 bytes per block go on the wire beside the block's content. The
- * bytes of those new blocks are summed too: they must equal the receiver's bytes fetched, which
- * checks the estimate.
+ * <p>It also counts the new blocks of the published live versions, those whose SHA-256 no earlier
+ * published version had (the receiver holds every earlier one), and their bytes: what fetching
+ * them whole would have moved, beside what the mirrors' requests and replies did move.
  *
  * <p>Observer calls only queue the envelope (they run on the transport's threads and must be
  * fast); decoding happens in {@link #take()}, on the benchmark's thread.
  */
 final class FileChangeTraffic implements TransportObserver {
-    /** Bytes on the wire per block requested: 32-byte SHA-256 + 4-byte length, and the reply's 4-byte length. */
-    static final int WIRE_BYTES_PER_BLOCK = 36 + 4;
-
     /** What was published since the last {@link #take()}. */
     record Published(int changes, long envelopeBytes, int newBlocks, long newBlockBytes) {
-        /** The estimated block requests and reply framing for these changes. */
-        long requestBytes() {
-            return (long) newBlocks * WIRE_BYTES_PER_BLOCK;
-        }
     }
 
     private final Queue<Envelope> queued = new ConcurrentLinkedQueue<>();

@@ -288,7 +288,6 @@ final class FilesBenchmark {
             long fetched = a.files.status().bytesFetched() + b.files.status().bytesFetched() - fetched0;
             long envelopes = pubA.envelopeBytes() + pubB.envelopeBytes();
             long wire = wireBytes() - wire0;
-            long requests = pubA.requestBytes() + pubB.requestBytes();
             long byDelta = a.files.transferCounters().bytesBuiltByDelta() + b.files.transferCounters().bytesBuiltByDelta()
                     - byDelta0;
             long ours = envelopes + wire;
@@ -318,7 +317,6 @@ final class FilesBenchmark {
             r.put("ours_envelope_bytes", envelopes);
             r.put("ours_new_blocks", pubA.newBlocks() + pubB.newBlocks());
             r.put("ours_new_block_bytes", estimated);
-            r.put("ours_new_block_request_bytes_if_fetched_whole", requests);
             r.put("time_ratio", (double) millis / Math.max(1, run.millis()));
             r.put("bytes_ratio", (double) ours / Math.max(1, rsyncBytes));
             return r;

@@ -1,5 +1,7 @@
 package org.activemirroring.apply;
 
+import static org.activemirroring.apply.TransportRetries.deliver;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -50,21 +52,6 @@ class FormerColumnsApplyIT {
     private static RowChange ddl(String statement) {
         return new RowChange(DdlReplication.TABLE, RowChange.Op.INSERT, Map.of("id", "1"),
                 Map.of("tag", "ALTER TABLE", "search_path", "public", "statement", statement), null, List.of());
-    }
-
-    /** As the transport delivers: a retriable failure is offered again (a few times). */
-    private static void deliver(ChangeSetApplier applier, Envelope e) throws Exception {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                applier.deliver(e);
-                applier.flush();
-                return;
-            } catch (ApplyException x) {
-                if (!x.isRetriable() || attempt == 3) {
-                    throw x;
-                }
-            }
-        }
     }
 
     @Test

@@ -1,5 +1,7 @@
 package org.activemirroring.apply;
 
+import static org.activemirroring.apply.TransportRetries.deliver;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -47,21 +49,6 @@ class ParkingIT {
         after.put("id", id);
         after.put(column, value);
         return new RowChange(table, op, Map.of("id", id), after, null, List.of());
-    }
-
-    /** As the transport delivers: a retriable failure is offered again (a few times), a permanent one is not. */
-    private static void deliver(ChangeSetApplier applier, Envelope e) throws Exception {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                applier.deliver(e);
-                applier.flush();
-                return;
-            } catch (ApplyException x) {
-                if (!x.isRetriable() || attempt == 3) {
-                    throw x;
-                }
-            }
-        }
     }
 
     private static List<String> reasons(ChangeSetApplier applier) throws Exception {

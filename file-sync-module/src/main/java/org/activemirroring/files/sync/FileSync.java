@@ -88,6 +88,8 @@ public final class FileSync implements AutoCloseable {
     private final Fetching fetching;
     private final PeerQueries queries = new PeerQueries(this);
     private final Path dataDir;
+    /** The time scans are stamped with ({@link FolderSync#lastScanAtMs}); scan pacing reads it too. */
+    private final Clock clock;
     private ScheduledExecutorService scans;
     private volatile boolean closed;
     /** A received version is wanted: the fetchers are woken when its delivery group is complete. */
@@ -97,6 +99,7 @@ public final class FileSync implements AutoCloseable {
                      Supplier<Map<String, Long>> appliedVector, FileSyncOptions options, Clock clock) throws IOException {
         this.self = self;
         this.dataDir = dataDir;
+        this.clock = clock;
         this.transport = transport;
         this.appliedVector = appliedVector;
         this.options = options;
@@ -250,7 +253,7 @@ public final class FileSync implements AutoCloseable {
             return;
         }
         long last = f.lastScanAtMs();
-        long wait = last == 0 ? 0 : last + f.lastScanMillis() * (1 + SCAN_PACE) - System.currentTimeMillis();
+        long wait = last == 0 ? 0 : last + f.lastScanMillis() * (1 + SCAN_PACE) - clock.millis();
         if (wait <= 0) {
             requestScan(folder);
             return;

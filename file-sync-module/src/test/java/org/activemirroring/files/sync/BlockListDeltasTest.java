@@ -24,7 +24,6 @@ import org.activemirroring.files.transfer.BlockMap;
 import org.activemirroring.files.transfer.BlockServer;
 import org.activemirroring.files.transfer.FileAssembler;
 import org.activemirroring.files.transfer.PeerRequests;
-import org.activemirroring.transport.Reply;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,17 +73,7 @@ class BlockListDeltasTest {
         BlockMap peerBlocks = new BlockMap();
         peerBlocks.add(peerRoot, theirs);
         BlockServer server = new BlockServer(peerBlocks);
-        peers = new PeerRequests() {
-            @Override
-            public List<String> peers() {
-                return List.of("m2");
-            }
-
-            @Override
-            public Reply request(String node, String kind, byte[] body, Duration timeout) throws Exception {
-                return server.reply("me", body);
-            }
-        };
+        peers = new OnePeer("m2", server);
     }
 
     static byte[] random(int size, long seed) {

@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -20,7 +19,6 @@ import org.activemirroring.files.transfer.BlockMap;
 import org.activemirroring.files.transfer.BlockServer;
 import org.activemirroring.files.transfer.FileAssembler;
 import org.activemirroring.files.transfer.PeerRequests;
-import org.activemirroring.transport.Reply;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,17 +54,7 @@ class CaseOnlyRenameTest {
                 Map.of("m2", 1L), false, "m2");
         peerBlocks.add(peerRoot, renamed);
         BlockServer server = new BlockServer(peerBlocks);
-        PeerRequests peers = new PeerRequests() {
-            @Override
-            public List<String> peers() {
-                return List.of("m2");
-            }
-
-            @Override
-            public Reply request(String node, String kind, byte[] body, Duration timeout) throws Exception {
-                return server.reply("me", body);
-            }
-        };
+        PeerRequests peers = new OnePeer("m2", server);
         Refusals refusals = new Refusals();
         FolderSync sync = new FolderSync(new FolderConfig.Folder("u", root, FolderFilter.ALL, 1 << 30), state, "me",
                 null, Clock.systemUTC(), refusals);
