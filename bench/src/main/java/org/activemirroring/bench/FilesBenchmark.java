@@ -69,6 +69,7 @@ final class FilesBenchmark {
     private static final long STEP_TIMEOUT_NANOS = TimeUnit.MINUTES.toNanos(10);
     private static final String RENAMED = "renamed";
     private static final int WARM_UP_ROUNDS = Integer.getInteger("bench.files.warmup.rounds", 4);
+    private static final int WARM_UP_MAX_ROUNDS = Integer.getInteger("bench.files.warmup.max.rounds", 40);
 
     private FilesBenchmark() {
     }
@@ -94,9 +95,8 @@ final class FilesBenchmark {
         r.put("scan_files", scanFiles);
         r.put("driven_by", "watcher (debounce 50 ms), periodic scan every 60 s");
         r.put("rsync_fsync", RsyncReference.FSYNC);
-        r.put("warm_up_rounds", WARM_UP_ROUNDS);
         try {
-            List<Map<String, Object>> steps = replication(work, files, fileBytes);
+            List<Map<String, Object>> steps = replication(work, files, fileBytes, r);
             r.put("steps", steps);
             Map<String, Object> scan = scan(work.resolve("scan"), scanFiles);
             r.put("scan", scan);
@@ -117,7 +117,8 @@ final class FilesBenchmark {
     }
 
     /** Steps 1 to 4, each a map of ours and rsync's time and bytes. */
-    private static List<Map<String, Object>> replication(Path work, int files, int fileBytes) throws Exception {
+    private static List<Map<String, Object>> replication(Path work, int files, int fileBytes, Map<String, Object> r)
+            throws Exception {
         Path rsyncSrc = Files.createDirectories(work.resolve("rsync-src"));
         Path staging = Files.createDirectories(work.resolve("staging"));
         Path nodes = work.resolve("nodes");
@@ -142,7 +143,7 @@ final class FilesBenchmark {
                 awaitTrue("A and B see each other and B's folder is synced",
                         () -> b.files.synced() && a.transport.members().size() == 2 && b.transport.members().size() == 2,
                         () -> "A " + a.transport.members() + ", B " + b.transport.members() + " " + b.files.status());
-                warmUp(a, b, fileBytes);
+                r.put("warm_up", warmUp(a, b, fileBytes));
                 Pair pair = new Pair(a, b, rsync, rsyncSrc);
                 BenchMain.say("Files: " + files + " files of " + fileBytes / 1024 + " KiB (" + (long) files * fileBytes
                         / 1048576 + " MiB); ours = mirrors A and B (watcher-driven), reference = rsync to a daemon"
@@ -160,18 +161,27 @@ final class FilesBenchmark {
     }
 
     /**
-     * Before anything is timed, two rounds of a small tree (about 32 MiB) made, edited in place,
+     * Before anything is timed, rounds of a small tree (about 32 MiB) made, edited in place,
      * edited by insertions and deleted in A's folder, each awaited on B: the mirrors' code is then
      * compiled, as in a mirror that has run for a while, and not compiled while it is timed
-     * (rsync, its reference, is native code).
+     * (rsync, its reference, is native code). At least {@code bench.files.warmup.rounds} rounds (4),
+     * then more until the JIT compilers spent under a tenth of a round's time compiling (at most
+     * {@code bench.files.warmup.max.rounds}, 40): a fixed count left the C2 compiler busy on half a
+     * core through the timed initial copy. Returns the rounds run and the last round's compile share.
      */
-    private static void warmUp(FolderNode a, FolderNode b, int fileBytes) throws Exception {
+    private static Map<String, Object> warmUp(FolderNode a, FolderNode b, int fileBytes) throws Exception {
         int files = (int) Math.max(4, Math.min(256, (32L << 20) / fileBytes));
-        BenchMain.say("Warm-up (not timed): " + WARM_UP_ROUNDS + " rounds of " + files + " files of " + fileBytes / 1024
-                + " KiB made, edited and deleted on A ...");
+        BenchMain.say("Warm-up (not timed): at least " + WARM_UP_ROUNDS + " rounds of " + files + " files of "
+                + fileBytes / 1024 + " KiB made, edited and deleted on A, until the JIT is quiet ...");
         Path onA = a.folder.resolve("warm-up");
         Path onB = b.folder.resolve("warm-up");
-        for (int round = 0; round < WARM_UP_ROUNDS; round++) {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        boolean measurable = jit != null && jit.isCompilationTimeMonitoringSupported();
+        int round = 0;
+        double share = Double.NaN;
+        while (round < WARM_UP_ROUNDS || (measurable && share >= 0.10 && round < WARM_UP_MAX_ROUNDS)) {
+            long compiledBefore = measurable ? jit.getTotalCompilationTime() : 0;
+            long startedAt = System.nanoTime();
             long seed = SEED + 100 + round;
             FileTree.create(onA, files, fileBytes, seed);
             awaitSameTree(a, b, onA, onB);
@@ -182,9 +192,20 @@ final class FilesBenchmark {
             deleteTree(onA);
             awaitTrue("B deleted the warm-up files", () -> whileStill(() -> !Files.exists(onB)
                     || FileTree.regularFiles(onB).isEmpty()), () -> b.files.status().toString());
+            long tookMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt));
+            if (measurable) {
+                share = (double) (jit.getTotalCompilationTime() - compiledBefore) / tookMs;
+            }
+            round++;
         }
         awaitTrue("B settled after the warm-up", () -> b.files.status().settled() && a.files.status().settled(),
                 () -> "A " + a.files.status() + "; B " + b.files.status());
+        BenchMain.say(String.format(Locale.ROOT, "  warm-up: %d rounds, the last one's JIT compile time %.0f%% of it",
+                round, share * 100));
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("rounds", round);
+        r.put("last_round_compile_share", measurable ? Math.round(share * 1000) / 1000.0 : "not measurable");
+        return r;
     }
 
     /** {@code c}, or false when a file went away while it was read (B is still writing). */

@@ -28,7 +28,8 @@ import java.util.Set;
  * temp files ({@value FolderIndex#TEMP_PREFIX}*). A file whose size, mtime and file key match the
  * index is not read; any other file is hashed and then looked at again: if its size or mtime
  * moved meanwhile it is reported as still being written, never as a change, so a half-written file
- * is not shipped. The scan does not modify the index.
+ * is not shipped. Files are read on up to one thread per core ({@link ScanHashing}), whatever
+ * directories they sit in. The scan does not modify the index.
  */
 public final class FolderScanner {
 
@@ -91,8 +92,9 @@ public final class FolderScanner {
         List<String> unreadableDirs = java.util.Collections.synchronizedList(new ArrayList<>());
         java.util.concurrent.atomic.AtomicIntegerArray counts = new java.util.concurrent.atomic.AtomicIntegerArray(2);
         ByFileKey moved = new ByFileKey(index);
+        ScanHashing hashing = new ScanHashing(Runtime.getRuntime().availableProcessors(), Thread.currentThread().getName());
 
-        walkInParallel(root, new SimpleFileVisitor<>() {
+        java.nio.file.FileVisitor<Path> visitor = new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
                 if (dir.equals(root)) {
@@ -150,6 +152,13 @@ public final class FolderScanner {
                             same.blocks(), Map.of(), false));
                     return;
                 }
+                hashing.submit(() -> read(file, rel, attrs, old));
+            }
+
+            /** Hashes a file that looks new or changed (on a {@link ScanHashing} thread) and sorts it. */
+            private void read(Path file, String rel, BasicFileAttributes attrs, FolderEntry old) throws IOException {
+                String fileKey = attrs.fileKey() == null ? null : attrs.fileKey().toString();
+                long mtime = attrs.lastModifiedTime().toMillis();
                 String sha;
                 BasicFileAttributes after;
                 Integer mode;
@@ -192,7 +201,19 @@ public final class FolderScanner {
                 unreadableDirs.add(rel + "/");
                 return FileVisitResult.CONTINUE;
             }
-        });
+        };
+        try {
+            walkInParallel(root, visitor);
+        } catch (IOException | RuntimeException e) {
+            try {
+                hashing.finish();
+            } catch (IOException second) {
+                e.addSuppressed(second);
+            }
+            throw e;
+        }
+        // Every file to read has been handed out; wait for the reads before looking for deletes.
+        hashing.finish();
 
         List<String> deleted = new ArrayList<>();
         Set<String> moving = new HashSet<>(stillWriting);

@@ -28,7 +28,8 @@ class FolderScannerTest {
     Path tmp;
     Path root;
     FolderIndex index;
-    final List<String> hashed = new ArrayList<>();
+    // Files are read on the scan's own threads (ScanHashing).
+    final List<String> hashed = java.util.Collections.synchronizedList(new ArrayList<>());
 
     @BeforeEach
     void setUp() throws IOException {
@@ -262,5 +263,70 @@ class FolderScannerTest {
         FolderScanResult moving = racing.scan(all(), index);
         assertEquals(List.of("growing.log"), moving.stillWriting());
         assertTrue(moving.changed().isEmpty() && moving.deleted().isEmpty() && moving.touched().isEmpty());
+    }
+
+    @Test
+    void filesOfOneDirectoryAreReadOnSeveralThreadsAtOnce() throws Exception {
+        for (int i = 0; i < 8; i++) {
+            write("uploads/f" + i + ".bin", "content " + i, 1000);
+        }
+        // Each read waits until as many reads as the scan has threads (at most 2 here) are under
+        // way: read one by one, as when a directory's files were all read by its walking thread,
+        // the first read would give up waiting and the test fail.
+        int cores = Runtime.getRuntime().availableProcessors();
+        java.util.concurrent.CountDownLatch together = new java.util.concurrent.CountDownLatch(Math.min(2, cores));
+        java.util.Set<String> readers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicInteger alone = new java.util.concurrent.atomic.AtomicInteger();
+        FolderScanner scanner = new FolderScanner(file -> {
+            readers.add(Thread.currentThread().getName());
+            together.countDown();
+            try {
+                if (!together.await(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                    alone.incrementAndGet();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException(e);
+            }
+            return FolderScanner.sha256(file);
+        }, CLOCK);
+        FolderScanResult r = scanner.scan(all(), index);
+        assertEquals(8, r.added().size());
+        assertEquals(8, r.hashesDone());
+        assertEquals(0, alone.get(), "a read waited in vain for another one beside it; read by " + readers);
+        assertTrue(readers.size() >= Math.min(2, cores), "read by " + readers);
+        assertTrue(awaitNoHashThreads(), "the scan's reading threads are stopped once it returned");
+    }
+
+    @Test
+    void aFileThatCannotBeReadFailsTheScanAndStopsItsThreads() throws Exception {
+        for (int i = 0; i < 6; i++) {
+            write("d/f" + i + ".bin", "x" + i, 1000);
+        }
+        FolderScanner failing = new FolderScanner(file -> {
+            if (file.getFileName().toString().equals("f3.bin")) {
+                throw new java.nio.file.AccessDeniedException(file.toString());
+            }
+            return FolderScanner.sha256(file);
+        }, CLOCK);
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> failing.scan(all(), index));
+        assertTrue(e instanceof java.nio.file.AccessDeniedException, e.toString());
+        assertTrue(awaitNoHashThreads(), "the scan's reading threads are stopped when it fails");
+    }
+
+    /**
+     * True once no thread of this thread's scans is alive (named after it: the pool has finished
+     * when the scan returns, its threads exit right after), false after 10 s.
+     */
+    private static boolean awaitNoHashThreads() {
+        String prefix = Thread.currentThread().getName() + "-hash-";
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            if (Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith(prefix))) {
+                return true;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        return false;
     }
 }
