@@ -29,6 +29,7 @@ public final class BlockMap implements LocalBlocks {
     public static final int MAX_PLACES_PER_HASH = 4;
 
     private final Map<String, ArrayDeque<BlockPlace>> places = new HashMap<>();
+    private final Map<Path, FileStamp> stamps = new HashMap<>();
 
     /** Records the blocks of {@code e} (unless it is a tombstone) as held at {@code folderRoot}/{@code e.path()}. */
     public void add(Path folderRoot, FolderEntry e) {
@@ -36,7 +37,13 @@ public final class BlockMap implements LocalBlocks {
             return;
         }
         Path file = fileOf(folderRoot, e);
+        FileStamp stamp = FileStamp.of(e);
         synchronized (this) {
+            if (stamp == null) {
+                stamps.remove(file);
+            } else {
+                stamps.put(file, stamp);
+            }
             for (FolderEntry.BlockRef ref : e.blocks()) {
                 BlockPlace place = new BlockPlace(file, ref.offset(), ref.length());
                 ArrayDeque<BlockPlace> q = places.computeIfAbsent(key(ref.sha256Hex()), k -> new ArrayDeque<>(2));
@@ -55,7 +62,12 @@ public final class BlockMap implements LocalBlocks {
             return;
         }
         Path file = fileOf(folderRoot, e);
+        FileStamp stamp = FileStamp.of(e);
         synchronized (this) {
+            // Only this entry's stamp: the file's next entry may have been added already.
+            if (stamp != null) {
+                stamps.remove(file, stamp);
+            }
             for (FolderEntry.BlockRef ref : e.blocks()) {
                 String key = key(ref.sha256Hex());
                 ArrayDeque<BlockPlace> q = places.get(key);
@@ -69,6 +81,7 @@ public final class BlockMap implements LocalBlocks {
     /** Forgets every place under {@code folderRoot} (a folder removed from the configuration, or re-indexed whole). */
     public synchronized void clear(Path folderRoot) {
         Path root = normalized(folderRoot);
+        stamps.keySet().removeIf(f -> f.startsWith(root));
         Iterator<ArrayDeque<BlockPlace>> it = places.values().iterator();
         while (it.hasNext()) {
             ArrayDeque<BlockPlace> q = it.next();
@@ -88,6 +101,11 @@ public final class BlockMap implements LocalBlocks {
     public synchronized List<BlockPlace> places(String sha256Hex) {
         ArrayDeque<BlockPlace> q = places.get(key(sha256Hex));
         return q == null ? List.of() : List.copyOf(q);
+    }
+
+    @Override
+    public synchronized FileStamp stamp(Path file) {
+        return stamps.get(file);
     }
 
     private static Path fileOf(Path folderRoot, FolderEntry e) {

@@ -37,7 +37,7 @@ public final class BlockServer implements RequestHandler {
     @Override
     public Reply reply(String fromNode, byte[] body) throws BlockWireException {
         List<BlockWire.Wanted> asked = BlockWire.decodeRequest(body);
-        try (BlockReader reader = new BlockReader()) {
+        try (BlockReader reader = BlockReader.serving(blocks)) {
             return BlockWire.encodeReply(asked, (w, dst, offset) -> {
                 byte[] sha = w.sha256();
                 for (BlockPlace place : blocks.places(w.sha256Hex())) {

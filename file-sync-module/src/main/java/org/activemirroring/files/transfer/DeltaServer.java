@@ -28,7 +28,7 @@ public final class DeltaServer implements RequestHandler {
     public byte[] handle(String fromNode, byte[] body) throws BlockWireException {
         DeltaWire.Request request = DeltaWire.decodeRequest(body);
         byte[] target = new byte[request.targetLength()];
-        try (BlockReader reader = new BlockReader()) {
+        try (BlockReader reader = BlockReader.serving(blocks)) {
             int at = 0;
             for (BlockWire.Wanted w : request.wanted()) {
                 if (!read(w, target, at, reader)) {

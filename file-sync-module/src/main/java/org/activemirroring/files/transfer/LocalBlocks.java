@@ -1,5 +1,6 @@
 package org.activemirroring.files.transfer;
 
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -14,4 +15,13 @@ public interface LocalBlocks {
      * digits), best first; possibly empty, never null. Places may be stale: callers verify.
      */
     List<BlockPlace> places(String sha256Hex);
+
+    /**
+     * How {@code file} looked when its blocks were recorded, or null when unknown. A file that
+     * still looks so may be served to peers without hashing its blocks again (peers check every
+     * block they receive); this mirror's own copies always check.
+     */
+    default FileStamp stamp(Path file) {
+        return null;
+    }
 }

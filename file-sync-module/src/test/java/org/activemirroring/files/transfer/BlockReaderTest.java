@@ -75,4 +75,50 @@ class BlockReaderTest {
             }
         }
     }
+
+    /** A block map that stamps {@code f} as it looks now, with one block at 0..1000 of {@code data}. */
+    private static BlockMap indexedAsNow(Path root, Path f, byte[] data) throws Exception {
+        var a = Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class);
+        org.activemirroring.files.FolderEntry e = new org.activemirroring.files.FolderEntry(
+                root.relativize(f).toString(), a.size(), a.lastModifiedTime().toMillis(), null, a.fileKey().toString(),
+                TransferFixtures.sha256Hex(data), java.util.List.of(new org.activemirroring.files.FolderEntry.BlockRef(0, 1000,
+                        HexFormat.of().formatHex(sha(data, 0, 1000)))), java.util.Map.of(), false);
+        BlockMap map = new BlockMap();
+        map.add(root, e);
+        return map;
+    }
+
+    @Test
+    void servingPeersTrustsAFileThatStillLooksAsIndexedAndChecksOneThatMoved() throws Exception {
+        byte[] data = random(4_000, 4);
+        Path f = dir.resolve("s.bin");
+        Files.write(f, data);
+        Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.fromMillis(1_700_000_000_000L));
+        BlockMap map = indexedAsNow(dir, f, data);
+        BlockPlace first = map.places(HexFormat.of().formatHex(sha(data, 0, 1000))).get(0);
+        byte[] buf = new byte[1000];
+        try (BlockReader serving = BlockReader.serving(map)) {
+            assertTrue(serving.read(first, sha(data, 0, 1000), 1000, buf, 0));
+            assertArrayEquals(Arrays.copyOfRange(data, 0, 1000), buf);
+            assertTrue(serving.unchecked() == 1, "read without hashing: " + serving.unchecked());
+        }
+        // Rewritten with the same size: the mtime moved, so its blocks are checked again and the stale one refused.
+        Files.write(f, random(4_000, 5));
+        Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.fromMillis(1_700_000_001_000L));
+        try (BlockReader serving = BlockReader.serving(map)) {
+            assertFalse(serving.read(first, sha(data, 0, 1000), 1000, buf, 0));
+            assertTrue(serving.unchecked() == 0, "checked: " + serving.unchecked());
+        }
+        // This mirror's own copies always check, whatever the stamp says.
+        Files.write(f, data);
+        Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.fromMillis(1_700_000_000_000L));
+        try (BlockReader own = new BlockReader()) {
+            assertTrue(own.read(first, sha(data, 0, 1000), 1000, buf, 0));
+            assertTrue(own.unchecked() == 0, "checked: " + own.unchecked());
+        }
+        // Forgotten with the folder's places.
+        assertTrue(map.stamp(first.file()) != null);
+        map.clear(dir);
+        assertTrue(map.stamp(first.file()) == null);
+    }
 }
