@@ -70,6 +70,7 @@ final class FilesBenchmark {
     private static final String RENAMED = "renamed";
     private static final int WARM_UP_ROUNDS = Integer.getInteger("bench.files.warmup.rounds", 4);
     private static final int WARM_UP_MAX_ROUNDS = Integer.getInteger("bench.files.warmup.max.rounds", 40);
+    private static final int WARM_UP_SMALL_FILES = 1000;
 
     private FilesBenchmark() {
     }
@@ -161,8 +162,8 @@ final class FilesBenchmark {
     }
 
     /**
-     * Before anything is timed, rounds of a small tree (about 32 MiB) made, edited in place,
-     * edited by insertions and deleted in A's folder, each awaited on B: the mirrors' code is then
+     * Before anything is timed, rounds of a small tree (about 32 MiB, and 1,000 files of 1-4 KiB)
+     * made, edited in place, edited by insertions and deleted in A's folder, each awaited on B: the mirrors' code is then
      * compiled, as in a mirror that has run for a while, and not compiled while it is timed
      * (rsync, its reference, is native code). At least {@code bench.files.warmup.rounds} rounds (4),
      * then more until the JIT compilers spent under a tenth of a round's time compiling (at most
@@ -184,6 +185,9 @@ final class FilesBenchmark {
             long startedAt = System.nanoTime();
             long seed = SEED + 100 + round;
             FileTree.create(onA, files, fileBytes, seed);
+            // Many small files too: the per-file paths (scan, publish, delivery, rename into place)
+            // run once per file, so a few large files leave them to be compiled while timed.
+            FileTree.createSmall(onA.resolve("small"), WARM_UP_SMALL_FILES, seed);
             awaitSameTree(a, b, onA, onB);
             FileTree.changeInPlace(onA, 0.5, 0.01, seed);
             awaitSameTree(a, b, onA, onB);
