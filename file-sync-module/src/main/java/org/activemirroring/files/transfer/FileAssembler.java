@@ -37,8 +37,7 @@ import org.slf4j.LoggerFactory;
  * the caller decides between them (conflict check, index update):
  * <ol>
  *   <li>{@link #prepare} writes the content into a temp file next to the target, every block's
- *       SHA-256 and length checked before it is written (the blocks tile the file, so it is then
- *       its blocks; only its size is checked again), then fsync;</li>
+ *       SHA-256 and length checked before it is written, then the whole file's, then fsync;</li>
  *   <li>{@link #commit} gives it the wanted mtime and mode and renames it over the target
  *       atomically; or {@link #discard} deletes it.</li>
  * </ol>
@@ -132,7 +131,7 @@ public final class FileAssembler implements AutoCloseable {
      * {@code preferredPeers} that are reachable (e.g. the file's origin), then the others.
      *
      * @throws ContentMismatchException    the entry's blocks do not cover its size, or the built
-     *                                     file has another size (temp deleted)
+     *                                     file does not hash to its SHA-256 (temp deleted)
      * @throws BlocksUnavailableException  some blocks are held by no reachable peer (temp kept for resume)
      * @throws RefusedTargetException      the path may not be written in the folder
      * @throws IOException                 reading or writing local files failed
@@ -173,7 +172,7 @@ public final class FileAssembler implements AutoCloseable {
                         throw new BlocksUnavailableException(wanted.path(), missing.size(), distinct, bytes, order);
                     }
                 }
-                WantedContent.checkSize(ch, wanted);
+                WantedContent.checkWholeFile(ch, wanted);
                 ch.force(true);
             } catch (ContentMismatchException e) {
                 Files.deleteIfExists(temp);

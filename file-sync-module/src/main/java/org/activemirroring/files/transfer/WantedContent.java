@@ -79,18 +79,27 @@ final class WantedContent {
         return missing;
     }
 
-    /**
-     * Refuses a built file whose size is not the wanted one. Its content is not hashed again:
-     * {@link #checkLayout} made sure the blocks tile the file exactly, and every byte written into
-     * it (kept from a resumed transfer, copied from a local file, built by delta or fetched) was
-     * checked against its block's full SHA-256 first, so the file is its blocks. Re-reading it
-     * would only check that the origin's whole-file hash and block list describe the same bytes,
-     * which the origin computed in one read; it cost a fifth of a receiving mirror's CPU.
-     */
-    static void checkSize(FileChannel ch, FolderEntry w) throws IOException {
+    /** Refuses a built file whose size or SHA-256 is not the wanted one. */
+    static void checkWholeFile(FileChannel ch, FolderEntry w) throws IOException {
         long size = ch.size();
         if (size != w.size()) {
             throw new ContentMismatchException(w.path(), "the built file has " + size + " bytes, not " + w.size());
+        }
+        MessageDigest md = BlockReads.sha256();
+        // 256 KiB: below half a G1 region, so re-reading every built file allocates no humongous array.
+        byte[] buf = new byte[(int) Math.min(size, 256 * 1024)];
+        for (long pos = 0; pos < size; ) {
+            int n = (int) Math.min(buf.length, size - pos);
+            if (!BlockReads.readFully(ch, buf, 0, n, pos)) {
+                throw new ContentMismatchException(w.path(), "the built file ended early at " + pos + " bytes");
+            }
+            md.update(buf, 0, n);
+            pos += n;
+        }
+        String got = HEX.formatHex(md.digest());
+        if (!got.equalsIgnoreCase(w.sha256Hex())) {
+            throw new ContentMismatchException(w.path(), "its blocks verify but the whole file hashes to " + got
+                    + ", not " + w.sha256Hex());
         }
     }
 

@@ -21,8 +21,9 @@
  * </ul>
  *
  * <p>Every block's SHA-256 and length are checked wherever its bytes come from (an index may be
- * stale, a peer may be wrong) before it is written, and a file's blocks must tile it exactly, so
- * a built file is the wanted content without hashing it whole again (its size is checked). A temp
+ * stale, a peer may be wrong) before it is written, and the whole file's SHA-256 before it
+ * replaces anything; a mirror serving peers skips the check for a file that still looks as indexed
+ * ({@link org.activemirroring.files.transfer.FileStamp}), since the peer checks. A temp
  * file is named after the wanted content, so a transfer cut short by a crash or a departing peer
  * resumes with the blocks it already has. Deciding which files to fetch, and when, belongs to the
  * callers; so does adapting the peer transport to {@link org.activemirroring.files.transfer.PeerRequests}.

@@ -157,6 +157,21 @@ class FileAssemblerTest extends AssemblerFixture {
     }
 
     @Test
+    void wholeFileMismatchLeavesNothingBehind() throws Exception {
+        byte[] data = random(100_000, 8);
+        FolderEntry good = put(peerRoot, "z.bin", data, peerMap);
+        peers.peer("b", new BlockServer(peerMap));
+        FolderEntry lying = new FolderEntry(good.path(), good.size(), good.mtimeMs(), null, null,
+                sha256Hex(new byte[] {1}), good.blocks(), good.versions(), false);
+
+        ContentMismatchException ex = assertThrows(ContentMismatchException.class,
+                () -> assembler.prepare(local, lying, List.of()));
+        assertTrue(ex.getMessage().contains("z.bin"), ex.getMessage());
+        assertFalse(Files.exists(local.resolve("z.bin")));
+        assertTrue(temps().isEmpty());
+    }
+
+    @Test
     void inconsistentBlockListIsRefusedBeforeAnythingIsFetched() throws Exception {
         byte[] data = random(100_000, 9);
         FolderEntry good = put(peerRoot, "w.bin", data, peerMap);
