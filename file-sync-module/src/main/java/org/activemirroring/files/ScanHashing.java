@@ -15,10 +15,11 @@ import org.activemirroring.logging.LogContext;
  * task. The queue holds two tasks per thread; when it is full the walking thread reads the file
  * itself, so a walk never runs far ahead of the reads and memory stays bounded.
  *
- * <p>The first {@link IOException} of a task is kept and thrown by {@link #finish()}; tasks not
- * yet started are then skipped (the scan fails as a whole and is retried, as when the walk
- * failed). Threads are made on the first {@link #submit} and stopped by {@link #finish()}, so a
- * scan with nothing to read starts none. One instance per scan; not reusable.
+ * <p>The first {@link IOException} or runtime exception of a task is kept and thrown by
+ * {@link #finish()}, as the walk would have thrown it; tasks not yet started are then skipped (the
+ * scan fails as a whole and is retried, as when the walk failed). Threads are made on the first
+ * {@link #submit} and stopped by {@link #finish()}, so a scan with nothing to read starts none.
+ * One instance per scan; not reusable.
  */
 final class ScanHashing {
 
@@ -30,7 +31,7 @@ final class ScanHashing {
 
     private final int threads;
     private final String name;
-    private final AtomicReference<IOException> failure = new AtomicReference<>();
+    private final AtomicReference<Exception> failure = new AtomicReference<>();
     private ThreadPoolExecutor pool;
 
     /** Up to {@code threads} threads named {@code name}-hash-N. */
@@ -50,7 +51,7 @@ final class ScanHashing {
             }
             try {
                 read.run();
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 failure.compareAndSet(null, e);
             }
         };
@@ -79,9 +80,12 @@ final class ScanHashing {
                 throw new IOException("Interrupted while the scan's files were read", e);
             }
         }
-        IOException e = failure.get();
+        Exception e = failure.get();
+        if (e instanceof IOException io) {
+            throw io;
+        }
         if (e != null) {
-            throw e;
+            throw (RuntimeException) e;
         }
     }
 

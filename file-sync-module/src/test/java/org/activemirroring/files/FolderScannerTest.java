@@ -298,20 +298,37 @@ class FolderScannerTest {
         assertTrue(awaitNoHashThreads(), "the scan's reading threads are stopped once it returned");
     }
 
-    @Test
-    void aFileThatCannotBeReadFailsTheScanAndStopsItsThreads() throws Exception {
+    /** Six files in one directory, read by a hasher that fails on f3.bin with what {@code failure} makes. */
+    private Exception scanFailingOnOneFile(java.util.function.Function<Path, Exception> failure) throws Exception {
         for (int i = 0; i < 6; i++) {
             write("d/f" + i + ".bin", "x" + i, 1000);
         }
         FolderScanner failing = new FolderScanner(file -> {
             if (file.getFileName().toString().equals("f3.bin")) {
-                throw new java.nio.file.AccessDeniedException(file.toString());
+                Exception e = failure.apply(file);
+                if (e instanceof IOException io) {
+                    throw io;
+                }
+                throw (RuntimeException) e;
             }
             return FolderScanner.sha256(file);
         }, CLOCK);
-        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> failing.scan(all(), index));
-        assertTrue(e instanceof java.nio.file.AccessDeniedException, e.toString());
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> failing.scan(all(), index));
         assertTrue(awaitNoHashThreads(), "the scan's reading threads are stopped when it fails");
+        return e;
+    }
+
+    @Test
+    void aFileThatCannotBeReadFailsTheScanAndStopsItsThreads() throws Exception {
+        Exception e = scanFailingOnOneFile(f -> new java.nio.file.AccessDeniedException(f.toString()));
+        assertTrue(e instanceof java.nio.file.AccessDeniedException, e.toString());
+    }
+
+    @Test
+    void anUncheckedFailureOfAReadFailsTheScan() throws Exception {
+        // As when reads ran on the walking threads: the scan fails, it does not drop the file silently.
+        Exception e = scanFailingOnOneFile(f -> new IllegalStateException("test: the hasher is broken"));
+        assertTrue(e instanceof IllegalStateException && e.getMessage().equals("test: the hasher is broken"), e.toString());
     }
 
     /**

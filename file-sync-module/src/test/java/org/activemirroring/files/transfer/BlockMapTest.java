@@ -66,4 +66,29 @@ class BlockMapTest {
         assertEquals(0, map.size());
         assertThrows(IllegalArgumentException.class, () -> map.add(ROOT, entry("../escape", H)));
     }
+
+    private static FolderEntry stamped(String path, long size, long mtimeMs, String fileKey) {
+        return new FolderEntry(path, size, mtimeMs, null, fileKey, "00".repeat(32),
+                List.of(new FolderEntry.BlockRef(0, (int) size, H)), Map.of(), false);
+    }
+
+    @Test
+    void keepsTheStampOfAFilesCurrentEntry() {
+        BlockMap map = new BlockMap();
+        Path file = ROOT.resolve("p.bin");
+        FolderEntry first = stamped("p.bin", 100, 1_000, "(dev=1,ino=7)");
+        FolderEntry second = stamped("p.bin", 100, 2_000, "(dev=1,ino=8)");
+        map.add(ROOT, first);
+        assertEquals(new FileStamp(100, 1_000, "(dev=1,ino=7)"), map.stamp(file));
+        // The next version is added before the one it replaces is removed: its stamp stays.
+        map.add(ROOT, second);
+        map.remove(ROOT, first);
+        assertEquals(new FileStamp(100, 2_000, "(dev=1,ino=8)"), map.stamp(file));
+        map.remove(ROOT, second);
+        assertEquals(null, map.stamp(file));
+        // An entry without a file key (none on this file system) leaves the file unstamped: its blocks are checked.
+        map.add(ROOT, first);
+        map.add(ROOT, stamped("p.bin", 100, 3_000, null));
+        assertEquals(null, map.stamp(file));
+    }
 }
