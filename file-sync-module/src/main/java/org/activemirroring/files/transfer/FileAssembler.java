@@ -54,7 +54,7 @@ public final class FileAssembler implements AutoCloseable {
     /** Requests in flight per file by default. */
     public static final int DEFAULT_PARALLEL_REQUESTS = 4;
     /** Bytes asked per request by default (4 MiB). */
-    public static final int DEFAULT_MAX_BATCH_BYTES = Integer.getInteger("am.batch", 4 << 20);
+    public static final int DEFAULT_MAX_BATCH_BYTES = 4 << 20;
     /** Largest batch: a reply to it always fits {@link BlockWire#MAX_REPLY_BYTES}, so "not held" means not held. */
     public static final int MAX_BATCH_BYTES = BlockWire.MAX_BLOCK_LENGTH;
 
