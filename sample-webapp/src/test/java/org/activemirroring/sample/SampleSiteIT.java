@@ -30,6 +30,7 @@ import org.activemirroring.site.LostWrite;
 import org.activemirroring.site.MirrorSite;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
+import org.activemirroring.testsupport.SiteBrowser;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -56,7 +57,7 @@ class SampleSiteIT {
     }
 
     private static void run(PgServer pg, SiteTomcat a, SiteTomcat b) throws Exception {
-        Browser mara = new Browser();
+        SiteBrowser mara = new SiteBrowser();
         HttpResponse<String> home = mara.get(a.base + "/");
         assertEquals(200, home.statusCode());
         assertTrue(home.body().contains("No items yet"), home.body());
@@ -75,7 +76,7 @@ class SampleSiteIT {
         assertTrue(reg.headers().allValues("Set-Cookie").stream().anyMatch(c -> c.startsWith("site_session=")
                 && c.contains("HttpOnly") && c.contains("SameSite=Lax")), reg.headers().toString());
         assertTrue(mara.get(a.base + "/").body().contains("Logged in as <b>mara</b>"));
-        HttpResponse<String> taken = new Browser().get(a.base + "/register");
+        HttpResponse<String> taken = new SiteBrowser().get(a.base + "/register");
         assertEquals(200, taken.statusCode());
 
         // A new item with a real PNG.
@@ -152,7 +153,7 @@ class SampleSiteIT {
         assertEquals(404, mara.getBytes(b.base + "/images/../WEB-INF/web.xml").statusCode());
 
         // Someone else may not change or delete it.
-        Browser ben = new Browser();
+        SiteBrowser ben = new SiteBrowser();
         ben.get(b.base + "/register");
         assertEquals(302, ben.post(b.base + "/register", Map.of("userName", "ben", "email", "ben@example.org",
                 "password", "ben-password")).statusCode());
@@ -200,7 +201,7 @@ class SampleSiteIT {
         databaseErrorsGetAFriendlyPage(pg, a);
 
         // Login state lives in the database, never in a container session.
-        for (Browser br : List.of(mara, ben)) {
+        for (SiteBrowser br : List.of(mara, ben)) {
             assertNull(br.cookie("JSESSIONID"));
         }
     }
@@ -221,7 +222,7 @@ class SampleSiteIT {
                 + " AND email = 'other.mara@example.org'"), "restored once, under the first free name, with its id");
         assertEquals(1, count(pg, "SELECT count(*) FROM restored_account"));
 
-        Browser other = new Browser();
+        SiteBrowser other = new SiteBrowser();
         other.get(a.base + "/login");
         HttpResponse<String> in = other.post(a.base + "/login", Map.of("userName", "mara", "password", "loser-password"));
         assertEquals(200, in.statusCode(), in.body());
@@ -239,7 +240,7 @@ class SampleSiteIT {
         try (Connection c = pg.connect(); Statement st = c.createStatement()) {
             st.execute("ALTER TABLE item RENAME TO item_away");
             try {
-                HttpResponse<String> r = new Browser().get(a.base + "/");
+                HttpResponse<String> r = new SiteBrowser().get(a.base + "/");
                 assertEquals(500, r.statusCode());
                 assertTrue(r.body().contains("Something went wrong"), r.body());
                 for (String leak : List.of("Exception", "at org.", "item_away", "SQL")) {
@@ -249,7 +250,7 @@ class SampleSiteIT {
                 st.execute("ALTER TABLE item_away RENAME TO item");
             }
         }
-        assertEquals(200, new Browser().get(a.base + "/").statusCode());
+        assertEquals(200, new SiteBrowser().get(a.base + "/").statusCode());
     }
 
     private static byte[] png(Color color) throws Exception {

@@ -21,6 +21,7 @@ import javax.imageio.ImageIO;
 
 import org.activemirroring.testsupport.MirrorSettings;
 import org.activemirroring.testsupport.PostgresServers;
+import org.activemirroring.testsupport.SiteBrowser;
 import org.activemirroring.tomcatconf.MirrorTomcat;
 import org.junit.jupiter.api.Test;
 

@@ -16,6 +16,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
+import org.activemirroring.testsupport.SiteBrowser;
+
 /**
  * Logged-in visitors adding items with images, each to its home mirror, at a steady pace, while
  * the test kills, restarts and adds mirrors. It acts like a load balancer in front of the mirrors:

@@ -11,6 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.activemirroring.testsupport.PgServer;
+import org.activemirroring.testsupport.SiteBrowser;
 import org.activemirroring.tomcatconf.Install;
 import org.activemirroring.tomcatconf.MirrorTomcat;
 

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
+import org.activemirroring.testsupport.SiteBrowser;
 import org.activemirroring.testsupport.SiteSql;
 import org.activemirroring.testsupport.Await;
 import org.activemirroring.testsupport.MirrorSettings;

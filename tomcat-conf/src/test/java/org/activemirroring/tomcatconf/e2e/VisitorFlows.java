@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.activemirroring.testsupport.Await;
+import org.activemirroring.testsupport.SiteBrowser;
 import org.activemirroring.tomcatconf.MirrorTomcat;
 
 /**
