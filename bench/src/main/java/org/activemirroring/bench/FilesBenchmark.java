@@ -163,9 +163,9 @@ final class FilesBenchmark {
 
     /**
      * Before anything is timed, rounds of a small tree (about 32 MiB, and 1,000 files of 1-4 KiB)
-     * made, edited in place, edited by insertions and deleted in A's folder, each awaited on B: the mirrors' code is then
-     * compiled, as in a mirror that has run for a while, and not compiled while it is timed
-     * (rsync, its reference, is native code). At least {@code bench.files.warmup.rounds} rounds (4),
+     * made, edited in place, edited by insertions and deleted in A's folder, each awaited on B: the
+     * mirrors' code is then compiled, as in a mirror that has run for a while, and not compiled
+     * while it is timed (rsync, its reference, is native code). At least {@code bench.files.warmup.rounds} rounds (4),
      * then more until the JIT compilers spent under a tenth of a round's time compiling (at most
      * {@code bench.files.warmup.max.rounds}, 40): a fixed count left the C2 compiler busy on half a
      * core through the timed initial copy. Returns the rounds run and the last round's compile share.

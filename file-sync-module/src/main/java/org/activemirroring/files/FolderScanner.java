@@ -152,13 +152,12 @@ public final class FolderScanner {
                             same.blocks(), Map.of(), false));
                     return;
                 }
-                hashing.submit(() -> read(file, rel, attrs, old));
+                hashing.submit(() -> read(file, rel, attrs, fileKey, mtime, old));
             }
 
             /** Hashes a file that looks new or changed (on a {@link ScanHashing} thread) and sorts it. */
-            private void read(Path file, String rel, BasicFileAttributes attrs, FolderEntry old) throws IOException {
-                String fileKey = attrs.fileKey() == null ? null : attrs.fileKey().toString();
-                long mtime = attrs.lastModifiedTime().toMillis();
+            private void read(Path file, String rel, BasicFileAttributes attrs, String fileKey, long mtime,
+                              FolderEntry old) throws IOException {
                 String sha;
                 BasicFileAttributes after;
                 Integer mode;

@@ -8,6 +8,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -52,6 +53,19 @@ final class BlockReader implements AutoCloseable {
     /** Blocks read without hashing them (their file looked as indexed). */
     long unchecked() {
         return unchecked;
+    }
+
+    /**
+     * Reads the block from the first of {@code places} that holds it (as {@link #read}); false
+     * when none does.
+     */
+    boolean readAny(List<BlockPlace> places, byte[] sha256, int length, byte[] dst, int dstOff) {
+        for (BlockPlace place : places) {
+            if (read(place, sha256, length, dst, dstOff)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

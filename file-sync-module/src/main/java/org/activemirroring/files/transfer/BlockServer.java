@@ -39,15 +39,12 @@ public final class BlockServer implements RequestHandler {
         List<BlockWire.Wanted> asked = BlockWire.decodeRequest(body);
         try (BlockReader reader = BlockReader.serving(blocks)) {
             return BlockWire.encodeReply(asked, (w, dst, offset) -> {
-                byte[] sha = w.sha256();
-                for (BlockPlace place : blocks.places(w.sha256Hex())) {
-                    if (reader.read(place, sha, w.length(), dst, offset)) {
-                        blocksServed.increment();
-                        bytesServed.add(w.length());
-                        return true;
-                    }
+                if (!reader.readAny(blocks.places(w.sha256Hex()), w.sha256(), w.length(), dst, offset)) {
+                    return false;
                 }
-                return false;
+                blocksServed.increment();
+                bytesServed.add(w.length());
+                return true;
             });
         }
     }

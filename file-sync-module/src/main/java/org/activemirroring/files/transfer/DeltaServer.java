@@ -31,7 +31,7 @@ public final class DeltaServer implements RequestHandler {
         try (BlockReader reader = BlockReader.serving(blocks)) {
             int at = 0;
             for (BlockWire.Wanted w : request.wanted()) {
-                if (!read(w, target, at, reader)) {
+                if (!reader.readAny(blocks.places(w.sha256Hex()), w.sha256(), w.length(), target, at)) {
                     return new byte[] {DeltaWire.NOT_HELD};
                 }
                 at += w.length();
@@ -54,15 +54,5 @@ public final class DeltaServer implements RequestHandler {
     /** Bytes of those answers. */
     public long bytesSent() {
         return bytesSent.sum();
-    }
-
-    private boolean read(BlockWire.Wanted w, byte[] dst, int offset, BlockReader reader) {
-        byte[] sha = w.sha256();
-        for (BlockPlace place : blocks.places(w.sha256Hex())) {
-            if (reader.read(place, sha, w.length(), dst, offset)) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -54,7 +54,7 @@ public final class FileAssembler implements AutoCloseable {
     /** Requests in flight per file by default. */
     public static final int DEFAULT_PARALLEL_REQUESTS = 4;
     /** Bytes asked per request by default (4 MiB). */
-    public static final int DEFAULT_MAX_BATCH_BYTES = 4 << 20;
+    public static final int DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
     /** Largest batch: a reply to it always fits {@link BlockWire#MAX_REPLY_BYTES}, so "not held" means not held. */
     public static final int MAX_BATCH_BYTES = BlockWire.MAX_BLOCK_LENGTH;
 
@@ -312,17 +312,13 @@ public final class FileAssembler implements AutoCloseable {
             var it = missing.values().iterator();
             while (it.hasNext()) {
                 BlockFetcher.Need need = it.next();
-                byte[] sha = need.block().sha256();
                 int length = need.block().length();
-                for (BlockPlace place : local.places(need.block().sha256Hex())) {
-                    if (reader.read(place, sha, length, buf, 0)) {
-                        for (long offset : need.offsets()) {
-                            BlockReads.writeFully(ch, buf, 0, length, offset);
-                        }
-                        written += (long) length * need.offsets().length;
-                        it.remove();
-                        break;
+                if (reader.readAny(local.places(need.block().sha256Hex()), need.block().sha256(), length, buf, 0)) {
+                    for (long offset : need.offsets()) {
+                        BlockReads.writeFully(ch, buf, 0, length, offset);
                     }
+                    written += (long) length * need.offsets().length;
+                    it.remove();
                 }
             }
         }

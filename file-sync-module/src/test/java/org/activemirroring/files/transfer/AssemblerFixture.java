@@ -1,7 +1,13 @@
 package org.activemirroring.files.transfer;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+
+import org.activemirroring.files.FolderEntry;
 
 import org.activemirroring.files.transfer.TransferFixtures.FakePeers;
 import org.junit.jupiter.api.AfterEach;
@@ -34,5 +40,13 @@ abstract class AssemblerFixture {
     @AfterEach
     void tearDown() {
         assembler.close();
+    }
+
+    /** Builds {@code wanted} in {@link #local}, moves it into place and checks it holds {@code expected}. */
+    FileAssembler.Prepared build(FolderEntry wanted, byte[] expected) throws Exception {
+        FileAssembler.Prepared p = assembler.prepare(local, wanted, List.of());
+        assembler.commit(p);
+        assertArrayEquals(expected, Files.readAllBytes(local.resolve(wanted.path())));
+        return p;
     }
 }

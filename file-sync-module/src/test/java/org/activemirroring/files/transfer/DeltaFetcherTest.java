@@ -4,11 +4,9 @@ import static org.activemirroring.files.transfer.TransferFixtures.bytesNotIn;
 import static org.activemirroring.files.transfer.TransferFixtures.put;
 import static org.activemirroring.files.transfer.TransferFixtures.insert;
 import static org.activemirroring.files.transfer.TransferFixtures.random;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.util.List;
 
 import org.activemirroring.files.FolderEntry;
@@ -26,9 +24,7 @@ class DeltaFetcherTest extends AssemblerFixture {
         FolderEntry now = put(peerRoot, "doc.bin", v2, peerMap);
         peers.peer("b", new BlockServer(peerMap)).deltas("b", new DeltaServer(peerMap));
 
-        FileAssembler.Prepared p = assembler.prepare(local, now, List.of());
-        assembler.commit(p);
-        assertArrayEquals(v2, Files.readAllBytes(local.resolve("doc.bin")));
+        FileAssembler.Prepared p = build(now, v2);
 
         TransferCounters c = assembler.counters();
         long wholeBlocks = bytesNotIn(now, old.blocks());
@@ -57,9 +53,7 @@ class DeltaFetcherTest extends AssemblerFixture {
             return r;
         });
 
-        FileAssembler.Prepared p = assembler.prepare(local, now, List.of());
-        assembler.commit(p);
-        assertArrayEquals(v2, Files.readAllBytes(local.resolve("doc.bin")));
+        FileAssembler.Prepared p = build(now, v2);
         assertEquals(0, assembler.counters().bytesBuiltByDelta());
         long changedBlocks = now.blocks().stream().filter(b -> !old.blocks().contains(b)).map(b -> b.sha256Hex())
                 .distinct().count();
@@ -77,9 +71,7 @@ class DeltaFetcherTest extends AssemblerFixture {
                 .peer("legacy", new BlockServer(peerMap))
                 .peer("new", new BlockServer(peerMap)).deltas("new", new DeltaServer(peerMap));
 
-        FileAssembler.Prepared p = assembler.prepare(local, now, List.of());
-        assembler.commit(p);
-        assertArrayEquals(v2, Files.readAllBytes(local.resolve("doc.bin")));
+        build(now, v2);
         assertTrue(assembler.counters().bytesBuiltByDelta() > 0, assembler.counters().toString());
         assertEquals(3, peers.deltaRequests.get(), "asked old (not held), legacy (no deltas), then new");
     }
@@ -97,9 +89,7 @@ class DeltaFetcherTest extends AssemblerFixture {
         FolderEntry now = put(peerRoot, "big.bin", v2, peerMap);
         peers.peer("b", new BlockServer(peerMap)).deltas("b", new DeltaServer(peerMap));
 
-        FileAssembler.Prepared p = assembler.prepare(local, now, List.of());
-        assembler.commit(p);
-        assertArrayEquals(v2, Files.readAllBytes(local.resolve("big.bin")));
+        build(now, v2);
         assertEquals(DeltaFetcher.MAX_RUNS, peers.deltaRequests.get());
         assertTrue(assembler.counters().blocksFetched() > 0, "the runs past the limit came whole: " + assembler.counters());
         long byDelta = assembler.counters().bytesBuiltByDelta();
@@ -112,9 +102,7 @@ class DeltaFetcherTest extends AssemblerFixture {
         byte[] data = random(SIZE / 4, 7);
         FolderEntry e = put(peerRoot, "fresh.bin", data, peerMap);
         peers.peer("b", new BlockServer(peerMap)).deltas("b", new DeltaServer(peerMap));
-        FileAssembler.Prepared p = assembler.prepare(local, e, List.of());
-        assembler.commit(p);
-        assertArrayEquals(data, Files.readAllBytes(local.resolve("fresh.bin")));
+        FileAssembler.Prepared p = build(e, data);
         assertEquals(0, peers.deltaRequests.get());
         assertEquals(data.length, p.bytesFetched());
     }
