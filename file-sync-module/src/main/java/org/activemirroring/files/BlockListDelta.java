@@ -17,8 +17,8 @@ import java.util.function.Function;
 /**
  * A file's block list written against the block list of an earlier version of it (the base): runs
  * of blocks copied from the base, and the blocks the base does not have. An edit of a few bytes
- * of a 1 MiB file changes one or two of its ~128 blocks, so its change carries those and a few
- * runs instead of every block's length and hash (~36 bytes each).
+ * of a large file changes one or two of its blocks (of ~1,000 for 1 GiB), so its change carries
+ * those and a few runs instead of every block's length and hash (~36 bytes each).
  *
  * <p>The base is named by its content's SHA-256, and checked by its block count and the first 8
  * bytes of a SHA-256 over its list ({@link #listCheck}): a receiver applies a delta only to a list

@@ -28,10 +28,12 @@ import java.util.function.Consumer;
  * average. A block never exceeds {@code max}. The top bits of {@code fp} are used because they
  * depend on the last 64 bytes, the low bits only on the last few.
  *
- * <p>Every mirror must cut alike: the gear table comes from a fixed seed ({@link #GEAR_SEED})
- * through SplitMix64, and the sizes from the file size alone ({@link ChunkSizes#forFileSize}).
- * Changing the seed, the masks or the sizes changes every block of every file; treat them as part
- * of the protocol.
+ * <p>Mirrors cut alike, so the same content has the same blocks everywhere and is found where it
+ * already is instead of sent: the gear table comes from a fixed seed ({@link #GEAR_SEED}) through
+ * SplitMix64, and the sizes from the file size alone ({@link ChunkSizes#forFileSize}). Changing
+ * the seed, the masks or the sizes changes every block cut afterwards; mirrors still agree on
+ * every file (see {@link ChunkSizes}), but share fewer blocks until files are cut again, so
+ * change them only with a measured reason.
  *
  * <p>Streams are read through a buffer of {@code 2 * max} bytes (8 MiB for large files), never a
  * whole file. A {@code Chunker} is immutable and thread-safe; each call uses its own buffer and

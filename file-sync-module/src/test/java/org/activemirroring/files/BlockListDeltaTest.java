@@ -25,11 +25,15 @@ import org.junit.jupiter.api.Test;
  * malformed or does not fit the base it is applied to.
  */
 class BlockListDeltaTest {
+    private static final Chunker SMALL = new Chunker(new ChunkSizes(2 * 1024, 8 * 1024, 32 * 1024));
     private final FileChangeCodec codec = new FileChangeCodec();
 
-    /** The chunker's blocks of {@code data}, as an index holds them. */
+    /**
+     * Blocks of {@code data} as an index holds them, cut small (8 KiB on average) so a 1 MiB file
+     * has over a hundred: what a block-list delta does does not depend on the sizes.
+     */
     private static List<FolderEntry.BlockRef> cut(byte[] data) {
-        return Chunker.cutBytes(data).stream().map(b -> new FolderEntry.BlockRef(b.offset(), b.length(), b.hex()))
+        return SMALL.cut(data).stream().map(b -> new FolderEntry.BlockRef(b.offset(), b.length(), b.hex()))
                 .toList();
     }
 

@@ -14,7 +14,7 @@ import java.util.Map;
 /**
  * Reads blocks from their {@link BlockPlace}s, each checked against its SHA-256, for one request
  * or one file: the files it reads stay open until {@link #close} (at most {@value #OPEN_FILES}),
- * so the 128 blocks of a 1 MiB file cost one open, not 128. Not thread-safe: one per task.
+ * so the blocks of one file cost one open, not one each. Not thread-safe: one per task.
  *
  * <p>A reader {@link #serving} peers skips the check for a file that still looks as it did when
  * indexed ({@link FileStamp}: size, mtime, file key; looked at once, when the file is opened),

@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * Builds an edited file's changed blocks out of the version it replaces, sending over the wire
  * only the bytes that version lacks ({@link RollingDelta}, rsync's algorithm, confined to the
  * edited regions). A content-defined block that an edit touched is mostly old bytes: fetched
- * whole, an insertion of 10 KiB costs the two or three 8 KiB blocks around it; built by delta, it
- * costs the 10 KiB, the sub-blocks cut at its edges and the base's signature.
+ * whole, an insertion of 10 KiB into a 1 MiB file costs the one or two 64 KiB blocks around it;
+ * built by delta, it costs the 10 KiB, the sub-blocks cut at its edges and the base's signature.
  *
  * <p>Each run of consecutive missing blocks of the wanted version is one request. Its base is the
  * region of the file now at the target that the run replaces: from the end of the block before the

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
 import org.activemirroring.files.Block;
+import org.activemirroring.files.ChunkSizes;
 import org.activemirroring.files.Chunker;
 import org.activemirroring.files.FolderEntry;
 import org.activemirroring.transport.Reply;
@@ -23,6 +24,13 @@ import org.activemirroring.transport.RequestHandler;
 
 /** Small static helpers for this package's tests: content, entries, and peers in the same JVM. */
 final class TransferFixtures {
+
+    /**
+     * Blocks of 8 KiB on average, so a 1 MiB test file has over a hundred and a file spans several
+     * requests and delta runs. What is transferred follows the block lists, whatever sizes cut them;
+     * mirrors' own sizes ({@code ChunkSizes.forFileSize}) are used by the folder tests.
+     */
+    static final Chunker SMALL_BLOCKS = new Chunker(new ChunkSizes(2 * 1024, 8 * 1024, 32 * 1024));
 
     private TransferFixtures() {
     }
@@ -52,7 +60,7 @@ final class TransferFixtures {
 
     static List<FolderEntry.BlockRef> blocks(byte[] data) {
         List<FolderEntry.BlockRef> refs = new ArrayList<>();
-        for (Block b : Chunker.cutBytes(data)) {
+        for (Block b : SMALL_BLOCKS.cut(data)) {
             refs.add(new FolderEntry.BlockRef(b.offset(), b.length(), HexFormat.of().formatHex(b.sha256())));
         }
         return refs;
