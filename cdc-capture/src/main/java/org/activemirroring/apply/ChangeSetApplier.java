@@ -35,6 +35,7 @@ import org.activemirroring.db.NoPrimaryKeyException;
 import org.activemirroring.db.RowJson;
 import org.activemirroring.db.StatementChain;
 import org.activemirroring.db.StoredVersion;
+import org.activemirroring.db.TableShape;
 import org.activemirroring.db.TableTombstones;
 import org.activemirroring.db.VersionStore;
 import org.activemirroring.versions.Conflict;
@@ -425,6 +426,18 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         pending.clear();
     }
 
+    private static boolean renamesATable(List<RowChange> rows, List<RowChange> fitted) {
+        if (rows == fitted) {
+            return false;
+        }
+        for (int i = 0; i < rows.size(); i++) {
+            if (!rows.get(i).table().equals(fitted.get(i).table())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * Applies ChangeSets whose rows are disjoint (at most {@link #MAX_BATCH} rows in all) in the
      * open transaction, deciding each as {@link #applyChunk} does, and clears {@code run}.
@@ -445,6 +458,16 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             ChangeSet cs = run.get(r);
             origins.add(cs.origin());
             List<RowChange> rows = session.fit(c, cs.rows());
+            if (renamesATable(cs.rows(), rows)) {
+                // Rows under a table's old name: the run was planned by names, and two of its
+                // ChangeSets may write one row under both. One by one is right whatever they write.
+                for (ChangeSet each : run) {
+                    applyAndStage(c, each, false);
+                }
+                run.clear();
+                runKeys.clear();
+                return;
+            }
             fitted.add(rows);
             for (int i = 0; i < rows.size(); i++) {
                 RowChange row = rows.get(i);
@@ -632,7 +655,9 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
                     }
                 }
                 if (rows.get(from).op() == RowChange.Op.TRUNCATE) {
-                    versions.truncations().applyPeer(c, session.shape(c, rows.get(from).table()), cs.version(),
+                    // Fitted: under a name the table had before a rename here, it is the table now.
+                    TableShape truncated = session.shape(c, session.fit(c, rows.get(from)).table());
+                    versions.truncations().applyPeer(c, truncated, cs.version(),
                             tracksCommitTimestamps ? nodeId : null);
                     from++;
                     continue;

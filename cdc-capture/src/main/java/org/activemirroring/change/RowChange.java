@@ -86,6 +86,11 @@ public record RowChange(String table, Op op, Map<String, String> key, Map<String
         return new RowChange(table, Op.TRUNCATE, Map.of(), null, null, List.of(), null);
     }
 
+    /** The same change, of the table now named {@code newName}. */
+    public RowChange inTable(String newName) {
+        return new RowChange(newName, op, key, after, before, unchanged, prev);
+    }
+
     /** The same change with the previous version the origin saw. */
     public RowChange withPrev(RowVersion version) {
         return new RowChange(table, op, key, after, before, unchanged, version);

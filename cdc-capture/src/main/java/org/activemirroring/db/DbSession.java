@@ -43,6 +43,8 @@ public final class DbSession implements AutoCloseable {
     private final Map<String, TableShape> shapes = new HashMap<>();
     /** What {@link #fit} learnt, per table and unknown column names. */
     private final Map<String, FormerColumns> formerColumns = new HashMap<>();
+    /** What {@link #fit} learnt of tables renamed here, per old name ("" for none). */
+    private final Map<String, String> renamedTables = new HashMap<>();
     private Connection connection;
     private boolean closed;
 
@@ -103,23 +105,37 @@ public final class DbSession implements AutoCloseable {
     public void forgetShapes() {
         shapes.clear();
         formerColumns.clear();
+        renamedTables.clear();
     }
 
     /**
-     * The row as the local table takes it: a column this mirror renamed or dropped since the row
-     * was written elsewhere under its old name goes under its new name or is left out
+     * The row as the local table takes it: a row of a table this mirror renamed since the row was
+     * written elsewhere goes to the table under its name here ({@link Dialect#renamedTable}); a
+     * column this mirror renamed or dropped since then goes under its new name or is left out
      * ({@link FormerColumns}). The row itself when it fits, or when its table cannot be read
      * (what then fails, fails where it did). What the database tells is kept per table and
      * column names until {@link #forgetShapes}.
      */
     public RowChange fit(Connection c, RowChange row) throws SQLException {
-        if (row.op() == RowChange.Op.TRUNCATE || dialect.isSchemaChange(row)) {
+        if (dialect.isSchemaChange(row)) {
             return row;
         }
         TableShape t;
         try {
             t = shape(c, row.table());
         } catch (SQLException e) {
+            String now = "42P01".equals(e.getSQLState()) ? renamed(c, row.table()) : null;
+            if (now == null) {
+                return row;
+            }
+            row = row.inTable(now);
+            try {
+                t = shape(c, now);
+            } catch (SQLException gone) {
+                return row;
+            }
+        }
+        if (row.op() == RowChange.Op.TRUNCATE) {
             return row;
         }
         Set<String> unknown = FormerColumns.unknownColumns(t, row);
@@ -138,6 +154,20 @@ public final class DbSession implements AutoCloseable {
             }
         }
         return former.fit(t, row);
+    }
+
+    /** The name the table once named {@code table} has now (see {@link Dialect#renamedTable}), or null. */
+    private String renamed(Connection c, String table) throws SQLException {
+        String now = renamedTables.get(table);
+        if (now == null) {
+            now = dialect.renamedTable(c, table);
+            now = now == null || now.equals(table) ? "" : now;
+            renamedTables.put(table, now);
+            if (!now.isEmpty()) {
+                LOG.info("Rows of {} were written before this mirror renamed that table: they go to {}", table, now);
+            }
+        }
+        return now.isEmpty() ? null : now;
     }
 
     /** {@link #fit} for each row, in order; the same list when every row fits. */

@@ -56,6 +56,15 @@ public interface Dialect {
     TableShape describe(Connection c, String qualifiedTable) throws SQLException;
 
     /**
+     * The name ({@code schema.table}) a table this mirror renamed has now, for a row change that
+     * names it by a name it had before ({@code table}, which no table has now), as the database's
+     * own record of its tables' names tells; null when no table here had that name.
+     */
+    default String renamedTable(Connection c, String table) throws SQLException {
+        return null;
+    }
+
+    /**
      * What became of {@code names}, columns a row change names that {@code table} lacks: those
      * this mirror renamed or dropped since they had that name (see {@link FormerColumns}), as the
      * database's own record of the table's columns tells. Names it never had stay unknown.

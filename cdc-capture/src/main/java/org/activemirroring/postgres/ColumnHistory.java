@@ -79,9 +79,7 @@ public final class ColumnHistory {
      * columns of every table of the mirrored schemas; each can run again.
      */
     static List<String> statements(MirroredTables mirrored) {
-        String schemas = mirrored.schemas().isEmpty() ? "ARRAY[]::text[]"
-                : mirrored.schemas().stream().map(PostgresDialect::literal)
-                        .collect(java.util.stream.Collectors.joining(", ", "ARRAY[", "]::text[]"));
+        String schemas = DdlReplication.array(mirrored.schemas());
         return List.of(CREATE,
                 "DELETE FROM " + TABLE + " h WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class k WHERE k.oid = h.relid)",
                 "INSERT INTO " + TABLE + " (relid, attnum, name) SELECT a.attrelid, a.attnum, a.attname"

@@ -160,7 +160,7 @@ public final class DdlReplication {
         String commandEnd = """
                 CREATE OR REPLACE FUNCTION mirror.capture_ddl() RETURNS event_trigger LANGUAGE plpgsql
                 SECURITY DEFINER AS $am$
-                DECLARE r record; q text; mirrored boolean := false; base bigint;
+                DECLARE r record; q text; mirrored boolean := false; base bigint; tname text; tprev text;
                 BEGIN
                   IF tg_tag LIKE 'DROP %%' OR tg_tag LIKE '%% PUBLICATION' OR tg_tag LIKE '%% SUBSCRIPTION'
                      OR tg_tag = 'ALTER SEQUENCE' THEN RETURN; END IF;
@@ -169,6 +169,8 @@ public final class DdlReplication {
                       mirrored := true;
                       -- Every name a column gets, for rows written elsewhere under an old one (ColumnHistory).
                       %7$s
+                      -- Every name a table gets, its row versions following it (TableHistory).
+                      %8$s
                       IF %6$s >= 0 AND r.object_type = 'sequence' AND r.command_tag <> 'ALTER SEQUENCE' THEN
                         -- A new sequence hands out this mirror's keys from its first value on.
                         BEGIN
@@ -199,7 +201,8 @@ public final class DdlReplication {
                 EXCEPTION WHEN OTHERS THEN
                   RAISE WARNING 'ActiveMirroring could not record a schema change (%%): other mirrors will miss it', SQLERRM;
                 END $am$
-                """.formatted(schemas, excluded, pub, record, modulus, slot, ColumnHistory.TRIGGER_STEP);
+                """.formatted(schemas, excluded, pub, record, modulus, slot, ColumnHistory.TRIGGER_STEP,
+                        TableHistory.TRIGGER_STEP);
         String drop = """
                 CREATE OR REPLACE FUNCTION mirror.capture_drop() RETURNS event_trigger LANGUAGE plpgsql
                 SECURITY DEFINER AS $am$
@@ -214,6 +217,7 @@ public final class DdlReplication {
                 """.formatted(schemas, record);
         List<String> out = new java.util.ArrayList<>(List.of(table, roleColumn));
         out.addAll(ColumnHistory.statements(mirrored)); // before the function that writes it
+        out.addAll(TableHistory.statements(mirrored));
         out.add(commandEnd);
         out.add(drop);
         return out;
@@ -325,7 +329,8 @@ public final class DdlReplication {
         return oneLine.length() <= 200 ? oneLine : oneLine.substring(0, 200) + "...";
     }
 
-    private static String array(List<String> values) {
+    /** {@code values} as an SQL text array literal (names of mirrored schemas, excluded tables). */
+    static String array(List<String> values) {
         return values.isEmpty() ? "ARRAY[]::text[]"
                 : values.stream().map(PostgresDialect::literal).collect(Collectors.joining(", ", "ARRAY[", "]::text[]"));
     }

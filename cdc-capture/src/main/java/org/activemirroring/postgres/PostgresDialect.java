@@ -92,6 +92,11 @@ public final class PostgresDialect implements Dialect {
     }
 
     @Override
+    public String renamedTable(Connection c, String table) throws SQLException {
+        return TableHistory.current(c, table);
+    }
+
+    @Override
     public org.activemirroring.db.FormerColumns formerColumns(Connection c, TableShape table, Set<String> names)
             throws SQLException {
         return ColumnHistory.lookup(c, table, names);
@@ -125,6 +130,8 @@ public final class PostgresDialect implements Dialect {
             s.execute("CREATE TABLE IF NOT EXISTS mirror.heartbeat (node text PRIMARY KEY, beat_at timestamptz NOT NULL)");
             // Read by the applier (formerColumns); written by capture's schema-change trigger.
             s.execute(ColumnHistory.CREATE);
+            // Read by the applier (renamedTable); written by capture's schema-change trigger.
+            s.execute(TableHistory.CREATE);
         }
         versions.createTables(c);
     }

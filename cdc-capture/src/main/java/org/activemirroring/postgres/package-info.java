@@ -11,7 +11,8 @@
  * settings, its connector and converter classes, the preflight, the publication), slot monitoring,
  * schema-change replication by event trigger
  * ({@link org.activemirroring.postgres.DdlReplication}) with the names each column has had
- * ({@link org.activemirroring.postgres.ColumnHistory}), and truncates
+ * ({@link org.activemirroring.postgres.ColumnHistory}) and each table has had
+ * ({@link org.activemirroring.postgres.TableHistory}), and truncates
  * ({@link org.activemirroring.postgres.TableTruncation}). A second database gets a package of its
  * own beside this one; no other package should need to grow an {@code if (postgres)}.
  */

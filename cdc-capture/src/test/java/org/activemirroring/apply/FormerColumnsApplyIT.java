@@ -16,7 +16,6 @@ import org.activemirroring.change.ChangeSetCodec;
 import org.activemirroring.change.RowChange;
 import org.activemirroring.postgres.DdlReplication;
 import org.activemirroring.postgres.PostgresDialect;
-import org.activemirroring.schema.MirroredTables;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
 import org.activemirroring.transport.Envelope;
@@ -60,10 +59,7 @@ class FormerColumnsApplyIT {
             PgServer s = pgs.get(0);
             try (Connection c = s.connect()) {
                 Fixtures.exec(c, "CREATE TABLE t (id bigint PRIMARY KEY, v text, gone text, n int)");
-                new PostgresDialect().createBookkeeping(c);
-                Fixtures.exec(c, "CREATE PUBLICATION am_test FOR TABLE mirror.heartbeat");
-                assertNull(DdlReplication.install(c, MirroredTables.configured(List.of("public"), List.of()),
-                        "am_test", 1, 4));
+                assertNull(Fixtures.installSchemaChanges(c));
                 // This mirror's own migration.
                 Fixtures.exec(c, "ALTER TABLE t RENAME COLUMN v TO w", "ALTER TABLE t DROP COLUMN gone");
                 try (ChangeSetApplier applier = new ChangeSetApplier(Fixtures.config(s), new PostgresDialect())) {

@@ -131,6 +131,18 @@ public final class Fixtures {
         return out;
     }
 
+    /**
+     * Prepares a database as a mirror's start does for applying with schema changes of schema
+     * {@code public}: the plugin's bookkeeping, a publication and the schema-change triggers.
+     * Returns what {@code DdlReplication.install} says is missing, null when nothing.
+     */
+    public static String installSchemaChanges(Connection c) throws SQLException {
+        new org.activemirroring.postgres.PostgresDialect().createBookkeeping(c);
+        exec(c, "CREATE PUBLICATION am_test FOR TABLE mirror.heartbeat");
+        return org.activemirroring.postgres.DdlReplication.install(c,
+                org.activemirroring.schema.MirroredTables.configured(List.of("public"), List.of()), "am_test", 1, 4);
+    }
+
     public static void exec(Connection c, String... sql) throws SQLException {
         try (Statement st = c.createStatement()) {
             for (String s : sql) {

@@ -18,9 +18,9 @@ import org.activemirroring.testsupport.PostgresServers;
 import org.junit.jupiter.api.Test;
 
 /**
- * A row written on one mirror under a column's old name, arriving on another mirror after that
- * mirror renamed or dropped the column, is applied there (its value under the new name, or left
- * out), never parked; once the first mirror has the schema change too, both hold the same rows.
+ * A row written on one mirror under a column's or a table's old name, arriving on another mirror
+ * after that mirror renamed (or dropped) it, is applied there (under the new names, or without the
+ * dropped column), never parked; once the first mirror has the schema change too, both hold the same rows.
  * The first mirror's applying is held meanwhile, so it writes with the old name for sure.
  */
 class ColumnRenameRaceIT {
@@ -31,6 +31,13 @@ class ColumnRenameRaceIT {
         // A chain: the first name maps to the last.
         race("rename", List.of("ALTER TABLE notes RENAME COLUMN body TO text1",
                 "ALTER TABLE notes RENAME COLUMN text1 TO content"), "notes", "content");
+    }
+
+    @Test
+    void rowsWrittenUnderAnOldTableNameArriveInTheRenamedTable() throws Exception {
+        // The table and then its column: the column's history follows the table.
+        race("table", List.of("ALTER TABLE notes RENAME TO memo", "ALTER TABLE memo RENAME COLUMN body TO content"),
+                "memo", "content");
     }
 
     @Test
