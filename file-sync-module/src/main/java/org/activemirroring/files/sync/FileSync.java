@@ -228,7 +228,7 @@ public final class FileSync implements AutoCloseable {
             if (options.watch()) {
                 FolderWatcher w = new FolderWatcher(name, f.folder().root(),
                         dir -> f.folder().filter().excludesDirectory(FolderPaths.relative(f.folder().root(), dir)),
-                        Duration.ofMillis(options.debounceMs()), () -> requestScanPaced(name));
+                        Duration.ofMillis(options.debounceMs()), () -> requestScanPaced(name), f::indexedAsOnDisk);
                 watchers.put(name, w);
                 w.start();
             }
@@ -441,7 +441,7 @@ public final class FileSync implements AutoCloseable {
             FolderWatcher w = watchers.get(f.folder().name());
             out.add(new FileSyncStatus.Folder(f.folder().name(), f.folder().root().toString(), s.fileCount(),
                     s.wantedCount(), synced.contains(f.folder().name()), w != null && w.watching(), f.lastScanAtMs(),
-                    f.lastScanMillis(), f.published(), s.conflictCopies(), f.stillWriting(),
+                    f.lastScanMillis(), f.scans(), w == null ? 0 : w.knownOnly(), f.published(), s.conflictCopies(), f.stillWriting(),
                     s.siblingCount()));
         }
         return new FileSyncStatus(out, assembler.bytesFetched(), assembler.bytesFromLocal(),

@@ -36,6 +36,9 @@ public record FileSyncStatus(List<Folder> folders, long bytesFetched, long bytes
      * @param watching       whether changes are noticed as they happen (else only by the periodic scan)
      * @param lastScanAtMs   when the last scan started (ms since the epoch; 0: none yet)
      * @param lastScanMillis how long it took
+     * @param scans          scans since start (periodic, asked for by the watcher, or by a caller)
+     * @param scansSkipped   times the watcher saw events that all named files as the index has them
+     *                       (written here for other mirrors' changes), so it asked for no scan
      * @param published      changes this mirror published since start
      * @param conflictCopies conflict copies made here since start
      * @param stillWriting   files the last scan saw still being written (shipped once they settle)
@@ -43,7 +46,8 @@ public record FileSyncStatus(List<Folder> folders, long bytesFetched, long bytes
      *                       (kept to decide alike with every mirror; gone with the path's next edit)
      */
     public record Folder(String name, String path, int files, int wanted, boolean synced, boolean watching,
-                         long lastScanAtMs, long lastScanMillis, long published, long conflictCopies,
+                         long lastScanAtMs, long lastScanMillis, long scans, long scansSkipped,
+                         long published, long conflictCopies,
                          int stillWriting, int siblings) {
     }
 

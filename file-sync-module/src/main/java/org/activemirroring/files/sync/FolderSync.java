@@ -41,6 +41,7 @@ public final class FolderSync {
     private final Refusals refusals;
     private volatile long lastScanAtMs;
     private volatile long lastScanMillis;
+    private final java.util.concurrent.atomic.AtomicLong scans = new java.util.concurrent.atomic.AtomicLong();
     private volatile long published;
     private volatile int stillWriting;
     private volatile int refusedLocal;
@@ -97,6 +98,32 @@ public final class FolderSync {
     }
 
     /**
+     * Whether the index already describes {@code file} (an absolute path in the folder) as it is
+     * on disk: a live entry whose size, mtime and file key the file has, or a deleted one whose
+     * file is gone. A scan would find nothing to do for it, so the watcher need not run one for
+     * an event about it (the files this mirror writes for other mirrors' changes).
+     */
+    public boolean indexedAsOnDisk(Path file) {
+        String rel;
+        try {
+            rel = org.activemirroring.files.FolderPaths.relative(folder.root(), file);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        FolderEntry e = state.local(rel);
+        if (e == null) {
+            return false;
+        }
+        try {
+            FolderState.Stat disk = FolderState.stat(file);
+            return e.tombstone() ? disk == null && !java.nio.file.Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    : disk != null && FolderState.matches(e, disk);
+        } catch (IOException ex) {
+            return false;
+        }
+    }
+
+    /**
      * Scans the folder and publishes what changed here: new and changed files first, then deletes
      * (so a rename's new name arrives before its old name goes and its content is found locally).
      *
@@ -143,6 +170,7 @@ public final class FolderSync {
         }
         lastScanAtMs = scan.scannedAtMs();
         lastScanMillis = (System.nanoTime() - started) / 1_000_000;
+        scans.incrementAndGet();
         published += n;
         if (n > 0) {
             LOG.debug("Folder '{}': published {} change(s) ({} files unchanged, {} read)", folder.name(), n,
@@ -328,6 +356,11 @@ public final class FolderSync {
 
     public long lastScanAtMs() {
         return lastScanAtMs;
+    }
+
+    /** Scans since start. */
+    public long scans() {
+        return scans.get();
     }
 
     public long lastScanMillis() {

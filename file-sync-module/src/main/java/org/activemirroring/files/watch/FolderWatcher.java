@@ -19,8 +19,10 @@ import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -42,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * {@code skipDirectory} accepts and this module's temp directories ({@value FolderIndex#TEMP_PREFIX}*);
  * directories that appear later are registered as their creation is seen, and the keys of vanished
  * directories are dropped. Events about names starting with {@value FolderIndex#TEMP_PREFIX} (this
- * module's own temp files) are ignored.
+ * module's own temp files) are ignored, and so is a quiet period whose events all named files the
+ * index already describes as they are on disk (see the constructor's {@code known}): the files
+ * this mirror writes for other mirrors' changes do not each cost it a scan.
  *
  * <p>Debounce: {@code onChange} runs on the watcher thread once no event arrived for
  * {@code debounce}, but at most {@code 5 * debounce} after the first pending event while events
@@ -62,15 +66,23 @@ public final class FolderWatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FolderWatcher.class);
     /** How long {@link #close()} waits for a slow {@code onChange} before it gives up on the thread. */
     private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(10);
+    /** Files remembered per quiet period; past this many a scan runs without asking {@code known}. */
+    private static final int MAX_TRACKED = 4096;
 
     private final String name;
     private final Path root;
     private final Predicate<Path> skipDirectory;
     private final long debounceNanos;
     private final Runnable onChange;
+    private final Predicate<Path> known;
 
     private final AtomicLong events = new AtomicLong();
     private final AtomicLong overflows = new AtomicLong();
+    private final AtomicLong knownOnly = new AtomicLong();
+    /** Files named by events since the last {@code onChange} (watcher thread only). */
+    private final Set<Path> changed = new HashSet<>();
+    /** Something since the last {@code onChange} needs a scan whatever {@link #known} says (watcher thread only). */
+    private boolean scanNeeded;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean warned = new AtomicBoolean();
@@ -89,6 +101,19 @@ public final class FolderWatcher implements AutoCloseable {
      * @param onChange      called on the watcher thread when the folder should be scanned
      */
     public FolderWatcher(String name, Path root, Predicate<Path> skipDirectory, Duration debounce, Runnable onChange) {
+        this(name, root, skipDirectory, debounce, onChange, file -> false);
+    }
+
+    /**
+     * As above, with {@code known}: true for a file (an absolute path under {@code root}) that the
+     * folder's index already describes as it is on disk, so an event about it needs no scan (the
+     * file this mirror has just written there, or deleted, for another mirror's change). When every
+     * file the events of a quiet period named is known, and no directory appeared, {@code onChange}
+     * does not run ({@link #knownOnly()}). Asked on the watcher thread once the period is over.
+     */
+    public FolderWatcher(String name, Path root, Predicate<Path> skipDirectory, Duration debounce, Runnable onChange,
+                         Predicate<Path> known) {
+        this.known = Objects.requireNonNull(known, "known");
         this.name = Objects.requireNonNull(name, "name");
         this.root = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
         this.skipDirectory = Objects.requireNonNull(skipDirectory, "skipDirectory");
@@ -144,6 +169,11 @@ public final class FolderWatcher implements AutoCloseable {
     /** True while the watcher receives events; false before start, after close or when it gave up. */
     public boolean watching() {
         return watching;
+    }
+
+    /** Quiet periods whose events were all about files the index already described as on disk: no scan ran. */
+    public long knownOnly() {
+        return knownOnly.get();
     }
 
     /** Events seen so far (not counting overflows and ignored temp names). */
@@ -220,11 +250,13 @@ public final class FolderWatcher implements AutoCloseable {
                     outcome = handle(key);
                 }
                 if (outcome == Outcome.FAILED) {
+                    scanNeeded = true;
                     fire(); // the scan must look at what the watcher can no longer see
                     return;
                 }
                 if (outcome == Outcome.OVERFLOW) {
                     pending = false;
+                    scanNeeded = true; // events were lost
                     fire();
                 } else if (outcome == Outcome.CHANGED) {
                     lastEvent = System.nanoTime();
@@ -267,6 +299,7 @@ public final class FolderWatcher implements AutoCloseable {
                 }
                 // Files may have been created in it before it was registered; the scan that the
                 // pending change leads to runs after this registration, so it sees them.
+                scanNeeded = true;
                 String failure = registerTree(child);
                 if (failure != null) {
                     giveUp(failure);
@@ -276,6 +309,11 @@ public final class FolderWatcher implements AutoCloseable {
             }
             events.incrementAndGet();
             changed = true;
+            if (this.changed.size() < MAX_TRACKED) {
+                this.changed.add(child);
+            } else {
+                scanNeeded = true;
+            }
         }
         if (!key.reset()) {
             dirs.remove(key); // the directory vanished (or was moved out of the folder)
@@ -348,7 +386,23 @@ public final class FolderWatcher implements AutoCloseable {
         }
     }
 
+    private boolean isKnown(Path file) {
+        try {
+            return known.test(file);
+        } catch (RuntimeException e) {
+            LOG.debug("Folder '{}': cannot tell whether {} is as indexed; scanning", name, file, e);
+            return false;
+        }
+    }
+
     private void fire() {
+        boolean scan = scanNeeded || changed.stream().anyMatch(file -> !isKnown(file));
+        changed.clear();
+        scanNeeded = false;
+        if (!scan) {
+            knownOnly.incrementAndGet();
+            return;
+        }
         try {
             onChange.run();
         } catch (RuntimeException e) {

@@ -181,7 +181,7 @@ class FolderReplicationIT {
         FileSyncStatus afterEdit = ms.get(2).files.status();
         assertTrue(afterEdit.deltas().applied() >= 1, "the status shows the delta made whole: " + afterEdit.deltas());
         long editFetched = ms.get(2).files.status().bytesFetched() - fetchedBeforeEdit;
-        // The block the 100 bytes landed in (a few KiB) is built from mirror 3's previous version:
+        // The block the 100 bytes landed in (tens of KiB) is built from mirror 3's previous version:
         // what travels is those bytes and the sub-blocks cut at their edges, not the block.
         assertTrue(editFetched > 0 && editFetched < 3_000, "only about the edited bytes: " + editFetched);
         assertTrue(afterEdit.bytesBuiltByDelta() > editFetched, "the edited block was built by delta, "
@@ -204,6 +204,38 @@ class FolderReplicationIT {
         awaitSame(ms);
         assertFalse(Files.exists(a.folder.resolve("notes.txt")));
         assertEquals(fetchedBefore, ms.get(2).files.status().bytesFetched(), "renames send no content");
+    }
+
+    @Test
+    void filesWrittenForAnotherMirrorsChangesCostNoScan() throws Exception {
+        // No periodic scan during the test: every scan of the receiver would be the watcher's.
+        List<FolderMirror> ms = network(2, FileSyncOptions.defaults().withScanIntervalMs(600_000));
+        FolderMirror a = ms.get(0);
+        FolderMirror b = ms.get(1);
+        Files.createDirectories(a.folder.resolve("uploads"));
+        Files.write(a.folder.resolve("uploads/first.bin"), random(10_000, 1));
+        a.files.scanNow();
+        awaitSame(ms);
+        FileSyncStatus.Folder before = b.files.status().folders().get(0);
+        for (int i = 0; i < 8; i++) {
+            FileSyncStatus.Folder last = b.files.status().folders().get(0);
+            Files.write(a.folder.resolve("uploads/f" + i + ".bin"), random(50_000, 10 + i));
+            a.files.scanNow();
+            awaitSame(ms);
+            // One at a time: B's watcher has seen this arrival out (scanned, or skipped the scan).
+            Await.until(WAIT, () -> {
+                FileSyncStatus.Folder now = b.files.status().folders().get(0);
+                return now.scans() + now.scansSkipped() > last.scans() + last.scansSkipped();
+            }, () -> "B's watcher did not react to the file it wrote: " + b.files.status());
+        }
+        FileSyncStatus.Folder after = b.files.status().folders().get(0);
+        long scans = after.scans() - before.scans();
+        assertTrue(scans <= 2, "B wrote 8 files for A's changes and scanned " + scans + " times for them");
+        assertTrue(after.scansSkipped() - before.scansSkipped() >= 6, "B's watcher skipped the scans: " + after);
+        // A file the site writes on B is still noticed at once.
+        Files.write(b.folder.resolve("uploads/on-b.bin"), random(1_000, 99));
+        awaitSame(ms);
+        assertTrue(Files.exists(a.folder.resolve("uploads/on-b.bin")));
     }
 
     @Test

@@ -79,6 +79,33 @@ class FolderWatcherTest {
     }
 
     @Test
+    void eventsAboutKnownFilesAloneLeadToNoOnChange() throws IOException {
+        // Files whose name starts with "known" stand for files the index describes as they are on disk.
+        watcher = new FolderWatcher("known", root, dir -> false, DEBOUNCE, calls::incrementAndGet,
+                file -> file.getFileName().toString().startsWith("known"));
+        watcher.start();
+        assertTrue(watcher.watching());
+        Files.writeString(root.resolve("known-1.bin"), "1");
+        Files.writeString(root.resolve("known-2.bin"), "2");
+        await(() -> watcher.knownOnly() >= 1, "a quiet period of known files only");
+        long written = watcher.knownOnly();
+        Files.delete(root.resolve("known-1.bin"));
+        await(() -> watcher.knownOnly() > written, "a delete of a known file");
+        long known = watcher.knownOnly();
+        assertEquals(0, calls.get(), "no scan for files as indexed");
+
+        // One file not as indexed among known ones: a scan.
+        Files.writeString(root.resolve("known-3.bin"), "3");
+        Files.writeString(root.resolve("site-upload.jpg"), "x");
+        awaitCallAfter(0, "onChange for a file the index does not describe");
+        // A new directory is scanned too, even when the files named are known.
+        int before = calls.get();
+        Files.createDirectories(root.resolve("known-dir"));
+        awaitCallAfter(before, "onChange for a new directory");
+        assertEquals(known, watcher.knownOnly());
+    }
+
+    @Test
     void aRenameAndADeleteEachLeadToOnChange() throws IOException {
         Path file = Files.writeString(root.resolve("c.txt"), "c");
         start("rename");
