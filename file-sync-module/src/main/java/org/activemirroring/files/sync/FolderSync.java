@@ -99,8 +99,8 @@ public final class FolderSync {
 
     /**
      * Whether the index already describes {@code file} (an absolute path in the folder) as it is
-     * on disk: a live entry whose size, mtime and file key the file has, or a deleted one whose
-     * file is gone. A scan would find nothing to do for it, so the watcher need not run one for
+     * on disk: a live entry whose size, mtime and file key the file has (the scan's own test of an
+     * unchanged file), or a deleted one whose file is gone. A scan would find nothing to do for it, so the watcher need not run one for
      * an event about it (the files this mirror writes for other mirrors' changes).
      */
     public boolean indexedAsOnDisk(Path file) {
@@ -117,7 +117,8 @@ public final class FolderSync {
         try {
             FolderState.Stat disk = FolderState.stat(file);
             return e.tombstone() ? disk == null && !java.nio.file.Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
-                    : disk != null && FolderState.matches(e, disk);
+                    : disk != null && e.size() == disk.size() && e.mtimeMs() == disk.mtimeMs()
+                            && Objects.equals(e.fileKey(), disk.fileKey()); // as strict as the scan
         } catch (IOException ex) {
             return false;
         }
