@@ -133,10 +133,12 @@ class ObservabilityIT {
                             + outcome + "\"}", 0, 0);
                 }
                 assertMetric(metricsB, "mirror_ready\\{mirror=\"obs-2\"}", 1, 1);
+                assertMetric(metricsB, "mirror_folder_scans_total\\{folder=\"[a-z0-9_-]+\",mirror=\"obs-2\"}", 1,
+                        Double.MAX_VALUE);
                 assertMetric(metricsB, "mirror_slot_retained_bytes\\{mirror=\"obs-2\"}", 0, Double.MAX_VALUE);
                 for (String name : List.of("mirror_conflicts_total", "mirror_held_back", "mirror_parked",
                         "mirror_refused_envelopes_total", "mirror_tables_held_out", "mirror_journal_bytes",
-                        "mirror_folder_wanted", "mirror_folder_conflict_copies_total")) {
+                        "mirror_folder_wanted", "mirror_folder_conflict_copies_total", "mirror_folder_scans_skipped_total")) {
                     assertTrue(metricsB.contains(name + "{"), name + " missing in:\n" + metricsB);
                 }
                 String metricsA = metricsOf(base + "/a", outputs);

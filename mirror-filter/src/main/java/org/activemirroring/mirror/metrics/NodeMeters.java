@@ -211,6 +211,11 @@ final class NodeMeters {
                 FileSyncStatus.Folder::wanted);
         folderMeter("mirror.folder.conflict.copies", "Conflict copies made here since the node started", folder, true,
                 FileSyncStatus.Folder::conflictCopies);
+        folderMeter("mirror.folder.scans", "Scans of a replicated folder since the node started", folder, true,
+                FileSyncStatus.Folder::scans);
+        folderMeter("mirror.folder.scans.skipped", "Scans the folder's watcher did not ask for, as every file its"
+                + " events named was as indexed (written here for other mirrors)", folder, true,
+                FileSyncStatus.Folder::scansSkipped);
     }
 
     private void folderMeter(String name, String doc, String folder, boolean counter,
