@@ -32,6 +32,23 @@ final class ApplyRuns {
     private ApplyRuns() {
     }
 
+    /**
+     * Whether fitting a run's ChangeSet to the tables here ({@code fitted}, from {@code rows})
+     * moved a row to a table's name now: runs are planned by the names rows carry, so two
+     * ChangeSets of a run may then write one row, under a table's old name and its new one.
+     */
+    static boolean namesChanged(List<RowChange> rows, List<RowChange> fitted) {
+        if (rows == fitted) {
+            return false;
+        }
+        for (int i = 0; i < rows.size(); i++) {
+            if (!rows.get(i).table().equals(fitted.get(i).table())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The steps for {@code pending}, at most {@code maxRows} rows per run; {@code dialect} tells schema changes. */
     static List<Step> plan(List<ChangeSet> pending, int maxRows, Dialect dialect) {
         List<Step> steps = new ArrayList<>();

@@ -426,18 +426,6 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
         pending.clear();
     }
 
-    private static boolean renamesATable(List<RowChange> rows, List<RowChange> fitted) {
-        if (rows == fitted) {
-            return false;
-        }
-        for (int i = 0; i < rows.size(); i++) {
-            if (!rows.get(i).table().equals(fitted.get(i).table())) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /**
      * Applies ChangeSets whose rows are disjoint (at most {@link #MAX_BATCH} rows in all) in the
      * open transaction, deciding each as {@link #applyChunk} does, and clears {@code run}.
@@ -458,9 +446,8 @@ public final class ChangeSetApplier implements DeliveryHandler, AutoCloseable {
             ChangeSet cs = run.get(r);
             origins.add(cs.origin());
             List<RowChange> rows = session.fit(c, cs.rows());
-            if (renamesATable(cs.rows(), rows)) {
-                // Rows under a table's old name: the run was planned by names, and two of its
-                // ChangeSets may write one row under both. One by one is right whatever they write.
+            if (ApplyRuns.namesChanged(cs.rows(), rows)) {
+                // Rows under a table's old name: one by one is right whatever the run's ChangeSets write.
                 for (ChangeSet each : run) {
                     applyAndStage(c, each, false);
                 }

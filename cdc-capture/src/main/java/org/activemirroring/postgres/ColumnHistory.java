@@ -5,7 +5,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -96,31 +95,30 @@ public final class ColumnHistory {
      * knows nothing, and the transaction goes on.
      */
     static FormerColumns lookup(Connection c, TableShape table, Set<String> names) throws SQLException {
-        Map<String, String> renamed = new HashMap<>();
-        Set<String> dropped = new HashSet<>();
-        Savepoint sp = c.setSavepoint();
-        try (PreparedStatement ps = c.prepareStatement(LOOKUP)) {
-            ps.setString(1, PostgresDialect.quote(table.schema()) + "." + PostgresDialect.quote(table.table()));
-            Array array = c.createArrayOf("text", names.toArray());
-            ps.setArray(2, array);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    String former = rs.getString(1);
-                    String now = rs.getString(2);
-                    if (rs.getBoolean(3)) {
-                        dropped.add(former);
-                    } else if (!now.equals(former)) {
-                        renamed.put(former, now);
+        return PostgresDialect.underSavepoint(c, () -> {
+            Map<String, String> renamed = new HashMap<>();
+            Set<String> dropped = new HashSet<>();
+            try (PreparedStatement ps = c.prepareStatement(LOOKUP)) {
+                ps.setString(1, PostgresDialect.quote(table.schema()) + "." + PostgresDialect.quote(table.table()));
+                Array array = c.createArrayOf("text", names.toArray());
+                ps.setArray(2, array);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        String former = rs.getString(1);
+                        String now = rs.getString(2);
+                        if (rs.getBoolean(3)) {
+                            dropped.add(former);
+                        } else if (!now.equals(former)) {
+                            renamed.put(former, now);
+                        }
                     }
                 }
             }
-            c.releaseSavepoint(sp);
-        } catch (SQLException e) {
-            c.rollback(sp);
+            return new FormerColumns(renamed, dropped);
+        }, e -> {
             LOG.warn("Cannot read {} for {} ({}): rows naming columns it lacks wait for a schema change",
                     TABLE, table.qualifiedName(), e.getMessage());
             return FormerColumns.NONE;
-        }
-        return new FormerColumns(renamed, dropped);
+        });
     }
 }

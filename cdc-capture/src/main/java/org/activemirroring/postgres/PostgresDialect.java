@@ -366,6 +366,30 @@ public final class PostgresDialect implements Dialect {
     }
 
     /** Quotes an identifier, doubling embedded quotes, so any table or column name is safe. */
+    /** A read in the caller's open transaction. */
+    @FunctionalInterface
+    interface Read<T> {
+        T run() throws SQLException;
+    }
+
+    /**
+     * Runs {@code read} in the caller's open transaction under a savepoint, so that its failure
+     * (say, a bookkeeping table the plugin has not created in this database) leaves that
+     * transaction usable: then {@code onFailure}'s answer is returned instead.
+     */
+    static <T> T underSavepoint(Connection c, Read<T> read, java.util.function.Function<SQLException, T> onFailure)
+            throws SQLException {
+        java.sql.Savepoint sp = c.setSavepoint();
+        try {
+            T out = read.run();
+            c.releaseSavepoint(sp);
+            return out;
+        } catch (SQLException e) {
+            c.rollback(sp);
+            return onFailure.apply(e);
+        }
+    }
+
     /** A string literal, for statements that cannot take parameters (COPY, DO blocks, DDL). */
     public static String literal(String value) {
         if (value.indexOf('\0') >= 0) {

@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.util.List;
 
 import org.activemirroring.schema.MirroredTables;
@@ -62,21 +61,30 @@ public final class TableHistory {
                           WHERE tprev IS DISTINCT FROM tname;
                         IF tprev IS NOT NULL AND tprev <> tname
                            AND pg_catalog.to_regclass('mirror.row_version') IS NOT NULL THEN
-                          DELETE FROM mirror.row_version v WHERE v.tbl = tname
-                             AND EXISTS (SELECT 1 FROM mirror.row_version o WHERE o.tbl = tprev AND o.pk = v.pk);
-                          UPDATE mirror.row_version SET tbl = tname WHERE tbl = tprev;
+                          %s
                         END IF;
                       END IF;
                     EXCEPTION WHEN OTHERS THEN
-                      RAISE WARNING 'ActiveMirroring could not note the name of % (%)', r.object_identity, SQLERRM;
+                      RAISE WARNING 'ActiveMirroring could not note the name of %% (%%)', r.object_identity, SQLERRM;
                     END;
-                  END IF;""";
+                  END IF;""".formatted(moveVersions("tprev", "tname"));
 
     private static final String LOOKUP = "SELECT n.nspname || '.' || k.relname FROM " + TABLE + " h"
             + " JOIN pg_catalog.pg_class k ON k.oid = h.relid JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace"
             + " WHERE h.name = ? ORDER BY h.noted DESC LIMIT 1";
 
     private TableHistory() {
+    }
+
+    /**
+     * PL/pgSQL that moves the row versions kept under the table name {@code before} to
+     * {@code now} (two expressions); where a row has versions under both, the one under the old
+     * name, which the table's rows carried until the rename, is kept.
+     */
+    private static String moveVersions(String before, String now) {
+        return "DELETE FROM mirror.row_version v WHERE v.tbl = " + now + " AND EXISTS (SELECT 1 FROM mirror.row_version o"
+                + " WHERE o.tbl = " + before + " AND o.pk = v.pk); UPDATE mirror.row_version SET tbl = " + now
+                + " WHERE tbl = " + before + ";";
     }
 
     /**
@@ -96,11 +104,9 @@ public final class TableHistory {
                 DO $am$ DECLARE m record; BEGIN
                   IF pg_catalog.to_regclass('mirror.row_version') IS NULL THEN RETURN; END IF;
                   FOR m IN %s LOOP
-                    DELETE FROM mirror.row_version v WHERE v.tbl = m.now
-                       AND EXISTS (SELECT 1 FROM mirror.row_version o WHERE o.tbl = m.before AND o.pk = v.pk);
-                    UPDATE mirror.row_version SET tbl = m.now WHERE tbl = m.before;
+                    %s
                   END LOOP;
-                END $am$""".formatted(renamed);
+                END $am$""".formatted(renamed, moveVersions("m.before", "m.now"));
         return List.of(CREATE,
                 "DELETE FROM " + TABLE + " h WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class k WHERE k.oid = h.relid)",
                 move,
@@ -117,22 +123,17 @@ public final class TableHistory {
      * transaction goes on.
      */
     static String current(Connection c, String former) throws SQLException {
-        Savepoint sp = c.setSavepoint();
-        try (PreparedStatement ps = c.prepareStatement(LOOKUP)) {
-            ps.setString(1, former);
-            String now = null;
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    now = rs.getString(1);
+        return PostgresDialect.underSavepoint(c, () -> {
+            try (PreparedStatement ps = c.prepareStatement(LOOKUP)) {
+                ps.setString(1, former);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : null;
                 }
             }
-            c.releaseSavepoint(sp);
-            return now;
-        } catch (SQLException e) {
-            c.rollback(sp);
+        }, e -> {
             LOG.warn("Cannot read {} for {} ({}): rows naming a table this mirror lacks wait for a schema change",
                     TABLE, former, e.getMessage());
             return null;
-        }
+        });
     }
 }
