@@ -88,6 +88,14 @@ public record FolderEntry(String path, long size, long mtimeMs, Integer mode, St
         return !tombstone && size > 0 && blocks.isEmpty();
     }
 
+    /**
+     * Whether a file with this stat is this live entry unchanged, as a scan judges it: the same
+     * size, mtime and file key. A scan reads no file it holds so.
+     */
+    public boolean unchangedAs(long diskSize, long diskMtimeMs, String diskFileKey) {
+        return !tombstone && size == diskSize && mtimeMs == diskMtimeMs && Objects.equals(fileKey, diskFileKey);
+    }
+
     /** Whether both hold the same content (or are both tombstones): no transfer and no conflict between them. */
     public boolean sameContent(FolderEntry o) {
         return tombstone == o.tombstone && Objects.equals(sha256Hex, o.sha256Hex);

@@ -138,8 +138,7 @@ public final class FolderScanner {
                 FolderEntry old = index.get(rel);
                 String fileKey = attrs.fileKey() == null ? null : attrs.fileKey().toString();
                 long mtime = attrs.lastModifiedTime().toMillis();
-                if (old != null && !old.tombstone() && old.size() == attrs.size() && old.mtimeMs() == mtime
-                        && Objects.equals(old.fileKey(), fileKey)) {
+                if (old != null && old.unchangedAs(attrs.size(), mtime, fileKey)) {
                     counts.incrementAndGet(0);
                     return;
                 }

@@ -441,8 +441,8 @@ public final class FileSync implements AutoCloseable {
             FolderWatcher w = watchers.get(f.folder().name());
             out.add(new FileSyncStatus.Folder(f.folder().name(), f.folder().root().toString(), s.fileCount(),
                     s.wantedCount(), synced.contains(f.folder().name()), w != null && w.watching(), f.lastScanAtMs(),
-                    f.lastScanMillis(), f.scans(), w == null ? 0 : w.knownOnly(), f.published(), s.conflictCopies(), f.stillWriting(),
-                    s.siblingCount()));
+                    f.lastScanMillis(), f.scans(), w == null ? 0 : w.knownOnly(), f.published(), s.conflictCopies(),
+                    f.stillWriting(), s.siblingCount()));
         }
         return new FileSyncStatus(out, assembler.bytesFetched(), assembler.bytesFromLocal(),
                 blockServer.blocksServed(), blockServer.bytesServed(), assembler.blocksRefused(), refusals.counts(), refusals.last(),

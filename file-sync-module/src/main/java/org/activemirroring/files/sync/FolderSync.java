@@ -1,17 +1,21 @@
 package org.activemirroring.files.sync;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.activemirroring.files.BlockListDelta;
 import org.activemirroring.files.FileChange;
 import org.activemirroring.files.FileChangeCodec;
 import org.activemirroring.files.FolderConfig;
 import org.activemirroring.files.FolderEntry;
+import org.activemirroring.files.FolderPaths;
 import org.activemirroring.files.FolderScanResult;
 import org.activemirroring.files.FolderScanner;
 import org.activemirroring.files.transfer.BlocksUnavailableException;
@@ -41,7 +45,7 @@ public final class FolderSync {
     private final Refusals refusals;
     private volatile long lastScanAtMs;
     private volatile long lastScanMillis;
-    private final java.util.concurrent.atomic.AtomicLong scans = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong scans = new AtomicLong();
     private volatile long published;
     private volatile int stillWriting;
     private volatile int refusedLocal;
@@ -99,26 +103,22 @@ public final class FolderSync {
 
     /**
      * Whether the index already describes {@code file} (an absolute path in the folder) as it is
-     * on disk: a live entry whose size, mtime and file key the file has (the scan's own test of an
-     * unchanged file), or a deleted one whose file is gone. A scan would find nothing to do for it, so the watcher need not run one for
-     * an event about it (the files this mirror writes for other mirrors' changes).
+     * on disk: a live entry the file matches by the scan's own test
+     * ({@link FolderEntry#unchangedAs}), or a deleted one whose file is gone. A scan would find
+     * nothing to do for it, so the watcher need not run one for an event about it (the files this
+     * mirror writes for other mirrors' changes).
      */
     public boolean indexedAsOnDisk(Path file) {
-        String rel;
-        try {
-            rel = org.activemirroring.files.FolderPaths.relative(folder.root(), file);
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-        FolderEntry e = state.local(rel);
+        FolderEntry e = state.local(FolderPaths.relative(folder.root(), file));
         if (e == null) {
             return false;
         }
+        if (e.tombstone()) {
+            return !Files.exists(file, LinkOption.NOFOLLOW_LINKS);
+        }
         try {
             FolderState.Stat disk = FolderState.stat(file);
-            return e.tombstone() ? disk == null && !java.nio.file.Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
-                    : disk != null && e.size() == disk.size() && e.mtimeMs() == disk.mtimeMs()
-                            && Objects.equals(e.fileKey(), disk.fileKey()); // as strict as the scan
+            return disk != null && e.unchangedAs(disk.size(), disk.mtimeMs(), disk.fileKey());
         } catch (IOException ex) {
             return false;
         }

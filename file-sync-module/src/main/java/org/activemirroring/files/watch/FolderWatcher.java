@@ -80,7 +80,7 @@ public final class FolderWatcher implements AutoCloseable {
     private final AtomicLong overflows = new AtomicLong();
     private final AtomicLong knownOnly = new AtomicLong();
     /** Files named by events since the last {@code onChange} (watcher thread only). */
-    private final Set<Path> changed = new HashSet<>();
+    private final Set<Path> named = new HashSet<>();
     /** Something since the last {@code onChange} needs a scan whatever {@link #known} says (watcher thread only). */
     private boolean scanNeeded;
     private final AtomicBoolean started = new AtomicBoolean();
@@ -309,8 +309,8 @@ public final class FolderWatcher implements AutoCloseable {
             }
             events.incrementAndGet();
             changed = true;
-            if (this.changed.size() < MAX_TRACKED) {
-                this.changed.add(child);
+            if (named.size() < MAX_TRACKED) {
+                named.add(child);
             } else {
                 scanNeeded = true;
             }
@@ -396,8 +396,8 @@ public final class FolderWatcher implements AutoCloseable {
     }
 
     private void fire() {
-        boolean scan = scanNeeded || changed.stream().anyMatch(file -> !isKnown(file));
-        changed.clear();
+        boolean scan = scanNeeded || named.stream().anyMatch(file -> !isKnown(file));
+        named.clear();
         scanNeeded = false;
         if (!scan) {
             knownOnly.incrementAndGet();
