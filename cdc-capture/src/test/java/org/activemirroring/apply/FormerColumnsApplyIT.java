@@ -14,7 +14,6 @@ import org.activemirroring.capture.Fixtures;
 import org.activemirroring.change.ChangeSet;
 import org.activemirroring.change.ChangeSetCodec;
 import org.activemirroring.change.RowChange;
-import org.activemirroring.postgres.DdlReplication;
 import org.activemirroring.postgres.PostgresDialect;
 import org.activemirroring.testsupport.PgServer;
 import org.activemirroring.testsupport.PostgresServers;
@@ -48,10 +47,6 @@ class FormerColumnsApplyIT {
         return new RowChange("public.t", op, Map.of("id", id), after, null, List.of());
     }
 
-    private static RowChange ddl(String statement) {
-        return new RowChange(DdlReplication.TABLE, RowChange.Op.INSERT, Map.of("id", "1"),
-                Map.of("tag", "ALTER TABLE", "search_path", "public", "statement", statement), null, List.of());
-    }
 
     @Test
     void changesUnderOldColumnNamesAreAppliedAloneGroupedAndBehindARename() throws Exception {
@@ -72,7 +67,7 @@ class FormerColumnsApplyIT {
                     applier.groupDeliveries(false);
                     // Another mirror's rename arrives with rows before and after it: both find the column.
                     deliver(applier, envelope(write(RowChange.Op.INSERT, "4", "w", "before the rename"),
-                            ddl("ALTER TABLE t RENAME COLUMN w TO x"), write(RowChange.Op.INSERT, "5", "x", "after")));
+                            Fixtures.alterTable("ALTER TABLE t RENAME COLUMN w TO x"), write(RowChange.Op.INSERT, "5", "x", "after")));
                     deliver(applier, envelope(write(RowChange.Op.UPDATE, "2", "v", "first name, two renames on")));
                     assertEquals(List.of("(1,updated,1)", "(2,\"first name, two renames on\",2)",
                             "(3,\"grouped too\",3)", "(4,\"before the rename\",)", "(5,after,)"),

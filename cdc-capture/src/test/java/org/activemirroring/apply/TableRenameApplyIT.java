@@ -55,10 +55,6 @@ class TableRenameApplyIT {
         return new RowChange(table, op, Map.of("id", id), after, null, List.of());
     }
 
-    private static RowChange ddl(String statement) {
-        return new RowChange(DdlReplication.TABLE, RowChange.Op.INSERT, Map.of("id", "1"),
-                Map.of("tag", "ALTER TABLE", "search_path", "public", "statement", statement), null, List.of());
-    }
 
     /** The tables that row versions are kept under, with how many rows each. */
     private static Map<String, Integer> versionTables(Connection c) throws SQLException {
@@ -93,7 +89,7 @@ class TableRenameApplyIT {
                     assertEquals(1, applier.stats().conflicts(), "the older write went to the conflict log");
 
                     // Another mirror's rename, replayed here; then rows under the first name.
-                    deliver(applier, envelope("node-x", 3000, ddl("ALTER TABLE t2 RENAME TO t3"),
+                    deliver(applier, envelope("node-x", 3000, Fixtures.alterTable("ALTER TABLE t2 RENAME TO t3"),
                             write("public.t3", RowChange.Op.INSERT, "3", "x3")));
                     deliver(applier, envelope("node-y", 3500, write("public.t", RowChange.Op.INSERT, "4", "y4")));
                     assertEquals(Map.of("public.t3", 4), versionTables(c));

@@ -131,6 +131,13 @@ public final class Fixtures {
         return out;
     }
 
+    /** Another mirror's recorded {@code ALTER TABLE} made under search path {@code public}, as the applier receives it. */
+    public static org.activemirroring.change.RowChange alterTable(String statement) {
+        return new org.activemirroring.change.RowChange(org.activemirroring.postgres.DdlReplication.TABLE,
+                org.activemirroring.change.RowChange.Op.INSERT, Map.of("id", "1"),
+                Map.of("tag", "ALTER TABLE", "search_path", "public", "statement", statement), null, List.of());
+    }
+
     /**
      * Prepares a database as a mirror's start does for applying with schema changes of schema
      * {@code public}: the plugin's bookkeeping, a publication and the schema-change triggers.
